@@ -1,0 +1,23 @@
+"""Wiring only: the Chalice app, its blueprints, and the SQS and schedule handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from chalice import Chalice
+
+from chalicelib import settings
+from chalicelib.api import audit, auth, health, teams, tokens, users
+from chalicelib.workers import batch
+from chalicelib.workers import events as events_worker
+
+app = Chalice(app_name="dyrector")
+app.log.setLevel(logging.INFO)
+
+for module in (health, auth, teams, users, tokens, audit):
+    app.register_blueprint(module.bp)
+
+
+@app.on_sqs_message(queue=settings.events_queue_name(), batch_size=10)
+def on_event(event):
+    return batch.process(event, events_worker.handle)

@@ -1,0 +1,1 @@
+"""Control plane of the container deployment platform (a dyrector.io-compatible API on Lambda)."""

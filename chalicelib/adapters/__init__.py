@@ -1,0 +1,1 @@
+"""Thin wrappers around AWS services; the only place boto3 clients are built."""

@@ -1,0 +1,27 @@
+"""boto3 clients built lazily, one per (service, endpoint, region).
+
+Clients are never created at import (cold start, emulator switching); the cache key
+includes the endpoint so a test that points AWS_ENDPOINT_URL elsewhere gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from chalicelib import settings
+
+
+@functools.lru_cache(maxsize=32)
+def _client(service: str, endpoint: str | None, region: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=20)
+    if service == "s3":
+        config = config.merge(Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    return boto3.session.Session().client(service, endpoint_url=endpoint, region_name=region, config=config)
+
+
+def client(service: str) -> Any:
+    return _client(service, settings.endpoint_url(), settings.region())

@@ -1,0 +1,240 @@
+"""How every route is declared, validated, authenticated, audited and answered.
+
+`Router.route` wraps a view so that: path ids are checked, the bearer token is
+verified, the JSON body and query are validated by pydantic, the result is shaped by
+the response model (by alias), successful team writes are audited, and every failure
+becomes a JSON `{message, property, value}` with the status its error class owns.
+This module is the only place errors become HTTP. Each declaration is also recorded
+in `ROUTES`, from which the OpenAPI document is generated.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalice import Blueprint, Response
+from pydantic import SecretStr, TypeAdapter, ValidationError
+
+from chalicelib import ids
+from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
+from chalicelib.services import access, audit, identity
+from chalicelib.services.access import TeamAccess
+from chalicelib.services.identity import Identity
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+# Fields whose input is never echoed back in an error (nor logged).
+SECRET_FIELDS = frozenset({"password", "secretKey", "accessKey", "token", "value", "captcha", "privateKey"})
+
+
+@dataclass
+class RouteSpec:
+    method: str
+    path: str
+    name: str
+    tag: str
+    summary: str
+    auth: str | None
+    status: int
+    body: Any = None
+    query: Any = None
+    response: Any = None
+    errors: tuple[int, ...] = ()
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class RequestContext:
+    """What a view knows about its call: the request, the caller and the team in scope."""
+
+    request: Any
+    identity: Identity | None = None
+    team: TeamAccess | None = None
+    audit_team_id: str | None = None
+    audit_data: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user(self) -> Identity:
+        assert self.identity is not None, "route declared without auth"
+        return self.identity
+
+    def require_team(self, team_slug: str) -> TeamAccess:
+        """Membership check for `/api/{teamSlug}/...`; also scopes the audit entry."""
+        self.team = access.member_of_slug(team_slug, self.user)
+        self.audit_team_id = self.team.team_id
+        return self.team
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def error_response(error: AppError) -> Response:
+    return json_response(error.body(), error.status)
+
+
+def concrete_path(request: Any) -> str:
+    """The called path (`/api/teams/<id>`), rebuilt the same way on Lambda and locally."""
+    path = request.path
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+def _echo(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) and not isinstance(value, SecretStr):
+        return value[:200] if isinstance(value, str) else value
+    return None
+
+
+def validation_error(exc: ValidationError) -> BadRequestError:
+    first = exc.errors(include_url=False)[0]
+    loc = [str(part) for part in first.get("loc", ())]
+    prop = ".".join(loc) or None
+    if first.get("type") == "json_invalid":
+        return BadRequestError("Malformed JSON body.")
+    if first.get("type") == "missing" and not loc:
+        return BadRequestError("Request body is required.")
+    secret = any(part in SECRET_FIELDS for part in loc)
+    message = f"{prop}: {first['msg']}" if prop else first["msg"]
+    return BadRequestError(message, property=prop, value=None if secret else _echo(first.get("input")))
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean AWS (or the emulator) could not be reached."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (BotoConnectionError, EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
+                            ConnectionError)):
+            return True
+        code = getattr(exc, "cause_response_code", None)
+        if code in {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                    "InternalServerError", "ServiceUnavailable"}:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+class Router:
+    """Declares routes on a blueprint; one Router per resource module."""
+
+    def __init__(self, blueprint: Blueprint, tag: str) -> None:
+        self.blueprint = blueprint
+        self.tag = tag
+
+    def route(self, method: str, path: str, *, summary: str, body: Any = None, query: Any = None,
+              response: Any = None, status: int = 200, auth: str | None = "user",
+              errors: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        body_adapter = TypeAdapter(body) if body is not None else None
+        response_adapter = TypeAdapter(response) if response is not None else None
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+            spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors)
+            ROUTES.append(spec)
+
+            @functools.wraps(view)
+            def handler(**path_params: str) -> Response:
+                request = self.blueprint.current_request
+                ctx = RequestContext(request)
+                try:
+                    kwargs = self._path_args(path_params)
+                    if auth == "user":
+                        ctx.identity = identity.authenticate(request.headers.get("authorization"))
+                    if "teamSlug" in path_params:
+                        # Membership before anything else: a stranger learns nothing, not even a 400.
+                        ctx.require_team(path_params["teamSlug"])
+                    if body_adapter is not None:
+                        kwargs["body"] = self._parse_body(request, body_adapter)
+                        ctx.audit_data = body_adapter.dump_python(kwargs["body"], mode="json", by_alias=True)
+                    if query is not None:
+                        kwargs["query"] = query.model_validate(dict(request.query_params or {}))
+                    result = view(ctx, **kwargs)
+                    reply = self._shape(result, response_adapter, status, concrete_path(request))
+                except ValidationError as exc:
+                    return error_response(validation_error(exc))
+                except AppError as exc:
+                    return error_response(exc)
+                except Exception as exc:  # noqa: BLE001 - the one place unknown errors are answered
+                    if _is_unavailable(exc):
+                        log.warning("%s %s: AWS unavailable (%s)", method, path, type(exc).__name__)
+                        return error_response(ServiceUnavailableError())
+                    log.exception("%s %s failed", method, path)
+                    return json_response({"message": "Internal server error."}, 500)
+                if method != "GET" and ctx.audit_team_id:
+                    self._audit(ctx, method, request)
+                return reply
+
+            self.blueprint.route(path, methods=[method])(handler)
+            return view
+
+        return decorate
+
+    def get(self, path: str, **kw: Any):
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any):
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any):
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any):
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any):
+        return self.route("DELETE", path, **kw)
+
+    @staticmethod
+    def _path_args(path_params: dict[str, str]) -> dict[str, str]:
+        args = {}
+        for name, value in path_params.items():
+            if name.endswith("Id") and not ids.is_uuid(value):
+                raise BadRequestError(f"{name} must be a UUID.", property=name, value=_echo(value))
+            args[_snake(name)] = value
+        return args
+
+    @staticmethod
+    def _parse_body(request: Any, adapter: TypeAdapter) -> Any:
+        raw = request.raw_body or b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise PayloadTooLargeError(f"Request body exceeds {MAX_BODY_BYTES} bytes.")
+        if not raw.strip():
+            raise BadRequestError("Request body is required.")
+        return adapter.validate_json(raw, strict=True)
+
+    @staticmethod
+    def _shape(result: Any, adapter: TypeAdapter | None, status: int, location_base: str) -> Response:
+        if isinstance(result, Response):
+            return result
+        if status == 204 or adapter is None:
+            return Response(body="", status_code=204 if status == 204 else status)
+        shaped = adapter.dump_python(adapter.validate_python(result, from_attributes=True), mode="json", by_alias=True)
+        headers = {}
+        if status == 201 and isinstance(shaped, dict) and isinstance(shaped.get("id"), str):
+            headers["Location"] = f"{location_base.rstrip('/')}/{shaped['id']}"
+        return json_response(shaped, status, headers)
+
+    @staticmethod
+    def _audit(ctx: RequestContext, method: str, request: Any) -> None:
+        try:
+            audit.record(ctx.audit_team_id, ctx.identity, method, concrete_path(request), ctx.audit_data)
+        except Exception:  # noqa: BLE001 - a lost audit entry must not turn a done write into an error
+            log.exception("audit entry for %s was not written", method)

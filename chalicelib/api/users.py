@@ -1,0 +1,35 @@
+"""The caller's own profile and invitations (`/api/users/me/...`)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.teams import BasicUser, UserInvitation, UserMetaResponse, UserTeam
+from chalicelib.services import teams
+
+bp = Blueprint(__name__)
+route = Router(bp, "Users")
+
+
+@route.post("/api/users/me", summary="The current user, their teams and pending invitations",
+            response=UserMetaResponse)
+def get_me(ctx: RequestContext) -> UserMetaResponse:
+    user, memberships, invited = teams.me(ctx.user)
+    return UserMetaResponse(
+        user=BasicUser(id=ctx.user.user_id, name=user.name if user else ctx.user.name),
+        teams=[UserTeam(role=role, id=t.id, name=t.name, slug=t.slug) for t, role in memberships],
+        invitations=[UserInvitation(id=t.id, name=t.name, slug=t.slug) for t in invited],
+    )
+
+
+@route.post("/api/users/me/invitations/{teamId}", summary="Accept an invitation", status=204, errors=(404, 412))
+def accept_invitation(ctx: RequestContext, team_id: str) -> None:
+    teams.accept_invitation(ctx.user, team_id)
+    ctx.audit_team_id = team_id
+
+
+@route.delete("/api/users/me/invitations/{teamId}", summary="Decline an invitation", status=204, errors=(404,))
+def decline_invitation(ctx: RequestContext, team_id: str) -> None:
+    teams.decline_invitation(ctx.user, team_id)
+    ctx.audit_team_id = team_id

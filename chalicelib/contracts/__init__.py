@@ -1,0 +1,1 @@
+"""Messages that cross a process boundary (SQS bodies, agent calls); pydantic only."""

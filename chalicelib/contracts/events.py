@@ -1,0 +1,33 @@
+"""Platform events published on the events queue and consumed by `workers.events`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.alias_generators import to_camel
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    team_id: str
+
+
+class UserInvited(_Event):
+    type: Literal["user-invited"] = "user-invited"
+    team_name: str
+    email: str
+    invitee_name: str
+    inviter_name: str
+    accept_url: str
+    signup_url: str
+    expires_in_days: int
+
+
+Event = Annotated[Union[UserInvited], Field(discriminator="type")]
+EVENT = TypeAdapter(Event)
+
+
+def dump(event: _Event) -> str:
+    return event.model_dump_json(by_alias=True)

@@ -1,0 +1,176 @@
+"""Teams, memberships and invitations.
+
+A team's partition (`TEAM#<id>`) holds the team item, its members and invitations, and
+later its projects, nodes and the rest; slug and name are global guards. Memberships and
+invitations also carry GSI1 keys so "my teams" and "my invitations" are one Query each.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import DeleteError, UpdateError
+
+from chalicelib.db import audit, keys
+from chalicelib.db.items import BaseItem, GuardItem, InvitationItem, MemberItem, TeamItem
+from chalicelib.db.transactions import Transaction
+from chalicelib.errors import ConflictError, taken
+
+
+def get(team_id: str) -> TeamItem | None:
+    try:
+        return TeamItem.get(keys.team(team_id), keys.TEAM)
+    except TeamItem.DoesNotExist:
+        return None
+
+
+def id_for_slug(slug: str) -> str | None:
+    try:
+        return GuardItem.get(keys.team_slug(slug), keys.GUARD).ref
+    except GuardItem.DoesNotExist:
+        return None
+
+
+def batch_get(team_ids: set[str]) -> dict[str, TeamItem]:
+    if not team_ids:
+        return {}
+    return {t.id: t for t in TeamItem.batch_get([(keys.team(tid), keys.TEAM) for tid in team_ids])}
+
+
+def new_member(team_id: str, user_id: str, role: str, now: datetime) -> MemberItem:
+    return MemberItem(keys.team(team_id), keys.member(user_id), GSI1PK=keys.user(user_id),
+                      GSI1SK=keys.team(team_id), team_id=team_id, user_id=user_id, role=role, joined_at=now)
+
+
+def _guards(team: TeamItem) -> tuple[GuardItem, GuardItem]:
+    return (GuardItem(keys.team_slug(team.slug), keys.GUARD, ref=team.id),
+            GuardItem(keys.team_name(team.name), keys.GUARD, ref=team.id))
+
+
+def create(team: TeamItem, owner: MemberItem) -> None:
+    slug_guard, name_guard = _guards(team)
+    (Transaction()
+     .create(slug_guard, taken("team", "slug", team.slug))
+     .create(name_guard, taken("team", "name", team.name))
+     .create(team)
+     .create(owner)
+     .commit())
+
+
+def rename(team: TeamItem, name: str, slug: str, by: str, now: datetime) -> None:
+    """Moves the slug/name guards and updates the team in one transaction."""
+    old_slug, old_name = _guards(team)
+    tx = Transaction()
+    if slug != team.slug:
+        tx.create(GuardItem(keys.team_slug(slug), keys.GUARD, ref=team.id), taken("team", "slug", slug))
+        tx.delete(old_slug)
+    if keys.team_name(name) != keys.team_name(team.name):
+        tx.create(GuardItem(keys.team_name(name), keys.GUARD, ref=team.id), taken("team", "name", name))
+        tx.delete(old_name)
+    tx.update(team, [TeamItem.name.set(name), TeamItem.slug.set(slug), TeamItem.updated_at.set(now),
+                     TeamItem.updated_by.set(by)], TeamItem.slug == team.slug,
+              ConflictError("The team was changed concurrently, try again."))
+    tx.commit()
+
+
+def delete(team: TeamItem) -> None:
+    """Removes the team, everything in its partition, its guards and its audit log."""
+    with BaseItem.batch_write() as batch:
+        for item in BaseItem.query(keys.team(team.id)):
+            batch.delete(item)
+        for guard in _guards(team):
+            batch.delete(guard)
+    audit.delete_all(team.id)
+
+
+def count(team_id: str, prefix: str) -> int:
+    return BaseItem.count(keys.team(team_id), BaseItem.SK.startswith(prefix))
+
+
+def member(team_id: str, user_id: str) -> MemberItem | None:
+    try:
+        return MemberItem.get(keys.team(team_id), keys.member(user_id))
+    except MemberItem.DoesNotExist:
+        return None
+
+
+def members(team_id: str) -> list[MemberItem]:
+    return list(MemberItem.query(keys.team(team_id), MemberItem.SK.startswith(keys.MEMBER_PREFIX)))
+
+
+def memberships_of(user_id: str) -> list[MemberItem]:
+    return [m for m in BaseItem.gsi1.query(keys.user(user_id), BaseItem.GSI1SK.startswith(keys.TEAM_PREFIX))
+            if isinstance(m, MemberItem)]
+
+
+def set_role(membership: MemberItem, role: str) -> None:
+    try:
+        membership.update(actions=[MemberItem.role.set(role)],
+                          condition=MemberItem.PK.exists() & (MemberItem.role != "owner"))
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise ConflictError("The member changed concurrently, try again.") from None
+        raise
+
+
+def remove_member(membership: MemberItem) -> None:
+    try:
+        membership.delete(condition=MemberItem.role != "owner")
+    except DeleteError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise ConflictError("The member changed concurrently, try again.") from None
+        raise
+
+
+def invitation(team_id: str, user_id: str) -> InvitationItem | None:
+    try:
+        return InvitationItem.get(keys.team(team_id), keys.invite(user_id))
+    except InvitationItem.DoesNotExist:
+        return None
+
+
+def invitations(team_id: str) -> list[InvitationItem]:
+    return list(InvitationItem.query(keys.team(team_id), InvitationItem.SK.startswith(keys.INVITE_PREFIX)))
+
+
+def invitations_of(user_id: str) -> list[InvitationItem]:
+    return [i for i in BaseItem.gsi1.query(keys.user(user_id), BaseItem.GSI1SK.startswith(keys.INVITE_PREFIX))
+            if isinstance(i, InvitationItem)]
+
+
+def new_invitation(team_id: str, user_id: str, email: str, by: str, now: datetime) -> InvitationItem:
+    return InvitationItem(keys.team(team_id), keys.invite(user_id), GSI1PK=keys.user(user_id),
+                          GSI1SK=keys.invite(team_id), team_id=team_id, user_id=user_id, email=email,
+                          status="pending", created_at=now, invited_by=by)
+
+
+def put_invitation(invite: InvitationItem, live_since: datetime) -> None:
+    """Writes a pending invitation unless the user is a member or has a live pending one.
+
+    An older invitation that was declined or has expired (created before `live_since`) is
+    replaced; a pending, unexpired one or a membership is a 409 on `email`.
+    """
+    conflict = ConflictError("User is already invited to or already in the team.", property="email",
+                             value=invite.email)
+    replaceable = (InvitationItem.PK.does_not_exist() | (InvitationItem.status != "pending")
+                   | (InvitationItem.created_at < live_since))
+    (Transaction()
+     .check(MemberItem, keys.team(invite.team_id), keys.member(invite.user_id), MemberItem.PK.does_not_exist(), conflict)
+     .put(invite, replaceable, conflict)
+     .commit())
+
+
+def set_invitation_status(invite: InvitationItem, status: str) -> None:
+    invite.update(actions=[InvitationItem.status.set(status)])
+
+
+def accept_invitation(invite: InvitationItem, member_item: MemberItem) -> None:
+    gone = ConflictError("The invitation is no longer pending.")
+    (Transaction()
+     .delete(invite, InvitationItem.status == "pending", gone)
+     .create(member_item, ConflictError("Already a member of the team."))
+     .commit())
+
+
+def delete_invitation(invite: InvitationItem) -> None:
+    invite.delete()

@@ -1,0 +1,30 @@
+"""Personal access tokens, kept in their owner's partition with a per-user name guard."""
+
+from __future__ import annotations
+
+from chalicelib.db import keys
+from chalicelib.db.items import GuardItem, TokenItem
+from chalicelib.db.transactions import Transaction
+from chalicelib.errors import taken
+
+
+def create(token: TokenItem) -> None:
+    guard = GuardItem(keys.user(token.user_id), keys.token_name(token.name), ref=token.id)
+    conflict = taken("token", value=token.name)
+    Transaction().create(guard, conflict).create(token, conflict).commit()
+
+
+def get(user_id: str, token_id: str) -> TokenItem | None:
+    try:
+        return TokenItem.get(keys.user(user_id), keys.token(token_id))
+    except TokenItem.DoesNotExist:
+        return None
+
+
+def list_for_user(user_id: str) -> list[TokenItem]:
+    return list(TokenItem.query(keys.user(user_id), TokenItem.SK.startswith(keys.TOKEN_PREFIX)))
+
+
+def delete(token: TokenItem) -> None:
+    guard = GuardItem(keys.user(token.user_id), keys.token_name(token.name), ref=token.id)
+    Transaction().delete(token).delete(guard).commit()

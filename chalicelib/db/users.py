@@ -1,0 +1,68 @@
+"""Users and their e-mail guard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.db import keys
+from chalicelib.db.items import GuardItem, UserItem
+from chalicelib.db.transactions import Transaction
+from chalicelib.errors import ConflictError
+
+
+def get(user_id: str) -> UserItem | None:
+    try:
+        return UserItem.get(keys.user(user_id), keys.PROFILE)
+    except UserItem.DoesNotExist:
+        return None
+
+
+def get_by_email(email: str) -> UserItem | None:
+    try:
+        guard = GuardItem.get(keys.email(email), keys.GUARD)
+    except GuardItem.DoesNotExist:
+        return None
+    return get(guard.ref)
+
+
+def batch_get(user_ids: set[str]) -> dict[str, UserItem]:
+    if not user_ids:
+        return {}
+    found = UserItem.batch_get([(keys.user(uid), keys.PROFILE) for uid in user_ids])
+    return {item.id: item for item in found}
+
+
+def new_item(user_id: str, email: str, first_name: str, last_name: str | None,
+             password_hash: str | None, now: datetime) -> UserItem:
+    return UserItem(keys.user(user_id), keys.PROFILE, id=user_id, email=email.strip().lower(),
+                    first_name=first_name, last_name=last_name, password_hash=password_hash, created_at=now)
+
+
+def email_guard(user: UserItem) -> GuardItem:
+    return GuardItem(keys.email(user.email), keys.GUARD, ref=user.id)
+
+
+def create(user: UserItem) -> None:
+    """Writes the user and its e-mail guard; 409 when the e-mail is registered."""
+    conflict = ConflictError("Email taken.", property="email")
+    Transaction().create(email_guard(user), conflict).create(user, conflict).commit()
+
+
+def set_password(user: UserItem, password_hash: str, first_name: str, last_name: str | None) -> None:
+    """Completes the sign-up of an invited user; fails if someone claimed it first."""
+    try:
+        user.update(
+            actions=[UserItem.password_hash.set(password_hash), UserItem.first_name.set(first_name),
+                     UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove()],
+            condition=UserItem.password_hash.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise ConflictError("Email taken.", property="email") from None
+        raise
+
+
+def record_login(user: UserItem, now: datetime) -> None:
+    user.update(actions=[UserItem.last_login.set(now)])

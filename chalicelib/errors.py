@@ -1,0 +1,79 @@
+"""The one error hierarchy of the platform.
+
+Services and repositories raise these; `chalicelib.api.routing` is the only place that
+turns them into HTTP responses. `value` is echoed to the client, so it must never carry
+a secret (callers pass it only for fields that are not secret).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    status = 500
+    default_message = "Internal server error."
+
+    def __init__(self, message: str | None = None, property: str | None = None, value: Any = None):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.property = property
+        self.value = value
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": self.message}
+        if self.property is not None:
+            body["property"] = self.property
+        if self.value is not None:
+            body["value"] = self.value
+        return body
+
+
+class BadRequestError(AppError):
+    status = 400
+    default_message = "Bad request."
+
+
+class UnauthorizedError(AppError):
+    status = 401
+    default_message = "Unauthorized."
+
+
+class ForbiddenError(AppError):
+    status = 403
+    default_message = "Forbidden resource."
+
+
+class NotFoundError(AppError):
+    status = 404
+    default_message = "Not found."
+
+
+class ConflictError(AppError):
+    status = 409
+    default_message = "Conflict."
+
+
+class PayloadTooLargeError(AppError):
+    status = 413
+    default_message = "Request body too large."
+
+
+class PreconditionFailedError(AppError):
+    status = 412
+    default_message = "Precondition failed."
+
+
+class ServiceUnavailableError(AppError):
+    status = 503
+    default_message = "Service temporarily unavailable, try again."
+
+
+def not_found(entity: str) -> NotFoundError:
+    """404 naming the entity the way dyrector does (`property` = entity name)."""
+    return NotFoundError(f"{entity.capitalize()} not found.", property=entity)
+
+
+def taken(entity: str, property: str = "name", value: Any = None) -> ConflictError:
+    """409 for a uniqueness guard that already exists."""
+    return ConflictError(f"{entity.capitalize()} {property} taken.", property=property, value=value)

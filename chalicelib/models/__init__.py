@@ -1,0 +1,1 @@
+"""Pydantic request/response models with the API's camelCase field names."""

@@ -1,0 +1,36 @@
+"""Shared model configuration, decided once for every request and response model.
+
+Requests forbid unknown fields (a typo is a 400, not a silent no-op); responses are
+built from our own data and serialised by alias. Datetimes render as UTC ISO with ms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from chalicelib.ids import iso
+
+UtcDateTime = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+
+# Names are trimmed and 1..70 characters, as dyrector's database allows.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid",
+                              str_strip_whitespace=False)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class Audit(ResponseModel):
+    created_at: UtcDateTime
+    created_by: str
+    updated_at: UtcDateTime
+    updated_by: str

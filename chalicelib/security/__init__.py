@@ -1,0 +1,1 @@
+"""Credentials: password hashing, the envelope-encrypted signing key, and JWTs."""

@@ -1,0 +1,1 @@
+"""Use-cases of the platform: domain rules over repositories; no Chalice, no boto3."""

@@ -1,0 +1,31 @@
+"""The team audit log: who changed what, when. Written after every successful write call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import ids
+from chalicelib.db import audit as audit_repo
+from chalicelib.db.items import AuditItem
+from chalicelib.models.audit import AuditLogQuery
+from chalicelib.services.identity import Identity
+
+
+def record(team_id: str, identity: Identity | None, method: str, event: str, data: Any) -> None:
+    audit_repo.put(audit_repo.new_item(
+        team_id, ids.utcnow(), actor_type="user" if identity else "anonymous",
+        user_id=identity.user_id if identity else None, email=identity.email if identity else None,
+        user_name=identity.name if identity else None, context="http", method=method.lower(), event=event,
+        data=data,
+    ))
+
+
+def list_entries(team_id: str, query: AuditLogQuery) -> tuple[list[AuditItem], int]:
+    predicate = None
+    if query.filter:
+        needle = query.filter.lower()
+
+        def predicate(item: AuditItem) -> bool:
+            return any(needle in (value or "").lower() for value in (item.email, item.user_name, item.event))
+
+    return audit_repo.page(team_id, query.from_, query.to, query.skip, query.take, predicate)

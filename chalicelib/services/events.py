@@ -1,0 +1,24 @@
+"""Publishing platform events to the events queue.
+
+Publishing is best effort: a queue outage is logged and never fails the request that
+caused the event (the worker side retries and dead-letters what it cannot deliver).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib import settings
+from chalicelib.adapters import queues
+from chalicelib.contracts import events
+
+log = logging.getLogger(__name__)
+
+
+def publish(event) -> bool:
+    try:
+        queues.send(settings.events_queue_name(), events.dump(event))
+        return True
+    except Exception:  # noqa: BLE001 - any transport failure is logged, never raised
+        log.exception("could not publish %s event for team %s", event.type, event.team_id)
+        return False

@@ -1,0 +1,240 @@
+"""Teams: creation, renaming, deletion, members, roles and invitations.
+
+Rules (dyrector §2.3-2.4): anyone may create a team and becomes its owner; renaming,
+inviting and managing members needs admin (which includes owner); deleting needs owner;
+the owner can be neither re-roled nor removed. Invitations expire after
+`settings.invitation_days()` days and are mailed through the events queue.
+"""
+
+from __future__ import annotations
+
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib import ids, settings
+from chalicelib.contracts.events import UserInvited
+from chalicelib.db import keys
+from chalicelib.db import teams as team_repo
+from chalicelib.db import users as user_repo
+from chalicelib.db.items import InvitationItem, TeamItem, UserItem
+from chalicelib.errors import BadRequestError, ConflictError, ForbiddenError, PreconditionFailedError, not_found
+from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
+from chalicelib.services import access, events
+from chalicelib.services.identity import Identity
+
+_STAT_PREFIXES = {
+    "projects": keys.PROJECT_PREFIX,
+    "nodes": keys.NODE_PREFIX,
+    "versions": keys.VERSION_PREFIX,
+    "deployments": keys.DEPLOYMENT_PREFIX,
+}
+
+
+@dataclass
+class TeamUser:
+    id: str
+    name: str
+    email: str
+    role: str
+    status: str
+    last_login: datetime | None
+
+
+def _check_slug(slug: str) -> None:
+    if slug in settings.RESERVED_SLUGS:
+        raise BadRequestError("This slug is reserved by the API, choose another one.", property="slug", value=slug)
+
+
+def statistics(team_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Counts per team, each a COUNT Query on the team partition, run concurrently."""
+    prefixes = {**_STAT_PREFIXES, "members": keys.MEMBER_PREFIX, "invitations": keys.INVITE_PREFIX}
+    jobs = [(team_id, name, prefix) for team_id in team_ids for name, prefix in prefixes.items()]
+    counts = list(_pool().map(lambda job: team_repo.count(job[0], job[2]), jobs)) if jobs else []
+    result: dict[str, dict[str, int]] = {team_id: {} for team_id in team_ids}
+    for (team_id, name, _), value in zip(jobs, counts):
+        result[team_id][name] = value
+    for stats in result.values():
+        stats["users"] = stats.pop("members") + stats.pop("invitations")
+    return result
+
+
+@functools.lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=16, thread_name_prefix="stats")
+
+
+def invitation_status(invite: InvitationItem, now: datetime | None = None) -> str:
+    if invite.status == "pending" and invite.created_at < _live_since(now):
+        return "expired"
+    return invite.status
+
+
+def _live_since(now: datetime | None = None) -> datetime:
+    return (now or ids.utcnow()) - timedelta(days=settings.invitation_days())
+
+
+def list_teams(identity: Identity) -> list[TeamItem]:
+    memberships = team_repo.memberships_of(identity.user_id)
+    teams = team_repo.batch_get({m.team_id for m in memberships})
+    return sorted(teams.values(), key=lambda t: t.name.lower())
+
+
+def create_team(identity: Identity, request: CreateTeamRequest) -> TeamItem:
+    _check_slug(request.slug)
+    now = ids.utcnow()
+    team_id = ids.new_id()
+    team = TeamItem(keys.team(team_id), keys.TEAM, id=team_id, name=request.name, slug=request.slug,
+                    created_at=now, created_by=identity.user_id, updated_at=now, updated_by=identity.user_id)
+    team_repo.create(team, team_repo.new_member(team_id, identity.user_id, "owner", now))
+    return team
+
+
+def get_team(identity: Identity, team_id: str) -> TeamItem:
+    team, _ = access.member_of_team(team_id, identity)
+    return team
+
+
+def team_users(team_id: str) -> list[TeamUser]:
+    members = team_repo.members(team_id)
+    invitations = [i for i in team_repo.invitations(team_id) if i.user_id not in {m.user_id for m in members}]
+    users = user_repo.batch_get({m.user_id for m in members} | {i.user_id for i in invitations})
+    result: list[TeamUser] = []
+    for m in members:
+        user = users.get(m.user_id)
+        result.append(TeamUser(m.user_id, user.name if user else "", user.email if user else "", m.role,
+                               "verified", user.last_login if user else None))
+    for i in invitations:
+        user = users.get(i.user_id)
+        result.append(TeamUser(i.user_id, user.name if user else "", i.email, "user", invitation_status(i),
+                               user.last_login if user else None))
+    return result
+
+
+def update_team(identity: Identity, team_id: str, request: UpdateTeamRequest) -> TeamItem:
+    team, _ = access.member_of_team(team_id, identity, "admin")
+    _check_slug(request.slug)
+    team_repo.rename(team, request.name, request.slug, identity.user_id, ids.utcnow())
+    return team
+
+
+def delete_team(identity: Identity, team_id: str) -> TeamItem:
+    team, _ = access.member_of_team(team_id, identity, "owner")
+    team_repo.delete(team)
+    return team
+
+
+def _find_or_create_invitee(request: InviteUserRequest) -> UserItem:
+    user = user_repo.get_by_email(request.email)
+    if user is not None:
+        return user
+    user = user_repo.new_item(ids.new_id(), request.email, request.first_name, request.last_name, None, ids.utcnow())
+    try:
+        user_repo.create(user)
+    except ConflictError:
+        # Someone registered or was invited with this e-mail a moment ago: use that account.
+        user = user_repo.get_by_email(request.email)
+        if user is None:
+            raise
+    return user
+
+
+def _send_invitation(identity: Identity, team: TeamItem, user: UserItem) -> None:
+    base = settings.public_url()
+    events.publish(UserInvited(
+        team_id=team.id, team_name=team.name, email=user.email, invitee_name=user.name,
+        inviter_name=identity.name or identity.email, accept_url=f"{base}/api/users/me/invitations/{team.id}",
+        signup_url=f"{base}/api/auth/signup", expires_in_days=settings.invitation_days(),
+    ))
+
+
+def invite_user(identity: Identity, team_id: str, request: InviteUserRequest) -> TeamUser:
+    team, _ = access.member_of_team(team_id, identity, "admin")
+    user = _find_or_create_invitee(request)
+    now = ids.utcnow()
+    invite = team_repo.new_invitation(team.id, user.id, user.email, identity.user_id, now)
+    team_repo.put_invitation(invite, _live_since(now))
+    _send_invitation(identity, team, user)
+    return TeamUser(user.id, user.name, user.email, "user", "pending", user.last_login)
+
+
+def reinvite_user(identity: Identity, team_id: str, user_id: str) -> None:
+    team, _ = access.member_of_team(team_id, identity, "admin")
+    invite = team_repo.invitation(team.id, user_id)
+    if invite is None or team_repo.member(team.id, user_id) is not None:
+        raise not_found("invitation")
+    if invite.status == "declined":
+        raise PreconditionFailedError("The user declined the invitation.", property="userId")
+    user = user_repo.get(user_id)
+    if user is None:
+        raise not_found("user")
+    now = ids.utcnow()
+    team_repo.new_invitation(team.id, user.id, user.email, identity.user_id, now).save()
+    _send_invitation(identity, team, user)
+
+
+def set_user_role(identity: Identity, team_id: str, user_id: str, role: str) -> None:
+    _, caller = access.member_of_team(team_id, identity, "admin")
+    target = team_repo.member(team_id, user_id)
+    if target is None:
+        raise not_found("user")
+    if target.role == "owner":
+        raise ForbiddenError("The owner's role cannot be changed.", property="userId")
+    if role == "owner" and caller.role != "owner":
+        raise ForbiddenError("Only the owner can grant the owner role.", property="role")
+    team_repo.set_role(target, role)
+
+
+def remove_user(identity: Identity, team_id: str, user_id: str) -> None:
+    access.member_of_team(team_id, identity, "admin")
+    target = team_repo.member(team_id, user_id)
+    if target is not None:
+        if target.role == "owner":
+            raise ForbiddenError("The owner cannot be removed from the team.", property="userId")
+        team_repo.remove_member(target)
+        return
+    invite = team_repo.invitation(team_id, user_id)
+    if invite is None:
+        raise not_found("user")
+    team_repo.delete_invitation(invite)
+
+
+def leave_team(identity: Identity, team_id: str) -> None:
+    _, membership = access.member_of_team(team_id, identity)
+    if membership.role == "owner":
+        raise PreconditionFailedError("The owner cannot leave the team; delete it or hand over ownership first.")
+    team_repo.remove_member(membership)
+
+
+def me(identity: Identity) -> tuple[UserItem | None, list[tuple[TeamItem, str]], list[TeamItem]]:
+    """The caller, their teams with roles, and the teams with a live pending invitation for them."""
+    user = user_repo.get(identity.user_id)
+    memberships = team_repo.memberships_of(identity.user_id)
+    now = ids.utcnow()
+    pending = [i for i in team_repo.invitations_of(identity.user_id) if invitation_status(i, now) == "pending"]
+    teams = team_repo.batch_get({m.team_id for m in memberships} | {i.team_id for i in pending})
+    mine = [(teams[m.team_id], m.role) for m in memberships if m.team_id in teams]
+    invited = [teams[i.team_id] for i in pending if i.team_id in teams]
+    return user, sorted(mine, key=lambda tr: tr[0].name.lower()), invited
+
+
+def accept_invitation(identity: Identity, team_id: str) -> None:
+    invite = team_repo.invitation(team_id, identity.user_id)
+    if invite is None:
+        raise not_found("invitation")
+    status = invitation_status(invite)
+    if status == "expired":
+        if invite.status != "expired":
+            team_repo.set_invitation_status(invite, "expired")
+        raise PreconditionFailedError("The invitation has expired, ask for a new one.", property="teamId")
+    if status != "pending":
+        raise PreconditionFailedError(f"The invitation was {status}.", property="teamId")
+    team_repo.accept_invitation(invite, team_repo.new_member(team_id, identity.user_id, "user", ids.utcnow()))
+
+
+def decline_invitation(identity: Identity, team_id: str) -> None:
+    invite = team_repo.invitation(team_id, identity.user_id)
+    if invite is None or invitation_status(invite) != "pending":
+        raise not_found("invitation")
+    team_repo.set_invitation_status(invite, "declined")

@@ -1,0 +1,1 @@
+"""Lambda handlers fed by SQS and schedules; wired in app.py."""
