@@ -25,7 +25,36 @@ class UserInvited(_Event):
     expires_in_days: int
 
 
-Event = Annotated[Union[UserInvited], Field(discriminator="type")]
+class VersionCreated(_Event):
+    type: Literal["version-created"] = "version-created"
+    project_id: str
+    project_name: str
+    version_id: str
+    version_name: str
+    actor_name: str
+
+
+class NodeAdded(_Event):
+    type: Literal["node-added"] = "node-added"
+    node_id: str
+    node_name: str
+    actor_name: str
+
+
+class DeploymentStatusChanged(_Event):
+    """A deployment reached a final status (successful / failed)."""
+
+    type: Literal["deployment-status"] = "deployment-status"
+    deployment_id: str
+    status: str
+    prefix: str
+    project_name: str
+    version_name: str
+    node_name: str
+    actor_name: str
+
+
+Event = Annotated[Union[UserInvited, VersionCreated, NodeAdded, DeploymentStatusChanged], Field(discriminator="type")]
 EVENT = TypeAdapter(Event)
 
 

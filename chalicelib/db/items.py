@@ -1,10 +1,17 @@
-"""Item classes stored in the single table, one per entity (discriminated by `type`)."""
+"""Item classes stored in the single table, one per entity (discriminated by `type`).
+
+`type` is the discriminator, so an entity's own kind (project type, registry type, ...) is
+stored as `kind`. Container configs are stored as JSON in their API (camelCase) shape,
+holding only the fields that are set: `null`/absent means "inherit" (dyrector §1.3).
+"""
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -87,3 +94,106 @@ class SigningKeyItem(BaseItem, discriminator="signing-key"):
     ciphertext = BinaryAttribute(legacy_encoding=False)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     ttl = NumberAttribute(null=True)
+
+
+class ProjectItem(BaseItem, discriminator="project"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()  # versionless | versioned
+    # The one default version of the project ("at most one per project" by construction).
+    default_version_id = UnicodeAttribute(attr_name="defaultVersionId", null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    updated_by = UnicodeAttribute(attr_name="updatedBy")
+
+
+class VersionItem(BaseItem, discriminator="version"):
+    id = UnicodeAttribute()
+    project_id = UnicodeAttribute(attr_name="projectId")
+    name = UnicodeAttribute()
+    changelog = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()  # rolling | incremental
+    auto_copy_deployments = BooleanAttribute(attr_name="autoCopyDeployments", default=False)
+    parent_id = UnicodeAttribute(attr_name="parentId", null=True)
+    child_id = UnicodeAttribute(attr_name="childId", null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    updated_by = UnicodeAttribute(attr_name="updatedBy")
+
+
+class ImageItem(BaseItem, discriminator="image"):
+    """An image of a version with its container config; GSI1 = its registry, GSI2 = its storage."""
+
+    id = UnicodeAttribute()
+    project_id = UnicodeAttribute(attr_name="projectId")
+    version_id = UnicodeAttribute(attr_name="versionId")
+    registry_id = UnicodeAttribute(attr_name="registryId")
+    name = UnicodeAttribute()
+    tag = UnicodeAttribute(null=True)
+    order = NumberAttribute()
+    labels = JSONAttribute(null=True)
+    config = JSONAttribute()
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+
+
+class RegistryItem(BaseItem, discriminator="registry"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    icon = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()  # v2 | hub | gitlab | github | google | unchecked
+    details = JSONAttribute()  # the non-secret details (url, imageNamePrefix, user, ...)
+    # The token/password, KMS-encrypted with the registry as encryption context; never returned.
+    sealed_token = BinaryAttribute(attr_name="sealedToken", legacy_encoding=False, null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    updated_by = UnicodeAttribute(attr_name="updatedBy")
+
+
+class StorageItem(BaseItem, discriminator="storage"):
+    """An S3-compatible storage; its access and secret keys live KMS-encrypted in S3, not here."""
+
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    icon = UnicodeAttribute(null=True)
+    url = UnicodeAttribute()
+    has_credentials = BooleanAttribute(attr_name="hasCredentials", default=False)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    updated_by = UnicodeAttribute(attr_name="updatedBy")
+
+
+class NotificationItem(BaseItem, discriminator="notification"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    url = UnicodeAttribute()
+    kind = UnicodeAttribute()  # discord | slack | teams | webhook
+    active = BooleanAttribute(default=False)
+    enabled_events = ListAttribute(attr_name="enabledEvents", of=UnicodeAttribute, default=list)
+    creator_id = UnicodeAttribute(attr_name="creatorId")
+    creator_name = UnicodeAttribute(attr_name="creatorName")
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+
+
+class DeploymentItem(BaseItem, discriminator="deployment"):
+    """A deployment of a version to a node under a prefix; GSI1 = its version."""
+
+    id = UnicodeAttribute()
+    project_id = UnicodeAttribute(attr_name="projectId")
+    version_id = UnicodeAttribute(attr_name="versionId")
+    node_id = UnicodeAttribute(attr_name="nodeId")
+    prefix = UnicodeAttribute()
+    status = UnicodeAttribute()  # preparing | in-progress | successful | failed | obsolete | downgraded
+    note = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    updated_by = UnicodeAttribute(attr_name="updatedBy")

@@ -21,6 +21,18 @@ as the entity with `attribute_not_exists(PK)`.
 | invitations of a user                 | GSI1          | GSI1PK=USER#<uid>, GSI1SK begins_with INVITE#  |
 | team audit log, newest first, by time | table         | PK=AUDIT#<tid>, SK between <from> and <to>     |
 | platform signing key (envelope)       | table         | PK=META, SK=SIGNINGKEY                         |
+| projects of a team                    | table         | PK=TEAM#<tid>, SK begins_with PROJECT#         |
+| project name unique per team          | table         | PK=TEAM#<tid>, SK=PROJECTNAME#<lower name>     |
+| versions of a project                 | table         | PK=TEAM#<tid>, SK begins_with VERSION#<pid>#   |
+| all versions of a team (counts)       | table         | PK=TEAM#<tid>, SK begins_with VERSION#         |
+| version by id alone (deployments)     | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK=VERSION           |
+| version name unique per project       | table         | PK=TEAM#<tid>, SK=VERSIONNAME#<pid>#<lower>    |
+| images of a version                   | table         | PK=TEAM#<tid>, SK begins_with IMAGE#<vid>#     |
+| images pulled from a registry (inUse) | GSI1          | GSI1PK=REGISTRY#<rid>, GSI1SK begins_with IMAGE# |
+| configs using a storage (inUse)       | GSI2          | GSI2PK=STORAGE#<sid>                           |
+| deployments of a version              | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK begins_with DEPLOYMENT# |
+| registries / storages / notifications | table         | PK=TEAM#<tid>, SK begins_with REGISTRY# / STORAGE# / NOTIFICATION# |
+| their names unique per team           | table         | PK=TEAM#<tid>, SK=REGISTRYNAME# / STORAGENAME# / NOTIFICATIONNAME#<lower> |
 """
 
 from __future__ import annotations
@@ -76,8 +88,85 @@ def invite(user_id: str) -> str:
 def audit(team_id: str) -> str:
     return f"AUDIT#{team_id}"
 
-# Children of a team partition that later issues add; counted for team statistics.
+# Children of a team partition; the first four are counted for team statistics. Name
+# guards use distinct words (PROJECTNAME#, not PROJECT#NAME) so a begins_with on an
+# entity prefix never counts a guard.
 PROJECT_PREFIX = "PROJECT#"
 VERSION_PREFIX = "VERSION#"
 NODE_PREFIX = "NODE#"
 DEPLOYMENT_PREFIX = "DEPLOYMENT#"
+IMAGE_PREFIX = "IMAGE#"
+REGISTRY_PREFIX = "REGISTRY#"
+STORAGE_PREFIX = "STORAGE#"
+NOTIFICATION_PREFIX = "NOTIFICATION#"
+VERSION_SELF = "VERSION"
+
+
+def _lower(name: str) -> str:
+    return name.strip().lower()
+
+
+def project(project_id: str) -> str:
+    return f"{PROJECT_PREFIX}{project_id}"
+
+
+def project_name(name: str) -> str:
+    return f"PROJECTNAME#{_lower(name)}"
+
+
+def versions_of(project_id: str) -> str:
+    """SK prefix of every version of a project (also the start of each version's SK)."""
+    return f"{VERSION_PREFIX}{project_id}#"
+
+
+def version(project_id: str, version_id: str) -> str:
+    return f"{versions_of(project_id)}{version_id}"
+
+
+def version_ref(version_id: str) -> str:
+    """GSI1 partition of a version: the version itself (SK=VERSION) and its deployments."""
+    return f"{VERSION_PREFIX}{version_id}"
+
+
+def version_name(project_id: str, name: str) -> str:
+    return f"VERSIONNAME#{project_id}#{_lower(name)}"
+
+
+def images_of(version_id: str) -> str:
+    return f"{IMAGE_PREFIX}{version_id}#"
+
+
+def image(version_id: str, image_id: str) -> str:
+    return f"{images_of(version_id)}{image_id}"
+
+
+def image_ref(image_id: str) -> str:
+    return f"{IMAGE_PREFIX}{image_id}"
+
+
+def deployment(deployment_id: str) -> str:
+    return f"{DEPLOYMENT_PREFIX}{deployment_id}"
+
+
+def registry(registry_id: str) -> str:
+    return f"{REGISTRY_PREFIX}{registry_id}"
+
+
+def registry_name(name: str) -> str:
+    return f"REGISTRYNAME#{_lower(name)}"
+
+
+def storage(storage_id: str) -> str:
+    return f"{STORAGE_PREFIX}{storage_id}"
+
+
+def storage_name(name: str) -> str:
+    return f"STORAGENAME#{_lower(name)}"
+
+
+def notification(notification_id: str) -> str:
+    return f"{NOTIFICATION_PREFIX}{notification_id}"
+
+
+def notification_name(name: str) -> str:
+    return f"NOTIFICATIONNAME#{_lower(name)}"

@@ -26,7 +26,7 @@ class GSI1(GlobalSecondaryIndex):
 
 
 class GSI2(GlobalSecondaryIndex):
-    """Sparse work index: only items that a scheduled sweep must find carry it."""
+    """Second sparse index: work queues for scheduled sweeps, and "configs using storage X"."""
 
     class Meta:
         index_name = "GSI2"

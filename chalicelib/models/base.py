@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from chalicelib.ids import iso
 
-UtcDateTime = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+# WithJsonSchema keeps `format: date-time` in the serialization schema the OpenAPI document shows.
+UtcDateTime = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json"),
+                        WithJsonSchema({"type": "string", "format": "date-time"})]
 
 # Names are trimmed and 1..70 characters, as dyrector's database allows.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]

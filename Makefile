@@ -1,0 +1,40 @@
+# Developer entry points. Every target first makes sure .venv matches requirements-dev.txt;
+# the stamp is keyed on the requirement files' content, so a no-op run costs nothing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+REQS   := requirements.txt requirements-dev.txt
+STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-16)
+OUT    := out
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: venv run test package lint-infra clean
+
+venv: $(STAMP)
+
+$(STAMP): $(REQS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## run: the API on http://127.0.0.1:8000/api with an embedded moto and the event pump
+run: venv
+	$(BIN)/python -m infra.local
+
+## test: the whole suite (pytest exits non-zero when no test ran)
+test: venv
+	$(BIN)/python -m pytest -q tests/
+
+## package: out/sam.json (app + resources, one SAM template) and out/deployment.zip
+package: venv
+	rm -rf $(OUT)
+	$(BIN)/python -m infra.package $(OUT)
+
+## lint-infra: cfn-lint on the resources and on the packaged template
+lint-infra: package
+	$(BIN)/cfn-lint infra/resources.json $(OUT)/sam.json
+
+clean:
+	rm -rf $(OUT) .pytest_cache

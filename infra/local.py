@@ -1,0 +1,146 @@
+"""`python -m infra.local` (`make run`): the whole platform on one machine, no AWS account.
+
+Starts an embedded moto server unless AWS_ENDPOINT_URL already names an emulator (e.g.
+LocalStack), creates the resources from the template AWS gets (`infra/resources.json`),
+publishes the stack Outputs as environment variables, then serves the Chalice app with
+Chalice's own local server and runs the event pump for its SQS and schedule handlers.
+Ctrl-C or SIGTERM stops everything and exits 0.
+
+Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (free port), AWS_ENDPOINT_URL,
+CHALICE_STAGE (dev), LOCAL_SCHEDULE_SECONDS (fire every schedule this often),
+LOCAL_VISIBILITY_TIMEOUT (SQS redelivery delay, seconds), LOG_LEVEL (INFO).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from infra import stack
+from infra.pump import EventPump
+
+ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger("infra.local")
+
+
+def main() -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's request lines, SDK chatter
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    moto = start_emulator()
+    server = pump = None
+    try:
+        outputs = stack.create_stack(parameters=_stack_parameters())
+        stack.export_outputs(outputs)
+        os.environ.setdefault("MAIL_SENDER", "no-reply@dyrector.local")
+        stack.verify_mail_sender()
+        app, config = load_app()
+        server = _serve(app, config)
+        pump = EventPump(
+            app,
+            region=os.environ["AWS_DEFAULT_REGION"],
+            account_id=_account_id(),
+            schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 0) or None,
+            timeout_seconds=config.lambda_timeout or 60,
+            memory_mb=config.lambda_memory_size or 128,
+        ).start()
+        _banner(server, outputs)
+        while not stop.wait(0.5):
+            pass
+        log.info("stopping")
+        return 0
+    except Exception:
+        log.exception("local stack failed")
+        return 1
+    finally:
+        if pump is not None:
+            pump.stop()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if moto is not None:
+            moto.stop()
+
+
+def start_emulator() -> Any:
+    """Start moto unless an endpoint is configured; returns the server to stop, or None."""
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        return None
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=int(os.environ.get("MOTO_PORT") or 0), verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    # Dummy credentials on purpose: nothing started here may ever reach a real account.
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_ACCESS_KEY_ID="testing",
+                      AWS_SECRET_ACCESS_KEY="testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    return moto
+
+
+def load_app() -> tuple[Any, Any]:
+    """Import `app.py` as Lambda would, after the environment is final; returns (app, config)."""
+    from chalice.cli.factory import CLIFactory
+    from chalice.deploy.validate import validate_routes
+
+    config = CLIFactory(str(ROOT), environ=os.environ).create_config_obj(
+        chalice_stage_name=os.environ.get("CHALICE_STAGE", "dev"))
+    for name, value in config.environment_variables.items():
+        os.environ.setdefault(name, value)  # config.json holds defaults; stack outputs win
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    app = importlib.import_module("app").app
+    validate_routes(app.routes)
+    return app, config
+
+
+def _serve(app: Any, config: Any) -> Any:
+    from chalice.local import create_local_server
+
+    host = os.environ.get("HOST", "127.0.0.1")
+    local = create_local_server(app, config, host, int(os.environ.get("PORT") or 8000))
+    server = local.server
+    os.environ.setdefault("PUBLIC_URL", f"http://{host}:{server.server_address[1]}")
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    return server
+
+
+def _stack_parameters() -> dict[str, str]:
+    visibility = os.environ.get("LOCAL_VISIBILITY_TIMEOUT")
+    return {"VisibilityTimeout": visibility} if visibility else {}
+
+
+def _account_id() -> str:
+    try:
+        return stack.client("sts").get_caller_identity()["Account"]
+    except Exception:  # noqa: BLE001 - only used to build ARNs in emulated events
+        return "123456789012"
+
+
+def _banner(server: Any, outputs: dict[str, str]) -> None:
+    host, port = server.server_address[:2]
+    base = f"http://{host}:{port}"
+    print(f"\n  API       {base}/api\n  API docs  {base}/api/docs\n"
+          f"  AWS       {os.environ['AWS_ENDPOINT_URL']} (table {outputs.get('TableName')}, "
+          f"queues {outputs.get('DeployQueueName')}, {outputs.get('EventsQueueName')})\n"
+          "  Ctrl-C to stop\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The resource template: valid CloudFormation, the schema pynamodb expects, creatable on moto,
+and merged into `chalice package` with wired environment, least-privilege IAM and partial batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra import package, stack
+from tests.infra.conftest import unique_prefix
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lint(path: Path) -> list[str]:
+    from cfnlint.api import lint_file
+
+    return [f"{m.rule.id} {m.message} ({m.linenumber})" for m in lint_file(path)]
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`python -m infra.package` output (what `make package` builds)."""
+    out = tmp_path_factory.mktemp("package")
+    package.package(out)
+    return out
+
+
+def test_resources_template_passes_cfn_lint():
+    assert lint(stack.TEMPLATE_PATH) == []
+
+
+def test_table_schema_matches_the_pynamodb_model():
+    # GIVEN the table in the template and the model the app queries with
+    from chalicelib.db.table import BaseItem
+
+    table = stack.template()["Resources"]["Table"]["Properties"]
+    model = BaseItem._get_schema()
+
+    # THEN keys, attribute types and indexes are the same
+    assert table["KeySchema"] == [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]}
+                                  for k in model["key_schema"]]
+    assert sorted(map(json.dumps, table["AttributeDefinitions"])) == sorted(
+        map(json.dumps, model["attribute_definitions"]))
+    template_indexes = {i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in table["GlobalSecondaryIndexes"]}
+    model_indexes = {i["index_name"]: (i["key_schema"], i["projection"]) for i in model["global_secondary_indexes"]}
+    assert template_indexes == model_indexes
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_table_keeps_data_safe():
+    table = stack.template()["Resources"]["Table"]
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_bucket_is_private_and_encrypted():
+    bucket = stack.template()["Resources"]["Bucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert "${AWS::AccountId}" in bucket["BucketName"]["Fn::Sub"]  # globally unique
+
+
+def test_queue_visibility_covers_six_worker_timeouts():
+    # AWS guidance for SQS event sources: visibility >= 6 x function timeout
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    visibility = stack.template()["Parameters"]["VisibilityTimeout"]["Default"]
+    assert visibility >= 6 * config["lambda_timeout"]
+
+
+def test_output_keys_become_environment_variable_names():
+    names = {stack.env_name(key) for key in stack.template()["Outputs"]}
+    assert {"TABLE_NAME", "DEPLOY_QUEUE_NAME", "EVENTS_QUEUE_NAME", "BUCKET_NAME", "KMS_KEY_ID"} <= names
+    assert stack.env_name("SQSQueueUrl") == "SQS_QUEUE_URL"
+
+
+def test_stack_on_moto_creates_every_resource(aws):
+    # GIVEN a fresh prefix  WHEN the stack is created from resources.json on moto
+    prefix = unique_prefix("tpl")
+    outputs = stack.create_stack(prefix, {"Prefix": prefix}, cloudformation=aws("cloudformation"))
+    env = stack.export_outputs(outputs, environ={})
+
+    # THEN the table has the model's keys and both indexes
+    table = aws("dynamodb").describe_table(TableName=env["TABLE_NAME"])["Table"]
+    assert table["TableName"] == prefix
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["PK", "SK"]
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
+
+    # AND each work queue redrives to its own dead-letter queue after 5 receives
+    sqs = aws("sqs")
+    for queue, dlq in ((env["DEPLOY_QUEUE_NAME"], env["DEPLOY_DEAD_LETTER_QUEUE_NAME"]),
+                       (env["EVENTS_QUEUE_NAME"], env["EVENTS_DEAD_LETTER_QUEUE_NAME"])):
+        assert queue.startswith(prefix) and dlq == f"{queue}-dlq"
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert redrive["deadLetterTargetArn"].endswith(f":{dlq}")
+        assert int(redrive["maxReceiveCount"]) == 5
+        assert int(attributes["VisibilityTimeout"]) > 60
+
+    # AND the bucket exists, encrypted; the alias reaches a usable key
+    s3 = aws("s3")
+    s3.head_bucket(Bucket=env["BUCKET_NAME"])
+    assert s3.get_bucket_encryption(Bucket=env["BUCKET_NAME"])["ServerSideEncryptionConfiguration"]["Rules"]
+    assert env["KMS_KEY_ID"] == f"alias/{prefix}"
+    kms = aws("kms")
+    blob = kms.encrypt(KeyId=env["KMS_KEY_ID"], Plaintext=b"x")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+
+
+def test_existing_stack_is_reused(aws):
+    prefix = unique_prefix("reuse")
+    first = stack.create_stack(prefix, {"Prefix": prefix}, cloudformation=aws("cloudformation"))
+    again = stack.create_stack(prefix, {"Prefix": prefix}, cloudformation=aws("cloudformation"))
+    assert again == first
+
+
+def test_mail_sender_is_verified(aws):
+    ses = aws("ses")
+    sender = stack.verify_mail_sender(f"{unique_prefix('sender')}@example.com", ses=ses)
+    assert sender in ses.list_identities()["Identities"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_template_passes_cfn_lint(packaged):
+    assert lint(packaged / "sam.json") == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_template_contains_the_resources_once(packaged):
+    sam = json.loads((packaged / "sam.json").read_text())
+    resources = stack.template()
+    for logical_id, resource in resources["Resources"].items():
+        assert sam["Resources"][logical_id] == resource
+    for key, output in resources["Outputs"].items():
+        assert sam["Outputs"][key] == output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_functions_get_resource_names_and_partial_batches(packaged):
+    sam = json.loads((packaged / "sam.json").read_text())
+    outputs = stack.template()["Outputs"]
+    functions = {k: r for k, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions
+    sqs_sources = 0
+    for function in functions.values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        for key, output in outputs.items():
+            assert variables[stack.env_name(key)] == output["Value"]
+        assert variables["PUBLIC_URL"] == {"Ref": "PublicUrl"}
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                sqs_sources += 1
+                assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+                queue_id = event["Properties"]["Queue"]["Fn::Sub"].removeprefix("${").removesuffix(".Arn}")
+                assert sam["Resources"][queue_id]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
+    from app import app
+
+    assert sqs_sources == sum(type(s).__name__ == "SQSEventConfig" for s in app.event_sources)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_role_is_least_privilege(packaged):
+    sam = json.loads((packaged / "sam.json").read_text())
+    (policy,) = sam["Resources"]["DefaultRole"]["Properties"]["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    for sid, statement in statements.items():
+        assert not any(action.endswith(":*") for action in statement["Action"]), sid
+        if sid != "Logs":
+            assert statement["Resource"] != "*", sid
+    assert statements["Table"]["Resource"] == [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/*"}]
+    assert {r["Fn::GetAtt"][0] for r in statements["Queues"]["Resource"]} == {"DeployQueue", "EventsQueue"}
+    assert set(statements["Key"]["Action"]) == {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
+    assert statements["Mail"]["Action"] == ["ses:SendEmail"]
+
+
+def test_merge_template_refuses_a_queue_the_resources_do_not_define():
+    chalice_sam = {"Resources": {"OnOther": {"Type": "AWS::Serverless::Function", "Properties": {
+        "Timeout": 60,
+        "Events": {"OnOtherSqsEventSource": {"Type": "SQS", "Properties": {
+            "Queue": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:elsewhere"}}}}}}}}
+    with pytest.raises(package.PackageError, match="elsewhere"):
+        package.build_merge_template(stack.template(), chalice_sam)
+
+
+def test_merge_template_refuses_a_timeout_longer_than_the_queue_visibility():
+    chalice_sam = {"Resources": {"OnDeploy": {"Type": "AWS::Serverless::Function", "Properties": {
+        "Timeout": 900,
+        "Events": {"OnDeploySqsEventSource": {"Type": "SQS", "Properties": {
+            "Queue": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:dyrector-deploy"}}}}}}}}
+    with pytest.raises(package.PackageError, match="visibility"):
+        package.build_merge_template(stack.template(), chalice_sam)

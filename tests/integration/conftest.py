@@ -1,0 +1,127 @@
+"""`python -m infra.local` as a user runs it (`make run`): a subprocess on free ports.
+
+The child gets a clean AWS environment (no inherited endpoint or resource names from other
+fixtures in this session), so it starts its own moto and creates the stack itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from infra import stack
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60
+STOP_TIMEOUT = 15
+
+
+@dataclass
+class LocalStack:
+    url: str
+    aws_endpoint: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """Ctrl-C, as a user would; returns the exit code (kills and fails after STOP_TIMEOUT)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"local stack ignored SIGINT for {STOP_TIMEOUT}s; log:\n{self.log()}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 5) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _child_environment(port: int, moto_port: int, endpoint: str | None) -> dict[str, str]:
+    inherited = {"AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "PUBLIC_URL"}
+    inherited |= {stack.env_name(key) for key in stack.template()["Outputs"]}
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
+    env.update(PORT=str(port), MOTO_PORT=str(moto_port), PYTHONUNBUFFERED="1")
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
+
+
+@contextmanager
+def running_local_stack(endpoint: str | None = None) -> Iterator[LocalStack]:
+    """`python -m infra.local` on free ports; with `endpoint`, against that emulator instead of its own."""
+    port, moto_port = free_port(), free_port()
+    with tempfile.NamedTemporaryFile("w", prefix="local-stack-", suffix=".log", delete=False) as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=ROOT,
+                                   env=_child_environment(port, moto_port, endpoint),
+                                   stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
+    aws_endpoint = endpoint or f"http://127.0.0.1:{moto_port}"
+    running = LocalStack(f"http://127.0.0.1:{port}", aws_endpoint, process, Path(log_file.name))
+    try:
+        _wait_until_healthy(running)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        running.log_path.unlink(missing_ok=True)
+
+
+def _wait_until_healthy(running: LocalStack) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            pytest.fail(f"local stack exited with {running.process.returncode}; log:\n{running.log()}")
+        try:
+            status, body = http_get(f"{running.url}/api/health", timeout=2)
+            if status == 200:
+                json.loads(body)
+                return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"local stack not healthy after {START_TIMEOUT}s; log:\n{running.log()}")
+
+
+@pytest.fixture(scope="session")
+def local_stack_process() -> Iterator[LocalStack]:
+    """The running local stack; on teardown Ctrl-C must stop it cleanly (exit 0)."""
+    with running_local_stack() as running:
+        yield running
+        code = running.stop()
+        assert code == 0, f"local stack exited with {code} on SIGINT; log:\n{running.log()}"
+
+
+@pytest.fixture(scope="session")
+def local_stack(local_stack_process: LocalStack) -> str:
+    """Base URL of the running local stack, e.g. http://127.0.0.1:PORT."""
+    return local_stack_process.url
