@@ -135,6 +135,56 @@ class Api:
         return response.json
 
 
+    def create_project(self, user: User, slug: str, kind: str = "versioned", name: str | None = None) -> dict:
+        response = self.post(f"/api/{slug}/projects", user, {"type": kind, "name": name or unique("Project ")})
+        assert response.status_code == 201, response.body
+        return response.json
+
+    def create_version(self, user: User, slug: str, project_id: str, kind: str = "incremental",
+                       name: str | None = None) -> dict:
+        response = self.post(f"/api/{slug}/projects/{project_id}/versions", user,
+                             {"type": kind, "name": name or unique("v")})
+        assert response.status_code == 201, response.body
+        return response.json
+
+
 @pytest.fixture()
 def api(client) -> Api:
     return Api(client)
+
+
+@pytest.fixture()
+def registry_item(moto_server):
+    """`registry_item(team)` → id of an unchecked registry in that team (no network involved)."""
+    from chalicelib import ids
+    from chalicelib.db import keys
+    from chalicelib.db.items import RegistryItem
+
+    def make(team: dict) -> str:
+        now, registry_id = ids.utcnow(), ids.new_id()
+        RegistryItem(keys.team(team["id"]), keys.registry(registry_id), id=registry_id, name=unique("Local "),
+                     kind="unchecked", details={"url": "registry.local", "local": False}, created_at=now,
+                     created_by="test", updated_at=now, updated_by="test").save()
+        return registry_id
+
+    return make
+
+
+@pytest.fixture()
+def events_queue(moto_server):
+    """`events_queue()` → bodies of the messages now on the events queue (drained)."""
+    from chalicelib import settings
+    from chalicelib.adapters import aws, queues
+
+    def drain() -> list[str]:
+        sqs, url = aws.client("sqs"), queues.queue_url(settings.events_queue_name())
+        bodies = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not batch:
+                return bodies
+            for message in batch:
+                bodies.append(message["Body"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    return drain

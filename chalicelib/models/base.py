@@ -36,3 +36,11 @@ class Audit(ResponseModel):
     created_by: str
     updated_at: UtcDateTime
     updated_by: str
+
+    @classmethod
+    def of(cls, item: object) -> "Audit":
+        """From any item with created/updated at/by (`updatedBy` falls back to `createdBy`)."""
+        created_by = getattr(item, "created_by")
+        return cls(created_at=getattr(item, "created_at"), created_by=created_by,
+                   updated_at=getattr(item, "updated_at", None) or getattr(item, "created_at"),
+                   updated_by=getattr(item, "updated_by", None) or created_by)

@@ -1,0 +1,37 @@
+"""Response shapes shared by several resources (a project's versions, a version's images)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.db import deployments as deployment_repo
+from chalicelib.db.items import ImageItem, ProjectItem, RegistryItem, VersionItem
+from chalicelib.domain import versions as rules
+from chalicelib.models.base import Audit
+
+
+def project(item: ProjectItem, version_count: int) -> dict[str, Any]:
+    return {"type": item.kind, "description": item.description, "version_count": version_count,
+            "audit": Audit.of(item), "id": item.id, "name": item.name}
+
+
+def version(item: VersionItem, project_item: ProjectItem) -> dict[str, Any]:
+    return {"type": item.kind, "audit": Audit.of(item), "changelog": item.changelog,
+            "default": project_item.default_version_id == item.id,
+            "increasable": rules.is_increasable(item.kind, bool(item.child_id)), "id": item.id, "name": item.name}
+
+
+def image(item: ImageItem, registries: dict[str, RegistryItem]) -> dict[str, Any]:
+    registry = registries.get(item.registry_id)
+    return {"id": item.id, "name": item.name, "tag": item.tag, "order": int(item.order), "config": item.config,
+            "created_at": item.created_at,
+            "registry": {"type": registry.kind if registry else "unchecked", "id": item.registry_id,
+                         "name": registry.name if registry else ""}}
+
+
+def version_deployments(team_id: str, deployments: list[Any]) -> list[dict[str, Any]]:
+    """A version's deployments with their node's name, type and status."""
+    nodes = deployment_repo.nodes_of(team_id, {d.node_id for d in deployments})
+    return [{"status": d.status, "note": d.note, "updated_at": d.updated_at, "id": d.id, "prefix": d.prefix,
+             "node": {"id": d.node_id, **nodes[d.node_id]}}
+            for d in deployments if d.node_id in nodes]

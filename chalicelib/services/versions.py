@@ -1,0 +1,150 @@
+"""Versions: creation (copying the default version's images), the chain of incremental
+releases (`increase`), the default flag, and what each state allows (rules in
+`chalicelib.domain.versions`). New versions are announced as `version-created` events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib import ids
+from chalicelib.contracts.events import VersionCreated
+from chalicelib.db import deployments as deployment_repo
+from chalicelib.db import images as image_repo
+from chalicelib.db import versions as version_repo
+from chalicelib.db.items import DeploymentItem, ImageItem, ProjectItem, VersionItem
+from chalicelib.domain import versions as rules
+from chalicelib.errors import ConflictError, PreconditionFailedError, not_found
+from chalicelib.models.versions import CreateVersionRequest, IncreaseVersionRequest, UpdateVersionRequest
+from chalicelib.services import events
+from chalicelib.services.access import TeamAccess
+from chalicelib.services.identity import Identity
+from chalicelib.services.projects import get_project_item
+
+
+@dataclass
+class VersionView:
+    """A version with what it allows, computed from its project, chain and deployments."""
+
+    version: VersionItem
+    project: ProjectItem
+    deployments: list[DeploymentItem] = field(default_factory=list)
+
+    @property
+    def default(self) -> bool:
+        return self.project.default_version_id == self.version.id
+
+    @property
+    def increasable(self) -> bool:
+        return rules.is_increasable(self.version.kind, bool(self.version.child_id))
+
+    @property
+    def mutable(self) -> bool:
+        return rules.is_mutable(self.version.kind, bool(self.version.child_id), self._statuses)
+
+    @property
+    def deletion_blocker(self) -> str | None:
+        return rules.deletion_blocker(self.version.kind, self.project.kind, bool(self.version.child_id),
+                                      self._statuses)
+
+    @property
+    def _statuses(self) -> list[str]:
+        return [d.status for d in self.deployments]
+
+
+def view(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
+    project = get_project_item(team, project_id)
+    version = version_repo.get(team.team_id, project.id, version_id)
+    if version is None:
+        raise not_found("version")
+    return VersionView(version, project, deployment_repo.of_version(version.id))
+
+
+def require_mutable(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
+    """The version, if its images and configs may still change (412 otherwise)."""
+    found = view(team, project_id, version_id)
+    if not found.mutable:
+        raise PreconditionFailedError("The version is not mutable: it has a child version or deployments that ran.",
+                                      property="versionId")
+    return found
+
+
+def list_versions(team: TeamAccess, project_id: str) -> tuple[ProjectItem, list[VersionItem]]:
+    project = get_project_item(team, project_id)
+    return project, version_repo.list_for_project(team.team_id, project.id)
+
+
+def create_version(team: TeamAccess, identity: Identity, project_id: str, request: CreateVersionRequest) -> VersionView:
+    project = get_project_item(team, project_id)
+    if project.kind == rules.VERSIONLESS:
+        raise PreconditionFailedError("A versionless project has exactly one version; convert it to versioned first.",
+                                      property="projectId")
+    rolling = request.type.value == rules.ROLLING
+    auto_copy = False if rolling else (True if request.auto_copy_deployments is None else request.auto_copy_deployments)
+    now = ids.utcnow()
+    version = version_repo.new_item(team.team_id, project.id, ids.new_id(), request.name, request.changelog,
+                                    request.type.value, auto_copy, identity.user_id, now)
+    images = _copies_of_default(team, project, version, now)
+    version_repo.create(team.team_id, version, project, images)
+    if project.default_version_id is None:
+        project.default_version_id = version.id  # the first version became the default in the same write
+    _announce(team, identity, project, version)
+    return VersionView(version, project)
+
+
+def update_version(team: TeamAccess, identity: Identity, project_id: str, version_id: str,
+                   request: UpdateVersionRequest) -> None:
+    found = require_mutable(team, project_id, version_id)
+    if found.project.kind == rules.VERSIONLESS:
+        raise PreconditionFailedError("Change a versionless project's name and changelog on the project.",
+                                      property="projectId")
+    auto_copy = found.version.auto_copy_deployments if request.auto_copy_deployments is None \
+        else request.auto_copy_deployments
+    version_repo.update(team.team_id, found.version, request.name, request.changelog,
+                        auto_copy and found.version.kind != rules.ROLLING, identity.user_id, ids.utcnow())
+
+
+def delete_version(team: TeamAccess, project_id: str, version_id: str) -> None:
+    found = view(team, project_id, version_id)
+    blocker = found.deletion_blocker
+    if blocker:
+        raise PreconditionFailedError(blocker, property="versionId")
+    version_repo.delete(team.team_id, found.version, found.project)
+
+
+def set_default_version(team: TeamAccess, project_id: str, version_id: str) -> None:
+    found = view(team, project_id, version_id)
+    version_repo.set_default(found.project, found.version.id)
+
+
+def increase_version(team: TeamAccess, identity: Identity, project_id: str, version_id: str,
+                     request: IncreaseVersionRequest) -> VersionView:
+    """A child release of an incremental version, with copies of its images and configs."""
+    parent = view(team, project_id, version_id)
+    if parent.version.kind != rules.INCREMENTAL or parent.project.kind == rules.VERSIONLESS:
+        raise PreconditionFailedError("Only incremental versions of a versioned project can be increased.",
+                                      property="versionId")
+    if parent.version.child_id:
+        raise ConflictError("The version already has a child version.", property="versionId")
+    now = ids.utcnow()
+    child = version_repo.new_item(team.team_id, parent.project.id, ids.new_id(), request.name, request.changelog,
+                                  rules.INCREMENTAL, parent.version.auto_copy_deployments, identity.user_id, now,
+                                  parent_id=parent.version.id)
+    images = image_repo.copy_all(team.team_id, image_repo.list_for_version(team.team_id, parent.version.id),
+                                 parent.project.id, child.id, ids.new_id, now)
+    version_repo.create(team.team_id, child, parent.project, images, parent=parent.version)
+    _announce(team, identity, parent.project, child)
+    return VersionView(child, parent.project)
+
+
+def _copies_of_default(team: TeamAccess, project: ProjectItem, version: VersionItem, now) -> list[ImageItem]:
+    if not project.default_version_id:
+        return []
+    source = image_repo.list_for_version(team.team_id, project.default_version_id)
+    return image_repo.copy_all(team.team_id, source, project.id, version.id, ids.new_id, now)
+
+
+def _announce(team: TeamAccess, identity: Identity, project: ProjectItem, version: VersionItem) -> None:
+    events.publish(VersionCreated(team_id=team.team_id, project_id=project.id, project_name=project.name,
+                                  version_id=version.id, version_name=version.name,
+                                  actor_name=identity.name or identity.email))
