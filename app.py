@@ -7,14 +7,14 @@ import logging
 from chalice import Chalice
 
 from chalicelib import settings
-from chalicelib.api import audit, auth, docs, health, images, projects, teams, tokens, users, versions
+from chalicelib.api import audit, auth, dashboard, docs, health, images, projects, teams, tokens, users, versions
 from chalicelib.workers import batch
 from chalicelib.workers import events as events_worker
 
 app = Chalice(app_name="dyrector")
 app.log.setLevel(logging.INFO)
 
-for module in (health, auth, teams, users, tokens, audit, projects, versions, images, docs):
+for module in (health, auth, teams, users, tokens, audit, projects, versions, images, dashboard, docs):
     app.register_blueprint(module.bp)
 
 

@@ -1,0 +1,18 @@
+"""The team dashboard (`/api/{teamSlug}/dashboard`)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.dashboard import DashboardResponse
+from chalicelib.services import dashboard
+
+bp = Blueprint(__name__)
+route = Router(bp, "Dashboard")
+
+
+@route.get("/api/{teamSlug}/dashboard", summary="Team counts and the onboarding checklist",
+           response=DashboardResponse)
+def get_dashboard(ctx: RequestContext, team_slug: str):
+    return dashboard.dashboard(ctx.team, ctx.user)
