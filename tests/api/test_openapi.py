@@ -137,6 +137,42 @@ def test_real_responses_match_their_documented_schemas(api, doc):
     assert_documented(doc, "GET", "/api/health", api.get("/api/health"))
 
 
+def test_catalog_responses_match_their_documented_schemas(api, doc, registry_item):
+    # GIVEN a team with a versioned project, a version and an image with a full config
+    from tests.api.test_images import FULL_CONFIG
+
+    user = api.signup()
+    team = api.create_team(user)
+    slug = team["slug"]
+    projects = f"/api/{slug}/projects"
+    project = api.post(projects, user, {"type": "versioned", "name": "Docs"})
+    assert_documented(doc, "POST", "/api/{teamSlug}/projects", project)
+    pid = project.json["id"]
+    version = api.post(f"{projects}/{pid}/versions", user, {"type": "incremental", "name": "1.0"})
+    assert_documented(doc, "POST", "/api/{teamSlug}/projects/{projectId}/versions", version)
+    vid = version.json["id"]
+    images = f"{projects}/{pid}/versions/{vid}/images"
+    added = api.post(images, user, [{"registryId": registry_item(team), "images": ["acme/web:1"]}])
+    assert_documented(doc, "POST", "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images", added)
+    iid = added.json[0]["id"]
+    api.patch(f"{images}/{iid}", user, {"config": FULL_CONFIG})
+
+    # THEN every read answers exactly the documented shape
+    image_path = "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images"
+    assert_documented(doc, "GET", "/api/{teamSlug}/projects", api.get(projects, user))
+    assert_documented(doc, "GET", "/api/{teamSlug}/projects/{projectId}", api.get(f"{projects}/{pid}", user))
+    assert_documented(doc, "GET", "/api/{teamSlug}/projects/{projectId}/versions",
+                      api.get(f"{projects}/{pid}/versions", user))
+    assert_documented(doc, "GET", "/api/{teamSlug}/projects/{projectId}/versions/{versionId}",
+                      api.get(f"{projects}/{pid}/versions/{vid}", user))
+    assert_documented(doc, "GET", image_path, api.get(images, user))
+    assert_documented(doc, "GET", image_path + "/{imageId}", api.get(f"{images}/{iid}", user))
+    assert_documented(doc, "PUT", image_path + "/order", api.put(f"{images}/order", user, [iid]))
+    assert_documented(doc, "POST", "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/increase",
+                      api.post(f"{projects}/{pid}/versions/{vid}/increase", user, {"name": "1.1"}))
+    assert_documented(doc, "GET", "/api/{teamSlug}/dashboard", api.get(f"/api/{slug}/dashboard", user))
+
+
 def test_error_responses_match_the_error_schema(api, doc):
     user = api.signup()
     team = api.create_team(user)
