@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-REQS   := requirements.txt requirements-dev.txt
+REQS   := requirements.txt requirements-dev.txt agent/requirements.txt
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-16)
 OUT    := out
 export AWS_DEFAULT_REGION ?= us-east-1

@@ -1,0 +1,1 @@
+"""Container runtimes the agent drives: Docker (`docker` SDK) and Kubernetes (`kubernetes` client)."""

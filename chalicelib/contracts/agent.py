@@ -1,0 +1,121 @@
+"""What node agents and the platform say to each other over HTTPS (`/api/agent/...`).
+
+Agents connect outbound only (architecture.md): they register with a single-use install
+token, then heartbeat, long-poll for commands, acknowledge each one and report its result.
+Commands are delivered at least once, so every command is safe to execute twice. This module
+is the one definition both sides use: the agent package ships it by path; it imports only
+pydantic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.alias_generators import to_camel
+
+AGENT_VERSION = "0.1.0"
+NodeType = Literal["docker", "k8s"]
+ContainerStateName = Literal["running", "waiting", "exited", "removed"]
+
+
+class Message(BaseModel):
+    # Unknown fields are ignored so an older agent and a newer platform still understand each other.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class RegisterRequest(Message):
+    version: str
+    type: NodeType
+    hostname: str = ""
+    public_key: str
+    address: str | None = None
+
+
+class RegisterResponse(Message):
+    node_id: str
+    token: str
+    heartbeat_seconds: int
+    poll_seconds: int
+
+
+class Heartbeat(Message):
+    version: str
+    public_key: str | None = None
+    address: str | None = None
+
+
+class ContainerPort(Message):
+    internal: int
+    external: int | None = None
+
+
+class ContainerInfo(Message):
+    prefix: str
+    name: str
+    state: ContainerStateName
+    reason: str | None = None
+    image_name: str = ""
+    image_tag: str = ""
+    command: str = ""
+    created_at: datetime | None = None
+    ports: list[ContainerPort] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class _Command(Message):
+    id: str = ""
+
+
+class ListContainers(_Command):
+    kind: Literal["list-containers"] = "list-containers"
+    prefix: str | None = None
+
+
+class ContainerCommand(_Command):
+    kind: Literal["container-command"] = "container-command"
+    prefix: str
+    name: str
+    operation: Literal["start", "stop", "restart"]
+
+
+class DeleteContainer(_Command):
+    kind: Literal["delete-container"] = "delete-container"
+    prefix: str
+    name: str
+
+
+class DeletePrefix(_Command):
+    kind: Literal["delete-prefix"] = "delete-prefix"
+    prefix: str
+
+
+class UpdateAgent(_Command):
+    """Replace the agent program with the one at `url` and restart it."""
+
+    kind: Literal["update"] = "update"
+    version: str
+    url: str
+
+
+class Shutdown(_Command):
+    """The node was deleted or kicked: stop for good."""
+
+    kind: Literal["shutdown"] = "shutdown"
+    reason: str
+
+
+Command = Annotated[Union[ListContainers, ContainerCommand, DeleteContainer, DeletePrefix, UpdateAgent, Shutdown],
+                    Field(discriminator="kind")]
+COMMAND = TypeAdapter(Command)
+COMMANDS = TypeAdapter(list[Command])
+
+
+class CommandResult(Message):
+    ok: bool
+    error: str | None = None
+    containers: list[ContainerInfo] | None = None
