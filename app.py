@@ -4,20 +4,40 @@ from __future__ import annotations
 
 import logging
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib import settings
-from chalicelib.api import audit, auth, dashboard, docs, health, images, projects, teams, tokens, users, versions
+from chalicelib.api import (
+    agent,
+    audit,
+    auth,
+    dashboard,
+    docs,
+    health,
+    images,
+    nodes,
+    projects,
+    teams,
+    tokens,
+    users,
+    versions,
+)
 from chalicelib.workers import batch
 from chalicelib.workers import events as events_worker
+from chalicelib.workers import health as health_worker
 
 app = Chalice(app_name="dyrector")
 app.log.setLevel(logging.INFO)
 
-for module in (health, auth, teams, users, tokens, audit, projects, versions, images, dashboard, docs):
+for module in (health, auth, teams, users, tokens, audit, projects, versions, images, dashboard, nodes, agent, docs):
     app.register_blueprint(module.bp)
 
 
 @app.on_sqs_message(queue=settings.events_queue_name(), batch_size=10)
 def on_event(event):
     return batch.process(event, events_worker.handle)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def check_health(event):
+    health_worker.handle()

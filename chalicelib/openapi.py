@@ -87,7 +87,7 @@ def _operation(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSp
     path_params = _PARAM.findall(route.path)
     op: dict[str, Any] = {
         "tags": [route.tag], "operationId": route.name, "summary": route.summary,
-        "security": [{"bearer": []}] if route.auth == "user" else [],
+        "security": [{"bearer": []}] if route.auth else [],
     }
     params = [_path_param(name) for name in path_params]
     if route.query is not None:
@@ -149,7 +149,7 @@ def _error_codes(route: RouteSpec, path_params: list[str]) -> list[int]:
         codes.add(400)
     if route.body is not None:
         codes.add(413)
-    if route.auth == "user":
+    if route.auth:
         codes |= {401, 403}
     if path_params:
         codes.add(404)

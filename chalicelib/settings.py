@@ -72,3 +72,33 @@ def session_hours() -> int:
 
 def invitation_days() -> int:
     return int(_env("INVITATION_DAYS", "7"))
+
+
+def heartbeat_seconds() -> int:
+    """How often agents report in; a node is unreachable after `node_timeout_seconds` of silence."""
+    return int(_env("AGENT_HEARTBEAT_SECONDS", "15"))
+
+
+def node_timeout_seconds() -> int:
+    return int(_env("NODE_TIMEOUT_SECONDS", "60"))
+
+
+def poll_wait_seconds() -> int:
+    """Longest a command long-poll is held open (API Gateway stops a request at 29 s)."""
+    return int(_env("AGENT_POLL_WAIT_SECONDS", "20"))
+
+
+def install_minutes() -> int:
+    return int(_env("INSTALL_SCRIPT_MINUTES", "10"))
+
+
+def agent_reply_seconds() -> float:
+    """How long a container call that needs the agent's answer (list, delete) waits for it."""
+    return float(_env("AGENT_REPLY_SECONDS", "10"))
+
+
+def agent_package_key() -> str:
+    """S3 key of the agent program (a zipapp) that install scripts and updates download."""
+    from chalicelib.contracts.agent import AGENT_VERSION
+
+    return _env("AGENT_PACKAGE_KEY", f"agent/dyrector-agent-{AGENT_VERSION}.pyz")

@@ -46,6 +46,9 @@ def main() -> int:
         os.environ.setdefault("MAIL_SENDER", "no-reply@dyrector.local")
         stack.verify_mail_sender()
         app, config = load_app()
+        from infra import agent_package
+
+        log.info("agent program published at %s", agent_package.publish())
         server = _serve(app, config)
         pump = EventPump(
             app,

@@ -98,7 +98,8 @@ class Api:
         response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=payload)
         if isinstance(response.body, bytes):
             response.body = response.body.decode()
-        response.json = json.loads(response.body) if response.body else None
+        is_json = response.headers.get("Content-Type", "application/json").startswith("application/json")
+        response.json = json.loads(response.body) if response.body and is_json else None
         return response
 
     def get(self, path, user=None, **kw):
@@ -188,3 +189,11 @@ def events_queue(moto_server):
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     return drain
+
+
+@pytest.fixture(scope="session")
+def agent_package(moto_server):
+    """The agent program published to the (moto) bucket, as the local stack does at start."""
+    from infra import agent_package as package
+
+    return package.publish()

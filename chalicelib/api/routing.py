@@ -22,8 +22,9 @@ from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from chalicelib import ids
 from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
-from chalicelib.services import access, audit, identity
+from chalicelib.services import access, agents, audit, identity
 from chalicelib.services.access import TeamAccess
+from chalicelib.services.agents import AgentIdentity
 from chalicelib.services.identity import Identity
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class RequestContext:
 
     request: Any
     identity: Identity | None = None
+    agent: AgentIdentity | None = None
     team: TeamAccess | None = None
     audit_team_id: str | None = None
     audit_data: Any = None
@@ -158,6 +160,8 @@ class Router:
                     kwargs = self._path_args(path_params)
                     if auth == "user":
                         ctx.identity = identity.authenticate(request.headers.get("authorization"))
+                    elif auth is not None:  # "agent" or "agent-install": a node's agent calling
+                        ctx.agent = agents.authenticate(request.headers.get("authorization"), auth)
                     if "teamSlug" in path_params:
                         # Membership before anything else: a stranger learns nothing, not even a 400.
                         ctx.require_team(path_params["teamSlug"])

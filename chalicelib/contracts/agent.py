@@ -118,4 +118,5 @@ COMMANDS = TypeAdapter(list[Command])
 class CommandResult(Message):
     ok: bool
     error: str | None = None
+    not_found: bool = False  # the addressed container does not exist (→ 404 for the waiting caller)
     containers: list[ContainerInfo] | None = None

@@ -197,3 +197,59 @@ class DeploymentItem(BaseItem, discriminator="deployment"):
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
     updated_by = UnicodeAttribute(attr_name="updatedBy")
+
+
+class NodeItem(BaseItem, discriminator="node"):
+    """A deployment target. While its agent is connected it sits in GSI2 (`CONNECTED#<shard>`,
+    keyed by last heartbeat) so the health sweep finds silent nodes with one range Query."""
+
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    icon = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(default="docker")  # docker | k8s
+    address = UnicodeAttribute(null=True)
+    hostname = UnicodeAttribute(null=True)
+    version = UnicodeAttribute(null=True)
+    public_key = UnicodeAttribute(attr_name="publicKey", null=True)
+    connection = UnicodeAttribute(default="unreachable")  # connected | unreachable (as of the last sweep)
+    connected_at = UTCDateTimeAttribute(attr_name="connectedAt", null=True)
+    last_seen = UTCDateTimeAttribute(attr_name="lastSeen", null=True)
+    # Id of the agent's connection token; deleting it revokes the token at once.
+    token_id = UnicodeAttribute(attr_name="tokenId", null=True)
+    # The pending installer: single-use install token id, its expiry and the generated script.
+    install_id = UnicodeAttribute(attr_name="installId", null=True)
+    install_expires_at = UTCDateTimeAttribute(attr_name="installExpiresAt", null=True)
+    install_type = UnicodeAttribute(attr_name="installType", null=True)
+    install_script_type = UnicodeAttribute(attr_name="installScriptType", null=True)
+    install_command = UnicodeAttribute(attr_name="installCommand", null=True)
+    install_script_key = UnicodeAttribute(attr_name="installScriptKey", null=True)
+    updating_since = UTCDateTimeAttribute(attr_name="updatingSince", null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    updated_by = UnicodeAttribute(attr_name="updatedBy")
+
+
+class CommandItem(BaseItem, discriminator="command"):
+    """A command for a node's agent; pending ones carry GSI2 `PENDING#<nid>` until acknowledged."""
+
+    id = UnicodeAttribute()
+    node_id = UnicodeAttribute(attr_name="nodeId")
+    team_id = UnicodeAttribute(attr_name="teamId")
+    kind = UnicodeAttribute()
+    body = JSONAttribute()
+    status = UnicodeAttribute()  # pending | acknowledged | done | failed
+    result = JSONAttribute(null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    acknowledged_at = UTCDateTimeAttribute(attr_name="acknowledgedAt", null=True)
+    finished_at = UTCDateTimeAttribute(attr_name="finishedAt", null=True)
+    ttl = NumberAttribute(null=True)
+
+
+class NodeEventItem(BaseItem, discriminator="node-event"):
+    node_id = UnicodeAttribute(attr_name="nodeId")
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    event = UnicodeAttribute()
+    data = JSONAttribute(null=True)
+    ttl = NumberAttribute(null=True)

@@ -33,6 +33,11 @@ as the entity with `attribute_not_exists(PK)`.
 | deployments of a version              | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK begins_with DEPLOYMENT# |
 | registries / storages / notifications | table         | PK=TEAM#<tid>, SK begins_with REGISTRY# / STORAGE# / NOTIFICATION# |
 | their names unique per team           | table         | PK=TEAM#<tid>, SK=REGISTRYNAME# / STORAGENAME# / NOTIFICATIONNAME#<lower> |
+| nodes of a team / node name unique    | table         | PK=TEAM#<tid>, SK begins_with NODE# / SK=NODENAME#<lower> |
+| a node's commands (by id = ULID)      | table         | PK=NODECMD#<nid>, SK=CMD#<ulid>                |
+| a node's pending commands, in order   | GSI2          | GSI2PK=PENDING#<nid>, GSI2SK=<ulid> (removed on ack) |
+| a node's audit events by time         | table         | PK=NODEEVENT#<nid>, SK between <from> and <to> |
+| connected nodes by last heartbeat     | GSI2          | GSI2PK=CONNECTED#<shard 0-3>, GSI2SK=<lastSeen iso>#<nid> |
 """
 
 from __future__ import annotations
@@ -170,3 +175,43 @@ def notification(notification_id: str) -> str:
 
 def notification_name(name: str) -> str:
     return f"NOTIFICATIONNAME#{_lower(name)}"
+
+
+def node(node_id: str) -> str:
+    return f"{NODE_PREFIX}{node_id}"
+
+
+def node_name(name: str) -> str:
+    return f"NODENAME#{_lower(name)}"
+
+
+def node_commands(node_id: str) -> str:
+    return f"NODECMD#{node_id}"
+
+
+def command(command_id: str) -> str:
+    return f"CMD#{command_id}"
+
+
+def pending_commands(node_id: str) -> str:
+    return f"PENDING#{node_id}"
+
+
+def node_events(node_id: str) -> str:
+    return f"NODEEVENT#{node_id}"
+
+
+CONNECTED_SHARDS = 4
+
+
+def connected_shard(node_id: str) -> str:
+    """Connected nodes spread over a few GSI2 partitions so heartbeats never make one hot key."""
+    return f"CONNECTED#{int(node_id.replace('-', '')[-2:], 16) % CONNECTED_SHARDS}"
+
+
+def connected_shards() -> list[str]:
+    return [f"CONNECTED#{shard}" for shard in range(CONNECTED_SHARDS)]
+
+
+def connected_since(last_seen_iso: str, node_id: str) -> str:
+    return f"{last_seen_iso}#{node_id}"

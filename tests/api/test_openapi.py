@@ -92,7 +92,7 @@ def test_every_operation_has_unique_id_summary_tag_and_documented_errors(doc):
             assert op["operationId"] == spec.name and op["summary"] == spec.summary and op["tags"] == [spec.tag]
             codes = set(op["responses"])
             assert {str(spec.status), "503"} | {str(c) for c in spec.errors} <= codes
-            if spec.auth == "user":
+            if spec.auth:
                 assert op["security"] == [{"bearer": []}] and {"401", "403"} <= codes
             else:
                 assert op["security"] == []

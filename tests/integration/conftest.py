@@ -125,3 +125,36 @@ def local_stack_process() -> Iterator[LocalStack]:
 def local_stack(local_stack_process: LocalStack) -> str:
     """Base URL of the running local stack, e.g. http://127.0.0.1:PORT."""
     return local_stack_process.url
+
+
+class HttpApi:
+    """The platform over real HTTP, as a user's CLI or CI job calls it."""
+
+    def __init__(self, base_url: str) -> None:
+        import requests
+
+        self.base = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.token: str | None = None
+
+    def call(self, method: str, path: str, body=None, expect: int | None = None):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        reply = self.session.request(method, self.base + path, json=body, headers=headers, timeout=60)
+        if expect is not None:
+            assert reply.status_code == expect, f"{method} {path}: {reply.status_code} {reply.text}"
+        return reply
+
+    def sign_in(self, email: str, password: str = "correct horse battery") -> None:
+        self.call("POST", "/api/auth/signup", {"email": email, "password": password, "firstName": "Ops"}, expect=201)
+        self.token = self.call("POST", "/api/auth/login", {"email": email, "password": password},
+                               expect=200).json()["token"]
+
+
+def wait_for(predicate, timeout: float, message: str, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s: {message}")

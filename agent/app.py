@@ -1,0 +1,160 @@
+"""The agent's life: register once, then heartbeat and long-poll for commands until told to stop.
+
+Each command is acknowledged before it runs and its result reported after; commands may
+arrive twice, and every runtime operation is idempotent. Network trouble is retried with
+backoff (1 s doubling to 60 s); a refused token (revoked, node deleted) stops the agent at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from agent.client import PlatformClient, Revoked
+from agent.runtime.base import ContainerNotFound, Runtime
+from agent.state import AgentState
+from chalicelib.contracts import agent as contract
+
+log = logging.getLogger("agent")
+MAX_BACKOFF = 60.0
+
+
+class Agent:
+    def __init__(self, client: PlatformClient, state: AgentState, runtime: Runtime, node_type: str,
+                 program: Path | None = None) -> None:
+        self.client = client
+        self.state = state
+        self.runtime = runtime
+        self.node_type = node_type
+        self.program = program  # the zipapp we run from, replaced on update
+        self.stopped = threading.Event()
+        self.exit_code = 0
+        self.heartbeat_seconds = 15
+        self.poll_seconds = 20
+        self.restart_after_update = False
+
+    def run(self) -> int:
+        try:
+            self._connect()
+        except Revoked as refused:
+            log.error("registration refused: %s", refused)
+            return 3
+        beat = threading.Thread(target=self._heartbeats, name="heartbeat", daemon=True)
+        beat.start()
+        backoff = 1.0
+        while not self.stopped.is_set():
+            try:
+                for command in self.client.poll(self.poll_seconds):
+                    self._execute(command)
+                    if self.stopped.is_set():
+                        break
+                backoff = 1.0
+            except Revoked as refused:
+                self._revoked(refused)
+            except (requests.RequestException, ValueError) as error:
+                log.warning("platform unreachable (%s); retrying in %.0f s", type(error).__name__, backoff)
+                self.stopped.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+        return self.exit_code
+
+    def _connect(self) -> None:
+        token = self.state.connection_token()
+        if token:
+            self.client.token = token
+            self._retrying(self._beat)
+            return
+        install = self.state.install_token()
+        if not install:
+            raise Revoked("no token in the data directory; run the install script again")
+        reply = self._retrying(lambda: self.client.register(install, contract.RegisterRequest(
+            version=contract.AGENT_VERSION, type=self.node_type, hostname=socket.gethostname(),
+            public_key=self.state.public_key)))
+        self.state.save_connection_token(reply.token)
+        self.client.token = reply.token
+        self.heartbeat_seconds, self.poll_seconds = reply.heartbeat_seconds, reply.poll_seconds
+        log.info("registered as node %s", reply.node_id)
+
+    def _retrying(self, call: Any) -> Any:
+        backoff = 1.0
+        while True:
+            try:
+                return call()
+            except requests.RequestException as error:
+                log.warning("platform unreachable (%s); retrying in %.0f s", type(error).__name__, backoff)
+                if self.stopped.wait(backoff):
+                    raise Revoked("stopped") from None
+                backoff = min(backoff * 2, MAX_BACKOFF)
+
+    def _beat(self) -> None:
+        self.client.heartbeat(contract.Heartbeat(version=contract.AGENT_VERSION, public_key=self.state.public_key))
+
+    def _heartbeats(self) -> None:
+        while not self.stopped.wait(self.heartbeat_seconds):
+            try:
+                self._beat()
+            except Revoked as refused:
+                self._revoked(refused)
+            except requests.RequestException as error:
+                log.warning("heartbeat failed (%s)", type(error).__name__)
+
+    def _revoked(self, refused: Revoked) -> None:
+        log.error("the platform refused our token (%s); stopping", refused)
+        self.state.forget_connection_token()
+        self.exit_code = 2
+        self.stopped.set()
+
+    def _execute(self, command: Any) -> None:
+        self.client.acknowledge(command.id)
+        try:
+            result = self._dispatch(command)
+        except ContainerNotFound as missing:
+            result = contract.CommandResult(ok=False, error=str(missing), not_found=True)
+        except Exception as error:  # noqa: BLE001 - any failure is reported to the platform, not fatal here
+            log.exception("command %s (%s) failed", command.id, command.kind)
+            result = contract.CommandResult(ok=False, error=f"{type(error).__name__}: {error}")
+        self.client.report(command.id, result)
+        if self.restart_after_update:
+            self._restart()
+
+    def _dispatch(self, command: Any) -> contract.CommandResult:
+        if isinstance(command, contract.ListContainers):
+            return contract.CommandResult(ok=True, containers=self.runtime.list_containers(command.prefix))
+        if isinstance(command, contract.ContainerCommand):
+            self.runtime.container_command(command.prefix, command.name, command.operation)
+        elif isinstance(command, contract.DeleteContainer):
+            self.runtime.delete_container(command.prefix, command.name)
+        elif isinstance(command, contract.DeletePrefix):
+            self.runtime.delete_prefix(command.prefix)
+        elif isinstance(command, contract.UpdateAgent):
+            self._replace_program(command.url)
+        elif isinstance(command, contract.Shutdown):
+            log.info("shutdown requested: %s", command.reason)
+            self.stopped.set()
+        return contract.CommandResult(ok=True)
+
+    def _replace_program(self, url: str) -> None:
+        if self.program is None:
+            raise RuntimeError("this agent was not started from an agent package, so it cannot replace itself")
+        download = self.program.with_suffix(".pyz.new")
+        with requests.get(url, timeout=60, stream=True) as reply:
+            reply.raise_for_status()
+            with open(download, "wb") as out:
+                for chunk in reply.iter_content(65536):
+                    out.write(chunk)
+        if not zipfile.is_zipfile(download):
+            download.unlink(missing_ok=True)
+            raise RuntimeError("the downloaded agent is not a valid package")
+        os.replace(download, self.program)
+        self.restart_after_update = True
+
+    def _restart(self) -> None:
+        log.info("restarting with the updated agent")
+        os.execv(sys.executable, [sys.executable, str(self.program), *sys.argv[1:]])

@@ -1,0 +1,48 @@
+"""HTTP calls to the platform's agent API; the only network code of the agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from chalicelib.contracts.agent import COMMANDS, CommandResult, Heartbeat, RegisterRequest, RegisterResponse
+
+
+class Revoked(Exception):
+    """The platform refused our token (revoked, node deleted, install token spent): stop."""
+
+
+class PlatformClient:
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.token: str | None = None
+        self.session = requests.Session()
+
+    def register(self, install_token: str, request: RegisterRequest) -> RegisterResponse:
+        reply = self._call("POST", "/api/agent/register", request.dump(), token=install_token)
+        return RegisterResponse.model_validate(reply.json())
+
+    def heartbeat(self, beat: Heartbeat) -> None:
+        self._call("POST", "/api/agent/heartbeat", beat.dump())
+
+    def poll(self, wait_seconds: float) -> list[Any]:
+        reply = self._call("GET", f"/api/agent/commands?waitSeconds={wait_seconds:g}", timeout=wait_seconds + 15)
+        return COMMANDS.validate_python(reply.json())
+
+    def acknowledge(self, command_id: str) -> None:
+        self._call("POST", f"/api/agent/commands/{command_id}/ack")
+
+    def report(self, command_id: str, result: CommandResult) -> None:
+        self._call("POST", f"/api/agent/commands/{command_id}/result", result.dump())
+
+    def _call(self, method: str, path: str, body: Any = None, token: str | None = None,
+              timeout: float | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        reply = self.session.request(method, self.base_url + path, json=body, headers=headers,
+                                     timeout=timeout or self.timeout)
+        if reply.status_code in (401, 403):
+            raise Revoked(reply.json().get("message", "unauthorized") if reply.content else "unauthorized")
+        reply.raise_for_status()
+        return reply

@@ -1,0 +1,109 @@
+"""The Docker runtime: containers `<prefix>-<name>` on the local engine, through the `docker` SDK.
+
+Containers the platform manages carry the prefix and name labels, so a prefix is found by
+label, not by parsing names. dyrector's state mapping applies: created, restarting, removing
+and paused are `waiting`; exited and dead are `exited`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import docker
+from docker.errors import NotFound
+
+from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound
+from chalicelib.contracts.agent import ContainerInfo, ContainerPort
+
+_STATES = {"running": "running", "exited": "exited", "dead": "exited"}
+STOP_SECONDS = 10
+
+
+def container_name(prefix: str, name: str) -> str:
+    return f"{prefix}-{name}" if prefix else name
+
+
+class DockerRuntime:
+    def __init__(self, client: Any = None) -> None:
+        self.client = client or docker.from_env()
+
+    def list_containers(self, prefix: str | None) -> list[ContainerInfo]:
+        filters = {"label": [f"{PREFIX_LABEL}={prefix}"]} if prefix else {}
+        return [self._info(c) for c in self.client.containers.list(all=True, filters=filters)]
+
+    def container_command(self, prefix: str, name: str, operation: str) -> None:
+        container = self._find(prefix, name)
+        if operation == "start":
+            container.start()
+        elif operation == "stop":
+            container.stop(timeout=STOP_SECONDS)
+        elif operation == "restart":
+            container.restart(timeout=STOP_SECONDS)
+        else:
+            raise ValueError(f"unknown operation {operation!r}")
+
+    def delete_container(self, prefix: str, name: str) -> None:
+        self._find(prefix, name).remove(force=True, v=False)
+
+    def delete_prefix(self, prefix: str) -> None:
+        for container in self.client.containers.list(all=True, filters={"label": [f"{PREFIX_LABEL}={prefix}"]}):
+            try:
+                container.remove(force=True)
+            except NotFound:
+                pass  # removed meanwhile: the goal is reached
+
+    def _find(self, prefix: str, name: str) -> Any:
+        try:
+            return self.client.containers.get(container_name(prefix, name))
+        except NotFound:
+            raise ContainerNotFound(f"container {container_name(prefix, name)} not found") from None
+
+    @staticmethod
+    def _info(container: Any) -> ContainerInfo:
+        attrs = container.attrs
+        labels = dict(attrs.get("Config", {}).get("Labels") or {})
+        prefix = labels.get(PREFIX_LABEL, "")
+        name = labels.get(NAME_LABEL) or container.name.removeprefix(f"{prefix}-" if prefix else "")
+        image = attrs.get("Config", {}).get("Image", "")
+        image_name, image_tag = split_image(image)
+        state = attrs.get("State", {})
+        status = state.get("Status", "")
+        command = [*(attrs.get("Config", {}).get("Entrypoint") or []), *(attrs.get("Config", {}).get("Cmd") or [])]
+        return ContainerInfo(prefix=prefix, name=name, state=_STATES.get(status, "waiting"),
+                             reason=status if status not in _STATES else (state.get("Error") or None),
+                             image_name=image_name, image_tag=image_tag, command=" ".join(command),
+                             created_at=_created(attrs.get("Created")), ports=_ports(attrs), labels=labels)
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """`host:5000/acme/web:1.0` → (`host:5000/acme/web`, `1.0`); no tag → `latest`."""
+    if "@" in image:
+        image = image.split("@", 1)[0]
+    head, sep, tag = image.rpartition(":")
+    if sep and "/" not in tag:
+        return head, tag
+    return image, "latest"
+
+
+def _created(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    trimmed = value.rstrip("Z")
+    if "." in trimmed:
+        seconds, fraction = trimmed.split(".", 1)
+        trimmed = f"{seconds}.{fraction[:6]}"
+    return datetime.fromisoformat(trimmed + "+00:00")
+
+
+def _ports(attrs: dict[str, Any]) -> list[ContainerPort]:
+    found: dict[int, int | None] = {}
+    for spec, bindings in ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).items():
+        internal = int(spec.split("/", 1)[0])
+        external = next((int(b["HostPort"]) for b in bindings or [] if b.get("HostPort")), None)
+        found[internal] = found.get(internal) or external
+    if not found:  # a stopped container: what it was configured with
+        for spec, bindings in ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).items():
+            found[int(spec.split("/", 1)[0])] = next((int(b["HostPort"]) for b in bindings or []
+                                                      if b.get("HostPort")), None)
+    return [ContainerPort(internal=i, external=e) for i, e in sorted(found.items())]

@@ -1,0 +1,160 @@
+"""Nodes (`NODE#<nid>` in the team partition, name-guarded) and their agent connection state.
+
+Registration consumes the installer atomically (condition on its id and expiry), so an
+install token works once. Every agent call is checked against the node's `tokenId`;
+removing it (revoke) or the node itself locks the agent out at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import ids
+from chalicelib.db import keys, named
+from chalicelib.db.items import BaseItem, DeploymentItem, NodeItem
+from chalicelib.errors import ConflictError, UnauthorizedError, not_found, taken
+
+
+def new_item(team_id: str, node_id: str, name: str, description: str | None, icon: str | None, by: str,
+             now: datetime) -> NodeItem:
+    return NodeItem(keys.team(team_id), keys.node(node_id), id=node_id, name=name, description=description,
+                    icon=icon, created_at=now, created_by=by, updated_at=now, updated_by=by)
+
+
+def get(team_id: str, node_id: str) -> NodeItem | None:
+    return named.get(NodeItem, team_id, keys.node(node_id))
+
+
+def list_for_team(team_id: str) -> list[NodeItem]:
+    return named.query(NodeItem, team_id, keys.NODE_PREFIX)
+
+
+def create(team_id: str, node: NodeItem) -> None:
+    named.create(team_id, node, keys.node_name(node.name), taken("node", value=node.name))
+
+
+def update(team_id: str, node: NodeItem, name: str, description: str | None, icon: str | None, by: str,
+           now: datetime) -> None:
+    named.update(team_id, node, keys.node_name(node.name), keys.node_name(name),
+                 [NodeItem.name.set(name), _set(NodeItem.description, description), _set(NodeItem.icon, icon),
+                  NodeItem.updated_at.set(now), NodeItem.updated_by.set(by)],
+                 taken("node", value=name), not_found("node"))
+
+
+def delete(team_id: str, node: NodeItem) -> None:
+    named.delete(team_id, node, keys.node_name(node.name))
+    with BaseItem.batch_write() as batch:
+        for partition in (keys.node_commands(node.id), keys.node_events(node.id)):
+            for item in BaseItem.query(partition, attributes_to_get=["PK", "SK"]):
+                batch.delete(item)
+
+
+def has_deployments(team_id: str, node_id: str) -> bool:
+    found = DeploymentItem.query(keys.team(team_id), DeploymentItem.SK.startswith(keys.DEPLOYMENT_PREFIX),
+                                 filter_condition=DeploymentItem.node_id == node_id)
+    return next(iter(found), None) is not None
+
+
+def set_installer(node: NodeItem, install_id: str, expires_at: datetime, node_type: str, script_type: str,
+                  command: str, script_key: str) -> None:
+    _update(node, [NodeItem.install_id.set(install_id), NodeItem.install_expires_at.set(expires_at),
+                   NodeItem.install_type.set(node_type), NodeItem.install_script_type.set(script_type),
+                   NodeItem.install_command.set(command), NodeItem.install_script_key.set(script_key),
+                   NodeItem.kind.set(node_type)])
+
+
+def clear_installer(node: NodeItem) -> None:
+    _update(node, [NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
+                   NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
+                   NodeItem.install_script_key.remove()])
+
+
+def register(node: NodeItem, install_id: str, token_id: str, *, version: str, kind: str, public_key: str,
+             address: str | None, hostname: str, now: datetime) -> None:
+    """Swaps the single-use installer for a connection token and marks the node connected."""
+    try:
+        node.update(actions=[
+            NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
+            NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
+            NodeItem.install_script_key.remove(), NodeItem.token_id.set(token_id), NodeItem.version.set(version),
+            NodeItem.kind.set(kind), NodeItem.public_key.set(public_key), _set(NodeItem.address, address),
+            NodeItem.hostname.set(hostname), *_connected(node.id, now, reconnected=True),
+        ], condition=(NodeItem.install_id == install_id) & (NodeItem.install_expires_at > now))
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise UnauthorizedError("The install token was already used or has expired.") from None
+        raise
+
+
+def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | None, address: str | None,
+              now: datetime) -> None:
+    """Records that the agent is alive; a reconnect after silence starts a new `connectedAt`."""
+    actions = [NodeItem.version.set(version), *_connected(node.id, now, reconnected=node.connection != "connected")]
+    if public_key:
+        actions.append(NodeItem.public_key.set(public_key))
+    if address:
+        actions.append(NodeItem.address.set(address))
+    try:
+        node.update(actions=actions, condition=NodeItem.token_id == token_id)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise UnauthorizedError("Token revoked.") from None
+        raise
+
+
+def revoke_token(node: NodeItem) -> None:
+    try:
+        node.update(actions=[NodeItem.token_id.remove(), *_disconnected()], condition=NodeItem.token_id.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise not_found("token") from None
+        raise
+
+
+def silent_since(shard: str, cutoff: datetime) -> list[NodeItem]:
+    """Connected nodes whose last heartbeat is older than `cutoff` (GSI2 range Query)."""
+    return [item for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff))
+            if isinstance(item, NodeItem)]
+
+
+def mark_unreachable(node: NodeItem, cutoff: datetime) -> bool:
+    """False when the node heartbeated meanwhile (the condition keeps a fresh node connected)."""
+    try:
+        node.update(actions=_disconnected(), condition=NodeItem.last_seen < cutoff)
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def set_updating(node: NodeItem, since: datetime | None) -> None:
+    _update(node, [NodeItem.updating_since.set(since) if since else NodeItem.updating_since.remove()])
+
+
+def _connected(node_id: str, now: datetime, reconnected: bool) -> list:
+    actions = [NodeItem.connection.set("connected"), NodeItem.last_seen.set(now),
+               NodeItem.GSI2PK.set(keys.connected_shard(node_id)),
+               NodeItem.GSI2SK.set(keys.connected_since(ids.iso(now), node_id))]
+    if reconnected:
+        actions.append(NodeItem.connected_at.set(now))
+    return actions
+
+
+def _disconnected() -> list:
+    return [NodeItem.connection.set("unreachable"), NodeItem.GSI2PK.remove(), NodeItem.GSI2SK.remove()]
+
+
+def _update(node: NodeItem, actions: list) -> None:
+    try:
+        node.update(actions=actions, condition=NodeItem.PK.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise not_found("node") from None
+        raise
+
+
+def _set(attribute, value):
+    return attribute.set(value) if value is not None else attribute.remove()

@@ -1,0 +1,245 @@
+"""Nodes: CRUD, install scripts, token revocation, agent updates, the node audit log, and
+container operations that the node's agent executes on its engine.
+
+Container calls become agent commands. Start/stop/restart answer at once (the agent acts
+within a poll); listing and deleting wait for the agent's answer, up to
+`settings.agent_reply_seconds()`, since the caller needs its outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import ids, settings
+from chalicelib.adapters import s3
+from chalicelib.contracts import agent as contract
+from chalicelib.contracts.events import NodeAdded
+from chalicelib.db import commands as command_repo
+from chalicelib.db import node_events
+from chalicelib.db import nodes as node_repo
+from chalicelib.db.items import NodeItem
+from chalicelib.domain import install_scripts
+from chalicelib.domain import nodes as rules
+from chalicelib.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    ServiceUnavailableError,
+    not_found,
+)
+from chalicelib.models.nodes import CreateNodeRequest, GenerateScriptRequest, NodeAuditQuery, UpdateNodeRequest
+from chalicelib.services import agents, events
+from chalicelib.services.access import TeamAccess
+from chalicelib.services.identity import Identity
+
+NO_PREFIX = "_"  # dyrector's path value for containers without a prefix
+
+
+@dataclass
+class Installer:
+    command: str
+    script: str
+    expire_at: Any
+
+
+def status(node: NodeItem) -> str:
+    return rules.status(connection=node.connection, last_seen=node.last_seen, version=node.version,
+                        updating_since=node.updating_since, now=ids.utcnow(),
+                        timeout_seconds=settings.node_timeout_seconds(), platform_version=contract.AGENT_VERSION)
+
+
+def get_node(team: TeamAccess, node_id: str) -> NodeItem:
+    node = node_repo.get(team.team_id, node_id)
+    if node is None:
+        raise not_found("node")
+    return node
+
+
+def list_nodes(team: TeamAccess) -> list[NodeItem]:
+    return sorted(node_repo.list_for_team(team.team_id), key=lambda n: n.created_at)
+
+
+def create_node(team: TeamAccess, identity: Identity, request: CreateNodeRequest) -> NodeItem:
+    node = node_repo.new_item(team.team_id, ids.new_id(), request.name, request.description, request.icon,
+                              identity.user_id, ids.utcnow())
+    node_repo.create(team.team_id, node)
+    events.publish(NodeAdded(team_id=team.team_id, node_id=node.id, node_name=node.name,
+                             actor_name=identity.name or identity.email))
+    return node
+
+
+def update_node(team: TeamAccess, identity: Identity, node_id: str, request: UpdateNodeRequest) -> None:
+    node = get_node(team, node_id)
+    node_repo.update(team.team_id, node, request.name, request.description, request.icon, identity.user_id,
+                     ids.utcnow())
+
+
+def in_use(team: TeamAccess, node_id: str) -> bool:
+    return node_repo.has_deployments(team.team_id, node_id)
+
+
+def delete_node(team: TeamAccess, node_id: str) -> None:
+    """Deleting the node also locks its agent out: its token no longer matches any node."""
+    node = get_node(team, node_id)
+    if in_use(team, node.id):
+        raise PreconditionFailedError("The node has deployments; delete them first.", property="nodeId")
+    if node.install_script_key:
+        s3.delete(node.install_script_key)
+    node_repo.delete(team.team_id, node)
+
+
+def installer(node: NodeItem) -> Installer | None:
+    """The live install script of the node, if one was generated and has not expired or been used."""
+    if not node.install_id or not node.install_expires_at or node.install_expires_at <= ids.utcnow():
+        return None
+    script = s3.get(node.install_script_key) if node.install_script_key else None
+    if script is None:
+        return None
+    return Installer(node.install_command or "", script.decode(), node.install_expires_at)
+
+
+def generate_script(team: TeamAccess, node_id: str, request: GenerateScriptRequest) -> Installer:
+    """A single-use installer; an unexpired one of the same kind is returned unchanged."""
+    node = get_node(team, node_id)
+    if status(node) in ("connected", "outdated", "updating"):
+        raise ConflictError("The node's agent is connected; revoke its token before installing again.",
+                            property="nodeId")
+    current = installer(node)
+    if current is not None and node.install_type == request.type.value \
+            and node.install_script_type == request.script_type.value:
+        return current
+    if not s3.exists(settings.agent_package_key()):
+        raise ServiceUnavailableError("The agent program is not published yet (run `python -m infra.agent_package`).")
+    now = ids.utcnow()
+    expires_at = now + timedelta(minutes=settings.install_minutes())
+    seconds = int((expires_at - now).total_seconds())
+    install_id = ids.new_id()
+    params = install_scripts.InstallParams(
+        platform_url=settings.public_url(), node_name=node.name, node_type=request.type.value,
+        install_token=agents.issue_install_token(team.team_id, node.id, install_id, expires_at),
+        agent_url=s3.presigned_get(settings.agent_package_key(), seconds), root_path=request.root_path,
+        traefik_acme_email=str(request.dagent_traefik.acme_email) if request.dagent_traefik else None)
+    script = install_scripts.render(request.script_type.value, params)
+    extension = "ps1" if request.script_type.value == "powershell" else "sh"
+    key = f"scripts/{team.team_id}/{node.id}/{install_id}.{extension}"
+    s3.put(key, script.encode(), "text/plain; charset=utf-8")
+    command = install_scripts.command(request.script_type.value, s3.presigned_get(key, seconds))
+    replaced = node.install_script_key
+    node_repo.set_installer(node, install_id, expires_at, request.type.value, request.script_type.value, command, key)
+    if replaced:
+        s3.delete(replaced)
+    return Installer(command, script, expires_at)
+
+
+def get_script(team: TeamAccess, node_id: str) -> str:
+    current = installer(get_node(team, node_id))
+    if current is None:
+        raise NotFoundError("Install script not found.", property="script")
+    return current.script
+
+
+def delete_script(team: TeamAccess, node_id: str) -> None:
+    node = get_node(team, node_id)
+    if not node.install_id:
+        raise NotFoundError("Install script not found.", property="script")
+    node_repo.clear_installer(node)
+    if node.install_script_key:
+        s3.delete(node.install_script_key)
+
+
+def revoke_token(team: TeamAccess, identity: Identity, node_id: str) -> None:
+    node = get_node(team, node_id)
+    node_repo.revoke_token(node)
+    node_events.record(node.id, "kicked", {"reason": "revoke-token", "by": identity.user_id})
+
+
+def update_agent(team: TeamAccess, identity: Identity, node_id: str) -> None:
+    """Asks the agent to replace itself with the platform's current agent program."""
+    node = _connected(team, node_id, allow_outdated=True)
+    if node.updating_since and status(node) == "updating":
+        raise PreconditionFailedError("An update is already running.", property="nodeId")
+    url = s3.presigned_get(settings.agent_package_key(), 600)
+    command_repo.enqueue(team.team_id, node.id, "update", contract.UpdateAgent(version=contract.AGENT_VERSION,
+                                                                               url=url).dump())
+    node_repo.set_updating(node, ids.utcnow())
+    node_events.record(node.id, "update", {"fromVersion": node.version, "toVersion": contract.AGENT_VERSION,
+                                           "by": identity.user_id})
+
+
+def audit_log(team: TeamAccess, node_id: str, query: NodeAuditQuery):
+    node = get_node(team, node_id)
+    return node_events.page(node.id, query.from_, query.to, query.skip, query.take, query.filter_event_type)
+
+
+def list_containers(team: TeamAccess, node_id: str, prefix: str | None) -> list[contract.ContainerInfo]:
+    node = _connected(team, node_id)
+    result = _ask(team, node, contract.ListContainers(prefix=prefix or None))
+    return [contract.ContainerInfo.model_validate(c) for c in result.get("containers") or []]
+
+
+def container_command(team: TeamAccess, identity: Identity, node_id: str, prefix: str, name: str,
+                      operation: str) -> None:
+    node = _connected(team, node_id)
+    prefix = _prefix(prefix)
+    command_repo.enqueue(team.team_id, node.id, "container-command",
+                         contract.ContainerCommand(prefix=prefix, name=name, operation=operation).dump())
+    node_events.record(node.id, "containerCommand", {"container": {"prefix": prefix, "name": name},
+                                                     "operation": f"{operation}Container", "by": identity.user_id})
+
+
+def delete_container(team: TeamAccess, identity: Identity, node_id: str, prefix: str, name: str) -> None:
+    node = _connected(team, node_id)
+    prefix = _prefix(prefix)
+    _ask(team, node, contract.DeleteContainer(prefix=prefix, name=name))
+    node_events.record(node.id, "containerCommand", {"operation": "deleteContainer", "by": identity.user_id,
+                                                     "target": {"prefix": prefix, "name": name}})
+
+
+def delete_prefix(team: TeamAccess, identity: Identity, node_id: str, prefix: str) -> None:
+    if _prefix(prefix) == "":
+        raise BadRequestError("Deleting every container without a prefix is not allowed.", property="prefix")
+    node = _connected(team, node_id)
+    _ask(team, node, contract.DeletePrefix(prefix=prefix))
+    node_events.record(node.id, "containerCommand", {"operation": "deleteContainers", "by": identity.user_id,
+                                                     "target": {"prefix": prefix}})
+
+
+def _prefix(prefix: str) -> str:
+    if prefix == NO_PREFIX:
+        return ""
+    problem = rules.prefix_error(prefix)
+    if problem:
+        raise BadRequestError(problem, property="prefix", value=prefix)
+    return prefix
+
+
+def _connected(team: TeamAccess, node_id: str, allow_outdated: bool = False) -> NodeItem:
+    node = get_node(team, node_id)
+    current = status(node)
+    if current == "outdated" and not allow_outdated:
+        raise PreconditionFailedError("The node's agent is outdated; update it first.", property="nodeId")
+    if current not in ("connected", "outdated"):
+        raise PreconditionFailedError(f"The node is {current}.", property="nodeId")
+    return node
+
+
+def _ask(team: TeamAccess, node: NodeItem, command: contract.Message) -> dict[str, Any]:
+    """Enqueues a command and waits for the agent's result."""
+    body = command.dump()
+    item = command_repo.enqueue(team.team_id, node.id, body["kind"], body)
+    deadline = time.monotonic() + settings.agent_reply_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        current = command_repo.get(node.id, item.id)
+        if current is not None and current.status in ("done", "failed"):
+            result = current.result or {}
+            if current.status == "failed":
+                if result.get("notFound"):
+                    raise NotFoundError(result.get("error") or "Container not found.", property="name")
+                raise PreconditionFailedError(f"The agent could not do it: {result.get('error') or 'unknown error'}")
+            return result
+    raise ServiceUnavailableError("The node's agent did not answer in time; try again.")

@@ -1,0 +1,236 @@
+"""Nodes: CRUD, install scripts with single-use tokens, the agent protocol, revocation, health."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import timedelta
+
+import pytest
+import requests
+
+from chalicelib.contracts.agent import AGENT_VERSION
+
+NODE_KEYS = {"type", "status", "description", "icon", "address", "connectedAt", "version", "updating", "id", "name"}
+
+
+@pytest.fixture()
+def team(api):
+    owner = api.signup()
+    return owner, api.create_team(owner)
+
+
+def create_node(api, owner, team, name="edge-1"):
+    response = api.post(f"/api/{team['slug']}/nodes", owner, {"name": name, "description": "rack 4", "icon": "srv"})
+    assert response.status_code == 201, response.body
+    return response.json
+
+
+def install_token(script: str) -> str:
+    return shlex.split(re.search(r"^printf '%s' (.+) > ", script, re.M).group(1))[0]
+
+
+def agent_headers(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def register(api, script, public_key="cHVibGlj"):
+    return api.post("/api/agent/register", headers=agent_headers(install_token(script)),
+                    body={"version": AGENT_VERSION, "type": "docker", "hostname": "host-1", "publicKey": public_key})
+
+
+@pytest.fixture()
+def connected(api, team, agent_package):
+    owner, team_ = team
+    node = create_node(api, owner, team_)
+    script = api.post(f"/api/{team_['slug']}/nodes/{node['id']}/script", owner,
+                      {"type": "docker", "scriptType": "shell"}).json["script"]
+    token = register(api, script).json["token"]
+    return owner, team_, node, token
+
+
+def test_create_list_get_update_delete_a_node(api, team):
+    owner, team_ = team
+    slug = team_["slug"]
+    node = create_node(api, owner, team_)
+    assert set(node) == NODE_KEYS
+    assert (node["type"], node["status"], node["updating"], node["connectedAt"]) == ("docker", "unreachable", False, None)
+    assert [n["id"] for n in api.get(f"/api/{slug}/nodes", owner).json] == [node["id"]]
+    details = api.get(f"/api/{slug}/nodes/{node['id']}", owner).json
+    assert set(details) == NODE_KEYS | {"hasToken", "install", "inUse"}
+    assert (details["hasToken"], details["install"], details["inUse"]) == (False, None, False)
+    assert api.put(f"/api/{slug}/nodes/{node['id']}", owner, {"name": "edge-2"}).status_code == 204
+    assert api.get(f"/api/{slug}/nodes/{node['id']}", owner).json["name"] == "edge-2"
+    assert api.delete(f"/api/{slug}/nodes/{node['id']}", owner).status_code == 204
+    assert api.get(f"/api/{slug}/nodes/{node['id']}", owner).status_code == 404
+
+
+def test_node_names_are_unique_per_team(api, team):
+    owner, team_ = team
+    create_node(api, owner, team_, "edge")
+    taken = api.post(f"/api/{team_['slug']}/nodes", owner, {"name": "EDGE"})
+    assert taken.status_code == 409 and taken.json["property"] == "name"
+
+
+@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x", "type": "docker"}, {"name": 1}])
+def test_bad_node_bodies_get_400(api, team, body):
+    owner, team_ = team
+    assert api.post(f"/api/{team_['slug']}/nodes", owner, body).status_code == 400
+
+
+def test_install_script_is_served_by_an_expiring_url_and_reused_until_it_expires(api, team, agent_package):
+    owner, team_ = team
+    node = create_node(api, owner, team_)
+    path = f"/api/{team_['slug']}/nodes/{node['id']}/script"
+    created = api.post(path, owner, {"type": "docker", "scriptType": "shell", "rootPath": "/opt/agent"})
+    assert created.status_code == 201
+    install = created.json
+    assert set(install) == {"command", "script", "expireAt"}
+    assert install["command"].startswith("curl -fsSL ") and install["command"].endswith("| sh -")
+    url = shlex.split(install["command"])[2]
+    fetched = requests.get(url, timeout=5)
+    assert fetched.status_code == 200 and fetched.text == install["script"]
+    assert "/opt/agent" in install["script"] and "python -m pip" not in install["script"]
+    # The same request while it is live returns the same installer; details show it.
+    assert api.post(path, owner, {"type": "docker", "scriptType": "shell"}).json == install
+    assert api.get(f"/api/{team_['slug']}/nodes/{node['id']}", owner).json["install"] == install
+    plain = api.get(path, owner)
+    assert plain.status_code == 200 and plain.body == install["script"]
+    assert plain.headers["Content-Type"].startswith("text/plain")
+    # PowerShell variant, then discard it.
+    ps = api.post(path, owner, {"type": "docker", "scriptType": "powershell"}).json
+    assert ps["command"].startswith("Invoke-WebRequest") and "Start-Process" in ps["script"]
+    assert api.delete(path, owner).status_code == 204
+    assert api.get(path, owner).status_code == 404
+    assert api.delete(path, owner).status_code == 404
+
+
+def test_script_request_validation(api, team, agent_package):
+    owner, team_ = team
+    node = create_node(api, owner, team_)
+    path = f"/api/{team_['slug']}/nodes/{node['id']}/script"
+    for body in ({"type": "docker"}, {"type": "vm", "scriptType": "shell"},
+                 {"type": "k8s", "scriptType": "powershell"},
+                 {"type": "docker", "scriptType": "shell", "rootPath": "/x'; rm -rf /"},
+                 {"type": "docker", "scriptType": "shell", "dagentTraefik": {"acmeEmail": "nope"}}):
+        assert api.post(path, owner, body).status_code == 400, body
+
+
+def test_install_token_works_once_and_the_node_becomes_connected(api, team, agent_package):
+    owner, team_ = team
+    node = create_node(api, owner, team_)
+    slug = team_["slug"]
+    script = api.post(f"/api/{slug}/nodes/{node['id']}/script", owner,
+                      {"type": "docker", "scriptType": "shell"}).json["script"]
+    first = register(api, script)
+    assert first.status_code == 200
+    assert set(first.json) == {"nodeId", "token", "heartbeatSeconds", "pollSeconds"}
+    again = register(api, script)
+    assert again.status_code == 401
+    details = api.get(f"/api/{slug}/nodes/{node['id']}", owner).json
+    assert (details["status"], details["hasToken"], details["install"], details["version"]) == \
+        ("connected", True, None, AGENT_VERSION)
+    assert details["connectedAt"]
+    # A connected node refuses a new installer until its token is revoked.
+    assert api.post(f"/api/{slug}/nodes/{node['id']}/script", owner,
+                    {"type": "docker", "scriptType": "shell"}).status_code == 409
+    events = [e["event"] for e in api.get(f"/api/{slug}/nodes/{node['id']}/audit", owner).json["items"]]
+    assert events == ["installed"]
+
+
+def test_revoked_token_locks_the_agent_out_at_once(api, connected):
+    owner, team_, node, token = connected
+    beat = {"version": AGENT_VERSION}
+    assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body=beat).status_code == 204
+    assert api.delete(f"/api/{team_['slug']}/nodes/{node['id']}/token", owner).status_code == 204
+    assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body=beat).status_code == 401
+    assert api.get("/api/agent/commands", headers=agent_headers(token)).status_code == 401
+    details = api.get(f"/api/{team_['slug']}/nodes/{node['id']}", owner).json
+    assert (details["status"], details["hasToken"]) == ("unreachable", False)
+    assert api.delete(f"/api/{team_['slug']}/nodes/{node['id']}/token", owner).status_code == 404
+
+
+def test_a_deleted_node_locks_its_agent_out(api, connected):
+    owner, team_, node, token = connected
+    assert api.delete(f"/api/{team_['slug']}/nodes/{node['id']}", owner).status_code == 204
+    assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body={"version": "0.1.0"}).status_code == 401
+
+
+def test_agent_tokens_are_not_user_tokens_and_vice_versa(api, connected):
+    owner, team_, _, token = connected
+    assert api.get(f"/api/{team_['slug']}/nodes", headers=agent_headers(token)).status_code == 401
+    assert api.get("/api/agent/commands", owner).status_code == 401
+    assert api.get("/api/agent/commands").status_code == 401
+
+
+def test_container_commands_reach_the_agent_through_poll_ack_and_result(api, connected):
+    owner, team_, node, token = connected
+    slug = team_["slug"]
+    assert api.post(f"/api/{slug}/nodes/{node['id']}/web/containers/api/restart", owner).status_code == 204
+    assert api.post(f"/api/{slug}/nodes/{node['id']}/containers/solo/stop", owner).status_code == 204
+    polled = api.get("/api/agent/commands?waitSeconds=0", headers=agent_headers(token)).json
+    assert [(c["kind"], c["prefix"], c["name"], c["operation"]) for c in polled] == \
+        [("container-command", "web", "api", "restart"), ("container-command", "", "solo", "stop")]
+    for command in polled:
+        assert api.post(f"/api/agent/commands/{command['id']}/ack", headers=agent_headers(token)).status_code == 204
+        done = api.post(f"/api/agent/commands/{command['id']}/result", headers=agent_headers(token), body={"ok": True})
+        assert done.status_code == 204
+    assert api.get("/api/agent/commands?waitSeconds=0", headers=agent_headers(token)).json == []
+    audit = api.get(f"/api/{slug}/nodes/{node['id']}/audit?take=10", owner).json
+    assert [e["event"] for e in audit["items"]][:2] == ["containerCommand", "containerCommand"]
+    assert audit["items"][0]["data"]["operation"] == "stopContainer"
+
+
+def test_container_calls_need_a_connected_node_and_valid_prefixes(api, team):
+    owner, team_ = team
+    node = create_node(api, owner, team_)
+    base = f"/api/{team_['slug']}/nodes/{node['id']}"
+    assert api.get(f"{base}/containers", owner).status_code == 412
+    assert api.post(f"{base}/web/containers/api/start", owner).status_code == 412
+    assert api.delete(f"{base}/_/containers", owner).status_code == 400
+
+
+def test_node_becomes_unreachable_when_heartbeats_stop(api, connected, client):
+    from chalicelib import ids
+    from chalicelib.services import node_health
+
+    owner, team_, node, _ = connected
+    path = f"/api/{team_['slug']}/nodes/{node['id']}"
+    assert api.get(path, owner).json["status"] == "connected"
+    # GIVEN no heartbeat for longer than the window, WHEN the scheduled sweep runs (as EventBridge calls it)
+    assert node_health.sweep(ids.utcnow() - timedelta(minutes=5)) == []  # a sweep "in the past" finds nothing
+    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                            resources=[])
+    import os
+    os.environ["NODE_TIMEOUT_SECONDS"] = "0"
+    try:
+        client.lambda_.invoke("check_health", event)
+    finally:
+        os.environ.pop("NODE_TIMEOUT_SECONDS")
+    # THEN the node is unreachable and its audit log says why
+    assert api.get(path, owner).json["status"] == "unreachable"
+    events = [e["event"] for e in api.get(f"{path}/audit", owner).json["items"]]
+    assert events[0] == "left"
+
+
+def test_update_asks_a_connected_agent_to_replace_itself(api, connected):
+    owner, team_, node, token = connected
+    path = f"/api/{team_['slug']}/nodes/{node['id']}"
+    assert api.post(f"{path}/update", owner).status_code == 204
+    assert api.get(path, owner).json["status"] == "updating"
+    [command] = api.get("/api/agent/commands", headers=agent_headers(token)).json
+    assert command["kind"] == "update" and command["url"].startswith("http")
+    assert api.post(f"{path}/update", owner).status_code == 412
+    api.post("/api/agent/heartbeat", headers=agent_headers(token), body={"version": AGENT_VERSION})
+    assert api.get(path, owner).json["status"] == "connected"
+    assert api.get(f"{path}/audit", owner).json["items"][0]["event"] == "updateCompleted"
+
+
+def test_node_added_event_is_published(api, team, events_queue):
+    import json
+
+    owner, team_ = team
+    node = create_node(api, owner, team_, "announced")
+    bodies = [json.loads(b) for b in events_queue()]
+    assert {"type": "node-added", "teamId": team_["id"], "nodeId": node["id"], "nodeName": "announced",
+            "actorName": "Ada Lovelace"} in bodies

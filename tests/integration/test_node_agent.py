@@ -1,0 +1,114 @@
+"""A real node: the install command run on this machine starts a real agent, which connects
+to `make run`'s stack and drives the real Docker engine for the container endpoints."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.fixtures.docker_engine import busybox_image, docker_client, prefix, run_prefixed  # noqa: F401
+from tests.integration.conftest import HttpApi, wait_for
+
+
+def engine_state(client, name):
+    try:
+        return client.containers.get(name).status
+    except Exception:  # noqa: BLE001 - docker.errors.NotFound
+        return "gone"
+
+
+@pytest.fixture()
+def installed_node(local_stack, tmp_path):
+    api = HttpApi(local_stack)
+    api.sign_in(f"ops-{uuid.uuid4().hex[:8]}@example.com")
+    slug = f"n{uuid.uuid4().hex[:10]}"
+    api.call("POST", "/api/teams", {"name": f"Ops {slug}", "slug": slug}, expect=201)
+    node = api.call("POST", f"/api/{slug}/nodes", {"name": "this-host"}, expect=201).json()
+    install = api.call("POST", f"/api/{slug}/nodes/{node['id']}/script",
+                       {"type": "docker", "scriptType": "shell"}, expect=201).json()
+    data_dir = tmp_path / "agent"
+    # WHEN the operator pastes the one-line command on the node (here: this machine)
+    env = {**os.environ, "DYRECTOR_AGENT_PYTHON": sys.executable, "DYRECTOR_AGENT_DATA": str(data_dir)}
+    ran = subprocess.run(["sh", "-c", install["command"]], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    pid = int((data_dir / "agent.pid").read_text())
+    try:
+        yield api, slug, node, pid, data_dir
+    finally:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.timeout(240)
+def test_installed_agent_connects_and_drives_the_engine(installed_node, docker_client, busybox_image, prefix):
+    api, slug, node, pid, data_dir = installed_node
+    base = f"/api/{slug}/nodes/{node['id']}"
+    # THEN the node becomes connected, with the agent's version and address
+    details = wait_for(lambda: (d := api.call("GET", base).json())["status"] == "connected" and d, 60,
+                       "node never connected; agent log:\n" + _log(data_dir))
+    assert details["hasToken"] and details["version"] and details["address"]
+    assert (data_dir / "connection.token").exists() and not (data_dir / "install.token").exists()
+
+    # GIVEN two containers of a prefix on the engine
+    run_prefixed(docker_client, busybox_image, prefix, "web", ports={"8080/tcp": ("127.0.0.1", None)})
+    run_prefixed(docker_client, busybox_image, prefix, "worker")
+    listed = api.call("GET", f"{base}/containers?prefix={prefix}", expect=200).json()
+    assert {(c["id"]["prefix"], c["id"]["name"], c["state"]) for c in listed} == \
+        {(prefix, "web", "running"), (prefix, "worker", "running")}
+    web = next(c for c in listed if c["id"]["name"] == "web")
+    assert (web["imageName"], web["imageTag"]) == ("dyrector-test/busybox", "1.0") and web["ports"][0]["internal"] == 8080
+
+    # WHEN they are stopped, started and restarted through the API THEN the engine follows
+    api.call("POST", f"{base}/{prefix}/containers/web/stop", expect=204)
+    wait_for(lambda: engine_state(docker_client, f"{prefix}-web") == "exited", 30, "web did not stop")
+    api.call("POST", f"{base}/{prefix}/containers/web/start", expect=204)
+    wait_for(lambda: engine_state(docker_client, f"{prefix}-web") == "running", 30, "web did not start")
+    started = docker_client.containers.get(f"{prefix}-web").attrs["State"]["StartedAt"]
+    api.call("POST", f"{base}/{prefix}/containers/web/restart", expect=204)
+    wait_for(lambda: docker_client.containers.get(f"{prefix}-web").attrs["State"]["StartedAt"] != started, 30,
+             "web did not restart")
+
+    # WHEN one container, then the whole prefix, is deleted THEN they are gone from the engine
+    api.call("DELETE", f"{base}/{prefix}/containers/worker", expect=204)
+    assert engine_state(docker_client, f"{prefix}-worker") == "gone"
+    assert api.call("DELETE", f"{base}/{prefix}/containers/worker").status_code == 404
+    api.call("DELETE", f"{base}/{prefix}/containers", expect=204)
+    assert engine_state(docker_client, f"{prefix}-web") == "gone"
+    assert api.call("GET", f"{base}/containers?prefix={prefix}", expect=200).json() == []
+    events = [e["event"] for e in api.call("GET", f"{base}/audit?take=50", expect=200).json()["items"]]
+    assert events.count("containerCommand") == 5 and "installed" in events
+
+
+@pytest.mark.timeout(120)
+def test_revoking_the_token_stops_the_agent(installed_node):
+    api, slug, node, pid, data_dir = installed_node
+    base = f"/api/{slug}/nodes/{node['id']}"
+    wait_for(lambda: api.call("GET", base).json()["status"] == "connected", 60,
+             "node never connected; agent log:\n" + _log(data_dir))
+    api.call("DELETE", f"{base}/token", expect=204)
+    assert api.call("GET", base).json()["status"] == "unreachable"
+    # The agent's next call is refused: it forgets its token and exits.
+    wait_for(lambda: not _alive(pid), 60, "agent kept running after revocation")
+    assert not (data_dir / "connection.token").exists()
+    assert "refused our token" in _log(data_dir)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie child of ours counts as gone
+        return stat.read().split()[2] != "Z"
+
+
+def _log(data_dir) -> str:
+    path = data_dir / "agent.log"
+    return path.read_text() if path.exists() else "(no agent log)"
