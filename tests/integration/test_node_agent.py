@@ -112,3 +112,21 @@ def _alive(pid: int) -> bool:
 def _log(data_dir) -> str:
     path = data_dir / "agent.log"
     return path.read_text() if path.exists() else "(no agent log)"
+
+
+@pytest.mark.timeout(120)
+def test_update_replaces_the_agent_program_and_it_reconnects(installed_node):
+    api, slug, node, pid, data_dir = installed_node
+    base = f"/api/{slug}/nodes/{node['id']}"
+    wait_for(lambda: api.call("GET", base).json()["status"] == "connected", 60,
+             "node never connected; agent log:\n" + _log(data_dir))
+    program = data_dir / "agent.pyz"
+    before = program.stat().st_mtime_ns
+    api.call("POST", f"{base}/update", expect=204)
+    assert api.call("GET", base).json()["status"] == "updating"
+    # THEN the agent downloads the platform's agent, restarts on it, and reports in again
+    wait_for(lambda: "updateCompleted" in [e["event"] for e in api.call("GET", f"{base}/audit").json()["items"]],
+             60, "update never completed; agent log:\n" + _log(data_dir))
+    assert program.stat().st_mtime_ns != before
+    assert api.call("GET", base).json()["status"] == "connected"
+    assert "restarting with the updated agent" in _log(data_dir) and _alive(pid)
