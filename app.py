@@ -12,30 +12,38 @@ from chalicelib.api import (
     audit,
     auth,
     dashboard,
+    deployments,
     docs,
     health,
     images,
     nodes,
     projects,
+    registries,
     teams,
     tokens,
     users,
     versions,
 )
 from chalicelib.workers import batch
+from chalicelib.workers import deploy as deploy_worker
 from chalicelib.workers import events as events_worker
 from chalicelib.workers import health as health_worker
 
 app = Chalice(app_name="dyrector")
 app.log.setLevel(logging.INFO)
 
-for module in (health, auth, teams, users, tokens, audit, projects, versions, images, dashboard, nodes, agent, docs):
+for module in (health, auth, teams, users, tokens, audit, registries, projects, versions, images, deployments, dashboard, nodes, agent, docs):
     app.register_blueprint(module.bp)
 
 
 @app.on_sqs_message(queue=settings.events_queue_name(), batch_size=10)
 def on_event(event):
     return batch.process(event, events_worker.handle)
+
+
+@app.on_sqs_message(queue=settings.deploy_queue_name(), batch_size=1)
+def on_deploy(event):
+    return batch.process(event, deploy_worker.handle)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -135,10 +135,30 @@ class Agent:
             self.runtime.delete_prefix(command.prefix)
         elif isinstance(command, contract.UpdateAgent):
             self._replace_program(command.url)
+        elif isinstance(command, contract.Deploy):
+            return self._deploy(command)
         elif isinstance(command, contract.Shutdown):
             log.info("shutdown requested: %s", command.reason)
             self.stopped.set()
         return contract.CommandResult(ok=True)
+
+    def _deploy(self, command: contract.Deploy) -> contract.CommandResult:
+        if not hasattr(self.runtime, "deploy"):
+            raise RuntimeError(f"the {self.node_type} runtime cannot deploy yet")
+
+        def report(events: list[contract.DeploymentEvent]) -> None:
+            self.client.report_deployment(command.deployment_id, contract.DeploymentReport(attempt=command.attempt,
+                                                                                           events=events))
+
+        try:
+            ok = self.runtime.deploy(command, report, self.state.decrypt)
+        except Exception as error:  # noqa: BLE001 - whatever broke, the deployment must end as failed
+            log.exception("deployment %s failed", command.deployment_id)
+            report([contract.DeploymentEvent(type="log", log=[f"The agent failed: {type(error).__name__}: {error}"],
+                                             level="error")])
+            ok = False
+        report([contract.DeploymentEvent(type="deployment-status", status="successful" if ok else "failed")])
+        return contract.CommandResult(ok=ok)
 
     def _replace_program(self, url: str) -> None:
         if self.program is None:

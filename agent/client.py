@@ -6,7 +6,14 @@ from typing import Any
 
 import requests
 
-from chalicelib.contracts.agent import COMMANDS, CommandResult, Heartbeat, RegisterRequest, RegisterResponse
+from chalicelib.contracts.agent import (
+    COMMANDS,
+    CommandResult,
+    DeploymentReport,
+    Heartbeat,
+    RegisterRequest,
+    RegisterResponse,
+)
 
 
 class Revoked(Exception):
@@ -36,6 +43,9 @@ class PlatformClient:
 
     def report(self, command_id: str, result: CommandResult) -> None:
         self._call("POST", f"/api/agent/commands/{command_id}/result", result.dump())
+
+    def report_deployment(self, deployment_id: str, report: DeploymentReport) -> None:
+        self._call("POST", f"/api/agent/deployments/{deployment_id}/events", report.dump())
 
     def _call(self, method: str, path: str, body: Any = None, token: str | None = None,
               timeout: float | None = None) -> requests.Response:

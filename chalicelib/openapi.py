@@ -95,7 +95,7 @@ def _operation(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSp
     if params:
         op["parameters"] = params
     if route.body is not None:
-        op["requestBody"] = {"required": True,
+        op["requestBody"] = {"required": not route.body_optional,
                              "content": {"application/json": {"schema": schemas[(route.name, "body")]}}}
     op["responses"] = {str(route.status): _success(route, schemas, defs, routes),
                        **{str(code): _error(code) for code in _error_codes(route, path_params)}}

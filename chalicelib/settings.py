@@ -102,3 +102,8 @@ def agent_package_key() -> str:
     from chalicelib.contracts.agent import AGENT_VERSION
 
     return _env("AGENT_PACKAGE_KEY", f"agent/dyrector-agent-{AGENT_VERSION}.pyz")
+
+
+def deployment_timeout_seconds() -> int:
+    """A deployment still in progress after this long (agent gone) is failed by the health schedule."""
+    return int(_env("DEPLOYMENT_TIMEOUT_SECONDS", "900"))

@@ -197,3 +197,7 @@ def agent_package(moto_server):
     from infra import agent_package as package
 
     return package.publish()
+
+
+from tests.fixtures.docker_engine import busybox_image, docker_client  # noqa: E402,F401
+from tests.fixtures.registry import local_registry  # noqa: E402,F401

@@ -53,6 +53,11 @@ class DockerRuntime:
             except NotFound:
                 pass  # removed meanwhile: the goal is reached
 
+    def deploy(self, request: Any, report: Any, open_sealed: Any) -> bool:
+        from agent.runtime import docker_deploy
+
+        return docker_deploy.deploy(self.client, request, report, open_sealed)
+
     def _find(self, prefix: str, name: str) -> Any:
         try:
             return self.client.containers.get(container_name(prefix, name))

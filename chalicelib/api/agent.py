@@ -8,7 +8,7 @@ from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.api.routing import RequestContext, Router
-from chalicelib.contracts.agent import CommandResult, Heartbeat, RegisterRequest, RegisterResponse
+from chalicelib.contracts.agent import CommandResult, DeploymentReport, Heartbeat, RegisterRequest, RegisterResponse
 from chalicelib.models.base import RequestModel
 from chalicelib.services import agents
 
@@ -53,3 +53,9 @@ def acknowledge_command(ctx: RequestContext, command: str) -> None:
             status=204, auth=agents.CONNECTION)
 def report_result(ctx: RequestContext, command: str, body: CommandResult) -> None:
     agents.report(ctx.agent, command, body)
+
+
+@route.post("/api/agent/deployments/{deployment}/events", summary="Report deployment progress and its final status",
+            body=DeploymentReport, status=204, auth=agents.CONNECTION)
+def report_deployment(ctx: RequestContext, deployment: str, body: DeploymentReport) -> None:
+    agents.report_deployment(ctx.agent, deployment, body)

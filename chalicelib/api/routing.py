@@ -47,6 +47,7 @@ class RouteSpec:
     query: Any = None
     response: Any = None
     errors: tuple[int, ...] = ()
+    body_optional: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -144,12 +145,16 @@ class Router:
 
     def route(self, method: str, path: str, *, summary: str, body: Any = None, query: Any = None,
               response: Any = None, status: int = 200, auth: str | None = "user",
-              errors: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              errors: tuple[int, ...] = (),
+              body_optional: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """`auth`: "user" (bearer login/personal token), "user-or-deploy" (also a deployment token),
+        "agent" / "agent-install" (a node agent's tokens) or None (public)."""
         body_adapter = TypeAdapter(body) if body is not None else None
         response_adapter = TypeAdapter(response) if response is not None else None
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-            spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors)
+            spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors,
+                             body_optional)
             ROUTES.append(spec)
 
             @functools.wraps(view)
@@ -158,14 +163,16 @@ class Router:
                 ctx = RequestContext(request)
                 try:
                     kwargs = self._path_args(path_params)
-                    if auth == "user":
-                        ctx.identity = identity.authenticate(request.headers.get("authorization"))
+                    if auth in ("user", "user-or-deploy"):
+                        # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
+                        ctx.identity = identity.authenticate(request.headers.get("authorization"),
+                                                             allow_deploy_token=auth == "user-or-deploy")
                     elif auth is not None:  # "agent" or "agent-install": a node's agent calling
                         ctx.agent = agents.authenticate(request.headers.get("authorization"), auth)
                     if "teamSlug" in path_params:
                         # Membership before anything else: a stranger learns nothing, not even a 400.
                         ctx.require_team(path_params["teamSlug"])
-                    if body_adapter is not None:
+                    if body_adapter is not None and (not body_optional or (request.raw_body or b"").strip()):
                         kwargs["body"] = self._parse_body(request, body_adapter)
                         ctx.audit_data = body_adapter.dump_python(kwargs["body"], mode="json", by_alias=True)
                     if query is not None:

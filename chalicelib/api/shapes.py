@@ -8,6 +8,7 @@ from chalicelib.db import deployments as deployment_repo
 from chalicelib.db.items import ImageItem, ProjectItem, RegistryItem, VersionItem
 from chalicelib.domain import versions as rules
 from chalicelib.models.base import Audit
+from chalicelib.services import nodes as nodes_service
 
 
 def project(item: ProjectItem, version_count: int) -> dict[str, Any]:
@@ -33,5 +34,12 @@ def version_deployments(team_id: str, deployments: list[Any]) -> list[dict[str, 
     """A version's deployments with their node's name, type and status."""
     nodes = deployment_repo.nodes_of(team_id, {d.node_id for d in deployments})
     return [{"status": d.status, "note": d.note, "updated_at": d.updated_at, "id": d.id, "prefix": d.prefix,
-             "node": {"id": d.node_id, **nodes[d.node_id]}}
+             "node": node_summary(nodes[d.node_id], with_status=True)}
             for d in deployments if d.node_id in nodes]
+
+
+def node_summary(node: Any, with_status: bool = False) -> dict[str, Any]:
+    summary = {"type": node.kind, "id": node.id, "name": node.name}
+    if with_status:
+        summary["status"] = nodes_service.status(node)
+    return summary

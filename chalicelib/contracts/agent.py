@@ -109,7 +109,33 @@ class Shutdown(_Command):
     reason: str
 
 
-Command = Annotated[Union[ListContainers, ContainerCommand, DeleteContainer, DeletePrefix, UpdateAgent, Shutdown],
+class RegistryAuth(Message):
+    """Pull credentials; the password is sealed to the agent's public key (never plain in storage)."""
+
+    server: str
+    user: str
+    sealed_password: str
+
+
+class Workload(Message):
+    instance_id: str
+    name: str
+    image: str  # full pull reference, e.g. 127.0.0.1:5000/acme/web:1.0 (no registry part: a local image)
+    registry_auth: RegistryAuth | None = None
+    # The merged container config (API shape); secret values are sealed to the agent's public key.
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class Deploy(_Command):
+    kind: Literal["deploy"] = "deploy"
+    deployment_id: str
+    attempt: int
+    prefix: str
+    version_name: str = ""
+    workloads: list[Workload]
+
+
+Command = Annotated[Union[ListContainers, ContainerCommand, DeleteContainer, DeletePrefix, UpdateAgent, Shutdown, Deploy],
                     Field(discriminator="kind")]
 COMMAND = TypeAdapter(Command)
 COMMANDS = TypeAdapter(list[Command])
@@ -120,3 +146,20 @@ class CommandResult(Message):
     error: str | None = None
     not_found: bool = False  # the addressed container does not exist (→ 404 for the waiting caller)
     containers: list[ContainerInfo] | None = None
+
+
+class DeploymentEvent(Message):
+    """What the agent reports while deploying: log lines, container states, the final status."""
+
+    type: Literal["log", "container-state", "deployment-status"]
+    log: list[str] | None = None
+    level: Literal["info", "warn", "error"] = "info"
+    instance_id: str | None = None
+    state: ContainerStateName | None = None
+    reason: str | None = None
+    status: Literal["in-progress", "successful", "failed"] | None = None
+
+
+class DeploymentReport(Message):
+    attempt: int
+    events: list[DeploymentEvent]

@@ -1,13 +1,55 @@
-"""Deployments as the catalog sees them: which exist for a version, and in which status.
+"""Deployments (`DEPLOYMENT#<did>`), their instances (`INSTANCE#<did>#<iid>`) and events.
 
-Deployment items live in the team partition (`DEPLOYMENT#<did>`) and carry GSI1 keys
-(`VERSION#<vid>` / `DEPLOYMENT#<did>`), so a version's deployments are one index Query.
+The per-node rules are guard items written in the same transactions as the deployment:
+- rolling versions: one deployment per version+node+prefix (`DEPLOYSLOT#…`, for its lifetime);
+- incremental versions: one *preparing* deployment per version+node+prefix (`PREPARING#…`);
+- at most one deployment in flight per node+prefix (`INFLIGHT#<nid>#<prefix>`, from start to
+  final status), so a double `start` or a duplicate SQS delivery never deploys twice.
+Status changes are conditional on the expected status and try, so only forward moves land.
 """
 
 from __future__ import annotations
 
-from chalicelib.db import keys
-from chalicelib.db.items import BaseItem, DeploymentItem
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import ids
+from chalicelib.db import audit, keys, named
+from chalicelib.db.items import BaseItem, DeploymentEventItem, DeploymentItem, GuardItem, InstanceItem
+from chalicelib.db.transactions import Transaction
+from chalicelib.errors import ConflictError, PreconditionFailedError
+
+ROLLING = "rolling"
+_PER_TRANSACTION = 90
+
+
+def new_item(team_id: str, deployment_id: str, project_id: str, version_id: str, node_id: str, prefix: str,
+             note: str | None, config: dict[str, Any], by: str, now: datetime) -> DeploymentItem:
+    return DeploymentItem(keys.team(team_id), keys.deployment(deployment_id), GSI1PK=keys.version_ref(version_id),
+                          GSI1SK=keys.deployment(deployment_id), id=deployment_id, project_id=project_id,
+                          version_id=version_id, node_id=node_id, prefix=prefix, status="preparing", note=note,
+                          config=config, tries=0, dispatched_try=0, created_at=now, created_by=by, updated_at=now,
+                          updated_by=by)
+
+
+def new_instance(team_id: str, deployment_id: str, image_id: str, config: dict[str, Any], now: datetime) -> InstanceItem:
+    instance_id = ids.new_id()
+    return InstanceItem(keys.team(team_id), keys.instance(deployment_id, instance_id), id=instance_id,
+                        deployment_id=deployment_id, image_id=image_id, config=config, updated_at=now)
+
+
+def get(team_id: str, deployment_id: str, consistent: bool = False) -> DeploymentItem | None:
+    try:
+        return DeploymentItem.get(keys.team(team_id), keys.deployment(deployment_id), consistent_read=consistent)
+    except DeploymentItem.DoesNotExist:
+        return None
+
+
+def list_for_team(team_id: str) -> list[DeploymentItem]:
+    return sorted(named.query(DeploymentItem, team_id, keys.DEPLOYMENT_PREFIX), key=lambda d: d.created_at,
+                  reverse=True)
 
 
 def of_version(version_id: str) -> list[DeploymentItem]:
@@ -20,10 +62,177 @@ def of_versions(version_ids: list[str]) -> dict[str, list[DeploymentItem]]:
     return {version_id: of_version(version_id) for version_id in version_ids}
 
 
-def nodes_of(team_id: str, node_ids: set[str]) -> dict[str, dict[str, str]]:
-    """Name, type and last known status of the nodes that deployments target."""
+def instances(team_id: str, deployment_id: str) -> list[InstanceItem]:
+    return named.query(InstanceItem, team_id, keys.instances_of(deployment_id))
+
+
+def get_instance(team_id: str, deployment_id: str, instance_id: str) -> InstanceItem | None:
+    return named.get(InstanceItem, team_id, keys.instance(deployment_id, instance_id))
+
+
+def nodes_of(team_id: str, node_ids: set[str]) -> dict[str, Any]:
+    """The node items deployments target, by id."""
     if not node_ids:
         return {}
-    found = BaseItem.batch_get([(keys.team(team_id), f"{keys.NODE_PREFIX}{node_id}") for node_id in node_ids])
-    return {item.id: {"name": item.name, "type": getattr(item, "kind", "docker"),
-                      "status": getattr(item, "status", None) or "unreachable"} for item in found}
+    return {item.id: item for item in BaseItem.batch_get([(keys.team(team_id), keys.node(nid)) for nid in node_ids])}
+
+
+def _place_guard(team_id: str, deployment: DeploymentItem, version_kind: str, prefix: str, node_id: str):
+    if version_kind == ROLLING:
+        return named.guard(team_id, keys.deployment_slot(deployment.version_id, node_id, prefix), deployment.id)
+    return named.guard(team_id, keys.preparing(deployment.version_id, node_id, prefix), deployment.id)
+
+
+def prefix_taken(team_id: str, version_id: str, node_id: str, prefix: str, version_kind: str) -> ConflictError:
+    """409 naming the deployment that holds the place (dyrector's `value`)."""
+    sk = (keys.deployment_slot if version_kind == ROLLING else keys.preparing)(version_id, node_id, prefix)
+    holder = named.get(GuardItem, team_id, sk)
+    return ConflictError("Prefix taken for the node.", property="prefix", value=holder.ref if holder else prefix)
+
+
+def create(team_id: str, deployment: DeploymentItem, items: list[InstanceItem], version_kind: str) -> None:
+    conflict = ConflictError("Prefix taken for the node.", property="prefix")
+    tx = Transaction().create(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
+                              conflict)
+    tx.create(deployment)
+    for item in items[:_PER_TRANSACTION]:
+        tx.create(item)
+    try:
+        tx.commit()
+    except ConflictError:
+        raise prefix_taken(team_id, deployment.version_id, deployment.node_id, deployment.prefix, version_kind) from None
+    _put_all(items[_PER_TRANSACTION:])
+
+
+def update(team_id: str, deployment: DeploymentItem, version_kind: str, *, prefix: str, note: str | None,
+           config: dict[str, Any], by: str, now: datetime, mutable_statuses: tuple[str, ...]) -> None:
+    """Note, prefix (moving its guard) and deployment config, while the status allows changes."""
+    tx = Transaction()
+    holds_place = version_kind == ROLLING or deployment.status == "preparing"
+    if prefix != deployment.prefix and holds_place:
+        tx.create(_place_guard(team_id, deployment, version_kind, prefix, deployment.node_id),
+                  ConflictError("Prefix taken for the node.", property="prefix"))
+        tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id))
+    tx.update(deployment, [DeploymentItem.prefix.set(prefix),
+                           DeploymentItem.note.set(note) if note is not None else DeploymentItem.note.remove(),
+                           DeploymentItem.config.set(config), DeploymentItem.updated_at.set(now),
+                           DeploymentItem.updated_by.set(by)],
+              DeploymentItem.status.is_in(*mutable_statuses),
+              PreconditionFailedError("The deployment's status does not allow changes.", property="status"))
+    try:
+        tx.commit()
+    except ConflictError as error:
+        if error.property == "prefix":
+            raise prefix_taken(team_id, deployment.version_id, deployment.node_id, prefix, version_kind) from None
+        raise
+
+
+def save_instance_config(item: InstanceItem, config: dict[str, Any], now: datetime) -> None:
+    item.update(actions=[InstanceItem.config.set(config), InstanceItem.updated_at.set(now)],
+                condition=InstanceItem.PK.exists())
+
+
+def delete(team_id: str, deployment: DeploymentItem, version_kind: str) -> None:
+    tx = Transaction()
+    tx.delete(deployment, DeploymentItem.status != "in-progress",
+              PreconditionFailedError("A deployment in progress cannot be deleted.", property="status"))
+    tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
+              GuardItem.ref == deployment.id)
+    try:
+        tx.commit()
+    except ConflictError:  # the place guard belonged to another deployment (or none): delete without it
+        Transaction().delete(deployment, DeploymentItem.status != "in-progress",
+                             PreconditionFailedError("A deployment in progress cannot be deleted.",
+                                                     property="status")).commit()
+    with BaseItem.batch_write() as batch:
+        for partition, prefix in ((keys.team(team_id), keys.instances_of(deployment.id)),
+                                  (keys.deployment_events(deployment.id), None)):
+            condition = BaseItem.SK.startswith(prefix) if prefix else None
+            for item in BaseItem.query(partition, condition, attributes_to_get=["PK", "SK"]):
+                batch.delete(item)
+
+
+def start(team_id: str, deployment: DeploymentItem, version_kind: str, by: str | None, now: datetime) -> int:
+    """preparing/failed/obsolete/successful → in-progress, taking the node+prefix in-flight guard.
+
+    Returns the new try number. Raises 409 when another deployment of the prefix is in
+    flight and 412 when the status moved meanwhile.
+    """
+    attempt = int(deployment.tries or 0) + 1
+    tx = Transaction()
+    tx.create(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id),
+              ConflictError("A deployment of this prefix is already in progress on the node.", property="prefix",
+                            value=deployment.prefix))
+    tx.update(deployment, [DeploymentItem.status.set("in-progress"), DeploymentItem.tries.set(attempt),
+                           DeploymentItem.started_at.set(now), DeploymentItem.updated_at.set(now),
+                           DeploymentItem.deployed_by.set(by) if by else DeploymentItem.deployed_by.remove(),
+                           DeploymentItem.GSI2PK.set(keys.IN_PROGRESS),
+                           DeploymentItem.GSI2SK.set(f"{ids.iso(now)}#{deployment.id}")],
+              (DeploymentItem.status == deployment.status) & (DeploymentItem.tries == int(deployment.tries or 0)),
+              PreconditionFailedError("The deployment changed meanwhile; reload it.", property="status"))
+    if deployment.status == "preparing" and version_kind != ROLLING:
+        tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id))
+    tx.commit()
+    return attempt
+
+
+def mark_dispatched(deployment: DeploymentItem, attempt: int) -> bool:
+    """True for the first delivery of this try; False for a duplicate (nothing written)."""
+    try:
+        deployment.update(actions=[DeploymentItem.dispatched_try.set(attempt)],
+                          condition=(DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt)
+                          & (DeploymentItem.dispatched_try < attempt))
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, now: datetime) -> bool:
+    """in-progress → successful/failed for this try only; frees the prefix. False if already final."""
+    tx = Transaction()
+    tx.update(deployment, [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now),
+                           DeploymentItem.GSI2PK.remove(), DeploymentItem.GSI2SK.remove()],
+              (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt),
+              PreconditionFailedError("already final"))
+    tx.delete(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id))
+    try:
+        tx.commit()
+        return True
+    except PreconditionFailedError:
+        return False
+
+
+def set_status(deployment: DeploymentItem, status: str, only_from: tuple[str, ...], now: datetime) -> None:
+    try:
+        deployment.update(actions=[DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now)],
+                          condition=DeploymentItem.status.is_in(*only_from))
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def stuck_since(cutoff: datetime) -> list[DeploymentItem]:
+    return [item for item in BaseItem.gsi2.query(keys.IN_PROGRESS, BaseItem.GSI2SK < ids.iso(cutoff))
+            if isinstance(item, DeploymentItem)]
+
+
+def add_event(deployment_id: str, kind: str, value: Any, attempt: int, now: datetime | None = None) -> None:
+    now = now or ids.utcnow()
+    DeploymentEventItem(keys.deployment_events(deployment_id), ids.time_key(now), deployment_id=deployment_id,
+                        kind=kind, value=value, try_count=attempt, created_at=now).save()
+
+
+def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:
+    """Pages are taken newest first; items within a page are returned oldest first (dyrector)."""
+    items, total = audit.page_by_time(DeploymentEventItem, keys.deployment_events(deployment_id), None, None,
+                                      skip, take)
+    return list(reversed(items)), total
+
+
+def _put_all(items: list[BaseItem]) -> None:
+    if items:
+        with BaseItem.batch_write() as batch:
+            for item in items:
+                batch.save(item)

@@ -184,7 +184,7 @@ class NotificationItem(BaseItem, discriminator="notification"):
 
 
 class DeploymentItem(BaseItem, discriminator="deployment"):
-    """A deployment of a version to a node under a prefix; GSI1 = its version."""
+    """A deployment of a version to a node under a prefix; GSI1 = its version, GSI2 while in progress."""
 
     id = UnicodeAttribute()
     project_id = UnicodeAttribute(attr_name="projectId")
@@ -193,10 +193,45 @@ class DeploymentItem(BaseItem, discriminator="deployment"):
     prefix = UnicodeAttribute()
     status = UnicodeAttribute()  # preparing | in-progress | successful | failed | obsolete | downgraded
     note = UnicodeAttribute(null=True)
+    # Deployment-level config (environment, secrets...), below instance configs, above image configs.
+    config = JSONAttribute(default=dict)
+    tries = NumberAttribute(default=0)
+    # The try whose command was handed to the agent: a duplicate SQS delivery finds it set.
+    dispatched_try = NumberAttribute(attr_name="dispatchedTry", default=0)
+    started_at = UTCDateTimeAttribute(attr_name="startedAt", null=True)
+    deployed_by = UnicodeAttribute(attr_name="deployedBy", null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
     updated_by = UnicodeAttribute(attr_name="updatedBy")
+
+
+class InstanceItem(BaseItem, discriminator="instance"):
+    """One image of the version as deployed by one deployment, with its own config overrides."""
+
+    id = UnicodeAttribute()
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    image_id = UnicodeAttribute(attr_name="imageId")
+    config = JSONAttribute(default=dict)
+    state = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+
+
+class DeploymentEventItem(BaseItem, discriminator="deployment-event"):
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    kind = UnicodeAttribute()  # log | deployment-status | container-state
+    value = JSONAttribute()
+    try_count = NumberAttribute(attr_name="tryCount")
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+
+
+class DeploymentTokenItem(BaseItem, discriminator="deployment-token"):
+    id = UnicodeAttribute()
+    deployment_id = UnicodeAttribute(attr_name="deploymentId")
+    name = UnicodeAttribute()
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    expires_at = UTCDateTimeAttribute(attr_name="expiresAt", null=True)
 
 
 class NodeItem(BaseItem, discriminator="node"):

@@ -38,6 +38,14 @@ as the entity with `attribute_not_exists(PK)`.
 | a node's pending commands, in order   | GSI2          | GSI2PK=PENDING#<nid>, GSI2SK=<ulid> (removed on ack) |
 | a node's audit events by time         | table         | PK=NODEEVENT#<nid>, SK between <from> and <to> |
 | connected nodes by last heartbeat     | GSI2          | GSI2PK=CONNECTED#<shard 0-3>, GSI2SK=<lastSeen iso>#<nid> |
+| deployments of a team                 | table         | PK=TEAM#<tid>, SK begins_with DEPLOYMENT#      |
+| instances of a deployment             | table         | PK=TEAM#<tid>, SK begins_with INSTANCE#<did>#  |
+| a deployment's events (log) by time   | table         | PK=DEPLOYEVENT#<did>, SK=<iso>#<ulid>          |
+| deployments in progress, oldest first | GSI2          | GSI2PK=INPROGRESS, GSI2SK=<started iso>#<did>  |
+| one deployment per version+node+prefix (rolling) | table | PK=TEAM#<tid>, SK=DEPLOYSLOT#<vid>#<nid>#<prefix> |
+| one preparing per version+node+prefix (incremental) | table | PK=TEAM#<tid>, SK=PREPARING#<vid>#<nid>#<prefix> |
+| one deployment in flight per node+prefix | table      | PK=TEAM#<tid>, SK=INFLIGHT#<nid>#<prefix>      |
+| deployment token (one per deployment) | table         | PK=TEAM#<tid>, SK=DEPLOYTOKEN#<did>; name guard DEPLOYTOKENNAME#<lower> |
 """
 
 from __future__ import annotations
@@ -215,3 +223,38 @@ def connected_shards() -> list[str]:
 
 def connected_since(last_seen_iso: str, node_id: str) -> str:
     return f"{last_seen_iso}#{node_id}"
+
+
+def instances_of(deployment_id: str) -> str:
+    return f"INSTANCE#{deployment_id}#"
+
+
+def instance(deployment_id: str, instance_id: str) -> str:
+    return f"{instances_of(deployment_id)}{instance_id}"
+
+
+def deployment_events(deployment_id: str) -> str:
+    return f"DEPLOYEVENT#{deployment_id}"
+
+
+IN_PROGRESS = "INPROGRESS"
+
+
+def deployment_slot(version_id: str, node_id: str, prefix: str) -> str:
+    return f"DEPLOYSLOT#{version_id}#{node_id}#{prefix}"
+
+
+def preparing(version_id: str, node_id: str, prefix: str) -> str:
+    return f"PREPARING#{version_id}#{node_id}#{prefix}"
+
+
+def in_flight(node_id: str, prefix: str) -> str:
+    return f"INFLIGHT#{node_id}#{prefix}"
+
+
+def deployment_token(deployment_id: str) -> str:
+    return f"DEPLOYTOKEN#{deployment_id}"
+
+
+def deployment_token_name(name: str) -> str:
+    return f"DEPLOYTOKENNAME#{_lower(name)}"

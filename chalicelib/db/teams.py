@@ -11,8 +11,8 @@ from datetime import datetime
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
-from chalicelib.db import audit, keys
-from chalicelib.db.items import BaseItem, GuardItem, InvitationItem, MemberItem, TeamItem
+from chalicelib.db import audit, keys, registries
+from chalicelib.db.items import BaseItem, GuardItem, InvitationItem, MemberItem, RegistryItem, TeamItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError, taken
 
@@ -47,14 +47,15 @@ def _guards(team: TeamItem) -> tuple[GuardItem, GuardItem]:
             GuardItem(keys.team_name(team.name), keys.GUARD, ref=team.id))
 
 
-def create(team: TeamItem, owner: MemberItem) -> None:
+def create(team: TeamItem, owner: MemberItem, registry: RegistryItem) -> None:
+    """The team, its guards, its owner and its starter registry, all or nothing."""
     slug_guard, name_guard = _guards(team)
-    (Transaction()
-     .create(slug_guard, taken("team", "slug", team.slug))
-     .create(name_guard, taken("team", "name", team.name))
-     .create(team)
-     .create(owner)
-     .commit())
+    tx = (Transaction()
+          .create(slug_guard, taken("team", "slug", team.slug))
+          .create(name_guard, taken("team", "name", team.name))
+          .create(team)
+          .create(owner))
+    registries.add_to(tx, team.id, registry).commit()
 
 
 def rename(team: TeamItem, name: str, slug: str, by: str, now: datetime) -> None:

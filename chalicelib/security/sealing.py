@@ -20,3 +20,13 @@ def seal(plaintext: str, context: dict[str, str]) -> bytes:
 
 def unseal(ciphertext: bytes, context: dict[str, str]) -> str:
     return aws.client("kms").decrypt(CiphertextBlob=ciphertext, EncryptionContext=context)["Plaintext"].decode()
+
+
+def seal_for_agent(public_key: str, plaintext: str) -> str:
+    """A libsodium sealed box for a node agent's X25519 public key (base64): only it can open it."""
+    import base64
+
+    from nacl.public import PublicKey, SealedBox
+
+    box = SealedBox(PublicKey(base64.b64decode(public_key)))
+    return base64.b64encode(box.encrypt(plaintext.encode())).decode()

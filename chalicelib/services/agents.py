@@ -15,7 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import ids, settings
-from chalicelib.contracts.agent import AGENT_VERSION, CommandResult, Heartbeat, RegisterRequest, RegisterResponse
+from chalicelib.contracts.agent import (
+    AGENT_VERSION,
+    CommandResult,
+    DeploymentReport,
+    Heartbeat,
+    RegisterRequest,
+    RegisterResponse,
+)
 from chalicelib.db import commands as command_repo
 from chalicelib.db import node_events
 from chalicelib.db import nodes as node_repo
@@ -98,3 +105,23 @@ def _command(agent: AgentIdentity, command_id: str):
     if item is None:
         raise NotFoundError("Command not found.", property="commandId")
     return item
+
+
+def report_deployment(agent: AgentIdentity, deployment_id: str, report: DeploymentReport) -> None:
+    """Stores what the agent reports for a deployment of its own node; a final status ends the try."""
+    from chalicelib.db import deployments as deployment_repo
+    from chalicelib.services import deployments
+
+    deployment = deployment_repo.get(agent.team_id, deployment_id, consistent=True)
+    if deployment is None or deployment.node_id != agent.node_id:
+        raise NotFoundError("Deployment not found.", property="deploymentId")
+    for event in report.events:
+        if event.type == "log":
+            deployment_repo.add_event(deployment.id, "log", {"log": event.log or [], "level": event.level},
+                                      report.attempt)
+        elif event.type == "container-state":
+            deployment_repo.add_event(deployment.id, "container-state",
+                                      {"instanceId": event.instance_id, "state": event.state, "reason": event.reason},
+                                      report.attempt)
+        elif event.status in ("successful", "failed"):
+            deployments.finish(agent.team_id, deployment, report.attempt, event.status)

@@ -13,7 +13,7 @@ from chalicelib.services.identity import Identity
 
 def record(team_id: str, identity: Identity | None, method: str, event: str, data: Any) -> None:
     audit_repo.put(audit_repo.new_item(
-        team_id, ids.utcnow(), actor_type="user" if identity else "anonymous",
+        team_id, ids.utcnow(), actor_type=_actor_type(identity),
         user_id=identity.user_id if identity else None, email=identity.email if identity else None,
         user_name=identity.name if identity else None, context="http", method=method.lower(), event=event,
         data=data,
@@ -29,3 +29,9 @@ def list_entries(team_id: str, query: AuditLogQuery) -> tuple[list[AuditItem], i
             return any(needle in (value or "").lower() for value in (item.email, item.user_name, item.event))
 
     return audit_repo.page(team_id, query.from_, query.to, query.skip, query.take, predicate)
+
+
+def _actor_type(identity: Identity | None) -> str:
+    if identity is None:
+        return "anonymous"
+    return "deployment-token" if identity.kind == "deploy" else "user"

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import ids, settings
+from chalicelib.db import keys, named
 from chalicelib.db import tokens as token_repo
 from chalicelib.db import users as user_repo
-from chalicelib.db.items import UserItem
+from chalicelib.db.items import DeploymentTokenItem, UserItem
 from chalicelib.errors import UnauthorizedError
 from chalicelib.models.auth import LoginRequest, SignupRequest
 from chalicelib.security import jwts, passwords
@@ -26,6 +27,7 @@ class Identity:
     name: str
     kind: str
     token_id: str | None = None
+    deployment_id: str | None = None  # a deployment token: the one deployment it may start
 
 
 def signup(request: SignupRequest) -> UserItem:
@@ -62,10 +64,16 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def authenticate(authorization: str | None) -> Identity:
-    claims = jwts.verify(bearer_token(authorization), typ={"session", "pat"})
+def authenticate(authorization: str | None, allow_deploy_token: bool = False) -> Identity:
+    """A user's login or personal token; with `allow_deploy_token`, also a deployment token."""
+    claims = jwts.verify(bearer_token(authorization), typ={"session", "pat", "deploy"} if allow_deploy_token
+                         else {"session", "pat"})
     identity = Identity(user_id=claims["sub"], email=claims.get("email", ""), name=claims.get("name", ""),
-                        kind=claims["typ"], token_id=claims.get("jti"))
+                        kind=claims["typ"], token_id=claims.get("jti"), deployment_id=claims.get("did"))
     if identity.kind == "pat" and (not identity.token_id or token_repo.get(identity.user_id, identity.token_id) is None):
         raise UnauthorizedError("Token revoked.")
+    if identity.kind == "deploy":
+        stored = named.get(DeploymentTokenItem, str(claims.get("tid")), keys.deployment_token(str(identity.deployment_id)))
+        if stored is None or stored.id != identity.token_id:
+            raise UnauthorizedError("Token revoked.")
     return identity

@@ -21,7 +21,7 @@ from chalicelib.db import users as user_repo
 from chalicelib.db.items import InvitationItem, TeamItem, UserItem
 from chalicelib.errors import BadRequestError, ConflictError, ForbiddenError, PreconditionFailedError, not_found
 from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
-from chalicelib.services import access, events
+from chalicelib.services import access, events, registries
 from chalicelib.services.identity import Identity
 
 _STAT_PREFIXES = {
@@ -87,7 +87,9 @@ def create_team(identity: Identity, request: CreateTeamRequest) -> TeamItem:
     team_id = ids.new_id()
     team = TeamItem(keys.team(team_id), keys.TEAM, id=team_id, name=request.name, slug=request.slug,
                     created_at=now, created_by=identity.user_id, updated_at=now, updated_by=identity.user_id)
-    team_repo.create(team, team_repo.new_member(team_id, identity.user_id, "owner", now))
+    # A new team starts with the public Docker Hub library registry, as in dyrector.
+    team_repo.create(team, team_repo.new_member(team_id, identity.user_id, "owner", now),
+                     registries.seeded_hub(team_id, identity.user_id, now))
     return team
 
 

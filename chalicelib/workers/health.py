@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib.services import node_health
+from chalicelib.services import deployments, node_health
 
 log = logging.getLogger(__name__)
 
@@ -13,3 +13,6 @@ def handle() -> None:
     marked = node_health.sweep()
     if marked:
         log.info("%d node(s) became unreachable", len(marked))
+    failed = deployments.fail_stuck()
+    if failed:
+        log.info("%d deployment(s) timed out", len(failed))

@@ -1,1 +1,1 @@
-from tests.fixtures.docker_engine import busybox_image, docker_client, prefix  # noqa: F401
+from tests.fixtures.docker_engine import prefix  # noqa: F401

@@ -1,0 +1,150 @@
+"""Deployments (`/api/{teamSlug}/deployments`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api import shapes
+from chalicelib.api.routing import RequestContext, Router
+from chalicelib.db import images as image_repo
+from chalicelib.db.items import DeploymentItem
+from chalicelib.models.base import Audit
+from chalicelib.models.deployments import (
+    CopyDeploymentRequest,
+    CreateDeploymentRequest,
+    DeploymentDetailsResponse,
+    DeploymentLogResponse,
+    DeploymentResponse,
+    DeploymentTokenRequest,
+    DeploymentTokenResponse,
+    InstanceResponse,
+    InstanceSecretsResponse,
+    LogQuery,
+    PatchDeploymentRequest,
+    PatchInstanceRequest,
+    StartDeploymentRequest,
+)
+from chalicelib.services import deployments
+
+bp = Blueprint(__name__)
+route = Router(bp, "Deployments")
+BASE = "/api/{teamSlug}/deployments"
+ONE = BASE + "/{deploymentId}"
+INSTANCE = ONE + "/instances/{instanceId}"
+
+
+def _summary(item: DeploymentItem, ctx: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    project, version = ctx["projects"].get(item.project_id), ctx["versions"].get(item.version_id)
+    node = ctx["nodes"].get(item.node_id)
+    return {"status": item.status, "note": item.note, "audit": Audit.of(item), "id": item.id, "prefix": item.prefix,
+            "project": {"type": project.kind if project else "versioned", "id": item.project_id,
+                        "name": project.name if project else ""},
+            "version": {"type": version.kind if version else "rolling", "id": item.version_id,
+                        "name": version.name if version else ""},
+            "node": shapes.node_summary(node) if node else {"type": "docker", "id": item.node_id, "name": ""}}
+
+
+def _one(ctx: RequestContext, item: DeploymentItem) -> dict[str, Any]:
+    return _summary(item, deployments.context(ctx.team, [item]))
+
+
+@route.get(BASE, summary="List the team's deployments, newest first", response=list[DeploymentResponse])
+def list_deployments(ctx: RequestContext, team_slug: str):
+    items = deployments.list_deployments(ctx.team)
+    context = deployments.context(ctx.team, items)
+    return [_summary(item, context) for item in items]
+
+
+@route.post(BASE, summary="Create a deployment of a version to a node under a prefix",
+            body=CreateDeploymentRequest, response=DeploymentResponse, status=201, errors=(409, 412))
+def create_deployment(ctx: RequestContext, team_slug: str, body: CreateDeploymentRequest):
+    return _one(ctx, deployments.create_deployment(ctx.team, ctx.user, body))
+
+
+@route.get(ONE, summary="Deployment details with instances, environment and the node's public key",
+           response=DeploymentDetailsResponse)
+def get_deployment(ctx: RequestContext, team_slug: str, deployment_id: str):
+    found = deployments.view(ctx.team, deployment_id)
+    item = found.deployment
+    images = {i.id: i for i in image_repo.list_for_version(ctx.team.team_id, item.version_id)}
+    registries = image_repo.registries_of(ctx.team.team_id, {i.registry_id for i in images.values()})
+    instances = [{"id": inst.id, "updated_at": inst.updated_at, "image": shapes.image(images[inst.image_id], registries),
+                  "config": inst.config or {}}
+                 for inst in deployments.repo.instances(ctx.team.team_id, item.id) if inst.image_id in images]
+    instances.sort(key=lambda i: i["image"]["order"])
+    token = deployments.get_token(ctx.team.team_id, item.id)
+    return {**_one(ctx, item), "environment": (item.config or {}).get("environment") or [],
+            "public_key": found.node.public_key, "instances": instances, "last_try": int(item.tries or 0),
+            "token": {"id": token.id, "name": token.name, "created_at": token.created_at,
+                      "expires_at": token.expires_at} if token else None}
+
+
+@route.patch(ONE, summary="Change the note, prefix or deployment-level environment", body=PatchDeploymentRequest,
+             status=204, errors=(409, 412))
+def patch_deployment(ctx: RequestContext, team_slug: str, deployment_id: str, body: PatchDeploymentRequest) -> None:
+    deployments.patch_deployment(ctx.team, ctx.user, deployment_id, body)
+
+
+@route.delete(ONE, summary="Delete a deployment (its containers stay on the node)", status=204, errors=(412,))
+def delete_deployment(ctx: RequestContext, team_slug: str, deployment_id: str) -> None:
+    deployments.delete_deployment(ctx.team, deployment_id)
+
+
+@route.get(INSTANCE, summary="An instance: its image and its config overrides", response=InstanceResponse)
+def get_instance(ctx: RequestContext, team_slug: str, deployment_id: str, instance_id: str):
+    found, instance = deployments.get_instance(ctx.team, deployment_id, instance_id)
+    image = image_repo.get(ctx.team.team_id, found.deployment.version_id, instance.image_id)
+    registries = image_repo.registries_of(ctx.team.team_id, {image.registry_id} if image else set())
+    return {"id": instance.id, "updated_at": instance.updated_at, "image": shapes.image(image, registries),
+            "config": instance.config or {}}
+
+
+@route.patch(INSTANCE, summary="Change an instance's config overrides (secrets sealed to the node's key)",
+             body=PatchInstanceRequest, status=204, errors=(412,))
+def patch_instance(ctx: RequestContext, team_slug: str, deployment_id: str, instance_id: str,
+                   body: PatchInstanceRequest) -> None:
+    deployments.patch_instance(ctx.team, deployment_id, instance_id, body.config.stored())
+
+
+@route.get(INSTANCE + "/secrets", summary="The container, the node's public key and the secret keys it holds",
+           response=InstanceSecretsResponse, errors=(412,))
+def get_instance_secrets(ctx: RequestContext, team_slug: str, deployment_id: str, instance_id: str):
+    return deployments.instance_secrets(ctx.team, deployment_id, instance_id)
+
+
+@route.post(ONE + "/start", summary="Start the deployment (also with its deployment token)",
+            body=StartDeploymentRequest, status=204, errors=(409, 412), auth="user-or-deploy", body_optional=True)
+def start_deployment(ctx: RequestContext, team_slug: str, deployment_id: str,
+                     body: StartDeploymentRequest | None = None) -> None:
+    deployments.start_deployment(ctx.team, ctx.user, deployment_id, body.instances if body else None)
+
+
+@route.post(ONE + "/copy", summary="Copy the deployment to another node or prefix", body=CopyDeploymentRequest,
+            response=DeploymentResponse, status=201, errors=(409, 412))
+def copy_deployment(ctx: RequestContext, team_slug: str, deployment_id: str, body: CopyDeploymentRequest):
+    return _one(ctx, deployments.copy_deployment(ctx.team, ctx.user, deployment_id, body))
+
+
+@route.get(ONE + "/log", summary="The deployment's events, paged", query=LogQuery, response=DeploymentLogResponse)
+def get_log(ctx: RequestContext, team_slug: str, deployment_id: str, query: LogQuery):
+    items, total = deployments.log(ctx.team, deployment_id, query.skip, query.take)
+    return {"total": total, "items": [{
+        "type": e.kind, "created_at": e.created_at, "log": e.value.get("log") if e.kind == "log" else None,
+        "deployment_status": e.value.get("status") if e.kind == "deployment-status" else None,
+        "container_state": {"state": e.value.get("state"), "instance_id": e.value.get("instanceId")}
+        if e.kind == "container-state" else None} for e in items]}
+
+
+@route.put(ONE + "/token", summary="Create the deployment's CI token (shown once, with a curl command)",
+           body=DeploymentTokenRequest, response=DeploymentTokenResponse, status=201, errors=(409, 412))
+def create_deployment_token(ctx: RequestContext, team_slug: str, deployment_id: str, body: DeploymentTokenRequest):
+    item, token, curl = deployments.create_token(ctx.team, ctx.user, deployment_id, body)
+    return {"id": item.id, "name": item.name, "created_at": item.created_at, "expires_at": item.expires_at,
+            "token": token, "curl": curl}
+
+
+@route.delete(ONE + "/token", summary="Revoke the deployment's CI token", status=204)
+def delete_deployment_token(ctx: RequestContext, team_slug: str, deployment_id: str) -> None:
+    deployments.delete_token(ctx.team, deployment_id)

@@ -1,0 +1,141 @@
+"""Deployments (`/api/{teamSlug}/deployments`): a version's images on a node under a prefix."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.models.base import Audit, RequestModel, ResponseModel, UtcDateTime
+from chalicelib.models.containers import InstanceConfig, UniqueKeyValue
+from chalicelib.models.images import ImageResponse, Uuid
+
+# DNS-1123 label: it becomes part of container names and the Kubernetes namespace.
+Prefix = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+Note = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class DeploymentStatus(str, Enum):
+    preparing = "preparing"
+    in_progress = "in-progress"
+    successful = "successful"
+    failed = "failed"
+    obsolete = "obsolete"
+    downgraded = "downgraded"
+
+
+class CreateDeploymentRequest(RequestModel):
+    version_id: Uuid
+    node_id: Uuid
+    prefix: Prefix
+    note: Note | None = None
+
+
+class CopyDeploymentRequest(RequestModel):
+    node_id: Uuid
+    prefix: Prefix
+    note: Note | None = None
+
+
+class PatchDeploymentRequest(RequestModel):
+    note: Note | None = None
+    prefix: Prefix | None = None
+    environment: list[UniqueKeyValue] | None = None
+
+
+class PatchInstanceRequest(RequestModel):
+    config: InstanceConfig
+
+
+class StartDeploymentRequest(RequestModel):
+    instances: Annotated[list[Uuid], Field(max_length=200)] | None = None
+
+
+class DeploymentTokenRequest(RequestModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=70)]
+    expiration_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+
+class LogQuery(RequestModel):
+    skip: int = Field(0, ge=0)
+    take: int = Field(100, ge=1, le=1000)
+
+
+class ProjectSummary(ResponseModel):
+    type: str
+    id: str
+    name: str
+
+
+class NodeRef(ResponseModel):
+    type: str
+    id: str
+    name: str
+
+
+class DeploymentResponse(ResponseModel):
+    status: DeploymentStatus
+    note: str | None
+    audit: Audit
+    project: ProjectSummary
+    version: ProjectSummary
+    node: NodeRef
+    id: str
+    prefix: str
+
+
+class InstanceResponse(ResponseModel):
+    id: str
+    updated_at: UtcDateTime
+    image: ImageResponse
+    config: InstanceConfig
+
+
+class DeploymentTokenSummary(ResponseModel):
+    id: str
+    name: str
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+
+
+class DeploymentDetailsResponse(DeploymentResponse):
+    environment: list[UniqueKeyValue]
+    public_key: str | None
+    instances: list[InstanceResponse]
+    last_try: int
+    token: DeploymentTokenSummary | None
+
+
+class InstanceContainer(ResponseModel):
+    prefix: str
+    name: str
+
+
+class InstanceSecretsResponse(ResponseModel):
+    container: InstanceContainer
+    public_key: str | None
+    keys: list[str]
+
+
+class ContainerStateSummary(ResponseModel):
+    state: str | None
+    instance_id: str | None
+
+
+class DeploymentEventResponse(ResponseModel):
+    type: str
+    deployment_status: str | None
+    created_at: UtcDateTime
+    log: list[str] | None
+    container_state: ContainerStateSummary | None
+
+
+class DeploymentLogResponse(ResponseModel):
+    items: list[DeploymentEventResponse]
+    total: int
+
+
+class DeploymentTokenResponse(DeploymentTokenSummary):
+    token: str
+    curl: str

@@ -1,0 +1,346 @@
+"""Deployments: a version's images on a node under a prefix (dyrector §4).
+
+Statuses move forward only: preparing → in-progress → successful | failed, and a later
+success makes the older deployments of the same version+node+prefix obsolete. `start`
+validates, flips the status with a conditional write that also takes the node+prefix
+in-flight guard, and queues the work; the deploy worker (SQS) hands the agent its command.
+Secret values are only ever stored sealed to the node agent's public key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import ids, settings
+from chalicelib.adapters import queues
+from chalicelib.db import deployments as repo
+from chalicelib.db import images as image_repo
+from chalicelib.db import keys, named
+from chalicelib.db import nodes as node_repo
+from chalicelib.db import projects as project_repo
+from chalicelib.db import versions as version_repo
+from chalicelib.db.items import DeploymentItem, DeploymentTokenItem, InstanceItem, NodeItem, VersionItem
+from chalicelib.db.transactions import Transaction
+from chalicelib.domain import versions as version_rules
+from chalicelib.domain.merge import merge
+from chalicelib.errors import BadRequestError, PreconditionFailedError, not_found, taken
+from chalicelib.models.containers import merge_patch
+from chalicelib.models.deployments import (
+    CopyDeploymentRequest,
+    CreateDeploymentRequest,
+    DeploymentTokenRequest,
+    PatchDeploymentRequest,
+)
+from chalicelib.security import jwts
+from chalicelib.services import nodes as node_service
+from chalicelib.services.access import TeamAccess
+from chalicelib.services.identity import Identity
+
+SECRET_KEYS_LABEL = "org.dyrectorio.secret.keys"
+DEPLOY_TOKEN = "deploy"
+
+
+@dataclass
+class DeploymentView:
+    deployment: DeploymentItem
+    version: VersionItem
+    node: NodeItem
+
+    @property
+    def rolling(self) -> bool:
+        return self.version.kind == version_rules.ROLLING
+
+
+def mutable_statuses(rolling: bool) -> tuple[str, ...]:
+    return ("preparing", "failed", "successful") if rolling else ("preparing", "failed")
+
+
+def deployable_statuses(rolling: bool) -> tuple[str, ...]:
+    return ("preparing", "failed", "obsolete", "successful") if rolling else ("preparing", "failed", "obsolete")
+
+
+def get_item(team: TeamAccess, deployment_id: str) -> DeploymentItem:
+    found = repo.get(team.team_id, deployment_id)
+    if found is None:
+        raise not_found("deployment")
+    return found
+
+
+def view(team: TeamAccess, deployment_id: str) -> DeploymentView:
+    deployment = get_item(team, deployment_id)
+    version = version_repo.get(team.team_id, deployment.project_id, deployment.version_id)
+    node = node_repo.get(team.team_id, deployment.node_id)
+    if version is None or node is None:
+        raise not_found("deployment")
+    return DeploymentView(deployment, version, node)
+
+
+def list_deployments(team: TeamAccess) -> list[DeploymentItem]:
+    return repo.list_for_team(team.team_id)
+
+
+def context(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, dict[str, Any]]:
+    """Projects, versions and nodes the deployments point at, each read once."""
+    projects = {p.id: p for p in project_repo.list_for_team(team.team_id)}
+    versions = {}
+    for project_id in {d.project_id for d in deployments}:
+        versions.update({v.id: v for v in version_repo.list_for_project(team.team_id, project_id)})
+    return {"projects": projects, "versions": versions,
+            "nodes": repo.nodes_of(team.team_id, {d.node_id for d in deployments})}
+
+
+def create_deployment(team: TeamAccess, identity: Identity, request: CreateDeploymentRequest) -> DeploymentItem:
+    version = version_repo.by_id(request.version_id)
+    if version is None or version.PK != keys.team(team.team_id):
+        raise not_found("version")
+    node = node_service.get_node(team, request.node_id)
+    images = image_repo.list_for_version(team.team_id, version.id)
+    if not images:
+        raise PreconditionFailedError("The version has no images to deploy.", property="versionId")
+    now = ids.utcnow()
+    deployment = repo.new_item(team.team_id, ids.new_id(), version.project_id, version.id, node.id, request.prefix,
+                               request.note, {}, identity.user_id, now)
+    instances = [repo.new_instance(team.team_id, deployment.id, image.id, {}, now) for image in images]
+    repo.create(team.team_id, deployment, instances, version.kind)
+    return deployment
+
+
+def copy_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
+                    request: CopyDeploymentRequest) -> DeploymentItem:
+    """Same version, another node or prefix; sealed secrets survive only on the same node."""
+    source = view(team, deployment_id)
+    if source.deployment.status == "in-progress":
+        raise PreconditionFailedError("A deployment in progress cannot be copied.", property="status")
+    node = node_service.get_node(team, request.node_id)
+    same_node = node.id == source.node.id
+    now = ids.utcnow()
+    config = source.deployment.config if same_node else _without_secret_values(source.deployment.config)
+    copy = repo.new_item(team.team_id, ids.new_id(), source.deployment.project_id, source.version.id, node.id,
+                         request.prefix, request.note if request.note is not None else source.deployment.note,
+                         config, identity.user_id, now)
+    instances = [repo.new_instance(team.team_id, copy.id, item.image_id,
+                                   item.config if same_node else _without_secret_values(item.config), now)
+                 for item in repo.instances(team.team_id, source.deployment.id)]
+    repo.create(team.team_id, copy, instances, source.version.kind)
+    return copy
+
+
+def patch_deployment(team: TeamAccess, identity: Identity, deployment_id: str, request: PatchDeploymentRequest) -> None:
+    found = view(team, deployment_id)
+    _require_mutable(found)
+    config = dict(found.deployment.config or {})
+    if "environment" in request.model_fields_set:
+        config = merge_patch(config, {"environment": [e.model_dump(mode="json", by_alias=True)
+                                                      for e in request.environment or []] or None})
+    note = request.note if "note" in request.model_fields_set else found.deployment.note
+    repo.update(team.team_id, found.deployment, found.version.kind, prefix=request.prefix or found.deployment.prefix,
+                note=note, config=config, by=identity.user_id, now=ids.utcnow(),
+                mutable_statuses=mutable_statuses(found.rolling))
+
+
+def delete_deployment(team: TeamAccess, deployment_id: str) -> None:
+    """Removes the record only: containers on the node stay until deleted through the node."""
+    found = view(team, deployment_id)
+    if found.deployment.status == "in-progress":
+        raise PreconditionFailedError("A deployment in progress cannot be deleted.", property="status")
+    repo.delete(team.team_id, found.deployment, found.version.kind)
+
+
+def get_instance(team: TeamAccess, deployment_id: str, instance_id: str) -> tuple[DeploymentView, InstanceItem]:
+    found = view(team, deployment_id)
+    instance = repo.get_instance(team.team_id, deployment_id, instance_id)
+    if instance is None:
+        raise not_found("instance")
+    return found, instance
+
+
+def patch_instance(team: TeamAccess, deployment_id: str, instance_id: str, patch: dict[str, Any]) -> None:
+    found, instance = get_instance(team, deployment_id, instance_id)
+    _require_mutable(found)
+    _check_sealed(patch.get("secrets"), found.node)
+    repo.save_instance_config(instance, merge_patch(instance.config or {}, patch), ids.utcnow())
+
+
+def instance_secrets(team: TeamAccess, deployment_id: str, instance_id: str) -> dict[str, Any]:
+    """Which secret keys the running container on the node holds (asked of the agent)."""
+    found, instance = get_instance(team, deployment_id, instance_id)
+    name = container_name(team, found.deployment, instance)
+    containers = node_service.list_containers(team, found.node.id, found.deployment.prefix)
+    running = next((c for c in containers if c.name == name), None)
+    keys_ = [k for k in (running.labels.get(SECRET_KEYS_LABEL, "") if running else "").split(",") if k]
+    return {"container": {"prefix": found.deployment.prefix, "name": name}, "public_key": found.node.public_key,
+            "keys": keys_}
+
+
+def container_name(team: TeamAccess, deployment: DeploymentItem, instance: InstanceItem) -> str:
+    image = image_repo.get(team.team_id, deployment.version_id, instance.image_id)
+    return (instance.config or {}).get("name") or ((image.config or {}).get("name") if image else None) or instance.id
+
+
+def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
+                     instance_ids: list[str] | None = None) -> int:
+    """Validates (§4.4), moves to in-progress atomically and queues the deployment."""
+    found = view(team, deployment_id)
+    if identity.kind == DEPLOY_TOKEN and identity.deployment_id != found.deployment.id:
+        raise PreconditionFailedError("This deployment token starts another deployment.", property="deploymentId")
+    deployment, node = found.deployment, found.node
+    if deployment.status not in deployable_statuses(found.rolling):
+        raise PreconditionFailedError(f"A {deployment.status} deployment cannot be started.", property="status")
+    instances = repo.instances(team.team_id, deployment.id)
+    if instance_ids:
+        unknown = set(instance_ids) - {i.id for i in instances}
+        if unknown:
+            raise BadRequestError("Unknown instance.", property="instances", value=sorted(unknown)[0])
+        instances = [i for i in instances if i.id in set(instance_ids)]
+    if not instances:
+        raise PreconditionFailedError("The deployment has no instances to deploy.", property="instances")
+    status = node_service.status(node)
+    if status != "connected":
+        raise PreconditionFailedError(f"The node is {status}.", property="nodeId")
+    if not node.public_key:
+        raise PreconditionFailedError("The node's agent has no public key yet.", property="nodeId")
+    images = {i.id: i for i in image_repo.list_for_version(team.team_id, deployment.version_id)}
+    names: set[str] = set()
+    for instance in instances:
+        image = images.get(instance.image_id)
+        if image is None:
+            raise PreconditionFailedError("An image of this deployment was removed from its version.",
+                                          property="instances", value=instance.id)
+        merged = merge(image.config, deployment.config, instance.config)
+        _check_startable(merged, node, instance, names)
+    attempt = repo.start(team.team_id, deployment, found.version.kind,
+                         identity.user_id if identity.kind != DEPLOY_TOKEN else None, ids.utcnow())
+    repo.add_event(deployment.id, "deployment-status", {"status": "in-progress"}, attempt)
+    message = {"teamId": team.team_id, "deploymentId": deployment.id, "attempt": attempt,
+               "instances": [i.id for i in instances] if instance_ids else None}
+    try:
+        queues.send(settings.deploy_queue_name(), json.dumps(message))
+    except Exception:  # noqa: BLE001 - the queue is down: fail this try instead of leaving it stuck
+        finish(team.team_id, deployment, attempt, "failed", ["The deployment could not be queued; start it again."])
+        raise
+    return attempt
+
+
+def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, log: list[str] | None = None) -> bool:
+    """Writes a final status for this try (only once) and applies what follows from it."""
+    now = ids.utcnow()
+    if log:
+        repo.add_event(deployment.id, "log", {"log": log, "level": "error" if status == "failed" else "info"}, attempt)
+    if not repo.finish(team_id, deployment, attempt, status, now):
+        return False
+    repo.add_event(deployment.id, "deployment-status", {"status": status}, attempt)
+    if status == "successful":
+        for other in repo.of_version(deployment.version_id):
+            if other.id != deployment.id and other.node_id == deployment.node_id and other.prefix == deployment.prefix:
+                repo.set_status(other, "obsolete", ("successful", "failed"), now)
+    _announce(team_id, deployment, status)
+    return True
+
+
+def fail_stuck(now=None) -> list[str]:
+    """Deployments in progress past the timeout (agent gone) become failed."""
+    cutoff = (now or ids.utcnow()) - timedelta(seconds=settings.deployment_timeout_seconds())
+    failed = []
+    for deployment in repo.stuck_since(cutoff):
+        team_id = deployment.PK.removeprefix(keys.TEAM_PREFIX)
+        if finish(team_id, deployment, int(deployment.tries), "failed",
+                  [f"No result from the node within {settings.deployment_timeout_seconds()} s; the deployment failed."]):
+            failed.append(deployment.id)
+    return failed
+
+
+def log(team: TeamAccess, deployment_id: str, skip: int, take: int):
+    deployment = get_item(team, deployment_id)
+    return repo.events_page(deployment.id, skip, take)
+
+
+def create_token(team: TeamAccess, identity: Identity, deployment_id: str,
+                 request: DeploymentTokenRequest) -> tuple[DeploymentTokenItem, str, str]:
+    """A CI token that can start this deployment and nothing else (rolling versions only)."""
+    found = view(team, deployment_id)
+    if not found.rolling:
+        raise PreconditionFailedError("Deployment tokens exist only for deployments of rolling versions.",
+                                      property="deploymentId")
+    now = ids.utcnow()
+    expires_at = now + timedelta(days=request.expiration_in_days) if request.expiration_in_days else None
+    item = DeploymentTokenItem(keys.team(team.team_id), keys.deployment_token(deployment_id), id=ids.new_id(),
+                               deployment_id=deployment_id, name=request.name, created_by=identity.user_id,
+                               created_at=now, expires_at=expires_at)
+    guard = named.guard(team.team_id, keys.deployment_token_name(request.name), item.id)
+    (Transaction().create(guard, taken("token", value=request.name))
+     .create(item, taken("token", "deploymentId", deployment_id)).commit())
+    token = jwts.issue(DEPLOY_TOKEN, identity.user_id, expires_at=expires_at, issued_at=now, jti=item.id,
+                       did=deployment_id, tid=team.team_id)
+    url = f"{settings.public_url()}/api/{team.slug}/deployments/{deployment_id}/start"
+    return item, token, f"curl -X POST -H 'Authorization: Bearer {token}' {url}"
+
+
+def get_token(team_id: str, deployment_id: str) -> DeploymentTokenItem | None:
+    return named.get(DeploymentTokenItem, team_id, keys.deployment_token(deployment_id))
+
+
+def delete_token(team: TeamAccess, deployment_id: str) -> None:
+    get_item(team, deployment_id)
+    item = get_token(team.team_id, deployment_id)
+    if item is None:
+        raise not_found("token")
+    Transaction().delete(item).delete(named.guard(team.team_id, keys.deployment_token_name(item.name), item.id)).commit()
+
+
+def _announce(team_id: str, deployment: DeploymentItem, status: str) -> None:
+    from chalicelib.contracts.events import DeploymentStatusChanged
+    from chalicelib.services import events
+
+    project = project_repo.get(team_id, deployment.project_id)
+    version = version_repo.get(team_id, deployment.project_id, deployment.version_id)
+    node = node_repo.get(team_id, deployment.node_id)
+    events.publish(DeploymentStatusChanged(
+        team_id=team_id, deployment_id=deployment.id, status=status, prefix=deployment.prefix,
+        project_name=project.name if project else "", version_name=version.name if version else "",
+        node_name=node.name if node else "", actor_name=deployment.deployed_by or "a deployment token"))
+
+
+def _require_mutable(found: DeploymentView) -> None:
+    if found.deployment.status not in mutable_statuses(found.rolling):
+        raise PreconditionFailedError(f"A {found.deployment.status} deployment cannot be changed.", property="status")
+
+
+def _check_sealed(secrets: list[dict[str, Any]] | None, node: NodeItem) -> None:
+    """Secret values are accepted only sealed to the node agent's current public key."""
+    for secret in secrets or []:
+        if secret.get("value") and (not secret.get("encrypted") or secret.get("publicKey") != node.public_key):
+            raise BadRequestError("Secret values must be sealed to the node's public key (see `python -m cli "
+                                  "seal`); plain values are never stored.", property="config.secrets",
+                                  value=secret.get("key"))
+
+
+def _check_startable(merged: dict[str, Any], node: NodeItem, instance: InstanceItem, names: set[str]) -> None:
+    name = merged.get("name") or ""
+    if name in names:
+        raise BadRequestError(f"Two containers would be named {name!r}.", property="name", value=name)
+    names.add(name)
+    missing = [s["key"] for s in merged["secrets"] if s.get("required") and not s.get("value")]
+    if missing:
+        raise PreconditionFailedError(f"Required secrets have no value: {', '.join(missing)}.",
+                                      property="instanceSecrets", value={"instanceId": instance.id, "secretKeys": missing})
+    stale = [s["key"] for s in merged["secrets"] if s.get("value") and s.get("publicKey") != node.public_key]
+    if stale:
+        raise PreconditionFailedError(f"Secrets were sealed for another key of the node; seal them again: "
+                                      f"{', '.join(stale)}.", property="secrets",
+                                      value={"instanceId": instance.id, "secretKeys": stale})
+    ranges = merged.get("portRanges") or []
+    for port in merged.get("ports") or []:
+        if not 1 <= port["internal"] <= 65535 or any(r["internal"]["from"] <= port["internal"] <= r["internal"]["to"]
+                                                     for r in ranges):
+            raise BadRequestError(f"Port {port['internal']} is out of range or inside a port range.",
+                                  property="ports", value=port["internal"])
+
+
+def _without_secret_values(config: dict[str, Any] | None) -> dict[str, Any]:
+    config = dict(config or {})
+    if config.get("secrets"):
+        config["secrets"] = [{**s, "value": "", "encrypted": False, "publicKey": None} for s in config["secrets"]]
+    return config

@@ -1,0 +1,83 @@
+"""The deploy worker's job: turn a started deployment into the command its node's agent runs.
+
+Runs from the deploy queue. A message names a deployment and its try; a stale try or a
+duplicate delivery (the try was already dispatched, recorded by a conditional write) changes
+nothing, so SQS redeliveries never deploy twice. Registry passwords are decrypted only here,
+in memory, and sealed to the agent's public key before the command is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalicelib.contracts import agent as contract
+from chalicelib.db import commands as command_repo
+from chalicelib.db import deployments as repo
+from chalicelib.db import images as image_repo
+from chalicelib.db import nodes as node_repo
+from chalicelib.db import versions as version_repo
+from chalicelib.domain.merge import merge
+from chalicelib.errors import AppError
+from chalicelib.security.sealing import seal_for_agent
+from chalicelib.services import deployments, registries
+
+log = logging.getLogger(__name__)
+
+
+def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[str] | None = None) -> str:
+    """Returns what happened: `dispatched`, `stale`, `duplicate` or `failed`."""
+    deployment = repo.get(team_id, deployment_id, consistent=True)
+    if deployment is None or deployment.status != "in-progress" or int(deployment.tries) != attempt:
+        return "stale"
+    if not repo.mark_dispatched(deployment, attempt):
+        return "duplicate"
+    try:
+        command = build(team_id, deployment, attempt, instance_ids)
+    except AppError as error:  # a rule, not an outage: fail this try with a readable reason
+        deployments.finish(team_id, deployment, attempt, "failed", [error.message])
+        return "failed"
+    command_repo.enqueue(team_id, deployment.node_id, "deploy", command.dump())
+    repo.add_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} container(s) to the node."],
+                                          "level": "info"}, attempt)
+    return "dispatched"
+
+
+def build(team_id: str, deployment: Any, attempt: int, instance_ids: list[str] | None) -> contract.Deploy:
+    node = node_repo.get(team_id, deployment.node_id)
+    version = version_repo.get(team_id, deployment.project_id, deployment.version_id)
+    if node is None or version is None or not node.public_key:
+        raise AppError("The node or version of this deployment is gone, or the node has no key.")
+    images = {i.id: i for i in image_repo.list_for_version(team_id, deployment.version_id)}
+    instances = [i for i in repo.instances(team_id, deployment.id)
+                 if i.image_id in images and (not instance_ids or i.id in instance_ids)]
+    instances.sort(key=lambda i: int(images[i.image_id].order))
+    workloads = []
+    for instance in instances:
+        image = images[instance.image_id]
+        registry = registries.get_registry(team_id, image.registry_id)
+        config = _with_version_name(merge(image.config, deployment.config, instance.config), version.name)
+        credentials = registries.credentials(team_id, registry)
+        auth = None
+        if credentials:
+            reference = registries.image_reference(registry, image.name, image.tag)
+            auth = contract.RegistryAuth(server=reference.split("/", 1)[0], user=credentials[0],
+                                         sealed_password=seal_for_agent(node.public_key, credentials[1]))
+        workloads.append(contract.Workload(instance_id=instance.id, name=config.get("name") or instance.id,
+                                           image=registries.image_reference(registry, image.name, image.tag),
+                                           registry_auth=auth, config=config))
+    return contract.Deploy(deployment_id=deployment.id, attempt=attempt, prefix=deployment.prefix,
+                           version_name=version.name, workloads=workloads)
+
+
+def _with_version_name(config: dict[str, Any], version_name: str) -> dict[str, Any]:
+    """`{{versionName}}` (first occurrence) in env values and storage bucket/path (dyrector §4.4)."""
+    import re
+
+    pattern = re.compile(r"\{\{\s*versionName\s*\}\}")
+    config["environment"] = [{**e, "value": pattern.sub(version_name, e.get("value") or "", count=1)}
+                             for e in config.get("environment") or []]
+    if isinstance(config.get("storage"), dict):
+        config["storage"] = {k: pattern.sub(version_name, v, count=1) if isinstance(v, str) else v
+                             for k, v in config["storage"].items()}
+    return config
