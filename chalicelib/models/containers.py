@@ -99,6 +99,12 @@ class UniqueKey(_Item):
     key: Key
 
 
+class Argument(_Item):
+    """A command or argument word: any non-empty text (spaces allowed, repeats allowed)."""
+
+    key: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
 class UniqueKeyValue(_Item):
     key: Key
     value: Text = ""
@@ -171,8 +177,8 @@ class InitContainerVolume(_Item):
 class InitContainer(_Item):
     name: ContainerName
     image: ShortText
-    command: list[UniqueKey] | None = None
-    args: list[UniqueKey] | None = None
+    command: list[Argument] | None = None
+    args: list[Argument] | None = None
     environment: list[UniqueKeyValue] | None = None
     use_parent_config: bool = False
     volumes: list[InitContainerVolume] | None = None
@@ -227,8 +233,8 @@ class Metrics(RequestModel):
 
 
 # List fields whose entries must have distinct keys (and, for ports, distinct internal ports).
-_KEYED_LISTS = ("environment", "secrets", "commands", "args", "capabilities", "networks", "docker_labels",
-                "custom_headers", "extra_lb_annotations")
+_KEYED_LISTS = ("environment", "secrets", "capabilities", "networks", "docker_labels", "custom_headers",
+                "extra_lb_annotations")
 
 
 class _ContainerConfigBase(RequestModel):
@@ -243,8 +249,8 @@ class _ContainerConfigBase(RequestModel):
     ports: list[PortBinding] | None = None
     port_ranges: list[PortRangeBinding] | None = None
     volumes: list[Volume] | None = None
-    commands: list[UniqueKey] | None = None
-    args: list[UniqueKey] | None = None
+    commands: list[Argument] | None = None
+    args: list[Argument] | None = None
     init_containers: list[InitContainer] | None = None
     capabilities: list[UniqueKeyValue] | None = None
     storage: Storage | None = None

@@ -16,6 +16,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -158,3 +159,42 @@ def wait_for(predicate, timeout: float, message: str, interval: float = 0.5):
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s: {message}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie child of ours counts as gone
+        return stat.read().split()[2] != "Z"
+
+
+def agent_log(data_dir) -> str:
+    path = data_dir / "agent.log"
+    return path.read_text() if path.exists() else "(no agent log)"
+
+
+@pytest.fixture()
+def installed_node(local_stack, tmp_path):
+    """A team with a node whose agent was installed on this machine by running the install command."""
+    api = HttpApi(local_stack)
+    api.sign_in(f"ops-{uuid.uuid4().hex[:8]}@example.com")
+    slug = f"n{uuid.uuid4().hex[:10]}"
+    api.call("POST", "/api/teams", {"name": f"Ops {slug}", "slug": slug}, expect=201)
+    node = api.call("POST", f"/api/{slug}/nodes", {"name": "this-host"}, expect=201).json()
+    install = api.call("POST", f"/api/{slug}/nodes/{node['id']}/script",
+                       {"type": "docker", "scriptType": "shell"}, expect=201).json()
+    data_dir = tmp_path / "agent"
+    # WHEN the operator pastes the one-line command on the node (here: this machine)
+    env = {**os.environ, "DYRECTOR_AGENT_PYTHON": sys.executable, "DYRECTOR_AGENT_DATA": str(data_dir)}
+    ran = subprocess.run(["sh", "-c", install["command"]], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    pid = int((data_dir / "agent.pid").read_text())
+    try:
+        yield api, slug, node, pid, data_dir
+    finally:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass

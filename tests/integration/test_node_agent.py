@@ -3,16 +3,12 @@ to `make run`'s stack and drives the real Docker engine for the container endpoi
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import uuid
-
 import pytest
 
 from tests.fixtures.docker_engine import busybox_image, docker_client, prefix, run_prefixed  # noqa: F401
-from tests.integration.conftest import HttpApi, wait_for
+from tests.integration.conftest import alive as _alive
+from tests.integration.conftest import agent_log as _log
+from tests.integration.conftest import wait_for
 
 
 def engine_state(client, name):
@@ -20,30 +16,6 @@ def engine_state(client, name):
         return client.containers.get(name).status
     except Exception:  # noqa: BLE001 - docker.errors.NotFound
         return "gone"
-
-
-@pytest.fixture()
-def installed_node(local_stack, tmp_path):
-    api = HttpApi(local_stack)
-    api.sign_in(f"ops-{uuid.uuid4().hex[:8]}@example.com")
-    slug = f"n{uuid.uuid4().hex[:10]}"
-    api.call("POST", "/api/teams", {"name": f"Ops {slug}", "slug": slug}, expect=201)
-    node = api.call("POST", f"/api/{slug}/nodes", {"name": "this-host"}, expect=201).json()
-    install = api.call("POST", f"/api/{slug}/nodes/{node['id']}/script",
-                       {"type": "docker", "scriptType": "shell"}, expect=201).json()
-    data_dir = tmp_path / "agent"
-    # WHEN the operator pastes the one-line command on the node (here: this machine)
-    env = {**os.environ, "DYRECTOR_AGENT_PYTHON": sys.executable, "DYRECTOR_AGENT_DATA": str(data_dir)}
-    ran = subprocess.run(["sh", "-c", install["command"]], env=env, capture_output=True, text=True, timeout=120)
-    assert ran.returncode == 0, ran.stdout + ran.stderr
-    pid = int((data_dir / "agent.pid").read_text())
-    try:
-        yield api, slug, node, pid, data_dir
-    finally:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.mark.timeout(240)
@@ -98,20 +70,6 @@ def test_revoking_the_token_stops_the_agent(installed_node):
     wait_for(lambda: not _alive(pid), 60, "agent kept running after revocation")
     assert not (data_dir / "connection.token").exists()
     assert "refused our token" in _log(data_dir)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie child of ours counts as gone
-        return stat.read().split()[2] != "Z"
-
-
-def _log(data_dir) -> str:
-    path = data_dir / "agent.log"
-    return path.read_text() if path.exists() else "(no agent log)"
 
 
 @pytest.mark.timeout(120)

@@ -1,0 +1,174 @@
+"""Deployments end to end, real parts only: `make run`'s stack, an agent installed by its install
+command, the real Docker engine, and a real registry with htpasswd auth holding the images."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import uuid
+
+import pytest
+import requests
+
+from tests.fixtures.docker_engine import docker_client  # noqa: F401
+from tests.fixtures.registry import local_registry  # noqa: F401
+from tests.integration.conftest import agent_log, wait_for
+
+SCRIPT = 'mkdir -p /data/www && echo "$GREETING" > /data/www/index.html && exec httpd -f -p 8080 -h /data/www'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kv(key, value):
+    return {"key": key, "value": value}
+
+
+def final_status(api, path, data_dir, timeout=90):
+    return wait_for(lambda: (s := api.call("GET", path).json()["status"]) in ("successful", "failed") and s, timeout,
+                    "deployment never finished; agent log:\n" + agent_log(data_dir))
+
+
+@pytest.fixture()
+def deployment(installed_node, local_registry, docker_client):
+    api, slug, node, pid, data_dir = installed_node
+    wait_for(lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected", 60,
+             "node never connected; agent log:\n" + agent_log(data_dir))
+    registry = api.call("POST", f"/api/{slug}/registries", {
+        "type": "v2", "name": "CI registry",
+        "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password}},
+        expect=201).json()
+    project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "shop"}, expect=201).json()
+    version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
+    images_path = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
+    web, worker = api.call("POST", images_path, [{"registryId": registry["id"],
+                                                  "images": ["acme/web:1.0", "acme/worker:latest"]}],
+                           expect=201).json()
+    port = free_port()
+    api.call("PATCH", f"{images_path}/{web['id']}", {"config": {
+        "name": "web", "environment": [kv("GREETING", "hello"), kv("MODE", "prod")],
+        "ports": [{"internal": 8080, "external": port}], "volumes": [{"name": "data", "path": "/data", "type": "rwo"}],
+        "dockerLabels": [kv("team", "storefront")], "restartPolicy": "always", "secrets": [],
+        "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": SCRIPT}]}}, expect=204)
+    api.call("PATCH", f"{images_path}/{worker['id']}", {"config": {
+        "name": "worker", "environment": [kv("MODE", "batch")],
+        "secrets": [{"key": "DB_PASSWORD", "required": True}],
+        "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "sleep 600"}]}}, expect=204)
+    prefix = f"e{uuid.uuid4().hex[:8]}"
+    created = api.call("POST", f"/api/{slug}/deployments",
+                       {"versionId": version["id"], "nodeId": node["id"], "prefix": prefix, "note": "first"},
+                       expect=201).json()
+    try:
+        yield api, slug, node, data_dir, created, prefix, port, images_path
+    finally:
+        for container in docker_client.containers.list(all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}):
+            container.remove(force=True)
+
+
+@pytest.mark.timeout(400)
+def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_them(deployment, docker_client):
+    api, slug, node, data_dir, created, prefix, port, images_path = deployment
+    path = f"/api/{slug}/deployments/{created['id']}"
+    details = api.call("GET", path).json()
+    worker = next(i for i in details["instances"] if i["image"]["name"] == "acme/worker")
+
+    # A required secret without a value refuses to start.
+    refused = api.call("POST", f"{path}/start")
+    assert refused.status_code == 412 and refused.json()["property"] == "instanceSecrets"
+
+    # GIVEN the secret sealed for the node with the CLI (the platform never sees it in clear)
+    secret = f"pw-{uuid.uuid4().hex}"
+    cli = subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", api.token,
+                          "--team", slug, "--deployment", created["id"], "--instance", worker["id"],
+                          "--key", "DB_PASSWORD", secret], capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0, cli.stderr
+
+    # WHEN the deployment starts THEN it ends successful with both containers running
+    api.call("POST", f"{path}/start", expect=204)
+    assert final_status(api, path, data_dir) == "successful", api.call("GET", f"{path}/log?take=100").text
+    web = docker_client.containers.get(f"{prefix}-web")
+    worker_container = docker_client.containers.get(f"{prefix}-worker")
+    assert (web.status, worker_container.status) == ("running", "running")
+    env = dict(item.split("=", 1) for item in web.attrs["Config"]["Env"])
+    assert (env["GREETING"], env["MODE"]) == ("hello", "prod")
+    worker_env = dict(item.split("=", 1) for item in worker_container.attrs["Config"]["Env"])
+    assert worker_env["DB_PASSWORD"] == secret and worker_env["MODE"] == "batch"
+    assert web.labels["team"] == "storefront" and web.labels["org.dyrectorio.container.prefix"] == prefix
+    assert worker_container.labels["org.dyrectorio.secret.keys"] == "DB_PASSWORD"
+    assert web.attrs["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostPort"] == str(port)
+    assert web.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
+    assert [m["Destination"] for m in web.attrs["Mounts"]] == ["/data"]
+    assert web.attrs["Config"]["Image"].endswith("/acme/web:1.0")
+    assert wait_for(lambda: _get(port) == "hello", 20, "the web container does not answer")
+
+    # The log tells what happened and never carries the secret.
+    log = api.call("GET", f"{path}/log?skip=0&take=100", expect=200)
+    assert secret not in log.text and secret not in api.call("GET", path).text
+    kinds = {item["type"] for item in log.json()["items"]}
+    assert {"deployment-status", "log", "container-state"} <= kinds
+    assert api.call("GET", path).json()["lastTry"] == 1
+
+    # WHEN the config changes and the deployment runs again THEN the containers are replaced
+    web_image = next(i for i in details["instances"] if i["image"]["name"] == "acme/web")
+    api.call("PATCH", f"{path}/instances/{web_image['id']}", {"config": {"environment": [kv("GREETING", "bye")]}},
+             expect=204)
+    api.call("POST", f"{path}/start", expect=204)
+    assert final_status(api, path, data_dir) == "successful"
+    replaced = docker_client.containers.get(f"{prefix}-web")
+    assert replaced.id != web.id
+    assert wait_for(lambda: _get(port) == "bye", 20, "the replaced container does not answer")
+
+    # WHEN the prefix is deleted through the node THEN its containers are gone
+    api.call("DELETE", f"/api/{slug}/nodes/{node['id']}/{prefix}/containers", expect=204)
+    assert docker_client.containers.list(all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}) == []
+
+
+@pytest.mark.timeout(300)
+def test_unknown_image_tag_fails_with_a_readable_log_line(deployment, local_registry):
+    api, slug, node, data_dir, created, prefix, port, images_path = deployment
+    # An unchecked registry is not verified when images are added: the pull is where it fails.
+    unchecked = api.call("POST", f"/api/{slug}/registries", {"type": "unchecked", "name": "raw",
+                                                              "details": {"url": local_registry.host}},
+                         expect=201).json()
+    project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "broken"}, expect=201).json()
+    version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
+    api.call("POST", f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images",
+             [{"registryId": unchecked["id"], "images": ["acme/web:9.9.9"]}], expect=201)
+    broken = api.call("POST", f"/api/{slug}/deployments", {"versionId": version["id"], "nodeId": node["id"],
+                                                            "prefix": f"{prefix}-x"}, expect=201).json()
+    path = f"/api/{slug}/deployments/{broken['id']}"
+    api.call("POST", f"{path}/start", expect=204)
+    assert final_status(api, path, data_dir) == "failed"
+    lines = [line for item in api.call("GET", f"{path}/log?take=100").json()["items"] for line in item["log"] or []]
+    assert any("acme/web:9.9.9 could not be pulled" in line for line in lines), lines
+
+
+@pytest.mark.timeout(300)
+def test_deployment_token_curl_starts_the_deployment_and_nothing_else(deployment):
+    api, slug, node, data_dir, created, prefix, port, images_path = deployment
+    path = f"/api/{slug}/deployments/{created['id']}"
+    issued = api.call("PUT", f"{path}/token", {"name": f"ci-{prefix}", "expirationInDays": 1}, expect=201).json()
+    assert set(issued) == {"id", "name", "createdAt", "expiresAt", "token", "curl"}
+    assert api.call("GET", path).json()["token"]["name"] == f"ci-{prefix}"
+    # The token can do nothing but start this deployment.
+    headers = {"Authorization": f"Bearer {issued['token']}"}
+    assert requests.get(f"{api.base}/api/{slug}/deployments", headers=headers, timeout=10).status_code == 401
+    # Running the curl command verbatim starts it (the worker secret is missing: 412 is the platform answering).
+    ran = subprocess.run(issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
+                         text=True, timeout=60)
+    assert ran.stdout == "412"
+    api.call("DELETE", f"{path}/token", expect=204)
+    ran = subprocess.run(issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
+                         text=True, timeout=60)
+    assert ran.stdout == "401"
+
+
+def _get(port: int) -> str | None:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/", timeout=2).text.strip()
+    except requests.RequestException:
+        return None
