@@ -19,6 +19,7 @@ from chalicelib.api import (
     nodes,
     projects,
     registries,
+    storages,
     teams,
     tokens,
     users,
@@ -32,7 +33,8 @@ from chalicelib.workers import health as health_worker
 app = Chalice(app_name="dyrector")
 app.log.setLevel(logging.INFO)
 
-for module in (health, auth, teams, users, tokens, audit, registries, projects, versions, images, deployments, dashboard, nodes, agent, docs):
+for module in (health, auth, teams, users, tokens, audit, registries, storages, projects, versions, images,
+               deployments, dashboard, nodes, agent, docs):
     app.register_blueprint(module.bp)
 
 

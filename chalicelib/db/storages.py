@@ -1,0 +1,51 @@
+"""Storages in the team partition (`STORAGE#<sid>`), name-guarded; configs using one sit under
+GSI2 `STORAGE#<sid>` (image configs now, instance configs later), so "in use" is one Query."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.db import keys, named
+from chalicelib.db.items import BaseItem, StorageItem
+from chalicelib.db.transactions import Transaction
+from chalicelib.errors import not_found, taken
+
+
+def new_item(team_id: str, storage_id: str, name: str, description: str | None, icon: str | None, url: str,
+             has_credentials: bool, by: str, now: datetime) -> StorageItem:
+    return StorageItem(keys.team(team_id), keys.storage(storage_id), id=storage_id, name=name,
+                       description=description, icon=icon, url=url, has_credentials=has_credentials,
+                       created_at=now, created_by=by, updated_at=now, updated_by=by)
+
+
+def get(team_id: str, storage_id: str) -> StorageItem | None:
+    return named.get(StorageItem, team_id, keys.storage(storage_id))
+
+
+def list_for_team(team_id: str) -> list[StorageItem]:
+    return sorted(named.query(StorageItem, team_id, keys.STORAGE_PREFIX), key=lambda s: s.created_at)
+
+
+def create(team_id: str, storage: StorageItem) -> None:
+    named.create(team_id, storage, keys.storage_name(storage.name), taken("storage", value=storage.name))
+
+
+def update(team_id: str, storage: StorageItem, *, name: str, description: str | None, icon: str | None, url: str,
+           has_credentials: bool, by: str, now: datetime) -> None:
+    named.update(team_id, storage, keys.storage_name(storage.name), keys.storage_name(name),
+                 [StorageItem.name.set(name), _set(StorageItem.description, description), _set(StorageItem.icon, icon),
+                  StorageItem.url.set(url), StorageItem.has_credentials.set(has_credentials),
+                  StorageItem.updated_at.set(now), StorageItem.updated_by.set(by)],
+                 taken("storage", value=name), not_found("storage"))
+
+
+def in_use(storage_id: str) -> bool:
+    return next(iter(BaseItem.gsi2.query(keys.storage(storage_id), limit=1)), None) is not None
+
+
+def delete(team_id: str, storage: StorageItem) -> None:
+    named.delete(team_id, storage, keys.storage_name(storage.name), tx=Transaction())
+
+
+def _set(attribute, value):
+    return attribute.set(value) if value is not None else attribute.remove()
