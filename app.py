@@ -17,6 +17,7 @@ from chalicelib.api import (
     health,
     images,
     nodes,
+    notifications,
     projects,
     registries,
     storages,
@@ -34,7 +35,7 @@ app = Chalice(app_name="dyrector")
 app.log.setLevel(logging.INFO)
 
 for module in (health, auth, teams, users, tokens, audit, registries, storages, projects, versions, images,
-               deployments, dashboard, nodes, agent, docs):
+               deployments, dashboard, nodes, notifications, agent, docs):
     app.register_blueprint(module.bp)
 
 

@@ -54,7 +54,17 @@ class DeploymentStatusChanged(_Event):
     actor_name: str
 
 
-Event = Annotated[Union[UserInvited, VersionCreated, NodeAdded, DeploymentStatusChanged], Field(discriminator="type")]
+class NotificationDelivery(_Event):
+    """One message for one notification: fanned out per receiver so each retries on its own."""
+
+    type: Literal["notification-delivery"] = "notification-delivery"
+    notification_id: str
+    event_type: str
+    message: str
+
+
+Event = Annotated[Union[UserInvited, VersionCreated, NodeAdded, DeploymentStatusChanged, NotificationDelivery],
+                  Field(discriminator="type")]
 EVENT = TypeAdapter(Event)
 
 

@@ -1,9 +1,15 @@
-"""Delivers platform events from the events queue: invitation e-mails now, chat notifications later."""
+"""Delivers platform events from the events queue: invitation e-mails and chat notifications.
+
+A domain event fans out into per-notification deliveries (see services.notifications); a
+delivery that fails raises, so SQS redelivers just that message and, after the queue's
+maxReceiveCount, moves it to the dead-letter queue.
+"""
 
 from __future__ import annotations
 
 from chalicelib.adapters import mail
 from chalicelib.contracts import events
+from chalicelib.services import notifications
 
 
 def invitation_text(event: events.UserInvited) -> str:
@@ -18,5 +24,9 @@ def invitation_text(event: events.UserInvited) -> str:
 
 def handle(body: str) -> None:
     event = events.EVENT.validate_json(body)
+    if isinstance(event, events.NotificationDelivery):
+        notifications.deliver(event)
+        return
     if isinstance(event, events.UserInvited):
         mail.send(event.email, f"You are invited to {event.team_name}", invitation_text(event))
+    notifications.fan_out(event)
