@@ -22,6 +22,7 @@ from chalicelib.api import (
     registries,
     storages,
     teams,
+    templates,
     tokens,
     users,
     versions,
@@ -35,7 +36,7 @@ app = Chalice(app_name="dyrector")
 app.log.setLevel(logging.INFO)
 
 for module in (health, auth, teams, users, tokens, audit, registries, storages, projects, versions, images,
-               deployments, dashboard, nodes, notifications, agent, docs):
+               deployments, dashboard, nodes, notifications, templates, agent, docs):
     app.register_blueprint(module.bp)
 
 

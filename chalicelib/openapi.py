@@ -89,7 +89,7 @@ def _operation(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSp
         "tags": [route.tag], "operationId": route.name, "summary": route.summary,
         "security": [{"bearer": []}] if route.auth else [],
     }
-    params = [_path_param(name) for name in path_params]
+    params = [_path_param(name, name in route.free_params) for name in path_params]
     if route.query is not None:
         params += _query_params(_resolve(schemas[(route.name, "query")], defs))
     if params:
@@ -102,9 +102,9 @@ def _operation(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSp
     return op
 
 
-def _path_param(name: str) -> dict[str, Any]:
+def _path_param(name: str, free: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
-    if name.endswith("Id"):
+    if name.endswith("Id") and not free:
         schema["format"] = "uuid"
     elif name == "teamSlug":
         schema = TypeAdapter(Slug).json_schema()

@@ -48,6 +48,8 @@ class RouteSpec:
     response: Any = None
     errors: tuple[int, ...] = ()
     body_optional: bool = False
+    # Path parameters named `...Id` that are not UUIDs (e.g. a template's file stem).
+    free_params: tuple[str, ...] = ()
 
 
 ROUTES: list[RouteSpec] = []
@@ -145,8 +147,8 @@ class Router:
 
     def route(self, method: str, path: str, *, summary: str, body: Any = None, query: Any = None,
               response: Any = None, status: int = 200, auth: str | None = "user",
-              errors: tuple[int, ...] = (),
-              body_optional: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              errors: tuple[int, ...] = (), body_optional: bool = False,
+              free_params: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`auth`: "user" (bearer login/personal token), "user-or-deploy" (also a deployment token),
         "agent" / "agent-install" (a node agent's tokens) or None (public)."""
         body_adapter = TypeAdapter(body) if body is not None else None
@@ -154,7 +156,7 @@ class Router:
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors,
-                             body_optional)
+                             body_optional, free_params)
             ROUTES.append(spec)
 
             @functools.wraps(view)
@@ -162,7 +164,7 @@ class Router:
                 request = self.blueprint.current_request
                 ctx = RequestContext(request)
                 try:
-                    kwargs = self._path_args(path_params)
+                    kwargs = self._path_args(path_params, free_params)
                     if auth in ("user", "user-or-deploy"):
                         # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
                         ctx.identity = identity.authenticate(request.headers.get("authorization"),
@@ -214,10 +216,10 @@ class Router:
         return self.route("DELETE", path, **kw)
 
     @staticmethod
-    def _path_args(path_params: dict[str, str]) -> dict[str, str]:
+    def _path_args(path_params: dict[str, str], free_params: tuple[str, ...]) -> dict[str, str]:
         args = {}
         for name, value in path_params.items():
-            if name.endswith("Id") and not ids.is_uuid(value):
+            if name.endswith("Id") and name not in free_params and not ids.is_uuid(value):
                 raise BadRequestError(f"{name} must be a UUID.", property=name, value=_echo(value))
             args[_snake(name)] = value
         return args

@@ -297,6 +297,10 @@ class _ContainerConfigBase(RequestModel):
         """The fields that were set, in API shape: what a config item keeps."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
+    def stored_with_new_ids(self) -> dict[str, Any]:
+        """`stored()` with fresh list-item ids: for a config copied from a shared source (a template)."""
+        return type(self).model_validate(_without_ids(self.stored())).stored()
+
 
 def _unique(entries: list[Any] | None, key: Any, what: str) -> list[Any] | None:
     seen: set[Any] = set()
@@ -340,3 +344,11 @@ def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
         else:
             result[field] = value
     return result
+
+
+def _without_ids(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if not (k == "id" and isinstance(v, str))}
+    return value
