@@ -171,24 +171,34 @@ def registry_item(moto_server):
     return make
 
 
-@pytest.fixture()
-def events_queue(moto_server):
-    """`events_queue()` → bodies of the messages now on the events queue (drained)."""
-    from chalicelib import settings
+def queue_drainer(queue_name):
+    """A function returning the bodies of the messages now on a queue (deleting them)."""
     from chalicelib.adapters import aws, queues
 
     def drain() -> list[str]:
-        sqs, url = aws.client("sqs"), queues.queue_url(settings.events_queue_name())
+        sqs, url = aws.client("sqs"), queues.queue_url(queue_name())
         bodies = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not batch:
-                return bodies
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages"):
             for message in batch:
                 bodies.append(message["Body"])
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies
 
     return drain
+
+
+@pytest.fixture()
+def events_queue(moto_server):
+    from chalicelib import settings
+
+    return queue_drainer(settings.events_queue_name)
+
+
+@pytest.fixture()
+def deploy_queue(moto_server):
+    from chalicelib import settings
+
+    return queue_drainer(settings.deploy_queue_name)
 
 
 @pytest.fixture(scope="session")
@@ -202,3 +212,4 @@ def agent_package(moto_server):
 from tests.fixtures.docker_engine import busybox_image, docker_client  # noqa: E402,F401
 from tests.fixtures.registry import local_registry  # noqa: E402,F401
 from tests.fixtures.receiver import receiver  # noqa: E402,F401
+

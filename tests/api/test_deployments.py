@@ -1,0 +1,237 @@
+"""Deployments at the API: placement rules, mutability, secrets, start/dispatch/finish, timeouts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from nacl.public import PrivateKey
+
+from chalicelib.contracts.agent import AGENT_VERSION
+from tests.api.test_nodes import agent_headers, install_token
+
+SUMMARY_KEYS = {"status", "note", "audit", "project", "version", "node", "id", "prefix"}
+
+
+@pytest.fixture()
+def world(api, registry_item, agent_package):
+    """A team with a connected node (its agent driven over HTTP here), and a versioned project."""
+    owner = api.signup()
+    team = api.create_team(owner)
+    slug = team["slug"]
+    node = api.post(f"/api/{slug}/nodes", owner, {"name": "edge"}).json
+    script = api.post(f"/api/{slug}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}).json
+    key = PrivateKey.generate()
+    public = base64.b64encode(bytes(key.public_key)).decode()
+    token = api.post("/api/agent/register", headers=agent_headers(install_token(script["script"])),
+                     body={"version": AGENT_VERSION, "type": "docker", "publicKey": public}).json["token"]
+    project = api.create_project(owner, slug, "versioned")
+    registry = registry_item(team)
+
+    def version(kind="rolling", images=("acme/web:1", "acme/worker:1")):
+        created = api.create_version(owner, slug, project["id"], kind=kind)
+        if images:
+            api.post(f"/api/{slug}/projects/{project['id']}/versions/{created['id']}/images", owner,
+                     [{"registryId": registry, "images": list(images)}])
+        return created
+
+    return {"owner": owner, "team": team, "slug": slug, "node": node, "token": token, "public": public,
+            "version": version, "project": project}
+
+
+def create(api, w, version, prefix="web", node=None):
+    return api.post(f"/api/{w['slug']}/deployments", w["owner"],
+                    {"versionId": version["id"], "nodeId": node or w["node"]["id"], "prefix": prefix, "note": "n"})
+
+
+def test_create_lists_details_and_one_instance_per_image(api, world):
+    version = world["version"]()
+    created = create(api, world, version)
+    assert created.status_code == 201
+    assert set(created.json) == SUMMARY_KEYS and created.json["status"] == "preparing"
+    assert created.json["node"] == {"type": "docker", "id": world["node"]["id"], "name": "edge"}
+    details = api.get(f"/api/{world['slug']}/deployments/{created.json['id']}", world["owner"]).json
+    assert set(details) == SUMMARY_KEYS | {"environment", "publicKey", "instances", "lastTry", "token"}
+    assert [i["image"]["name"] for i in details["instances"]] == ["acme/web", "acme/worker"]
+    assert (details["publicKey"], details["lastTry"], details["token"], details["environment"]) == \
+        (world["public"], 0, None, [])
+    assert [d["id"] for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json] == [created.json["id"]]
+
+
+def test_placement_rules_per_version_type(api, world):
+    rolling = world["version"]("rolling")
+    first = create(api, world, rolling).json
+    taken = create(api, world, rolling)
+    assert taken.status_code == 409 and taken.json["value"] == first["id"]
+    assert create(api, world, rolling, prefix="other").status_code == 201
+    incremental = world["version"]("incremental")
+    assert create(api, world, incremental).status_code == 201
+    assert create(api, world, incremental).status_code == 409  # one preparing per version+node+prefix
+    bare = api.create_project(world["owner"], world["slug"], "versioned")
+    empty = api.create_version(world["owner"], world["slug"], bare["id"], kind="rolling")
+    assert create(api, world, empty).status_code == 412
+    assert create(api, world, rolling, prefix="Bad_Prefix").status_code == 400
+    assert create(api, world, rolling, prefix="p2", node="5b0c2d3e-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_patch_note_prefix_environment_and_prefix_conflicts(api, world):
+    version = world["version"]()
+    a, b = create(api, world, version, "a").json, create(api, world, version, "b").json
+    path = f"/api/{world['slug']}/deployments/{a['id']}"
+    env = [{"key": "MODE", "value": "prod"}]
+    assert api.patch(path, world["owner"], {"note": "hello", "environment": env}).status_code == 204
+    got = api.get(path, world["owner"]).json
+    assert got["note"] == "hello" and [(e["key"], e["value"]) for e in got["environment"]] == [("MODE", "prod")]
+    assert api.patch(path, world["owner"], {"prefix": "b"}).status_code == 409
+    assert api.patch(path, world["owner"], {"prefix": "c"}).status_code == 204
+    assert create(api, world, version, "a").status_code == 201  # the old prefix is free again
+
+
+def test_instance_secrets_are_accepted_only_sealed_for_the_node(api, world):
+    version = world["version"]()
+    deployment = create(api, world, version).json
+    base = f"/api/{world['slug']}/deployments/{deployment['id']}"
+    instance = api.get(base, world["owner"]).json["instances"][0]
+    path = f"{base}/instances/{instance['id']}"
+    plain = {"config": {"secrets": [{"key": "DB_PASSWORD", "value": "hunter2"}]}}
+    refused = api.patch(path, world["owner"], plain)
+    assert refused.status_code == 400 and "hunter2" not in refused.body
+    sealed = {"config": {"secrets": [{"key": "DB_PASSWORD", "value": "c2VhbGVk", "encrypted": True,
+                                      "publicKey": world["public"]}], "user": 1000}}
+    assert api.patch(path, world["owner"], sealed).status_code == 204
+    got = api.get(path, world["owner"]).json
+    assert set(got) == {"id", "updatedAt", "image", "config"} and got["config"]["user"] == 1000
+
+
+def start(api, w, deployment_id, **kw):
+    return api.post(f"/api/{w['slug']}/deployments/{deployment_id}/start", w["owner"], **kw)
+
+
+def deploy_messages(client, queue):
+    return [b for b in queue() if "deploymentId" in json.loads(b)]
+
+
+def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, client, deploy_queue):
+    version = world["version"]()
+    deployment = create(api, world, version).json
+    path = f"/api/{world['slug']}/deployments/{deployment['id']}"
+    deploy_queue()
+    assert start(api, world, deployment["id"]).status_code == 204
+    assert api.get(path, world["owner"]).json["status"] == "in-progress"
+    # A second start while in flight is refused; so are changes and deletion.
+    assert start(api, world, deployment["id"]).status_code in (409, 412)
+    assert api.patch(path, world["owner"], {"note": "x"}).status_code == 412
+    assert api.delete(path, world["owner"]).status_code == 412
+    [message] = deploy_queue()
+    # WHEN SQS delivers the message twice THEN the agent gets one deploy command
+    event = client.events.generate_sqs_event(message_bodies=[message, message], queue_name="dyrector-deploy")
+    assert client.lambda_.invoke("on_deploy", event).payload == {"batchItemFailures": []}
+    commands = api.get("/api/agent/commands", headers=agent_headers(world["token"])).json
+    [deploy] = [c for c in commands if c["kind"] == "deploy"]
+    assert deploy["deploymentId"] == deployment["id"] and deploy["attempt"] == 1 and deploy["prefix"] == "web"
+    assert [w["name"] for w in deploy["workloads"]] == ["web", "worker"]
+    # The agent reports; the final status is written once.
+    report = {"attempt": 1, "events": [{"type": "log", "log": ["pulled"]},
+                                       {"type": "container-state", "instanceId": deploy["workloads"][0]["instanceId"],
+                                        "state": "running"},
+                                       {"type": "deployment-status", "status": "successful"}]}
+    url = f"/api/agent/deployments/{deployment['id']}/events"
+    assert api.post(url, headers=agent_headers(world["token"]), body=report).status_code == 204
+    assert api.get(path, world["owner"]).json["status"] == "successful"
+    late = {"attempt": 1, "events": [{"type": "deployment-status", "status": "failed"}]}
+    api.post(url, headers=agent_headers(world["token"]), body=late)
+    assert api.get(path, world["owner"]).json["status"] == "successful"
+    log = api.get(f"{path}/log?skip=0&take=50", world["owner"]).json
+    assert log["total"] >= 4
+    assert [i["deploymentStatus"] for i in log["items"] if i["type"] == "deployment-status"] == \
+        ["in-progress", "successful"]
+    # A rolling deployment stays deployable after success.
+    assert start(api, world, deployment["id"]).status_code == 204
+    assert api.get(path, world["owner"]).json["lastTry"] == 2
+
+
+def test_a_later_success_makes_the_older_deployment_obsolete(api, world, client, deploy_queue):
+    version = world["version"]("incremental")
+    first = create(api, world, version).json
+    deploy_queue()
+    for deployment in (first, None):
+        if deployment is None:
+            deployment = api.post(f"/api/{world['slug']}/deployments/{first['id']}/copy", world["owner"],
+                                  {"nodeId": world["node"]["id"], "prefix": "web"}).json
+            second = deployment
+        start(api, world, deployment["id"])
+        api.post(f"/api/agent/deployments/{deployment['id']}/events", headers=agent_headers(world["token"]),
+                 body={"attempt": 1, "events": [{"type": "deployment-status", "status": "successful"}]})
+    statuses = {d["id"]: d["status"] for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json}
+    assert statuses == {first["id"]: "obsolete", second["id"]: "successful"}
+
+
+def test_a_deployment_stuck_in_progress_is_failed_by_the_schedule(api, world, deploy_queue):
+    from chalicelib import ids
+    from chalicelib.services import deployments
+
+    version = world["version"]()
+    deployment = create(api, world, version).json
+    deploy_queue()
+    start(api, world, deployment["id"])
+    assert deployment["id"] not in deployments.fail_stuck()  # not yet past the timeout
+    assert deployment["id"] in deployments.fail_stuck(ids.utcnow() + timedelta(hours=2))
+    path = f"/api/{world['slug']}/deployments/{deployment['id']}"
+    assert api.get(path, world["owner"]).json["status"] == "failed"
+    lines = [line for i in api.get(f"{path}/log", world["owner"]).json["items"] for line in i["log"] or []]
+    assert any("No result from the node" in line for line in lines)
+    assert start(api, world, deployment["id"]).status_code == 204  # failed deployments can be retried
+
+
+def test_a_malformed_deploy_message_is_reported_failed_for_the_dead_letter_queue(client):
+    event = client.events.generate_sqs_event(message_bodies=["{not json"], queue_name="dyrector-deploy")
+    assert len(client.lambda_.invoke("on_deploy", event).payload["batchItemFailures"]) == 1
+
+
+def test_start_needs_a_connected_node(api, world):
+    version = world["version"]()
+    other = api.post(f"/api/{world['slug']}/nodes", world["owner"], {"name": "offline"}).json
+    deployment = create(api, world, version, node=other["id"]).json
+    refused = start(api, world, deployment["id"])
+    assert refused.status_code == 412 and refused.json["property"] == "nodeId"
+
+
+def test_copy_keeps_sealed_secrets_only_on_the_same_node(api, world):
+    version = world["version"]()
+    source = create(api, world, version).json
+    base = f"/api/{world['slug']}/deployments"
+    instance = api.get(f"{base}/{source['id']}", world["owner"]).json["instances"][0]
+    api.patch(f"{base}/{source['id']}/instances/{instance['id']}", world["owner"],
+              {"config": {"secrets": [{"key": "K", "value": "c2VhbGVk", "encrypted": True, "publicKey": world["public"]}]}})
+    other_node = api.post(f"/api/{world['slug']}/nodes", world["owner"], {"name": "other"}).json
+    same = api.post(f"{base}/{source['id']}/copy", world["owner"], {"nodeId": world["node"]["id"], "prefix": "copy"})
+    moved = api.post(f"{base}/{source['id']}/copy", world["owner"], {"nodeId": other_node["id"], "prefix": "web"})
+    assert (same.status_code, moved.status_code) == (201, 201)
+
+    def secret_value(deployment_id):
+        details = api.get(f"{base}/{deployment_id}", world["owner"]).json
+        return next(i for i in details["instances"] if i["image"]["name"] == "acme/web")["config"]["secrets"][0]["value"]
+
+    assert (secret_value(same.json["id"]), secret_value(moved.json["id"])) == ("c2VhbGVk", "")
+    assert api.post(f"{base}/{source['id']}/copy", world["owner"], {"nodeId": world["node"]["id"],
+                                                                    "prefix": "copy"}).status_code == 409
+
+
+def test_deployment_tokens_are_for_rolling_versions_and_unique(api, world):
+    rolling = create(api, world, world["version"]("rolling")).json
+    incremental = create(api, world, world["version"]("incremental")).json
+    base = f"/api/{world['slug']}/deployments"
+    assert api.put(f"{base}/{incremental['id']}/token", world["owner"], {"name": "ci-token"}).status_code == 412
+    issued = api.put(f"{base}/{rolling['id']}/token", world["owner"], {"name": "ci-token", "expirationInDays": 3})
+    assert issued.status_code == 201 and issued.json["curl"].startswith("curl -X POST")
+    assert api.put(f"{base}/{rolling['id']}/token", world["owner"], {"name": "ci-other"}).status_code == 409
+    other = create(api, world, world["version"]("rolling")).json
+    assert api.put(f"{base}/{other['id']}/token", world["owner"], {"name": "CI-TOKEN"}).status_code == 409
+    # The token starts only its own deployment (here: 412 for the offline check is the platform answering).
+    headers = {"Authorization": f"Bearer {issued.json['token']}"}
+    assert api.post(f"{base}/{other['id']}/start", headers=headers).status_code == 412
+    assert api.get(f"{base}", headers=headers).status_code == 401
+    assert api.delete(f"{base}/{rolling['id']}/token", world["owner"]).status_code == 204
+    assert api.post(f"{base}/{rolling['id']}/start", headers=headers).status_code == 401
