@@ -13,6 +13,7 @@ from typing import Any
 import docker
 from docker.errors import NotFound
 
+from agent.runtime import docker_deploy
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound
 from chalicelib.contracts.agent import ContainerInfo, ContainerPort
 
@@ -54,8 +55,6 @@ class DockerRuntime:
                 pass  # removed meanwhile: the goal is reached
 
     def deploy(self, request: Any, report: Any, open_sealed: Any) -> bool:
-        from agent.runtime import docker_deploy
-
         return docker_deploy.deploy(self.client, request, report, open_sealed)
 
     def _find(self, prefix: str, name: str) -> Any:

@@ -23,6 +23,7 @@ SECRET_KEYS_LABEL = "org.dyrectorio.secret.keys"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RESTART = {"always": "always", "unlessStopped": "unless-stopped", "no": "no", "onFailure": "on-failure"}
 EXPECTED_TIMEOUT = 60
+SETTLE_SECONDS = 1.0
 Report = Callable[[list[DeploymentEvent]], None]
 
 
@@ -35,10 +36,14 @@ def log(*lines: str, level: str = "info") -> DeploymentEvent:
 
 
 def deploy(client: Any, request: Deploy, report: Report, open_sealed: Callable[[str], str]) -> bool:
-    """Runs the deployment, reporting as it goes; returns True when every workload is up."""
+    """Runs the deployment, reporting as it goes; returns True when every workload is up and,
+    a moment after the last one started, every running one is still running (no crash loop)."""
+    started: list[tuple[Workload, str]] = []
     for workload in request.workloads:
         try:
-            _deploy_one(client, request.prefix, workload, report, open_sealed)
+            state = _deploy_one(client, request.prefix, workload, report, open_sealed)
+            if state == "running":
+                started.append((workload, f"{request.prefix}-{workload.name}"))
         except DeployError as error:
             report([log(f"{workload.name}: {error}", level="error"),
                     DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited",
@@ -47,10 +52,24 @@ def deploy(client: Any, request: Deploy, report: Report, open_sealed: Callable[[
         except APIError as error:
             report([log(f"{workload.name}: the Docker engine refused: {error.explanation or error}", level="error")])
             return False
+    return _still_running(client, started, report)
+
+
+def _still_running(client: Any, started: list[tuple[Workload, str]], report: Report) -> bool:
+    if not started:
+        return True
+    time.sleep(SETTLE_SECONDS)
+    for workload, name in started:
+        state = client.api.inspect_container(name)["State"]
+        if state.get("Status") != "running" or state.get("Restarting"):
+            report([log(f"{workload.name}: the container stopped right after starting (exit code "
+                        f"{state.get('ExitCode')})", level="error"),
+                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited")])
+            return False
     return True
 
 
-def _deploy_one(client: Any, prefix: str, workload: Workload, report: Report, open_sealed) -> None:
+def _deploy_one(client: Any, prefix: str, workload: Workload, report: Report, open_sealed) -> str:
     config = workload.config
     name = workload.name
     for label, value in (("prefix", prefix), ("container name", name)):
@@ -99,6 +118,7 @@ def _deploy_one(client: Any, prefix: str, workload: Workload, report: Report, op
     state = _wait_expected(client, created["Id"], config.get("expectedState") or {})
     report([log(f"{name}: container {container_name} is {state}"),
             DeploymentEvent(type="container-state", instance_id=workload.instance_id, state=state)])
+    return state
 
 
 def _pull(client: Any, workload: Workload, report: Report, open_sealed) -> None:
@@ -209,7 +229,6 @@ def _wait_expected(client: Any, container_id: str, expected: dict[str, Any]) -> 
     """Waits until the container is running (or exited with the expected code); returns its state."""
     want = expected.get("state") or "running"
     deadline = time.monotonic() + (expected.get("timeout") or (10 if want == "running" else EXPECTED_TIMEOUT))
-    settled_since = None
     while True:
         attrs = client.api.inspect_container(container_id)["State"]
         status = attrs.get("Status")
@@ -221,13 +240,7 @@ def _wait_expected(client: Any, container_id: str, expected: dict[str, Any]) -> 
             if status in ("exited", "dead") and attrs.get("Restarting") is False:
                 raise DeployError(f"the container stopped (exit code {attrs.get('ExitCode')}) instead of running")
             if status == "running":
-                settled_since = settled_since or time.monotonic()
-                if time.monotonic() - settled_since >= 1.0:  # still up a moment later: not crash-looping
-                    return "running"
-            else:
-                settled_since = None
-        if time.monotonic() > deadline:
-            if want == "running" and status == "running":
                 return "running"
+        if time.monotonic() > deadline:
             raise DeployError(f"did not reach the state {want} in time (it is {status})")
         time.sleep(0.2)

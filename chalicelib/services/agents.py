@@ -33,7 +33,7 @@ from chalicelib.services.identity import bearer_token
 
 INSTALL = "agent-install"
 CONNECTION = "agent"
-_POLL_INTERVAL = 0.5
+_POLL_INTERVAL = 0.25
 
 
 @dataclass(frozen=True)

@@ -344,3 +344,22 @@ def _without_secret_values(config: dict[str, Any] | None) -> dict[str, Any]:
     if config.get("secrets"):
         config["secrets"] = [{**s, "value": "", "encrypted": False, "publicKey": None} for s in config["secrets"]]
     return config
+
+
+def copy_to_version(team_id: str, source_version_id: str, target: VersionItem, images: dict[str, str],
+                    statuses: tuple[str, ...] | None, by: str, keep_deployment_config: bool = True) -> int:
+    """Copies a version's deployments into a new version (dyrector §3): status `preparing`, same
+    node, prefix and note, configs copied, instances re-pointed to the copied images
+    (`images` maps source image id → copied image id). `statuses` limits which are copied."""
+    now = ids.utcnow()
+    copied = 0
+    for source in repo.of_version(source_version_id):
+        if statuses is not None and source.status not in statuses:
+            continue
+        copy = repo.new_item(team_id, ids.new_id(), target.project_id, target.id, source.node_id, source.prefix,
+                             source.note, dict(source.config or {}) if keep_deployment_config else {}, by, now)
+        instances = [repo.new_instance(team_id, copy.id, images[item.image_id], dict(item.config or {}), now)
+                     for item in repo.instances(team_id, source.id) if item.image_id in images]
+        repo.create(team_id, copy, instances, target.kind)
+        copied += 1
+    return copied

@@ -84,6 +84,9 @@ def delete_project(team: TeamAccess, project_id: str) -> None:
     details = get_project(team, project_id)
     if not details.deletable:
         raise PreconditionFailedError("The project has a deployment in progress.", property="projectId")
+    for version in details.versions:
+        for deployment in deployment_repo.of_version(version.id):
+            deployment_repo.delete(team.team_id, deployment, version.kind)
     project_repo.delete(team.team_id, details.project, [v.id for v in details.versions])
 
 

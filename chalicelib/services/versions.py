@@ -12,11 +12,11 @@ from chalicelib.contracts.events import VersionCreated
 from chalicelib.db import deployments as deployment_repo
 from chalicelib.db import images as image_repo
 from chalicelib.db import versions as version_repo
-from chalicelib.db.items import DeploymentItem, ImageItem, ProjectItem, VersionItem
+from chalicelib.db.items import DeploymentItem, ProjectItem, VersionItem
 from chalicelib.domain import versions as rules
 from chalicelib.errors import ConflictError, PreconditionFailedError, not_found
 from chalicelib.models.versions import CreateVersionRequest, IncreaseVersionRequest, UpdateVersionRequest
-from chalicelib.services import events
+from chalicelib.services import deployments, events
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 from chalicelib.services.projects import get_project_item
@@ -84,10 +84,15 @@ def create_version(team: TeamAccess, identity: Identity, project_id: str, reques
     now = ids.utcnow()
     version = version_repo.new_item(team.team_id, project.id, ids.new_id(), request.name, request.changelog,
                                     request.type.value, auto_copy, identity.user_id, now)
-    images = _copies_of_default(team, project, version, now)
+    source_images = image_repo.list_for_version(team.team_id, project.default_version_id) \
+        if project.default_version_id else []
+    images = image_repo.copy_all(team.team_id, source_images, project.id, version.id, ids.new_id, now)
     version_repo.create(team.team_id, version, project, images)
     if project.default_version_id is None:
         project.default_version_id = version.id  # the first version became the default in the same write
+    else:  # every deployment of the default version comes along, as `preparing`
+        deployments.copy_to_version(team.team_id, project.default_version_id, version,
+                                    {s.id: c.id for s, c in zip(source_images, images)}, None, identity.user_id)
     _announce(team, identity, project, version)
     return VersionView(version, project)
 
@@ -109,6 +114,8 @@ def delete_version(team: TeamAccess, project_id: str, version_id: str) -> None:
     blocker = found.deletion_blocker
     if blocker:
         raise PreconditionFailedError(blocker, property="versionId")
+    for deployment in found.deployments:  # only preparing/failed ones are left: they go with it
+        deployment_repo.delete(team.team_id, deployment, found.version.kind)
     version_repo.delete(team.team_id, found.version, found.project)
 
 
@@ -130,18 +137,16 @@ def increase_version(team: TeamAccess, identity: Identity, project_id: str, vers
     child = version_repo.new_item(team.team_id, parent.project.id, ids.new_id(), request.name, request.changelog,
                                   rules.INCREMENTAL, parent.version.auto_copy_deployments, identity.user_id, now,
                                   parent_id=parent.version.id)
-    images = image_repo.copy_all(team.team_id, image_repo.list_for_version(team.team_id, parent.version.id),
-                                 parent.project.id, child.id, ids.new_id, now)
+    source_images = image_repo.list_for_version(team.team_id, parent.version.id)
+    images = image_repo.copy_all(team.team_id, source_images, parent.project.id, child.id, ids.new_id, now)
     version_repo.create(team.team_id, child, parent.project, images, parent=parent.version)
+    if parent.version.auto_copy_deployments:  # with fresh deployment configs, dyrector §3
+        deployments.copy_to_version(team.team_id, parent.version.id, child,
+                                    {s.id: c.id for s, c in zip(source_images, images)},
+                                    ("successful", "preparing", "failed"), identity.user_id,
+                                    keep_deployment_config=False)
     _announce(team, identity, parent.project, child)
     return VersionView(child, parent.project)
-
-
-def _copies_of_default(team: TeamAccess, project: ProjectItem, version: VersionItem, now) -> list[ImageItem]:
-    if not project.default_version_id:
-        return []
-    source = image_repo.list_for_version(team.team_id, project.default_version_id)
-    return image_repo.copy_all(team.team_id, source, project.id, version.id, ids.new_id, now)
 
 
 def _announce(team: TeamAccess, identity: Identity, project: ProjectItem, version: VersionItem) -> None:

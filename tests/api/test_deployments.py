@@ -235,3 +235,57 @@ def test_deployment_tokens_are_for_rolling_versions_and_unique(api, world):
     assert api.get(f"{base}", headers=headers).status_code == 401
     assert api.delete(f"{base}/{rolling['id']}/token", world["owner"]).status_code == 204
     assert api.post(f"{base}/{rolling['id']}/start", headers=headers).status_code == 401
+
+
+def test_new_versions_bring_the_default_versions_deployments_as_preparing(api, world):
+    first = world["version"]("incremental")  # the project's first version: the default
+    deployment = create(api, world, first).json
+    base = f"/api/{world['slug']}/deployments"
+    instance = api.get(f"{base}/{deployment['id']}", world["owner"]).json["instances"][0]
+    api.patch(f"{base}/{deployment['id']}/instances/{instance['id']}", world["owner"], {"config": {"user": 42}})
+    second = world["version"]("rolling", images=())
+    copies = [d for d in api.get(base, world["owner"]).json if d["version"]["id"] == second["id"]]
+    assert [(d["status"], d["prefix"], d["node"]["id"], d["note"]) for d in copies] == \
+        [("preparing", "web", world["node"]["id"], "n")]
+    details = api.get(f"{base}/{copies[0]['id']}", world["owner"]).json
+    assert sorted(i["config"].get("user") or 0 for i in details["instances"]) == [0, 42]
+    images = api.get(f"/api/{world['slug']}/projects/{world['project']['id']}/versions/{second['id']}/images",
+                     world["owner"]).json
+    assert {i["image"]["id"] for i in details["instances"]} == {i["id"] for i in images}
+
+
+def test_increase_copies_deployments_when_auto_copy_is_on(api, world, deploy_queue):
+    parent = world["version"]("incremental")
+    kept = create(api, world, parent, "kept").json
+    running = create(api, world, parent, "running").json
+    deploy_queue()
+    start(api, world, running["id"])  # in progress: not copied
+    path = f"/api/{world['slug']}/projects/{world['project']['id']}/versions/{parent['id']}/increase"
+    child = api.post(path, world["owner"], {"name": "next"}).json
+    copies = [d for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json
+              if d["version"]["id"] == child["id"]]
+    assert [(d["prefix"], d["status"]) for d in copies] == [("kept", "preparing")]
+    assert kept["id"] != copies[0]["id"]
+
+
+def test_a_project_with_a_deployment_in_progress_is_not_deleted(api, world, deploy_queue):
+    version = world["version"]()
+    deployment = create(api, world, version).json
+    deploy_queue()
+    start(api, world, deployment["id"])
+    path = f"/api/{world['slug']}/projects/{world['project']['id']}"
+    assert api.get(path, world["owner"]).json["deletable"] is False
+    assert api.delete(path, world["owner"]).status_code == 412
+
+
+def test_deleting_a_version_or_project_removes_its_idle_deployments(api, world):
+    doomed = world["version"]("rolling")
+    create(api, world, doomed, "gone")
+    base = f"/api/{world['slug']}/projects/{world['project']['id']}"
+    assert api.delete(f"{base}/versions/{doomed['id']}", world["owner"]).status_code == 204
+    assert [d for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json
+            if d["version"]["id"] == doomed["id"]] == []
+    create(api, world, world["version"]("rolling"), "web")
+    assert api.delete(base, world["owner"]).status_code == 204
+    assert api.get(f"/api/{world['slug']}/deployments", world["owner"]).json == []
+    assert api.get(f"/api/{world['slug']}/dashboard", world["owner"]).json["deployments"] == 0
