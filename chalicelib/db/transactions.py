@@ -20,6 +20,9 @@ from chalicelib.db.table import BaseItem, connection
 from chalicelib.errors import AppError, ConflictError, ServiceUnavailableError
 
 _ATTEMPTS = 5
+# pynamodb sends a transaction's items grouped in this order, whatever order they were added in;
+# cancellation reasons come back in the order sent.
+_SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
 
 
 class Transaction:
@@ -69,9 +72,10 @@ class Transaction:
     def _failed_condition(self, exc: TransactWriteError) -> AppError | None:
         if exc.cause_response_code != "TransactionCanceledException":
             return None
+        sent = [error for (op, _, _), error in sorted(zip(self._ops, self._errors), key=lambda p: _SENT_ORDER[p[0][0]])]
         for index, reason in enumerate(exc.cancellation_reasons or []):
             if reason is not None and reason.code == "ConditionalCheckFailed":
-                return self._errors[index] or ConflictError()
+                return sent[index] or ConflictError()
         return None
 
     @staticmethod

@@ -79,6 +79,7 @@ def test_rename_to_a_taken_slug_is_409_and_changes_nothing(api):
     team, other_team = api.create_team(owner), api.create_team(owner)
     response = api.put(f"/api/teams/{team['id']}", owner, {"name": "Whatever " + unique(), "slug": other_team["slug"]})
     assert response.status_code == 409
+    assert response.json == {"message": "Team slug taken.", "property": "slug", "value": other_team["slug"]}
     assert api.get(f"/api/teams/{team['id']}", owner).json["slug"] == team["slug"]
 
 

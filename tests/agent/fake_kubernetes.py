@@ -1,0 +1,142 @@
+"""A small stateful stand-in for a Kubernetes API server: the few paths the agent uses, over
+real HTTP, so the official client's URLs, serialization and status codes are exercised.
+
+Objects are kept per (group/version, namespace, plural, name); POST creates (409 if present),
+GET reads or lists (labelSelector `key` or `key=value`), PATCH merges, DELETE removes (a
+namespace takes its objects with it). Deployments get a `status` as if their pods came up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+ROUTE = re.compile(r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
+                   r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<plural>[a-z]+))?(?:/(?P<name>[^/]+))?$")
+KINDS = {"configmaps": "ConfigMap", "secrets": "Secret", "services": "Service", "persistentvolumeclaims":
+         "PersistentVolumeClaim", "deployments": "Deployment", "ingresses": "Ingress", "namespaces": "Namespace"}
+
+
+def merge(target: dict, patch: dict) -> dict:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        elif value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+    return target
+
+
+class FakeKubernetes:
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str, str, str], dict] = {}
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def get(self, plural: str, namespace: str, name: str) -> dict | None:
+        return next((o for (gv, ns, p, n), o in self.objects.items() if (p, ns, n) == (plural, namespace, name)), None)
+
+    def names(self, plural: str, namespace: str) -> set[str]:
+        return {n for (gv, ns, p, n) in self.objects if (p, ns) == (plural, namespace)}
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _status(self, code: int, reason: str) -> None:
+                self._send(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
+                                  "code": code, "message": reason})
+
+            def _route(self):
+                url = urlparse(self.path)
+                match = ROUTE.match(url.path)
+                if not match:
+                    return None
+                parts = match.groupdict()
+                gv = parts["core"] or parts["group"]
+                plural, ns, name = parts["plural"], parts["ns"] or "", parts["name"]
+                if plural is None and parts["ns"]:  # /api/v1/namespaces/<name>
+                    plural, name, ns = "namespaces", parts["ns"], ""
+                return gv, ns, plural, name, parse_qs(url.query)
+
+            def _body(self) -> dict:
+                return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+
+            def do_POST(self):  # noqa: N802
+                gv, ns, plural, _, _ = self._route()
+                body = self._body()
+                name = body["metadata"]["name"]
+                key = (gv, ns, plural, name)
+                with fake.lock:
+                    if key in fake.objects:
+                        return self._status(409, "AlreadyExists")
+                    body["metadata"].update(namespace=ns or None, uid=f"uid-{len(fake.objects)}",
+                                            creationTimestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                    if plural == "deployments":
+                        replicas = body["spec"].get("replicas", 1)
+                        body["status"] = {"replicas": replicas, "availableReplicas": replicas}
+                    fake.objects[key] = body
+                self._send(201, body)
+
+            def do_GET(self):  # noqa: N802
+                gv, ns, plural, name, query = self._route()
+                with fake.lock:
+                    if name:
+                        found = fake.objects.get((gv, ns, plural, name))
+                        return self._send(200, found) if found else self._status(404, "NotFound")
+                    selector = (query.get("labelSelector") or [""])[0]
+                    key, _, value = selector.partition("=")
+                    items = [o for (g, n, p, _), o in fake.objects.items()
+                             if g == gv and p == plural and (not ns or n == ns)
+                             and (not key or (key in o["metadata"].get("labels", {})
+                                              and (not value or o["metadata"]["labels"][key] == value)))]
+                self._send(200, {"kind": f"{KINDS[plural]}List", "apiVersion": gv, "metadata": {}, "items": items})
+
+            def do_PATCH(self):  # noqa: N802
+                gv, ns, plural, name, _ = self._route()
+                patch = self._body()
+                with fake.lock:
+                    found = fake.objects.get((gv, ns, plural, name))
+                    if found is None:
+                        return self._status(404, "NotFound")
+                    merge(found, patch)
+                    if plural == "deployments":
+                        replicas = found["spec"].get("replicas", 1)
+                        found["status"] = {"replicas": replicas, "availableReplicas": replicas}
+                self._send(200, found)
+
+            def do_DELETE(self):  # noqa: N802
+                gv, ns, plural, name, _ = self._route()
+                with fake.lock:
+                    found = fake.objects.pop((gv, ns, plural, name), None)
+                    if found is None:
+                        return self._status(404, "NotFound")
+                    if plural == "namespaces":
+                        for key in [k for k in fake.objects if k[1] == name]:
+                            del fake.objects[key]
+                # As the real API server: a deleted Service is answered with the object, the rest with a Status.
+                self._send(200, found if plural == "services" else {"kind": "Status", "apiVersion": "v1",
+                                                                     "status": "Success"})
+
+            def log_message(self, *args):
+                pass
+
+        return Handler

@@ -1,0 +1,80 @@
+"""The Kubernetes runtime through the official client, against an HTTP API stand-in."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes.client import ApiClient, Configuration
+
+from agent.runtime.base import ContainerNotFound
+from agent.runtime.k8s_objects import build_objects
+from agent.runtime.kubernetes import KubernetesRuntime
+from chalicelib.contracts.agent import Deploy, Workload
+from tests.agent.fake_kubernetes import FakeKubernetes
+from tests.agent.test_kubernetes_objects import FULL
+
+pytestmark = pytest.mark.agent
+
+
+@pytest.fixture()
+def cluster():
+    fake = FakeKubernetes()
+    config = Configuration(host=fake.url)
+    yield fake, KubernetesRuntime(ApiClient(config), root_domain="apps.example")
+    fake.stop()
+
+
+def test_apply_creates_every_object_and_a_second_apply_updates_them(cluster):
+    fake, runtime = cluster
+    runtime.apply(build_objects("shop", "web", "img:1", FULL, {"K": "v"}))
+    assert fake.names("deployments", "shop") == {"web"}
+    assert fake.names("persistentvolumeclaims", "shop") == {"web-data", "web-shared", "web-conf"}
+    assert fake.names("services", "shop") == {"web"} and fake.names("ingresses", "shop") == {"web"}
+    changed = {**FULL, "environment": [{"id": "m", "key": "MODE", "value": "staging"}]}
+    runtime.apply(build_objects("shop", "web", "img:2", changed, {"K": "v"}))
+    assert fake.get("configmaps", "shop", "web")["data"]["MODE"] == "staging"
+    assert fake.get("deployments", "shop", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == "img:2"
+
+
+def test_list_start_stop_restart_delete_and_delete_prefix(cluster):
+    fake, runtime = cluster
+    for name in ("web", "worker"):
+        runtime.apply(build_objects("shop", name, "127.0.0.1:5000/acme/web:1.0", {"ports": [{"internal": 80}]}, {}))
+    listed = {c.name: c for c in runtime.list_containers("shop")}
+    assert set(listed) == {"web", "worker"} and listed["web"].state == "running"
+    assert (listed["web"].image_name, listed["web"].image_tag) == ("127.0.0.1:5000/acme/web", "1.0")
+    assert [p.internal for p in listed["web"].ports] == [80]
+    runtime.container_command("shop", "web", "stop")
+    assert fake.get("deployments", "shop", "web")["spec"]["replicas"] == 0
+    assert {c.name: c.state for c in runtime.list_containers("shop")}["web"] == "exited"
+    runtime.container_command("shop", "web", "start")
+    assert fake.get("deployments", "shop", "web")["spec"]["replicas"] == 1
+    before = fake.get("deployments", "shop", "web")["spec"]["template"]["metadata"]["annotations"]
+    stamp = before["crane.dyrector.io/restartedAt"]
+    runtime.container_command("shop", "web", "restart")
+    after = fake.get("deployments", "shop", "web")["spec"]["template"]["metadata"]["annotations"]
+    assert after["crane.dyrector.io/restartedAt"] != stamp
+    runtime.delete_container("shop", "worker")
+    assert fake.names("deployments", "shop") == {"web"} and "worker" not in fake.names("services", "shop")
+    with pytest.raises(ContainerNotFound):
+        runtime.delete_container("shop", "worker")
+    with pytest.raises(ContainerNotFound):
+        runtime.container_command("shop", "worker", "start")
+    assert {c.name for c in runtime.list_containers(None)} == {"web"}
+    runtime.delete_prefix("shop")
+    assert runtime.list_containers("shop") == [] and fake.get("namespaces", "", "shop") is None
+    runtime.delete_prefix("shop")  # idempotent
+
+
+def test_deploy_applies_each_workload_with_opened_secrets(cluster):
+    fake, runtime = cluster
+    events = []
+    request = Deploy(deployment_id="d", attempt=1, prefix="shop", workloads=[
+        Workload(instance_id="i1", name="web", image="img:1",
+                 config={"ports": [{"internal": 80}], "secrets": [{"key": "PW", "value": "sealed"}]})])
+    assert runtime.deploy(request, events.extend, lambda sealed: "opened-" + sealed) is True
+    import base64
+    assert base64.b64decode(fake.get("secrets", "shop", "web")["data"]["PW"]).decode() == "opened-sealed"
+    bad = Deploy(deployment_id="d", attempt=2, prefix="shop", workloads=[
+        Workload(instance_id="i2", name="Bad_Name", image="img:1", config={})])
+    assert runtime.deploy(bad, events.extend, str) is False
+    assert any("DNS-1123" in line for e in events if e.type == "log" for line in e.log or [])
