@@ -67,8 +67,10 @@ def test_placement_rules_per_version_type(api, world):
     assert taken.status_code == 409 and taken.json["value"] == first["id"]
     assert create(api, world, rolling, prefix="other").status_code == 201
     incremental = world["version"]("incremental")
-    assert create(api, world, incremental).status_code == 201
-    assert create(api, world, incremental).status_code == 409  # one preparing per version+node+prefix
+    # It came with preparing copies of the default version's deployments ("web", "other").
+    assert create(api, world, incremental).status_code == 409
+    assert create(api, world, incremental, prefix="inc").status_code == 201
+    assert create(api, world, incremental, prefix="inc").status_code == 409  # one preparing per version+node+prefix
     bare = api.create_project(world["owner"], world["slug"], "versioned")
     empty = api.create_version(world["owner"], world["slug"], bare["id"], kind="rolling")
     assert create(api, world, empty).status_code == 412
@@ -221,13 +223,13 @@ def test_copy_keeps_sealed_secrets_only_on_the_same_node(api, world):
 
 def test_deployment_tokens_are_for_rolling_versions_and_unique(api, world):
     rolling = create(api, world, world["version"]("rolling")).json
-    incremental = create(api, world, world["version"]("incremental")).json
+    incremental = create(api, world, world["version"]("incremental"), prefix="inc").json
     base = f"/api/{world['slug']}/deployments"
     assert api.put(f"{base}/{incremental['id']}/token", world["owner"], {"name": "ci-token"}).status_code == 412
     issued = api.put(f"{base}/{rolling['id']}/token", world["owner"], {"name": "ci-token", "expirationInDays": 3})
     assert issued.status_code == 201 and issued.json["curl"].startswith("curl -X POST")
     assert api.put(f"{base}/{rolling['id']}/token", world["owner"], {"name": "ci-other"}).status_code == 409
-    other = create(api, world, world["version"]("rolling")).json
+    other = create(api, world, world["version"]("rolling"), prefix="other").json
     assert api.put(f"{base}/{other['id']}/token", world["owner"], {"name": "CI-TOKEN"}).status_code == 409
     # The token starts only its own deployment (here: 412 for the offline check is the platform answering).
     headers = {"Authorization": f"Bearer {issued.json['token']}"}
