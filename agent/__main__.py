@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def runtime_for(node_type: str):
             kube_config.load_incluster_config()
         except kube_config.ConfigException:
             kube_config.load_kube_config()
-        return KubernetesRuntime(ApiClient())
+        return KubernetesRuntime(ApiClient(), root_domain=os.environ.get("ROOT_DOMAIN") or None)
     from agent.runtime.docker import DockerRuntime
 
     return DockerRuntime()
