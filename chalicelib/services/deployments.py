@@ -20,6 +20,7 @@ from chalicelib.db import deployments as repo
 from chalicelib.db import images as image_repo
 from chalicelib.db import keys, named
 from chalicelib.db import nodes as node_repo
+from chalicelib.db import users as user_repo
 from chalicelib.db import projects as project_repo
 from chalicelib.db import versions as version_repo
 from chalicelib.db.items import DeploymentItem, DeploymentTokenItem, InstanceItem, NodeItem, VersionItem
@@ -297,10 +298,12 @@ def _announce(team_id: str, deployment: DeploymentItem, status: str) -> None:
     project = project_repo.get(team_id, deployment.project_id)
     version = version_repo.get(team_id, deployment.project_id, deployment.version_id)
     node = node_repo.get(team_id, deployment.node_id)
+    user = user_repo.get(deployment.deployed_by) if deployment.deployed_by else None
     events.publish(DeploymentStatusChanged(
         team_id=team_id, deployment_id=deployment.id, status=status, prefix=deployment.prefix,
         project_name=project.name if project else "", version_name=version.name if version else "",
-        node_name=node.name if node else "", actor_name=deployment.deployed_by or "a deployment token"))
+        node_name=node.name if node else "",
+        actor_name=(user.name or user.email) if user else "A deployment token"))
 
 
 def _require_mutable(found: DeploymentView) -> None:

@@ -291,3 +291,26 @@ def test_deleting_a_version_or_project_removes_its_idle_deployments(api, world):
     assert api.delete(base, world["owner"]).status_code == 204
     assert api.get(f"/api/{world['slug']}/deployments", world["owner"]).json == []
     assert api.get(f"/api/{world['slug']}/dashboard", world["owner"]).json["deployments"] == 0
+
+
+def test_a_deployment_result_is_announced_to_subscribed_notifications(api, world, client, deploy_queue,
+                                                                      events_queue, receiver):
+    api.post(f"/api/{world['slug']}/notifications", world["owner"], {
+        "type": "webhook", "name": "ci", "url": receiver.url + "/deploys", "active": True,
+        "enabledEvents": ["deployment-created"]})
+    deployment = create(api, world, world["version"]()).json
+    deploy_queue()
+    events_queue()
+    start(api, world, deployment["id"])
+    api.post(f"/api/agent/deployments/{deployment['id']}/events", headers=agent_headers(world["token"]),
+             body={"attempt": 1, "events": [{"type": "deployment-status", "status": "failed"}]})
+    [announced] = [b for b in events_queue() if json.loads(b)["type"] == "deployment-status"]
+    assert json.loads(announced)["status"] == "failed" and json.loads(announced)["prefix"] == "web"
+    # The events worker fans it out and delivers it.
+    for bodies in ([announced], None):
+        bodies = bodies or events_queue()
+        event = client.events.generate_sqs_event(message_bodies=bodies, queue_name="dyrector-events")
+        assert client.lambda_.invoke("on_event", event).payload == {"batchItemFailures": []}
+    [body] = receiver.bodies("/deploys")
+    assert body["event"] == "deployment-status" and "failed" in body["message"] and "edge" in body["message"]
+    assert body["message"].startswith("Ada Lovelace's deployment of")

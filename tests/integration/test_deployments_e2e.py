@@ -105,6 +105,11 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
     assert web.attrs["Config"]["Image"].endswith("/acme/web:1.0")
     assert wait_for(lambda: _get(port) == "hello", 20, "the web container does not answer")
 
+    # The node reports which secret keys the running container holds (never their values).
+    secrets = api.call("GET", f"{path}/instances/{worker['id']}/secrets", expect=200).json()
+    assert secrets == {"container": {"prefix": prefix, "name": "worker"}, "publicKey": details["publicKey"],
+                       "keys": ["DB_PASSWORD"]}
+
     # The log tells what happened and never carries the secret.
     log = api.call("GET", f"{path}/log?skip=0&take=100", expect=200)
     assert secret not in log.text and secret not in api.call("GET", path).text
@@ -172,3 +177,42 @@ def _get(port: int) -> str | None:
         return requests.get(f"http://127.0.0.1:{port}/", timeout=2).text.strip()
     except requests.RequestException:
         return None
+
+
+@pytest.mark.timeout(300)
+def test_an_agent_killed_mid_deployment_fails_it_by_timeout_and_the_node_goes_unreachable(deployment, docker_client):
+    import os
+    import signal
+
+    api, slug, node, data_dir, created, prefix, port, images_path = deployment
+    pid = int((data_dir / "agent.pid").read_text())
+    # GIVEN a deployment whose first container takes long to prepare (an init container that sleeps)
+    version_images = api.call("GET", images_path).json()
+    api.call("PATCH", f"{images_path}/{version_images[0]['id']}", {"config": {"initContainers": [
+        {"name": "slow", "image": f"{_registry_host(api, slug)}/acme/web:1.0",
+         "command": [{"key": "sleep"}], "args": [{"key": "120"}]}]}}, expect=204)
+    worker = next(i for i in api.call("GET", f"/api/{slug}/deployments/{created['id']}").json()["instances"]
+                  if i["image"]["name"] == "acme/worker")
+    subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", api.token, "--team", slug,
+                    "--deployment", created["id"], "--instance", worker["id"], "--key", "DB_PASSWORD", "x"],
+                   check=True, capture_output=True, timeout=60)
+    path = f"/api/{slug}/deployments/{created['id']}"
+    api.call("POST", f"{path}/start", expect=204)
+    wait_for(lambda: any(c.name.endswith("-slow") for c in docker_client.containers.list()), 60,
+             "the init container never started; agent log:\n" + agent_log(data_dir))
+    # WHEN the agent dies mid-way
+    os.kill(pid, signal.SIGKILL)
+    # THEN the schedule fails the deployment after the timeout and marks the node unreachable
+    assert final_status(api, path, data_dir, timeout=90) == "failed"
+    lines = [line for i in api.call("GET", f"{path}/log?take=100").json()["items"] for line in i["log"] or []]
+    assert any("No result from the node" in line for line in lines)
+    wait_for(lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "unreachable", 60,
+             "the node stayed connected")
+    for container in docker_client.containers.list(all=True):
+        if container.name.endswith("-slow"):
+            container.remove(force=True)
+
+
+def _registry_host(api, slug) -> str:
+    registries = api.call("GET", f"/api/{slug}/registries").json()
+    return next(r["url"] for r in registries if r["type"] == "v2").split("://", 1)[-1]
