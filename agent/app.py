@@ -27,6 +27,39 @@ log = logging.getLogger("agent")
 MAX_BACKOFF = 60.0
 
 
+class BufferedReport:
+    """Deployment events sent in batches (every `interval` s and at the end), so reporting
+    never holds up the containers being deployed; order is kept."""
+
+    def __init__(self, send: Any, interval: float = 0.5) -> None:
+        self.send = send
+        self.interval = interval
+        self.pending: list[contract.DeploymentEvent] = []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="deployment-report", daemon=True)
+        self.thread.start()
+
+    def __call__(self, events: list[contract.DeploymentEvent]) -> None:
+        with self.lock:
+            self.pending.extend(events)
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join()
+        self._flush()
+
+    def _run(self) -> None:
+        while not self.done.wait(self.interval):
+            self._flush()
+
+    def _flush(self) -> None:
+        with self.lock:
+            batch, self.pending = self.pending, []
+            if batch:  # sent under the lock so batches never overtake each other
+                self.send(batch)
+
+
 class Agent:
     def __init__(self, client: PlatformClient, state: AgentState, runtime: Runtime, node_type: str,
                  program: Path | None = None) -> None:
@@ -143,13 +176,8 @@ class Agent:
         return contract.CommandResult(ok=True)
 
     def _deploy(self, command: contract.Deploy) -> contract.CommandResult:
-        if not hasattr(self.runtime, "deploy"):
-            raise RuntimeError(f"the {self.node_type} runtime cannot deploy yet")
-
-        def report(events: list[contract.DeploymentEvent]) -> None:
-            self.client.report_deployment(command.deployment_id, contract.DeploymentReport(attempt=command.attempt,
-                                                                                           events=events))
-
+        report = BufferedReport(lambda events: self.client.report_deployment(
+            command.deployment_id, contract.DeploymentReport(attempt=command.attempt, events=events)))
         try:
             ok = self.runtime.deploy(command, report, self.state.decrypt)
         except Exception as error:  # noqa: BLE001 - whatever broke, the deployment must end as failed
@@ -158,6 +186,7 @@ class Agent:
                                              level="error")])
             ok = False
         report([contract.DeploymentEvent(type="deployment-status", status="successful" if ok else "failed")])
+        report.close()
         return contract.CommandResult(ok=ok)
 
     def _replace_program(self, url: str) -> None:
