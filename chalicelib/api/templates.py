@@ -33,4 +33,7 @@ def create_from_template(ctx: RequestContext, body: CreateFromTemplateRequest):
 @route.get("/api/templates/{templateId}/image", summary="The template's icon (SVG)", free_params=("templateId",))
 def get_template_image(ctx: RequestContext, template_id: str) -> Response:
     return Response(body=templates.icon(template_id), status_code=200,
-                    headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"})
+                    headers={"Content-Type": "image/svg+xml", "Cache-Control": "private, max-age=86400",
+                             # An SVG is a document: never let one run script or be sniffed as something else.
+                             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                             "X-Content-Type-Options": "nosniff"})

@@ -4,6 +4,7 @@ and merged into `chalice package` with wired environment, least-privilege IAM an
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,16 @@ def test_packaged_role_is_least_privilege(packaged):
     assert {r["Fn::GetAtt"][0] for r in statements["Queues"]["Resource"]} == {"DeployQueue", "EventsQueue"}
     assert set(statements["Key"]["Action"]) == {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
     assert statements["Mail"]["Action"] == ["ses:SendEmail"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_bundle_ships_the_template_catalog(packaged):
+    # The template files are package data, not modules: the Lambda must still receive them.
+    names = set(zipfile.ZipFile(packaged / "deployment.zip").namelist())
+    catalog = {p.relative_to(ROOT).as_posix() for p in (ROOT / "chalicelib" / "templates").iterdir()
+               if p.suffix in (".json", ".svg")}
+    assert len(catalog) >= 12 and catalog <= names
 
 
 def test_merge_template_refuses_a_queue_the_resources_do_not_define():
