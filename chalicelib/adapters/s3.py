@@ -36,3 +36,12 @@ def presigned_get(key: str, seconds: int) -> str:
     """A URL anyone can GET until it expires: how a one-line install command fetches its script."""
     return aws.client("s3").generate_presigned_url("get_object", Params={"Bucket": settings.bucket_name(), "Key": key},
                                                    ExpiresIn=seconds)
+
+
+def delete_prefix(prefix: str) -> None:
+    """Every object under `prefix` (a team's scripts and credentials when the team goes)."""
+    s3 = aws.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket_name(), Prefix=prefix):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=settings.bucket_name(), Delete={"Objects": keys, "Quiet": True})

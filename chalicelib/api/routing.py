@@ -100,9 +100,13 @@ def concrete_path(request: Any) -> str:
     return path
 
 
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s@]*@")
+
+
 def _echo(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) and not isinstance(value, SecretStr):
-        return value[:200] if isinstance(value, str) else value
+        # A URL's user:password part is never echoed back.
+        return _URL_CREDENTIALS.sub(r"\1***@", value[:200]) if isinstance(value, str) else value
     return None
 
 

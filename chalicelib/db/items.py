@@ -163,7 +163,8 @@ class StorageItem(BaseItem, discriminator="storage"):
     description = UnicodeAttribute(null=True)
     icon = UnicodeAttribute(null=True)
     url = UnicodeAttribute()
-    has_credentials = BooleanAttribute(attr_name="hasCredentials", default=False)
+    # S3 key of the KMS-sealed keys; a new object per change, so a failed update never alters them.
+    credentials_key = UnicodeAttribute(attr_name="credentialsKey", null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")

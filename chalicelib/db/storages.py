@@ -12,9 +12,9 @@ from chalicelib.errors import not_found, taken
 
 
 def new_item(team_id: str, storage_id: str, name: str, description: str | None, icon: str | None, url: str,
-             has_credentials: bool, by: str, now: datetime) -> StorageItem:
+             credentials_key: str | None, by: str, now: datetime) -> StorageItem:
     return StorageItem(keys.team(team_id), keys.storage(storage_id), id=storage_id, name=name,
-                       description=description, icon=icon, url=url, has_credentials=has_credentials,
+                       description=description, icon=icon, url=url, credentials_key=credentials_key,
                        created_at=now, created_by=by, updated_at=now, updated_by=by)
 
 
@@ -31,10 +31,10 @@ def create(team_id: str, storage: StorageItem) -> None:
 
 
 def update(team_id: str, storage: StorageItem, *, name: str, description: str | None, icon: str | None, url: str,
-           has_credentials: bool, by: str, now: datetime) -> None:
+           credentials_key: str | None, by: str, now: datetime) -> None:
     named.update(team_id, storage, keys.storage_name(storage.name), keys.storage_name(name),
                  [StorageItem.name.set(name), _set(StorageItem.description, description), _set(StorageItem.icon, icon),
-                  StorageItem.url.set(url), StorageItem.has_credentials.set(has_credentials),
+                  StorageItem.url.set(url), _set(StorageItem.credentials_key, credentials_key),
                   StorageItem.updated_at.set(now), StorageItem.updated_by.set(by)],
                  taken("storage", value=name), not_found("storage"))
 

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from chalicelib.models.base import Name, RequestModel, ResponseModel
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://[^\s/$.?#@][^\s@]*$")]
 
 
 class NotificationType(str, Enum):

@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.models.base import Name, RequestModel, ResponseModel
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s/$.?#@][^\s@]*$")]
 Key = Annotated[SecretStr, StringConstraints(min_length=1, max_length=512)]
 
 

@@ -1,8 +1,9 @@
 """Storages: S3-compatible buckets whose files an init step copies into a container's volume.
 
-Their access and secret keys are never stored in the table: they live as one KMS-sealed
-object in the platform bucket (`storages/<tid>/<sid>.json`), written before the item that
-points at it and deleted after it. Responses show the access key (an identifier) but never
+Their access and secret keys are never stored in the table: they live as a KMS-sealed object
+in the platform bucket (`storages/<tid>/<sid>/<uuid>.json`). Each change writes a new object
+before the item is pointed at it and deletes the old one after, so a failed update (a taken
+name, say) leaves the stored keys exactly as they were. Responses show the access key (an identifier) but never
 the secret key; an update without keys keeps the stored ones.
 """
 
@@ -21,8 +22,12 @@ from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
 
-def _key(team_id: str, storage_id: str) -> str:
-    return f"storages/{team_id}/{storage_id}.json"
+def team_prefix(team_id: str) -> str:
+    return f"storages/{team_id}/"
+
+
+def _new_key(team_id: str, storage_id: str) -> str:
+    return f"{team_prefix(team_id)}{storage_id}/{ids.new_id()}.json"
 
 
 def _context(team_id: str, storage_id: str) -> dict[str, str]:
@@ -46,7 +51,8 @@ def in_use(storage: StorageItem) -> bool:
 
 def credentials(team_id: str, storage_id: str) -> tuple[str, str] | None:
     """(access key, secret key), decrypted in memory for the deploy worker; None for a public storage."""
-    sealed = s3.get(_key(team_id, storage_id))
+    storage = repo.get(team_id, storage_id)
+    sealed = s3.get(storage.credentials_key) if storage and storage.credentials_key else None
     if sealed is None:
         return None
     keys = json.loads(sealing.unseal(sealed, _context(team_id, storage_id)))
@@ -54,32 +60,38 @@ def credentials(team_id: str, storage_id: str) -> tuple[str, str] | None:
 
 
 def access_key(team: TeamAccess, storage: StorageItem) -> str | None:
-    found = credentials(team.team_id, storage.id) if storage.has_credentials else None
+    found = credentials(team.team_id, storage.id) if storage.credentials_key else None
     return found[0] if found else None
 
 
 def create_storage(team: TeamAccess, identity: Identity, request: StorageRequest) -> StorageItem:
-    storage = repo.new_item(team.team_id, ids.new_id(), request.name, request.description, request.icon, request.url,
-                            request.access_key is not None, identity.user_id, ids.utcnow())
-    if request.access_key is not None:
-        _put_keys(team.team_id, storage.id, request)
+    storage_id = ids.new_id()
+    key = _put_keys(team.team_id, storage_id, request)
+    storage = repo.new_item(team.team_id, storage_id, request.name, request.description, request.icon, request.url,
+                            key, identity.user_id, ids.utcnow())
     try:
         repo.create(team.team_id, storage)
     except Exception:
-        s3.delete(_key(team.team_id, storage.id))  # no orphaned credentials for a storage that does not exist
+        if key:
+            s3.delete(key)  # no orphaned credentials for a storage that does not exist
         raise
     return storage
 
 
 def update_storage(team: TeamAccess, identity: Identity, storage_id: str, request: StorageRequest) -> None:
     storage = get_storage(team, storage_id)
-    if request.access_key is not None:
-        _put_keys(team.team_id, storage.id, request)
-    has_credentials = request.access_key is not None or (storage.has_credentials and not request.public)
-    repo.update(team.team_id, storage, name=request.name, description=request.description, icon=request.icon,
-                url=request.url, has_credentials=has_credentials, by=identity.user_id, now=ids.utcnow())
-    if not has_credentials:
-        s3.delete(_key(team.team_id, storage.id))
+    old = storage.credentials_key
+    new = _put_keys(team.team_id, storage.id, request)
+    key = new or (None if request.public else old)
+    try:
+        repo.update(team.team_id, storage, name=request.name, description=request.description, icon=request.icon,
+                    url=request.url, credentials_key=key, by=identity.user_id, now=ids.utcnow())
+    except Exception:
+        if new:
+            s3.delete(new)  # the stored keys stay as they were
+        raise
+    if old and old != key:
+        s3.delete(old)
 
 
 def delete_storage(team: TeamAccess, storage_id: str) -> None:
@@ -87,10 +99,16 @@ def delete_storage(team: TeamAccess, storage_id: str) -> None:
     if in_use(storage):
         raise PreconditionFailedError("The storage is used by container configs.", property="storageId")
     repo.delete(team.team_id, storage)
-    s3.delete(_key(team.team_id, storage.id))
+    if storage.credentials_key:
+        s3.delete(storage.credentials_key)
 
 
-def _put_keys(team_id: str, storage_id: str, request: StorageRequest) -> None:
+def _put_keys(team_id: str, storage_id: str, request: StorageRequest) -> str | None:
+    """Writes the request's keys (if any) to a new sealed object; returns its S3 key."""
+    if request.access_key is None:
+        return None
     plaintext = json.dumps({"accessKey": request.access_key.get_secret_value(),
                             "secretKey": request.secret_key.get_secret_value()})
-    s3.put(_key(team_id, storage_id), sealing.seal(plaintext, _context(team_id, storage_id)), "application/octet-stream")
+    key = _new_key(team_id, storage_id)
+    s3.put(key, sealing.seal(plaintext, _context(team_id, storage_id)), "application/octet-stream")
+    return key

@@ -21,7 +21,8 @@ from chalicelib.db import users as user_repo
 from chalicelib.db.items import InvitationItem, TeamItem, UserItem
 from chalicelib.errors import BadRequestError, ConflictError, ForbiddenError, PreconditionFailedError, not_found
 from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
-from chalicelib.services import access, events, registries
+from chalicelib.adapters import s3
+from chalicelib.services import access, events, registries, storages
 from chalicelib.services.identity import Identity
 
 _STAT_PREFIXES = {
@@ -124,6 +125,9 @@ def update_team(identity: Identity, team_id: str, request: UpdateTeamRequest) ->
 def delete_team(identity: Identity, team_id: str) -> TeamItem:
     team, _ = access.member_of_team(team_id, identity, "owner")
     team_repo.delete(team)
+    # Sealed storage keys and install scripts live in S3, not the table: they go too.
+    for prefix in (storages.team_prefix(team.id), f"scripts/{team.id}/"):
+        s3.delete_prefix(prefix)
     return team
 
 

@@ -51,8 +51,8 @@ def test_keys_live_sealed_in_s3_not_in_the_table(api, team):
     item = aws.client("dynamodb").get_item(TableName=settings.table_name(), Key={
         "PK": {"S": f"TEAM#{team_['id']}"}, "SK": {"S": f"STORAGE#{storage['id']}"}})["Item"]
     assert SECRET not in json.dumps(item) and ACCESS not in json.dumps(item)
-    stored = aws.client("s3").get_object(Bucket=settings.bucket_name(),
-                                         Key=f"storages/{team_['id']}/{storage['id']}.json")["Body"].read()
+    key = item["credentialsKey"]["S"]
+    stored = aws.client("s3").get_object(Bucket=settings.bucket_name(), Key=key)["Body"].read()
     assert SECRET.encode() not in stored and ACCESS.encode() not in stored
     assert storages.credentials(team_["id"], storage["id"]) == (ACCESS, SECRET)
 
@@ -86,7 +86,7 @@ def test_names_are_unique_per_team(api, team):
 
 
 @pytest.mark.parametrize("bad", [
-    {"url": "ftp://x"}, {"url": "not a url"}, {"name": ""}, {"secretKey": None, "accessKey": "only-one"},
+    {"url": "ftp://x"}, {"url": "not a url"}, {"url": f"https://user:{SECRET}@s3.example.com"}, {"name": ""}, {"secretKey": None, "accessKey": "only-one"},
     {"public": True}, {"unknown": 1},
 ])
 def test_bad_bodies_get_400_and_never_echo_a_key(api, team, bad):
@@ -121,3 +121,41 @@ def test_unknown_or_foreign_storage_is_not_found(api, team):
     foreign = api.post(f"/api/{other['slug']}/storages", stranger, body()).json
     assert api.get(f"/api/{team_['slug']}/storages/{foreign['id']}", owner).status_code == 404
     assert api.delete(f"/api/{team_['slug']}/storages/{foreign['id']}", owner).status_code == 404
+
+
+def test_a_failed_update_leaves_the_stored_keys_as_they_were(api, team):
+    from chalicelib import settings
+    from chalicelib.adapters import aws
+    from chalicelib.services import storages
+
+    owner, team_ = team
+    slug = team_["slug"]
+    api.post(f"/api/{slug}/storages", owner, body("Taken"))
+    storage = api.post(f"/api/{slug}/storages", owner, body("Mine")).json
+    objects = lambda: {o["Key"] for o in aws.client("s3").list_objects_v2(  # noqa: E731
+        Bucket=settings.bucket_name(), Prefix=f"storages/{team_['id']}/").get("Contents", [])}
+    before = objects()
+    refused = api.put(f"/api/{slug}/storages/{storage['id']}", owner,
+                      {"name": "taken", "url": "https://s3.example.com", "accessKey": "NEW", "secretKey": "NEW-SECRET"})
+    assert refused.status_code == 409
+    assert storages.credentials(team_["id"], storage["id"]) == (ACCESS, SECRET)
+    assert objects() == before
+
+
+def test_deleting_the_team_removes_its_sealed_keys_from_s3(api, team):
+    from chalicelib import settings
+    from chalicelib.adapters import aws
+
+    owner, team_ = team
+    api.post(f"/api/{team_['slug']}/storages", owner, body())
+    listed = lambda: aws.client("s3").list_objects_v2(Bucket=settings.bucket_name(),  # noqa: E731
+                                                      Prefix=f"storages/{team_['id']}/").get("KeyCount")
+    assert listed() == 1
+    assert api.delete(f"/api/teams/{team_['id']}", owner).status_code == 204
+    assert listed() == 0
+
+
+def test_a_url_with_credentials_is_refused_and_never_echoed(api, team):
+    owner, team_ = team
+    response = api.post(f"/api/{team_['slug']}/storages", owner, {**body(), "url": "ftp://admin:hunter2@host/x"})
+    assert response.status_code == 400 and "hunter2" not in response.body
