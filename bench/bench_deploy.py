@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 import docker
 
 from tests.fixtures.docker_engine import build_busybox
-from tests.integration.conftest import HttpApi, running_local_stack
+from tests.integration.conftest import HttpApi, run_install_command, running_local_stack
 
 SIZES = (1, 5, 10)
 COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
@@ -85,9 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         node = api.call("POST", f"/api/{slug}/nodes", {"name": "bench-host"}, expect=201).json()
         install = api.call("POST", f"/api/{slug}/nodes/{node['id']}/script",
                            {"type": "docker", "scriptType": "shell"}, expect=201).json()
-        env = {**os.environ, "DYRECTOR_AGENT_PYTHON": sys.executable, "DYRECTOR_AGENT_DATA": data_dir}
-        subprocess.run(["sh", "-c", install["command"]], env=env, check=True, capture_output=True, timeout=120)
-        pid = int((Path(data_dir) / "agent.pid").read_text())
+        pid = run_install_command(install["command"], Path(data_dir))
         try:
             while api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] != "connected":
                 time.sleep(0.2)

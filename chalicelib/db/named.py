@@ -21,6 +21,11 @@ from chalicelib.errors import AppError, NotFoundError
 T = TypeVar("T", bound=BaseItem)
 
 
+def set_or_remove(attribute: Any, value: Any) -> Any:
+    """An update action: set the attribute, or remove it when the new value is None."""
+    return attribute.set(value) if value is not None else attribute.remove()
+
+
 def guard(team_id: str, guard_sk: str, ref: str) -> GuardItem:
     return GuardItem(keys.team(team_id), guard_sk, ref=ref)
 

@@ -13,6 +13,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import ids
 from chalicelib.db import keys, named
+from chalicelib.db.named import set_or_remove
 from chalicelib.db.items import BaseItem, DeploymentItem, NodeItem
 from chalicelib.errors import ConflictError, UnauthorizedError, not_found, taken
 
@@ -38,7 +39,7 @@ def create(team_id: str, node: NodeItem) -> None:
 def update(team_id: str, node: NodeItem, name: str, description: str | None, icon: str | None, by: str,
            now: datetime) -> None:
     named.update(team_id, node, keys.node_name(node.name), keys.node_name(name),
-                 [NodeItem.name.set(name), _set(NodeItem.description, description), _set(NodeItem.icon, icon),
+                 [NodeItem.name.set(name), set_or_remove(NodeItem.description, description), set_or_remove(NodeItem.icon, icon),
                   NodeItem.updated_at.set(now), NodeItem.updated_by.set(by)],
                  taken("node", value=name), not_found("node"))
 
@@ -79,7 +80,7 @@ def register(node: NodeItem, install_id: str, token_id: str, *, version: str, ki
             NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
             NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
             NodeItem.install_script_key.remove(), NodeItem.token_id.set(token_id), NodeItem.version.set(version),
-            NodeItem.kind.set(kind), NodeItem.public_key.set(public_key), _set(NodeItem.address, address),
+            NodeItem.kind.set(kind), NodeItem.public_key.set(public_key), set_or_remove(NodeItem.address, address),
             NodeItem.hostname.set(hostname), *_connected(node.id, now, reconnected=True),
         ], condition=(NodeItem.install_id == install_id) & (NodeItem.install_expires_at > now))
     except UpdateError as exc:
@@ -154,7 +155,3 @@ def _update(node: NodeItem, actions: list) -> None:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise not_found("node") from None
         raise
-
-
-def _set(attribute, value):
-    return attribute.set(value) if value is not None else attribute.remove()

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import datetime
 
 from chalicelib.db import keys, named
+from chalicelib.db.named import set_or_remove
 from chalicelib.db.items import BaseItem, ProjectItem, VersionItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found, taken
@@ -47,7 +48,7 @@ def create(team_id: str, project: ProjectItem, tx: Transaction) -> None:
 def update(team_id: str, project: ProjectItem, name: str, description: str | None, by: str, now: datetime,
            tx: Transaction | None = None) -> None:
     named.update(team_id, project, keys.project_name(project.name), keys.project_name(name),
-                 [ProjectItem.name.set(name), _set_or_remove(ProjectItem.description, description),
+                 [ProjectItem.name.set(name), set_or_remove(ProjectItem.description, description),
                   ProjectItem.updated_at.set(now), ProjectItem.updated_by.set(by)],
                  taken("project", value=name), not_found("project"), tx=tx)
 
@@ -67,7 +68,3 @@ def delete(team_id: str, project: ProjectItem, version_ids: list[str]) -> None:
             for item in BaseItem.query(partition, BaseItem.SK.startswith(prefix), attributes_to_get=["PK", "SK"]):
                 batch.delete(item)
     named.delete(team_id, project, keys.project_name(project.name))
-
-
-def _set_or_remove(attribute, value):
-    return attribute.set(value) if value is not None else attribute.remove()

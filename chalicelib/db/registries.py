@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.db import keys, named
+from chalicelib.db.named import set_or_remove
 from chalicelib.db.items import BaseItem, RegistryItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import PreconditionFailedError, not_found, taken
@@ -40,8 +41,8 @@ def update(team_id: str, registry: RegistryItem, *, name: str, description: str 
            kind: str, details: dict[str, Any], sealed_token: bytes | None, by: str, now: datetime) -> None:
     token_action = RegistryItem.sealed_token.set(sealed_token) if sealed_token else RegistryItem.sealed_token.remove()
     named.update(team_id, registry, keys.registry_name(registry.name), keys.registry_name(name),
-                 [RegistryItem.name.set(name), _set(RegistryItem.description, description),
-                  _set(RegistryItem.icon, icon), RegistryItem.kind.set(kind), RegistryItem.details.set(details),
+                 [RegistryItem.name.set(name), set_or_remove(RegistryItem.description, description),
+                  set_or_remove(RegistryItem.icon, icon), RegistryItem.kind.set(kind), RegistryItem.details.set(details),
                   token_action, RegistryItem.updated_at.set(now), RegistryItem.updated_by.set(by)],
                  taken("registry", value=name), not_found("registry"))
 
@@ -54,7 +55,3 @@ def delete(team_id: str, registry: RegistryItem) -> None:
     if in_use(registry.id):
         raise PreconditionFailedError("The registry is used by images; remove them first.", property="registryId")
     named.delete(team_id, registry, keys.registry_name(registry.name))
-
-
-def _set(attribute, value):
-    return attribute.set(value) if value is not None else attribute.remove()

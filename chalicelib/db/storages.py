@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.db import keys, named
+from chalicelib.db.named import set_or_remove
 from chalicelib.db.items import BaseItem, StorageItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found, taken
@@ -33,8 +34,8 @@ def create(team_id: str, storage: StorageItem) -> None:
 def update(team_id: str, storage: StorageItem, *, name: str, description: str | None, icon: str | None, url: str,
            credentials_key: str | None, by: str, now: datetime) -> None:
     named.update(team_id, storage, keys.storage_name(storage.name), keys.storage_name(name),
-                 [StorageItem.name.set(name), _set(StorageItem.description, description), _set(StorageItem.icon, icon),
-                  StorageItem.url.set(url), _set(StorageItem.credentials_key, credentials_key),
+                 [StorageItem.name.set(name), set_or_remove(StorageItem.description, description), set_or_remove(StorageItem.icon, icon),
+                  StorageItem.url.set(url), set_or_remove(StorageItem.credentials_key, credentials_key),
                   StorageItem.updated_at.set(now), StorageItem.updated_by.set(by)],
                  taken("storage", value=name), not_found("storage"))
 
@@ -45,7 +46,3 @@ def in_use(storage_id: str) -> bool:
 
 def delete(team_id: str, storage: StorageItem) -> None:
     named.delete(team_id, storage, keys.storage_name(storage.name), tx=Transaction())
-
-
-def _set(attribute, value):
-    return attribute.set(value) if value is not None else attribute.remove()

@@ -178,6 +178,14 @@ def agent_log(data_dir) -> str:
     return path.read_text() if path.exists() else "(no agent log)"
 
 
+def run_install_command(command: str, data_dir: Path) -> int:
+    """Runs an install one-liner on this machine (the agent on this venv's Python); returns the agent's pid."""
+    env = {**os.environ, "DYRECTOR_AGENT_PYTHON": sys.executable, "DYRECTOR_AGENT_DATA": str(data_dir)}
+    ran = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return int((Path(data_dir) / "agent.pid").read_text())
+
+
 @pytest.fixture()
 def installed_node(local_stack, tmp_path):
     """A team with a node whose agent was installed on this machine by running the install command."""
@@ -190,10 +198,7 @@ def installed_node(local_stack, tmp_path):
                        {"type": "docker", "scriptType": "shell"}, expect=201).json()
     data_dir = tmp_path / "agent"
     # WHEN the operator pastes the one-line command on the node (here: this machine)
-    env = {**os.environ, "DYRECTOR_AGENT_PYTHON": sys.executable, "DYRECTOR_AGENT_DATA": str(data_dir)}
-    ran = subprocess.run(["sh", "-c", install["command"]], env=env, capture_output=True, text=True, timeout=120)
-    assert ran.returncode == 0, ran.stdout + ran.stderr
-    pid = int((data_dir / "agent.pid").read_text())
+    pid = run_install_command(install["command"], data_dir)
     try:
         yield api, slug, node, pid, data_dir
     finally:
