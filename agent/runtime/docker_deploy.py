@@ -23,7 +23,7 @@ SECRET_KEYS_LABEL = "org.dyrectorio.secret.keys"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RESTART = {"always": "always", "unlessStopped": "unless-stopped", "no": "no", "onFailure": "on-failure"}
 EXPECTED_TIMEOUT = 60
-SETTLE_SECONDS = 1.0
+SETTLE_SECONDS = 0.5  # how long each started container must stay up, counted from its own start
 Report = Callable[[list[DeploymentEvent]], None]
 
 
@@ -36,14 +36,14 @@ def log(*lines: str, level: str = "info") -> DeploymentEvent:
 
 
 def deploy(client: Any, request: Deploy, report: Report, open_sealed: Callable[[str], str]) -> bool:
-    """Runs the deployment, reporting as it goes; returns True when every workload is up and,
-    a moment after the last one started, every running one is still running (no crash loop)."""
-    started: list[tuple[Workload, str]] = []
+    """Runs the deployment, reporting as it goes; returns True when every workload is up and
+    each running one stayed up, without a restart, for SETTLE_SECONDS after its start (no crash loop)."""
+    started: list[tuple[Workload, str, float]] = []
     for workload in request.workloads:
         try:
             state = _deploy_one(client, request.prefix, workload, report, open_sealed)
             if state == "running":
-                started.append((workload, f"{request.prefix}-{workload.name}"))
+                started.append((workload, f"{request.prefix}-{workload.name}", time.monotonic()))
         except DeployError as error:
             report([log(f"{workload.name}: {error}", level="error"),
                     DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited",
@@ -55,15 +55,18 @@ def deploy(client: Any, request: Deploy, report: Report, open_sealed: Callable[[
     return _still_running(client, started, report)
 
 
-def _still_running(client: Any, started: list[tuple[Workload, str]], report: Report) -> bool:
+def _still_running(client: Any, started: list[tuple[Workload, str, float]], report: Report) -> bool:
+    """The settle windows overlap the later workloads' deployment, so only the last one is waited
+    for; a restart counts as a crash even when the engine has already brought the container back."""
     if not started:
         return True
-    time.sleep(SETTLE_SECONDS)
-    for workload, name in started:
-        state = client.api.inspect_container(name)["State"]
-        if state.get("Status") != "running" or state.get("Restarting"):
+    time.sleep(max(0.0, started[-1][2] + SETTLE_SECONDS - time.monotonic()))
+    for workload, name, _ in started:
+        attrs = client.api.inspect_container(name)
+        state = attrs["State"]
+        if state.get("Status") != "running" or state.get("Restarting") or attrs.get("RestartCount"):
             report([log(f"{workload.name}: the container stopped right after starting (exit code "
-                        f"{state.get('ExitCode')})", level="error"),
+                        f"{state.get('ExitCode')}, restarts {attrs.get('RestartCount') or 0})", level="error"),
                     DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited")])
             return False
     return True

@@ -52,22 +52,38 @@ def build(team_id: str, deployment: Any, attempt: int, instance_ids: list[str] |
     instances = [i for i in repo.instances(team_id, deployment.id)
                  if i.image_id in images and (not instance_ids or i.id in instance_ids)]
     instances.sort(key=lambda i: int(images[i.image_id].order))
+    pull_auth = _PullAuth(team_id, node.public_key)
     workloads = []
     for instance in instances:
         image = images[instance.image_id]
-        registry = registries.get_registry(team_id, image.registry_id)
+        registry, auth = pull_auth.of(image.registry_id)
         config = _with_version_name(merge(image.config, deployment.config, instance.config), version.name)
-        credentials = registries.credentials(team_id, registry)
-        auth = None
-        if credentials:
-            reference = registries.image_reference(registry, image.name, image.tag)
-            auth = contract.RegistryAuth(server=reference.split("/", 1)[0], user=credentials[0],
-                                         sealed_password=seal_for_agent(node.public_key, credentials[1]))
         workloads.append(contract.Workload(instance_id=instance.id, name=config.get("name") or instance.id,
                                            image=registries.image_reference(registry, image.name, image.tag),
                                            registry_auth=auth, config=config))
     return contract.Deploy(deployment_id=deployment.id, attempt=attempt, prefix=deployment.prefix,
                            version_name=version.name, workloads=workloads)
+
+
+class _PullAuth:
+    """Each registry of a version read, unsealed and sealed to the agent once, however many
+    images come from it."""
+
+    def __init__(self, team_id: str, public_key: str) -> None:
+        self.team_id = team_id
+        self.public_key = public_key
+        self.known: dict[str, tuple[Any, contract.RegistryAuth | None]] = {}
+
+    def of(self, registry_id: str) -> tuple[Any, contract.RegistryAuth | None]:
+        if registry_id not in self.known:
+            registry = registries.get_registry(self.team_id, registry_id)
+            credentials = registries.credentials(self.team_id, registry)
+            auth = None
+            if credentials:
+                auth = contract.RegistryAuth(server=registries.pull_server(registry), user=credentials[0],
+                                             sealed_password=seal_for_agent(self.public_key, credentials[1]))
+            self.known[registry_id] = (registry, auth)
+        return self.known[registry_id]
 
 
 def _with_version_name(config: dict[str, Any], version_name: str) -> dict[str, Any]:

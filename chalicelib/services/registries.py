@@ -111,6 +111,13 @@ def image_reference(registry: RegistryItem, name: str, tag: str | None) -> str:
     return f"{_host(_endpoint(registry.kind, details))}/{_repository(details, name)}:{tag}"
 
 
+def pull_server(registry: RegistryItem) -> str:
+    """The registry host an engine logs in to for pulls (`docker.io` for Docker Hub)."""
+    if registry.kind == "hub":
+        return "docker.io"
+    return _host(_endpoint(registry.kind, registry.details or {}) or (registry.details or {}).get("url") or "")
+
+
 def verify_image(team_id: str, registry: RegistryItem, name: str, tag: str | None) -> dict[str, str]:
     """Checks that `name:tag` exists in the registry; returns the image's labels."""
     endpoint = _endpoint(registry.kind, registry.details or {})

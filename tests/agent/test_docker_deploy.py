@@ -1,0 +1,63 @@
+"""Docker deploys on the real engine, below the platform: what the agent does with a Deploy command."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from agent.runtime.docker import DockerRuntime
+from chalicelib.contracts.agent import Deploy, Workload
+
+pytestmark = pytest.mark.agent
+
+SERVE = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
+
+
+def command(prefix: str, *workloads: Workload) -> Deploy:
+    return Deploy(id=str(uuid.uuid4()), deployment_id=str(uuid.uuid4()), attempt=1, prefix=prefix,
+                  workloads=list(workloads))
+
+
+def workload(image: str, name: str, argv: list[str], **config) -> Workload:
+    return Workload(instance_id=str(uuid.uuid4()), name=name, image=image,
+                    config={"commands": [{"key": a} for a in argv[:2]], "args": [{"key": a} for a in argv[2:]],
+                            **config})
+
+
+def deploy(docker_client, request: Deploy) -> tuple[bool, list]:
+    events: list = []
+    ok = DockerRuntime(docker_client).deploy(request, events.extend, lambda sealed: sealed)
+    return ok, events
+
+
+def log_lines(events) -> str:
+    return "\n".join(line for e in events if e.type == "log" for line in e.log)
+
+
+def test_containers_start_in_image_order_and_the_deployment_succeeds(docker_client, busybox_image, prefix):
+    ok, events = deploy(docker_client, command(prefix, *(workload(busybox_image, f"c{i}", SERVE) for i in range(3))))
+    assert ok, log_lines(events)
+    started = [docker_client.api.inspect_container(f"{prefix}-c{i}")["State"]["StartedAt"] for i in range(3)]
+    assert started == sorted(started)
+    assert [e.state for e in events if e.type == "container-state"] == ["running"] * 3
+
+
+@pytest.mark.parametrize("policy", ["always", "no"])
+def test_a_container_that_dies_right_after_starting_fails_the_deployment(docker_client, busybox_image, prefix, policy):
+    crashing = workload(busybox_image, "crash", ["sh", "-c", "sleep 0.1; exit 3"], restartPolicy=policy)
+    ok, events = deploy(docker_client, command(prefix, workload(busybox_image, "fine", SERVE), crashing))
+    assert not ok
+    assert "crash:" in log_lines(events) and ("exit code 3" in log_lines(events) or "restarts" in log_lines(events))
+    assert events[-1].type == "container-state" and events[-1].state == "exited"
+
+
+def test_an_expected_exit_code_counts_as_success(docker_client, busybox_image, prefix):
+    job = workload(busybox_image, "job", ["sh", "-c", "exit 4"], restartPolicy="no",
+                   expectedState={"state": "exited", "exitCode": 4, "timeout": 20})
+    ok, events = deploy(docker_client, command(prefix, job))
+    assert ok, log_lines(events)
+    wrong = workload(busybox_image, "job", ["sh", "-c", "exit 5"], restartPolicy="no",
+                     expectedState={"state": "exited", "exitCode": 4, "timeout": 20})
+    ok, events = deploy(docker_client, command(prefix, wrong))
+    assert not ok and "exited with code 5, expected 4" in log_lines(events)
