@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from docker.errors import APIError, ImageNotFound, NotFound
@@ -35,13 +36,25 @@ def log(*lines: str, level: str = "info") -> DeploymentEvent:
     return DeploymentEvent(type="log", log=list(lines), level=level)
 
 
+@dataclass
+class _Run:
+    """What one deployment learns once and reuses: the container names present when it began
+    (so absent ones cost no lookup) and the images already pulled (each is pulled once)."""
+
+    prefix: str
+    present: set[str]
+    pulled: set[str] = field(default_factory=set)
+
+
 def deploy(client: Any, request: Deploy, report: Report, open_sealed: Callable[[str], str]) -> bool:
     """Runs the deployment, reporting as it goes; returns True when every workload is up and
     each running one stayed up, without a restart, for SETTLE_SECONDS after its start (no crash loop)."""
     started: list[tuple[Workload, str, float]] = []
+    present = client.api.containers(all=True, filters={"name": request.prefix})
+    run = _Run(request.prefix, {name.lstrip("/") for c in present for name in c.get("Names") or []})
     for workload in request.workloads:
         try:
-            state = _deploy_one(client, request.prefix, workload, report, open_sealed)
+            state = _deploy_one(client, run, workload, report, open_sealed)
             if state == "running":
                 started.append((workload, f"{request.prefix}-{workload.name}", time.monotonic()))
         except DeployError as error:
@@ -72,15 +85,16 @@ def _still_running(client: Any, started: list[tuple[Workload, str, float]], repo
     return True
 
 
-def _deploy_one(client: Any, prefix: str, workload: Workload, report: Report, open_sealed) -> str:
+def _deploy_one(client: Any, run: _Run, workload: Workload, report: Report, open_sealed) -> str:
     config = workload.config
+    prefix = run.prefix
     name = workload.name
     for label, value in (("prefix", prefix), ("container name", name)):
         if not DNS_LABEL.fullmatch(value):
             raise DeployError(f"the {label} {value!r} is not a DNS-1123 label")
     container_name = f"{prefix}-{name}"
-    _pull(client, workload, report, open_sealed)
-    _remove(client, container_name)
+    _pull(client, run, workload, report, open_sealed)
+    _remove(client, run, container_name)
     environment = {e["key"]: e.get("value", "") for e in config.get("environment") or []}
     secrets = [s for s in config.get("secrets") or [] if s.get("value")]
     for secret in secrets:
@@ -90,7 +104,7 @@ def _deploy_one(client: Any, prefix: str, workload: Workload, report: Report, op
     for network in networks:
         _ensure_network(client, network, prefix)
     for init in config.get("initContainers") or []:
-        _run_init(client, container_name, init, environment, mounts, networks, report)
+        _run_init(client, run, container_name, init, environment, mounts, networks, report)
     labels = {PREFIX_LABEL: prefix, NAME_LABEL: name,
               **({SECRET_KEYS_LABEL: ",".join(s["key"] for s in secrets)} if secrets else {}),
               **{label["key"]: label.get("value", "") for label in config.get("dockerLabels") or []}}
@@ -124,12 +138,15 @@ def _deploy_one(client: Any, prefix: str, workload: Workload, report: Report, op
     return state
 
 
-def _pull(client: Any, workload: Workload, report: Report, open_sealed) -> None:
+def _pull(client: Any, run: _Run, workload: Workload, report: Report, open_sealed) -> None:
     reference = workload.image
+    if reference in run.pulled:
+        return
     has_registry = "/" in reference and re.match(r"^[^/]+[.:][^/]*/|^localhost/", reference) is not None
     if not has_registry:
         try:
-            client.images.get(reference)
+            client.api.inspect_image(reference)
+            run.pulled.add(reference)
             return  # a local image (e.g. an unchecked local registry): use it as it is
         except ImageNotFound:
             pass
@@ -142,12 +159,15 @@ def _pull(client: Any, workload: Workload, report: Report, open_sealed) -> None:
     report([log(f"{workload.name}: pulling {reference}")])
     try:
         client.images.pull(repository, tag=tag, auth_config=auth)
+        run.pulled.add(reference)
     except (APIError, NotFound) as error:
         raise DeployError(f"the image {reference} could not be pulled: {getattr(error, 'explanation', None) or error}") \
             from None
 
 
-def _remove(client: Any, container_name: str) -> None:
+def _remove(client: Any, run: _Run, container_name: str) -> None:
+    if container_name not in run.present:
+        return
     try:
         client.containers.get(container_name).remove(force=True)
     except NotFound:
@@ -199,8 +219,8 @@ def _ports(config: dict[str, Any]) -> tuple[list[int], dict[int, Any]]:
     return exposed, bindings
 
 
-def _run_init(client: Any, parent: str, init: dict[str, Any], parent_env: dict[str, str], mounts: dict[str, Any],
-              networks: list[str], report: Report) -> None:
+def _run_init(client: Any, run: _Run, parent: str, init: dict[str, Any], parent_env: dict[str, str],
+              mounts: dict[str, Any], networks: list[str], report: Report) -> None:
     name = f"{parent}-{init['name']}"
     own_env = {e["key"]: e.get("value", "") for e in init.get("environment") or []}
     environment = {**parent_env, **own_env} if init.get("useParentConfig") else own_env
@@ -210,7 +230,7 @@ def _run_init(client: Any, parent: str, init: dict[str, Any], parent_env: dict[s
         if source is None:
             raise DeployError(f"init container {init['name']}: no volume named {volume['name']!r} in the container")
         binds[source] = {"bind": volume["path"], "mode": "rw"}
-    _remove(client, name)
+    _remove(client, run, name)
     report([log(f"{parent}: running init container {init['name']}")])
     container = client.containers.run(
         init["image"], command=[a["key"] for a in init.get("args") or []] or None,

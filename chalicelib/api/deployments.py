@@ -66,17 +66,12 @@ def create_deployment(ctx: RequestContext, team_slug: str, body: CreateDeploymen
 @route.get(ONE, summary="Deployment details with instances, environment and the node's public key",
            response=DeploymentDetailsResponse)
 def get_deployment(ctx: RequestContext, team_slug: str, deployment_id: str):
-    found = deployments.view(ctx.team, deployment_id)
-    item = found.deployment
-    images = {i.id: i for i in image_repo.list_for_version(ctx.team.team_id, item.version_id)}
-    registries = image_repo.registries_of(ctx.team.team_id, {i.registry_id for i in images.values()})
-    instances = [{"id": inst.id, "updated_at": inst.updated_at, "image": shapes.image(images[inst.image_id], registries),
-                  "config": inst.config or {}}
-                 for inst in deployments.repo.instances(ctx.team.team_id, item.id) if inst.image_id in images]
-    instances.sort(key=lambda i: i["image"]["order"])
-    token = deployments.get_token(ctx.team.team_id, item.id)
-    return {**_one(ctx, item), "environment": (item.config or {}).get("environment") or [],
-            "public_key": found.node.public_key, "instances": instances, "last_try": int(item.tries or 0),
+    found = deployments.details(ctx.team, deployment_id)
+    item, token = found.found.deployment, found.token
+    return {**_summary(item, found.context), "environment": (item.config or {}).get("environment") or [],
+            "public_key": found.found.node.public_key, "last_try": int(item.tries or 0),
+            "instances": [{"id": inst.id, "updated_at": inst.updated_at, "config": inst.config or {},
+                           "image": shapes.image(image, found.registries)} for inst, image in found.instances],
             "token": {"id": token.id, "name": token.name, "created_at": token.created_at,
                       "expires_at": token.expires_at} if token else None}
 

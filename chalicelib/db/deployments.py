@@ -224,6 +224,15 @@ def add_event(deployment_id: str, kind: str, value: Any, attempt: int, now: date
                         kind=kind, value=value, try_count=attempt, created_at=now).save()
 
 
+def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) -> None:
+    """Several (kind, value) events in one batch write; ULIDs are monotonic within a process, so
+    keys made in one call keep the given order even within one millisecond."""
+    now = ids.utcnow()
+    _put_all([DeploymentEventItem(keys.deployment_events(deployment_id), ids.time_key(now), kind=kind,
+                                  deployment_id=deployment_id, value=value, try_count=attempt, created_at=now)
+              for kind, value in events])
+
+
 def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:
     """Pages are taken newest first; items within a page are returned oldest first (dyrector)."""
     items, total = audit.page_by_time(DeploymentEventItem, keys.deployment_events(deployment_id), None, None,

@@ -33,7 +33,7 @@ from chalicelib.services.identity import bearer_token
 
 INSTALL = "agent-install"
 CONNECTION = "agent"
-_POLL_INTERVAL = 0.25
+_POLL_INTERVAL = 0.1
 
 
 @dataclass(frozen=True)
@@ -115,13 +115,10 @@ def report_deployment(agent: AgentIdentity, deployment_id: str, report: Deployme
     deployment = deployment_repo.get(agent.team_id, deployment_id, consistent=True)
     if deployment is None or deployment.node_id != agent.node_id:
         raise NotFoundError("Deployment not found.", property="deploymentId")
-    for event in report.events:
-        if event.type == "log":
-            deployment_repo.add_event(deployment.id, "log", {"log": event.log or [], "level": event.level},
-                                      report.attempt)
-        elif event.type == "container-state":
-            deployment_repo.add_event(deployment.id, "container-state",
-                                      {"instanceId": event.instance_id, "state": event.state, "reason": event.reason},
-                                      report.attempt)
-        elif event.status in ("successful", "failed"):
-            deployments.finish(agent.team_id, deployment, report.attempt, event.status)
+    deployment_repo.add_events(deployment.id, [
+        ("log", {"log": event.log or [], "level": event.level}) if event.type == "log" else
+        ("container-state", {"instanceId": event.instance_id, "state": event.state, "reason": event.reason})
+        for event in report.events if event.type in ("log", "container-state")], report.attempt)
+    final = next((e.status for e in report.events if e.status in ("successful", "failed")), None)
+    if final:
+        deployments.finish(agent.team_id, deployment, report.attempt, final)

@@ -79,6 +79,32 @@ def view(team: TeamAccess, deployment_id: str) -> DeploymentView:
     return DeploymentView(deployment, version, node)
 
 
+@dataclass
+class DeploymentDetails:
+    """What the deployment page shows, each item read once."""
+
+    found: DeploymentView
+    context: dict[str, dict[str, Any]]
+    instances: list[tuple[InstanceItem, Any]]  # (instance, its image), in image order
+    registries: dict[str, Any]
+    token: DeploymentTokenItem | None
+
+
+def details(team: TeamAccess, deployment_id: str) -> DeploymentDetails:
+    found = view(team, deployment_id)
+    item = found.deployment
+    images = {i.id: i for i in image_repo.list_for_version(team.team_id, item.version_id)}
+    instances = [(inst, images[inst.image_id]) for inst in repo.instances(team.team_id, item.id)
+                 if inst.image_id in images]
+    instances.sort(key=lambda pair: int(pair[1].order))
+    project = project_repo.get(team.team_id, item.project_id)
+    context = {"projects": {project.id: project} if project else {}, "versions": {found.version.id: found.version},
+               "nodes": {found.node.id: found.node}}
+    return DeploymentDetails(found, context, instances,
+                             image_repo.registries_of(team.team_id, {i.registry_id for i in images.values()}),
+                             get_token(team.team_id, item.id))
+
+
 def list_deployments(team: TeamAccess) -> list[DeploymentItem]:
     return repo.list_for_team(team.team_id)
 

@@ -61,3 +61,14 @@ def test_an_expected_exit_code_counts_as_success(docker_client, busybox_image, p
                      expectedState={"state": "exited", "exitCode": 4, "timeout": 20})
     ok, events = deploy(docker_client, command(prefix, wrong))
     assert not ok and "exited with code 5, expected 4" in log_lines(events)
+
+
+def test_a_redeploy_replaces_the_containers_of_the_prefix(docker_client, busybox_image, prefix):
+    request = command(prefix, *(workload(busybox_image, f"c{i}", SERVE) for i in range(2)))
+    assert deploy(docker_client, request)[0]
+    first = {i: docker_client.api.inspect_container(f"{prefix}-c{i}")["Id"] for i in range(2)}
+    ok, events = deploy(docker_client, request)
+    assert ok, log_lines(events)
+    again = {i: docker_client.api.inspect_container(f"{prefix}-c{i}")["Id"] for i in range(2)}
+    assert all(first[i] != again[i] for i in range(2))
+    assert len(docker_client.api.containers(all=True, filters={"name": prefix})) == 2

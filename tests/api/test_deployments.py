@@ -135,7 +135,7 @@ def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, clie
     assert deploy["deploymentId"] == deployment["id"] and deploy["attempt"] == 1 and deploy["prefix"] == "web"
     assert [w["name"] for w in deploy["workloads"]] == ["web", "worker"]
     # The agent reports; the final status is written once.
-    report = {"attempt": 1, "events": [{"type": "log", "log": ["pulled"]},
+    report = {"attempt": 1, "events": [*({"type": "log", "log": [f"line {i}"]} for i in range(30)),
                                        {"type": "container-state", "instanceId": deploy["workloads"][0]["instanceId"],
                                         "state": "running"},
                                        {"type": "deployment-status", "status": "successful"}]}
@@ -146,7 +146,9 @@ def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, clie
     api.post(url, headers=agent_headers(world["token"]), body=late)
     assert api.get(path, world["owner"]).json["status"] == "successful"
     log = api.get(f"{path}/log?skip=0&take=50", world["owner"]).json
-    assert log["total"] >= 4
+    assert log["total"] >= 33
+    reported = [i["log"][0] for i in log["items"] if i["type"] == "log" and i["log"][0].startswith("line ")]
+    assert reported == [f"line {i}" for i in range(30)]  # one batch write keeps their order
     assert [i["deploymentStatus"] for i in log["items"] if i["type"] == "deployment-status"] == \
         ["in-progress", "successful"]
     # A rolling deployment stays deployable after success.
