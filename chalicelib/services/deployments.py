@@ -37,6 +37,7 @@ from chalicelib.models.deployments import (
 )
 from chalicelib.security import jwts
 from chalicelib.services import nodes as node_service
+from chalicelib.services import storages
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
@@ -162,6 +163,7 @@ def patch_instance(team: TeamAccess, deployment_id: str, instance_id: str, patch
     found, instance = get_instance(team, deployment_id, instance_id)
     _require_mutable(found)
     _check_sealed(patch.get("secrets"), found.node)
+    storages.check_in_team(team, patch.get("storage"))
     repo.save_instance_config(instance, merge_patch(instance.config or {}, patch), ids.utcnow())
 
 
