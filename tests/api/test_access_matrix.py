@@ -12,7 +12,9 @@ and ids in its path), never from a per-route list that could drift:
 - a member of team B in *its own* team naming team A's ids, in the path or in the body
   (a version, node, registry, storage, image) → 400/403/404;
 - a member whose role ranks below the route's declared role → 403;
-- an agent of team B naming team A's commands or deployments → 404.
+- an agent of team B naming team A's commands or deployments → 404;
+- team B's member (or agent) on routes about the caller alone (its teams, tokens, profile,
+  heartbeat, command poll) → served, and with nothing of team A in the answer.
 
 Every answer must carry none of team A's names, e-mails or ids (except those the caller
 sent), and team A's items in the table must be exactly as they were. Only public routes may
@@ -346,6 +348,10 @@ def cases(route, a: Team, b: Team) -> list[Case]:
         if "teamSlug" in params and params & RESOURCE_PARAMS:
             # In its own team, naming team A's ids in the path (and body).
             out.append(Case("own-team-foreign-path", stranger, fill(route.path, b.slug, a.ids), a_body, {403, 404}))
+        if not params - {"templateId"}:
+            # A route about the caller alone (its teams, tokens, profile, the catalog): served, for team B only.
+            out.append(Case("other-team-own-scope", stranger, fill(route.path, b.slug, b.ids),
+                            body_for(route, refs_of(b)), {200, 201}))
         refs = BODY_REFS.get((route.method, route.path))
         if refs:
             # Its own path, team A's ids in the body.
@@ -359,6 +365,9 @@ def cases(route, a: Team, b: Team) -> list[Case]:
         out.append(Case("agent-wrong-kind", bearer(wrong_kind), a_path, a_body, {401}))
         if params & RESOURCE_PARAMS:
             out.append(Case("other-team-agent", bearer(b.tokens["connection"]), a_path, a_body, {404}))
+        elif route.auth == AGENT_AUTH:
+            # Heartbeat and poll act on the calling agent's own node: served, with nothing of team A.
+            out.append(Case("other-team-agent-own-scope", bearer(b.tokens["connection"]), a_path, a_body, {200, 204}))
     return out
 
 
