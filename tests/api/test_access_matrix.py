@@ -430,3 +430,17 @@ def test_the_declared_role_is_enough(app_module, route):
                                 "registryId": "", "imageId": ""})
         response = api.call(route.method, path, holder, body=body)
         assert response.status_code in (200, 201, 204), response.body
+
+
+def test_credentials_are_checked_before_the_ids_in_the_path(api):
+    """A caller without credentials gets 401 even where an id is malformed (no 400 to probe with)."""
+    failures = []
+    for route in all_routes():
+        if route.auth is None or not re.search(r"\{\w+(Id|command|deployment)\}", route.path):
+            continue
+        path = re.sub(r"\{(\w+)\}", "not-a-uuid", route.path)
+        response = api.call(route.method, path)
+        FIGURES["calls"] += 1
+        if response.status_code != 401:
+            failures.append(f"{route_id(route)}: {response.status_code}")
+    assert not failures, failures
