@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalice import Chalice, Rate
+from chalice import Rate
 
 from chalicelib import settings
 from chalicelib.api import (
@@ -27,12 +27,13 @@ from chalicelib.api import (
     users,
     versions,
 )
+from chalicelib.api.routing import App
 from chalicelib.workers import batch
 from chalicelib.workers import deploy as deploy_worker
 from chalicelib.workers import events as events_worker
 from chalicelib.workers import health as health_worker
 
-app = Chalice(app_name="dyrector")
+app = App(app_name="dyrector")
 app.log.setLevel(logging.INFO)
 
 for module in (health, auth, teams, users, tokens, audit, registries, storages, projects, versions, images,

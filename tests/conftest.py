@@ -34,6 +34,9 @@ def moto_server():
     """A moto server with the stack created in it; sets AWS_ENDPOINT_URL for the session."""
     from moto.server import ThreadedMotoServer
 
+    from infra import emulator
+
+    emulator.serialize_dynamodb()  # atomic requests, as in DynamoDB (see infra/emulator.py)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

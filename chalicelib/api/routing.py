@@ -14,10 +14,11 @@ import functools
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, Chalice, Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from chalicelib import ids
@@ -50,9 +51,31 @@ class RouteSpec:
     body_optional: bool = False
     # Path parameters named `...Id` that are not UUIDs (e.g. a template's file stem).
     free_params: tuple[str, ...] = ()
+    # The least team role the caller needs ("user" = any member, "admin", "owner"); None when
+    # the route is not about one team. Enforced here, before the view, for the team in the path.
+    role: str | None = None
 
 
 ROUTES: list[RouteSpec] = []
+
+
+class App(Chalice):
+    """A Chalice app whose `current_request` belongs to the calling thread.
+
+    Chalice keeps the request on the (shared) app object. Lambda runs one request at a time,
+    but the local server (`make run`) and a threaded test client do not: without this, a view
+    could read another caller's request, headers and bearer token included.
+    """
+
+    _requests = threading.local()
+
+    @property  # type: ignore[override]
+    def current_request(self) -> Any:
+        return getattr(self._requests, "request", None)
+
+    @current_request.setter
+    def current_request(self, request: Any) -> None:
+        self._requests.request = request
 
 
 @dataclass
@@ -72,9 +95,9 @@ class RequestContext:
         assert self.identity is not None, "route declared without auth"
         return self.identity
 
-    def require_team(self, team_slug: str) -> TeamAccess:
-        """Membership check for `/api/{teamSlug}/...`; also scopes the audit entry."""
-        self.team = access.member_of_slug(team_slug, self.user)
+    def require_team(self, team_slug: str, role: str = "user") -> TeamAccess:
+        """Membership (and role) check for `/api/{teamSlug}/...`; also scopes the audit entry."""
+        self.team = access.member_of_slug(team_slug, self.user, role)
         self.audit_team_id = self.team.team_id
         return self.team
 
@@ -152,15 +175,23 @@ class Router:
     def route(self, method: str, path: str, *, summary: str, body: Any = None, query: Any = None,
               response: Any = None, status: int = 200, auth: str | None = "user",
               errors: tuple[int, ...] = (), body_optional: bool = False,
-              free_params: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              free_params: tuple[str, ...] = (), role: str | None = None,
+              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`auth`: "user" (bearer login/personal token), "user-or-deploy" (also a deployment token),
-        "agent" / "agent-install" (a node agent's tokens) or None (public)."""
+        "agent" / "agent-install" (a node agent's tokens) or None (public).
+        `role`: the least team role needed; `/api/{teamSlug}/...` defaults to "user" (any member,
+        dyrector's rule) and `/api/teams/{teamId}/...` must declare one."""
         body_adapter = TypeAdapter(body) if body is not None else None
         response_adapter = TypeAdapter(response) if response is not None else None
+        role = role or ("user" if "{teamSlug}" in path else None)
+        if role is not None and role not in access.ROLE_RANK:
+            raise ValueError(f"{method} {path}: unknown role {role!r}")
+        if "{teamId}" in path and role is None and not path.startswith("/api/users/me/"):
+            raise ValueError(f"{method} {path}: a route addressing a team by id must declare its role")
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors,
-                             body_optional, free_params)
+                             body_optional, free_params, role)
             ROUTES.append(spec)
 
             @functools.wraps(view)
@@ -168,16 +199,19 @@ class Router:
                 request = self.blueprint.current_request
                 ctx = RequestContext(request)
                 try:
-                    kwargs = self._path_args(path_params, free_params)
                     if auth in ("user", "user-or-deploy"):
                         # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
                         ctx.identity = identity.authenticate(request.headers.get("authorization"),
                                                              allow_deploy_token=auth == "user-or-deploy")
                     elif auth is not None:  # "agent" or "agent-install": a node's agent calling
                         ctx.agent = agents.authenticate(request.headers.get("authorization"), auth)
+                    # Credentials, then membership and role, before anything else: a stranger
+                    # learns nothing, not even a 400 for a malformed id.
                     if "teamSlug" in path_params:
-                        # Membership before anything else: a stranger learns nothing, not even a 400.
-                        ctx.require_team(path_params["teamSlug"])
+                        ctx.require_team(path_params["teamSlug"], role or "user")
+                    elif "teamId" in path_params and role is not None:
+                        access.member_of_team(path_params["teamId"], ctx.user, role)
+                    kwargs = self._path_args(path_params, free_params)
                     if body_adapter is not None and (not body_optional or (request.raw_body or b"").strip()):
                         kwargs["body"] = self._parse_body(request, body_adapter)
                         ctx.audit_data = body_adapter.dump_python(kwargs["body"], mode="json", by_alias=True)

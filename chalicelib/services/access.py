@@ -24,13 +24,14 @@ class TeamAccess:
     role: str
 
 
-def member_of_slug(slug: str, identity: Identity) -> TeamAccess:
+def member_of_slug(slug: str, identity: Identity, min_role: str = "user") -> TeamAccess:
     team_id = team_repo.id_for_slug(slug)
     if team_id is None:
         raise NotFoundError("Team not found.", property="teamSlug")
     membership = team_repo.member(team_id, identity.user_id)
     if membership is None:
         raise ForbiddenError("Forbidden resource.")
+    _check_role(membership, min_role)
     return TeamAccess(team_id=team_id, slug=slug, role=membership.role)
 
 
@@ -40,6 +41,10 @@ def member_of_team(team_id: str, identity: Identity, min_role: str = "user") -> 
     team = team_repo.get(team_id) if membership else None
     if membership is None or team is None:
         raise not_found("team")
+    _check_role(membership, min_role)
+    return team, membership
+
+
+def _check_role(membership: MemberItem, min_role: str) -> None:
     if ROLE_RANK[membership.role] < ROLE_RANK[min_role]:
         raise ForbiddenError(f"This requires the {min_role} role in the team.")
-    return team, membership

@@ -27,7 +27,7 @@ from chalicelib.db.items import DeploymentItem, DeploymentTokenItem, InstanceIte
 from chalicelib.db.transactions import Transaction
 from chalicelib.domain import versions as version_rules
 from chalicelib.domain.merge import merge
-from chalicelib.errors import BadRequestError, PreconditionFailedError, not_found, taken
+from chalicelib.errors import BadRequestError, ForbiddenError, PreconditionFailedError, not_found, taken
 from chalicelib.models.containers import merge_patch
 from chalicelib.models.deployments import (
     CopyDeploymentRequest,
@@ -37,6 +37,7 @@ from chalicelib.models.deployments import (
 )
 from chalicelib.security import jwts
 from chalicelib.services import nodes as node_service
+from chalicelib.services import storages
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
@@ -188,6 +189,7 @@ def patch_instance(team: TeamAccess, deployment_id: str, instance_id: str, patch
     found, instance = get_instance(team, deployment_id, instance_id)
     _require_mutable(found)
     _check_sealed(patch.get("secrets"), found.node)
+    storages.check_in_team(team, patch.get("storage"))
     repo.save_instance_config(instance, merge_patch(instance.config or {}, patch), ids.utcnow())
 
 
@@ -210,9 +212,10 @@ def container_name(team: TeamAccess, deployment: DeploymentItem, instance: Insta
 def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
                      instance_ids: list[str] | None = None) -> int:
     """Validates (§4.4), moves to in-progress atomically and queues the deployment."""
+    if identity.kind == DEPLOY_TOKEN and identity.deployment_id != deployment_id:
+        # Checked before the lookup: a CI token learns nothing about other deployments.
+        raise ForbiddenError("This deployment token starts another deployment.", property="deploymentId")
     found = view(team, deployment_id)
-    if identity.kind == DEPLOY_TOKEN and identity.deployment_id != found.deployment.id:
-        raise PreconditionFailedError("This deployment token starts another deployment.", property="deploymentId")
     deployment, node = found.deployment, found.node
     if deployment.status not in deployable_statuses(found.rolling):
         raise PreconditionFailedError(f"A {deployment.status} deployment cannot be started.", property="status")

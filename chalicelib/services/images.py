@@ -12,13 +12,12 @@ from typing import Any
 
 from chalicelib import ids
 from chalicelib.db import images as image_repo
-from chalicelib.db import keys, named
-from chalicelib.db.items import ImageItem, RegistryItem, StorageItem
+from chalicelib.db.items import ImageItem, RegistryItem
 from chalicelib.domain import images as rules
 from chalicelib.errors import BadRequestError, ConflictError, not_found
 from chalicelib.models.containers import merge_patch
 from chalicelib.models.images import AddImagesEntry, PatchImageRequest
-from chalicelib.services import registries, versions
+from chalicelib.services import registries, storages, versions
 from chalicelib.services.access import TeamAccess
 
 
@@ -81,7 +80,7 @@ def patch_image(team: TeamAccess, project_id: str, version_id: str, image_id: st
         image.config = _with_new_label_keys(image.config, rules.config_from_labels(labels))
     if request.config is not None:
         patch = request.config.stored()
-        _check_storage(team, patch.get("storage"))
+        storages.check_in_team(team, patch.get("storage"))
         image.config = merge_patch(image.config, patch)
     image_repo.save(image, ids.utcnow())
 
@@ -106,13 +105,6 @@ def order_images(team: TeamAccess, project_id: str, version_id: str, order: list
         raise BadRequestError(f"List every image of the version exactly once ({len(missing)} missing, "
                               f"{len(unknown)} unknown).", property="imageIds")
     image_repo.reorder(team.team_id, found.version.id, order)
-
-
-def _check_storage(team: TeamAccess, storage: dict[str, Any] | None) -> None:
-    storage_id = (storage or {}).get("storageId")
-    if storage_id and named.get(StorageItem, team.team_id, keys.storage(storage_id)) is None:
-        raise BadRequestError("Storage not found in this team.", property="config.storage.storageId",
-                              value=storage_id)
 
 
 def _with_new_label_keys(config: dict[str, Any], from_labels: dict[str, Any]) -> dict[str, Any]:

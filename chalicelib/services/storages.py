@@ -15,7 +15,7 @@ from chalicelib import ids
 from chalicelib.adapters import s3
 from chalicelib.db import storages as repo
 from chalicelib.db.items import StorageItem
-from chalicelib.errors import PreconditionFailedError, not_found
+from chalicelib.errors import BadRequestError, PreconditionFailedError, not_found
 from chalicelib.models.storages import StorageRequest
 from chalicelib.security import sealing
 from chalicelib.services.access import TeamAccess
@@ -39,6 +39,14 @@ def get_storage(team: TeamAccess, storage_id: str) -> StorageItem:
     if storage is None:
         raise not_found("storage")
     return storage
+
+
+def check_in_team(team: TeamAccess, storage: dict | None) -> None:
+    """A container config (image or instance) may name only a storage of its own team."""
+    storage_id = (storage or {}).get("storageId")
+    if storage_id and repo.get(team.team_id, storage_id) is None:
+        raise BadRequestError("Storage not found in this team.", property="config.storage.storageId",
+                              value=storage_id)
 
 
 def list_storages(team: TeamAccess) -> list[StorageItem]:
