@@ -91,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             registry = api.call("POST", f"/api/{slug}/registries", {"type": "unchecked", "name": "local images",
                                                                      "details": {"local": True}}, expect=201).json()
             for n in SIZES:
-                ours = [platform(api, slug, node["id"], registry["id"], image, n, client) for _ in range(args.runs)]
-                bare = [bare_engine(client, image, n) for _ in range(args.runs)]
+                ours, bare = [], []
+                for _ in range(args.runs):  # interleaved, so a change in load hits both sides alike
+                    ours.append(platform(api, slug, node["id"], registry["id"], image, n, client))
+                    bare.append(bare_engine(client, image, n))
                 results[n] = (statistics.median(ours), statistics.median(bare))
         finally:
             os.kill(pid, 15)
