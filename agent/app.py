@@ -1,7 +1,9 @@
 """The agent's life: register once, then heartbeat and long-poll for commands until told to stop.
 
 Each command is acknowledged before it runs and its result reported after; commands may
-arrive twice, and every runtime operation is idempotent. Network trouble is retried with
+arrive twice, and every runtime operation is idempotent. The command being executed is kept
+in the data directory until its result is reported, so a restarted agent (killed, rebooted,
+OOM) runs it again first instead of leaving its deployment to time out. Network trouble is retried with
 backoff (1 s doubling to 60 s); a refused token (revoked, node deleted) stops the agent at once.
 """
 
@@ -85,7 +87,7 @@ class Agent:
         backoff = 1.0
         while not self.stopped.is_set():
             try:
-                for command in self.client.poll(self.poll_seconds):
+                for command in self._interrupted() or self.client.poll(self.poll_seconds):
                     self._execute(command)
                     if self.stopped.is_set():
                         break
@@ -144,7 +146,21 @@ class Agent:
         self.exit_code = 2
         self.stopped.set()
 
+    def _interrupted(self) -> list[Any]:
+        """The command a previous run acknowledged but did not finish, if any (run again first)."""
+        saved = self.state.in_flight()
+        if saved is None:
+            return []
+        try:
+            (command,) = contract.COMMANDS.validate_python([saved])
+        except ValueError:  # written by an agent version that no longer understands it
+            self.state.clear_in_flight()
+            return []
+        log.info("resuming command %s (%s) interrupted by a restart", command.id, command.kind)
+        return [command]
+
     def _execute(self, command: Any) -> None:
+        self.state.save_in_flight(command.dump())
         self.client.acknowledge(command.id)
         try:
             result = self._dispatch(command)
@@ -154,6 +170,7 @@ class Agent:
             log.exception("command %s (%s) failed", command.id, command.kind)
             result = contract.CommandResult(ok=False, error=f"{type(error).__name__}: {error}")
         self.client.report(command.id, result)
+        self.state.clear_in_flight()
         if self.restart_after_update:
             self._restart()
 
