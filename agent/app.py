@@ -161,7 +161,10 @@ class Agent:
 
     def _execute(self, command: Any) -> None:
         self.state.save_in_flight(command.dump())
-        self.client.acknowledge(command.id)
+        if not self.client.acknowledge(command.id):  # a resumed command that expired meanwhile: drop it
+            log.warning("command %s (%s) is no longer known to the platform; skipped", command.id, command.kind)
+            self.state.clear_in_flight()
+            return
         try:
             result = self._dispatch(command)
         except ContainerNotFound as missing:

@@ -214,11 +214,19 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
     statuses = [i["deploymentStatus"] for i in log_items(shop.api, shop.path) if i["type"] == "deployment-status"]
     assert statuses == ["in-progress", "successful"]
     assert wait_for(lambda: _get(shop.port) == "hello", 20, "the web container does not answer")
-    # AND the agent keeps working: a second try deploys normally
+    # WHEN it is killed again, idle, holding an interrupted command the platform no longer knows (expired)
+    pid = shop.agent_pid
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not alive(pid), 10, "the agent survived SIGKILL")
+    expired = {"kind": "list-containers", "id": "01JEXPIREDCOMMAND0000000000"}
+    (shop.data_dir / "in-flight.json").write_text(json.dumps(expired))
+    restart_agent(shop.data_dir, [part.decode() for part in cmdline])
+    # THEN it drops that command and keeps working: a second try deploys normally
     shop.api.call("POST", f"{shop.path}/start", expect=204)
     wait_for(lambda: shop.api.call("GET", shop.path).json()["lastTry"] == 2, 10, "second try not started")
     assert final_status(shop.api, shop.path, shop.data_dir) == "successful"
     assert not (shop.data_dir / "in-flight.json").exists()
+    assert "01JEXPIREDCOMMAND0000000000 (list-containers) is no longer known" in agent_log(shop.data_dir)
 
 
 def _get(port: int) -> str | None:
