@@ -18,7 +18,18 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import HttpApi, free_port, http_get, running_local_stack, wait_for
+from tests.fixtures.docker_engine import docker_client  # noqa: F401
+from tests.fixtures.registry import local_registry  # noqa: F401
+from tests.integration.conftest import (
+    HttpApi,
+    agent_log,
+    free_port,
+    http_get,
+    install_agent,
+    running_local_stack,
+    stop_agent,
+    wait_for,
+)
 
 
 class Relay:
@@ -109,7 +120,7 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def outage_stack(relay):
-    with running_local_stack(endpoint=relay.url) as running:
+    with running_local_stack(endpoint=relay.url, env={"DEPLOYMENT_TIMEOUT_SECONDS": "120"}) as running:
         yield running
 
 
@@ -179,3 +190,64 @@ def test_requests_during_an_aws_outage_are_503_json_and_nothing_is_half_written(
     assert "unavailable" in during
     wait_for(lambda: all(f"{name} <- queue" in outage_stack.log()[len(before):] for name in ("on_deploy", "on_event")),
              30, "the pump did not resume")
+
+
+@pytest.mark.timeout(400)
+def test_an_aws_outage_mid_deployment_delays_it_but_loses_and_repeats_nothing(outage_stack, relay, local_registry,
+                                                                            docker_client, tmp_path):
+    # GIVEN a node with its agent and a deployment whose container has a slow init container
+    data_dir = tmp_path / "agent"
+    api, slug, node, pid = install_agent(outage_stack.url, data_dir)
+    prefix = f"o{uuid.uuid4().hex[:8]}"
+    try:
+        wait_for(lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected", 60,
+                 "node never connected; agent log:\n" + agent_log(data_dir))
+        registry = api.call("POST", f"/api/{slug}/registries", {"type": "v2", "name": "ci", "details": {
+            "url": local_registry.url, "user": local_registry.user, "token": local_registry.password}},
+            expect=201).json()
+        project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "p"}, expect=201).json()
+        version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
+        images = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
+        [web] = api.call("POST", images, [{"registryId": registry["id"], "images": ["acme/web:1.0"]}],
+                         expect=201).json()
+        api.call("PATCH", f"{images}/{web['id']}", {"config": {
+            "name": "web", "environment": [{"key": "MODE", "value": "prod"}], "secrets": [],
+            "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "sleep 600"}],
+            "initContainers": [{"name": "slow", "image": f"{local_registry.host}/acme/web:1.0",
+                                "command": [{"key": "sleep"}], "args": [{"key": "3"}]}]}}, expect=204)
+        deployment = api.call("POST", f"/api/{slug}/deployments", {"versionId": version["id"], "nodeId": node["id"],
+                                                                   "prefix": prefix}, expect=201).json()
+        path = f"/api/{slug}/deployments/{deployment['id']}"
+        api.call("POST", f"{path}/start", expect=204)
+        wait_for(lambda: docker_client.containers.list(filters={"name": f"{prefix}-web-slow"}), 60,
+                 "the init container never started; agent log:\n" + agent_log(data_dir))
+
+        # WHEN AWS goes away while the agent deploys, and stays away until well after it is done
+        relay.cut()
+        try:
+            wait_for(lambda: docker_client.containers.list(filters={"name": f"{prefix}-web$"}), 60,
+                     "the container never started during the outage")
+            time.sleep(6)
+            assert api.call("GET", path).status_code == 503
+        finally:
+            relay.restore()
+
+        # THEN the deployment ends successful once AWS is back, not failed by the timeout
+        status = wait_for(lambda: (s := api.call("GET", path).json().get("status")) in ("successful", "failed")
+                          and s, 90, "deployment never finished; agent log:\n" + agent_log(data_dir))
+        assert status == "successful"
+        # AND nothing was lost or repeated: one run of the init container and the container, every event kept
+        items = api.call("GET", f"{path}/log?skip=0&take=100", expect=200).json()["items"]
+        lines = [line for item in items for line in item["log"] or []]
+        assert sum("running init container slow" in line for line in lines) == 1, lines
+        assert sum(f"container {prefix}-web is running" in line for line in lines) == 1, lines
+        assert [i["deploymentStatus"] for i in items if i["type"] == "deployment-status"] == \
+            ["in-progress", "successful"]
+        assert sorted(c.name for c in docker_client.containers.list(all=True) if c.name.startswith(f"{prefix}-")) \
+            == [f"{prefix}-web"]
+        assert "resuming command" not in agent_log(data_dir)
+    finally:
+        stop_agent(int((data_dir / "agent.pid").read_text()))
+        for container in docker_client.containers.list(all=True):
+            if container.name.startswith(f"{prefix}-"):
+                container.remove(force=True)
