@@ -224,7 +224,8 @@ def stuck_since(cutoff: datetime) -> list[DeploymentItem]:
             if isinstance(item, DeploymentItem)]
 
 
-def new_event(deployment_id: str, kind: str, value: Any, attempt: int, now: datetime | None = None) -> DeploymentEventItem:
+def new_event(deployment_id: str, kind: str, value: Any, attempt: int,
+              now: datetime | None = None) -> DeploymentEventItem:
     now = now or ids.utcnow()
     return DeploymentEventItem(keys.deployment_events(deployment_id), ids.time_key(now), deployment_id=deployment_id,
                                kind=kind, value=value, try_count=attempt, created_at=now)

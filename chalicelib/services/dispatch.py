@@ -2,10 +2,11 @@
 
 Runs from the deploy queue. A message names a deployment and its try; a stale try or a
 duplicate delivery (the try was already dispatched) changes nothing, so SQS redeliveries never
-deploy twice. The "dispatched" mark and the command are one transaction: a worker that dies
-between them would otherwise leave a try marked dispatched whose command never reaches the
-node, and every redelivery would then skip it until the timeout failed the deployment. Registry passwords are decrypted only here,
-in memory, and sealed to the agent's public key before the command is stored.
+deploy twice. The "dispatched" mark and the command are one transaction: a worker that died
+between two separate writes would leave a try marked dispatched whose command never reaches
+the node, and every redelivery would skip it until the timeout failed the deployment.
+Registry passwords are decrypted only here, in memory, and sealed to the agent's public key
+before the command is stored.
 """
 
 from __future__ import annotations
@@ -40,13 +41,11 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     except AppError as error:  # a rule, not an outage: fail this try with a readable reason
         deployments.finish(team_id, deployment, attempt, "failed", [error.message])
         return "failed"
+    item = command_repo.new_item(team_id, deployment.node_id, "deploy", command.dump())
+    event = repo.new_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} container(s) to the "
+                                                          "node."], "level": "info"}, attempt)
     faults.point("dispatch.before-command")
-    written = repo.dispatch(deployment, attempt, command_repo.new_item(team_id, deployment.node_id, "deploy",
-                                                                       command.dump()),
-                            repo.new_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} "
-                                                                         "container(s) to the node."],
-                                                                 "level": "info"}, attempt))
-    if not written:
+    if not repo.dispatch(deployment, attempt, item, event):
         return "duplicate"
     faults.point("dispatch.after-command")
     return "dispatched"

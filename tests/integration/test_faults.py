@@ -227,7 +227,8 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
     shop.api.call("POST", f"{shop.path}/start", expect=204)
     wait_for(lambda: shop.api.call("GET", shop.path).json()["lastTry"] == 2, 10, "second try not started")
     assert final_status(shop.api, shop.path, shop.data_dir) == "successful"
-    assert not (shop.data_dir / "in-flight.json").exists()
+    # The command's own result follows the deployment's final status; then nothing is left in flight.
+    wait_for(lambda: not (shop.data_dir / "in-flight.json").exists(), 10, "the finished command stayed in flight")
     assert "01JEXPIREDCOMMAND0000000000 (list-containers) is no longer known" in agent_log(shop.data_dir)
 
 
