@@ -1,8 +1,11 @@
 """The agent's life: register once, then heartbeat and long-poll for commands until told to stop.
 
 Each command is acknowledged before it runs and its result reported after; commands may
-arrive twice, and every runtime operation is idempotent. Network trouble is retried with
-backoff (1 s doubling to 60 s); a refused token (revoked, node deleted) stops the agent at once.
+arrive twice, and every runtime operation is idempotent. The command being executed is kept
+in the data directory until its result is reported, so a restarted agent (killed, rebooted,
+OOM) runs it again first instead of leaving its deployment to time out. Network trouble is
+retried with backoff (1 s doubling to 60 s); a command's outcome is reported, not re-run, once
+the platform answers again. A refused token (revoked, node deleted) stops the agent at once.
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ MAX_BACKOFF = 60.0
 
 class BufferedReport:
     """Deployment events sent in batches (every `interval` s and at the end), so reporting
-    never holds up the containers being deployed; order is kept."""
+    never holds up the containers being deployed; order is kept. A batch the platform did not
+    take (an outage) is kept and sent with the next one; `close` keeps trying through `deliver`
+    until everything is sent, so a deployment's final status survives an outage of the platform."""
 
-    def __init__(self, send: Any, interval: float = 0.5) -> None:
+    def __init__(self, send: Any, interval: float = 0.5, deliver: Any = None) -> None:
         self.send = send
         self.interval = interval
+        self.deliver = deliver or (lambda call: call())
         self.pending: list[contract.DeploymentEvent] = []
         self.lock = threading.Lock()
         self.done = threading.Event()
@@ -47,17 +53,24 @@ class BufferedReport:
     def close(self) -> None:
         self.done.set()
         self.thread.join()
-        self._flush()
+        self.deliver(self._flush)
 
     def _run(self) -> None:
         while not self.done.wait(self.interval):
-            self._flush()
+            try:
+                self._flush()
+            except requests.RequestException:
+                pass  # kept for the next batch; `close` insists
 
     def _flush(self) -> None:
         with self.lock:
             batch, self.pending = self.pending, []
             if batch:  # sent under the lock so batches never overtake each other
-                self.send(batch)
+                try:
+                    self.send(batch)
+                except Exception:
+                    self.pending = batch  # nothing was appended meanwhile: we hold the lock
+                    raise
 
 
 class Agent:
@@ -85,7 +98,7 @@ class Agent:
         backoff = 1.0
         while not self.stopped.is_set():
             try:
-                for command in self.client.poll(self.poll_seconds):
+                for command in self._interrupted() or self.client.poll(self.poll_seconds):
                     self._execute(command)
                     if self.stopped.is_set():
                         break
@@ -144,8 +157,25 @@ class Agent:
         self.exit_code = 2
         self.stopped.set()
 
+    def _interrupted(self) -> list[Any]:
+        """The command a previous run acknowledged but did not finish, if any (run again first)."""
+        saved = self.state.in_flight()
+        if saved is None:
+            return []
+        try:
+            (command,) = contract.COMMANDS.validate_python([saved])
+        except ValueError:  # written by an agent version that no longer understands it
+            self.state.clear_in_flight()
+            return []
+        log.info("resuming command %s (%s), left unfinished", command.id, command.kind)
+        return [command]
+
     def _execute(self, command: Any) -> None:
-        self.client.acknowledge(command.id)
+        self.state.save_in_flight(command.dump())
+        if not self.client.acknowledge(command.id):  # a resumed command that expired meanwhile: drop it
+            log.warning("command %s (%s) is no longer known to the platform; skipped", command.id, command.kind)
+            self.state.clear_in_flight()
+            return
         try:
             result = self._dispatch(command)
         except ContainerNotFound as missing:
@@ -153,7 +183,14 @@ class Agent:
         except Exception as error:  # noqa: BLE001 - any failure is reported to the platform, not fatal here
             log.exception("command %s (%s) failed", command.id, command.kind)
             result = contract.CommandResult(ok=False, error=f"{type(error).__name__}: {error}")
-        self.client.report(command.id, result)
+        try:
+            # Retried, not re-run: the command is done, only the platform has to hear it.
+            self._retrying(lambda: self.client.report(command.id, result))
+        except Revoked:
+            if self.stopped.is_set():
+                return  # stopping meanwhile: still in flight, the next run finishes it
+            raise
+        self.state.clear_in_flight()
         if self.restart_after_update:
             self._restart()
 
@@ -177,7 +214,8 @@ class Agent:
 
     def _deploy(self, command: contract.Deploy) -> contract.CommandResult:
         report = BufferedReport(lambda events: self.client.report_deployment(
-            command.deployment_id, contract.DeploymentReport(attempt=command.attempt, events=events)))
+            command.deployment_id, contract.DeploymentReport(attempt=command.attempt, events=events)),
+            deliver=self._retrying)
         try:
             ok = self.runtime.deploy(command, report, self.state.decrypt)
         except Exception as error:  # noqa: BLE001 - whatever broke, the deployment must end as failed

@@ -3,11 +3,15 @@
 `install.token` comes from the install script and is spent on registration;
 `connection.token` replaces it. `secret.key` is the agent's X25519 private key: clients seal
 secret values to its public key (libsodium sealed boxes) and only this agent can open them.
+`in-flight.json` holds the command being executed (as received: secrets in it are sealed) from
+before its acknowledgement until its result is reported, so an agent killed mid-way finishes it
+after a restart: the platform delivers an acknowledged command only once.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 from pathlib import Path
 
@@ -41,6 +45,19 @@ class AgentState:
 
     def forget_connection_token(self) -> None:
         (self.dir / "connection.token").unlink(missing_ok=True)
+
+    def save_in_flight(self, command: dict) -> None:
+        self._write("in-flight.json", json.dumps(command))
+
+    def in_flight(self) -> dict | None:
+        stored = self._read("in-flight.json")
+        try:
+            return json.loads(stored) if stored else None
+        except ValueError:  # cut short by a crash while writing: nothing was acknowledged yet
+            return None
+
+    def clear_in_flight(self) -> None:
+        (self.dir / "in-flight.json").unlink(missing_ok=True)
 
     def _load_key(self) -> PrivateKey:
         stored = self._read("secret.key")

@@ -104,7 +104,8 @@ def _deploy_one(client: Any, run: _Run, workload: Workload, report: Report, open
     for network in networks:
         _ensure_network(client, network, prefix)
     for init in config.get("initContainers") or []:
-        _run_init(client, run, container_name, init, environment, mounts, networks, report)
+        _run_init(client, run, container_name, init, environment, mounts, networks, report,
+                  labels={PREFIX_LABEL: prefix, NAME_LABEL: f"{name}-{init['name']}"})
     labels = {PREFIX_LABEL: prefix, NAME_LABEL: name,
               **({SECRET_KEYS_LABEL: ",".join(s["key"] for s in secrets)} if secrets else {}),
               **{label["key"]: label.get("value", "") for label in config.get("dockerLabels") or []}}
@@ -220,7 +221,9 @@ def _ports(config: dict[str, Any]) -> tuple[list[int], dict[int, Any]]:
 
 
 def _run_init(client: Any, run: _Run, parent: str, init: dict[str, Any], parent_env: dict[str, str],
-              mounts: dict[str, Any], networks: list[str], report: Report) -> None:
+              mounts: dict[str, Any], networks: list[str], report: Report, labels: dict[str, str]) -> None:
+    """Runs an init container to completion. It carries its prefix's labels: if the agent dies while
+    it runs, the node still lists it under the prefix and deleting the prefix removes it."""
     name = f"{parent}-{init['name']}"
     own_env = {e["key"]: e.get("value", "") for e in init.get("environment") or []}
     environment = {**parent_env, **own_env} if init.get("useParentConfig") else own_env
@@ -235,7 +238,7 @@ def _run_init(client: Any, run: _Run, parent: str, init: dict[str, Any], parent_
     container = client.containers.run(
         init["image"], command=[a["key"] for a in init.get("args") or []] or None,
         entrypoint=[c["key"] for c in init.get("command") or []] or None, name=name, detach=True,
-        environment=environment, volumes=binds or None,
+        environment=environment, labels=labels, volumes=binds or None,
         network=networks[0] if networks and init.get("useParentConfig") else None)
     try:
         code = container.wait(timeout=EXPECTED_TIMEOUT).get("StatusCode")

@@ -20,12 +20,17 @@ from chalicelib.db.items import BaseItem, CommandItem
 _KEEP_SECONDS = 86400
 
 
-def enqueue(team_id: str, node_id: str, kind: str, body: dict[str, Any]) -> CommandItem:
+def new_item(team_id: str, node_id: str, kind: str, body: dict[str, Any]) -> CommandItem:
+    """A pending command, not yet written (callers that must write it with other items use this)."""
     command_id = str(ULID())
-    item = CommandItem(keys.node_commands(node_id), keys.command(command_id), GSI2PK=keys.pending_commands(node_id),
+    return CommandItem(keys.node_commands(node_id), keys.command(command_id), GSI2PK=keys.pending_commands(node_id),
                        GSI2SK=command_id, id=command_id, node_id=node_id, team_id=team_id, kind=kind,
                        body={**body, "id": command_id, "kind": kind}, status="pending", created_at=ids.utcnow(),
                        ttl=int(time.time()) + _KEEP_SECONDS)
+
+
+def enqueue(team_id: str, node_id: str, kind: str, body: dict[str, Any]) -> CommandItem:
+    item = new_item(team_id, node_id, kind, body)
     item.save()
     return item
 

@@ -176,17 +176,23 @@ def start(team_id: str, deployment: DeploymentItem, version_kind: str, by: str |
     return attempt
 
 
-def mark_dispatched(deployment: DeploymentItem, attempt: int) -> bool:
-    """True for the first delivery of this try; False for a duplicate (nothing written)."""
+def dispatch(deployment: DeploymentItem, attempt: int, command: BaseItem, event: DeploymentEventItem) -> bool:
+    """Marks this try dispatched and writes the agent's command and its log event, all in one
+    transaction: a worker that dies at any point leaves either all of them or none, so the
+    redelivered message either finds the try dispatched (and writes nothing) or dispatches it.
+    False for a duplicate delivery (nothing written)."""
+    duplicate = PreconditionFailedError("already dispatched")
+    tx = Transaction()
+    tx.update(deployment, [DeploymentItem.dispatched_try.set(attempt)],
+              (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt)
+              & (DeploymentItem.dispatched_try < attempt), duplicate)
+    tx.create(command)
+    tx.create(event)
     try:
-        deployment.update(actions=[DeploymentItem.dispatched_try.set(attempt)],
-                          condition=(DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt)
-                          & (DeploymentItem.dispatched_try < attempt))
+        tx.commit()
         return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    except PreconditionFailedError:
+        return False
 
 
 def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, now: datetime) -> bool:
@@ -218,19 +224,22 @@ def stuck_since(cutoff: datetime) -> list[DeploymentItem]:
             if isinstance(item, DeploymentItem)]
 
 
-def add_event(deployment_id: str, kind: str, value: Any, attempt: int, now: datetime | None = None) -> None:
+def new_event(deployment_id: str, kind: str, value: Any, attempt: int,
+              now: datetime | None = None) -> DeploymentEventItem:
     now = now or ids.utcnow()
-    DeploymentEventItem(keys.deployment_events(deployment_id), ids.time_key(now), deployment_id=deployment_id,
-                        kind=kind, value=value, try_count=attempt, created_at=now).save()
+    return DeploymentEventItem(keys.deployment_events(deployment_id), ids.time_key(now), deployment_id=deployment_id,
+                               kind=kind, value=value, try_count=attempt, created_at=now)
+
+
+def add_event(deployment_id: str, kind: str, value: Any, attempt: int, now: datetime | None = None) -> None:
+    new_event(deployment_id, kind, value, attempt, now).save()
 
 
 def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) -> None:
     """Several (kind, value) events in one batch write; ULIDs are monotonic within a process, so
     keys made in one call keep the given order even within one millisecond."""
     now = ids.utcnow()
-    _put_all([DeploymentEventItem(keys.deployment_events(deployment_id), ids.time_key(now), kind=kind,
-                                  deployment_id=deployment_id, value=value, try_count=attempt, created_at=now)
-              for kind, value in events])
+    _put_all([new_event(deployment_id, kind, value, attempt, now) for kind, value in events])
 
 
 def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:

@@ -1,9 +1,12 @@
 """The deploy worker's job: turn a started deployment into the command its node's agent runs.
 
 Runs from the deploy queue. A message names a deployment and its try; a stale try or a
-duplicate delivery (the try was already dispatched, recorded by a conditional write) changes
-nothing, so SQS redeliveries never deploy twice. Registry passwords are decrypted only here,
-in memory, and sealed to the agent's public key before the command is stored.
+duplicate delivery (the try was already dispatched) changes nothing, so SQS redeliveries never
+deploy twice. The "dispatched" mark and the command are one transaction: a worker that died
+between two separate writes would leave a try marked dispatched whose command never reaches
+the node, and every redelivery would skip it until the timeout failed the deployment.
+Registry passwords are decrypted only here, in memory, and sealed to the agent's public key
+before the command is stored.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from chalicelib import faults
 from chalicelib.contracts import agent as contract
 from chalicelib.db import commands as command_repo
 from chalicelib.db import deployments as repo
@@ -30,16 +34,20 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     deployment = repo.get(team_id, deployment_id, consistent=True)
     if deployment is None or deployment.status != "in-progress" or int(deployment.tries) != attempt:
         return "stale"
-    if not repo.mark_dispatched(deployment, attempt):
+    if int(deployment.dispatched_try or 0) >= attempt:
         return "duplicate"
     try:
         command = build(team_id, deployment, attempt, instance_ids)
     except AppError as error:  # a rule, not an outage: fail this try with a readable reason
         deployments.finish(team_id, deployment, attempt, "failed", [error.message])
         return "failed"
-    command_repo.enqueue(team_id, deployment.node_id, "deploy", command.dump())
-    repo.add_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} container(s) to the node."],
-                                          "level": "info"}, attempt)
+    item = command_repo.new_item(team_id, deployment.node_id, "deploy", command.dump())
+    event = repo.new_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} container(s) to the "
+                                                          "node."], "level": "info"}, attempt)
+    faults.point("dispatch.before-command")
+    if not repo.dispatch(deployment, attempt, item, event):
+        return "duplicate"
+    faults.point("dispatch.after-command")
     return "dispatched"
 
 

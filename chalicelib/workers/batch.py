@@ -7,6 +7,7 @@ the same response. A record that keeps failing reaches the queue's dead-letter q
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any, Callable, Iterable
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,15 @@ def process(records: Iterable[Any], handle: Callable[[str], None]) -> dict[str, 
     for record in records:
         try:
             handle(record.body)
-        except Exception:  # noqa: BLE001 - reported back to SQS for redelivery / DLQ
-            # Never log the body: messages may carry e-mail addresses or secrets.
-            log.exception("message %s failed", record.to_dict().get("messageId"))
+        except Exception as error:  # noqa: BLE001 - reported back to SQS for redelivery / DLQ
+            # Never log the body, nor the error's message: parsers quote their input (pydantic's
+            # `input_value`), and messages may carry e-mail addresses, webhook URLs or secrets.
+            log.error("message %s failed: %s\n%s", record.to_dict().get("messageId"), type(error).__name__,
+                      _frames(error))
             failures.append({"itemIdentifier": record.to_dict().get("messageId")})
     return {"batchItemFailures": failures}
+
+
+def _frames(error: BaseException) -> str:
+    """Where the error was raised (the traceback's frames and source lines), without its message."""
+    return "".join(traceback.format_list(traceback.extract_tb(error.__traceback__))).rstrip()

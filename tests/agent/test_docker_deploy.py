@@ -72,3 +72,39 @@ def test_a_redeploy_replaces_the_containers_of_the_prefix(docker_client, busybox
     again = {i: docker_client.api.inspect_container(f"{prefix}-c{i}")["Id"] for i in range(2)}
     assert all(first[i] != again[i] for i in range(2))
     assert len(docker_client.api.containers(all=True, filters={"name": prefix})) == 2
+
+
+KILLED_MID_INIT = """
+import sys
+from agent.runtime.docker import DockerRuntime
+from chalicelib.contracts.agent import Deploy
+DockerRuntime().deploy(Deploy.model_validate_json(sys.argv[1]), lambda events: None, lambda sealed: sealed)
+"""
+
+
+def test_an_agent_killed_during_an_init_container_leaves_nothing_the_prefix_cannot_see_or_delete(
+        docker_client, busybox_image, prefix):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    # GIVEN an agent process deploying a workload whose init container takes long
+    slow = workload(busybox_image, "web", SERVE, initContainers=[
+        {"name": "migrate", "image": busybox_image, "command": [{"key": "sleep"}], "args": [{"key": "600"}]}])
+    agent = subprocess.Popen([sys.executable, "-c", KILLED_MID_INIT, command(prefix, slow).model_dump_json()],
+                             cwd=Path(__file__).resolve().parents[2])
+    try:
+        deadline = time.monotonic() + 60
+        while not docker_client.containers.list(all=True, filters={"name": f"{prefix}-web-migrate"}):
+            assert time.monotonic() < deadline and agent.poll() is None, "the init container never started"
+            time.sleep(0.2)
+    finally:
+        # WHEN the agent is killed mid-init
+        agent.kill()
+        agent.wait()
+    # THEN the orphaned init container belongs to the prefix: the node lists it and deleting the prefix removes it
+    runtime = DockerRuntime(docker_client)
+    assert "web-migrate" in [c.name for c in runtime.list_containers(prefix)]
+    runtime.delete_prefix(prefix)
+    assert docker_client.containers.list(all=True, filters={"name": f"{prefix}-"}) == []

@@ -156,6 +156,32 @@ def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, clie
     assert api.get(path, world["owner"]).json["lastTry"] == 2
 
 
+@pytest.mark.parametrize("crash_at", ["dispatch.before-command", "dispatch.after-command"])
+def test_a_worker_crash_around_the_command_write_still_delivers_exactly_one_command(
+        api, world, client, deploy_queue, monkeypatch, crash_at):
+    from chalicelib import faults
+
+    # GIVEN a started deployment and a deploy worker that dies at `crash_at` on its first run
+    version = world["version"]()
+    deployment = create(api, world, version).json
+    deploy_queue()
+    assert start(api, world, deployment["id"]).status_code == 204
+    [message] = deploy_queue()
+    faults.reset()
+    monkeypatch.setenv("DYRECTOR_FAULTS", f"{crash_at}:1")
+    event = client.events.generate_sqs_event(message_bodies=[message], queue_name="dyrector-deploy")
+    # WHEN SQS delivers the message, the worker crashes (the message is not deleted), and SQS redelivers it
+    [failed] = client.lambda_.invoke("on_deploy", event).payload["batchItemFailures"]
+    assert failed["itemIdentifier"] == event["Records"][0]["messageId"]
+    assert client.lambda_.invoke("on_deploy", event).payload == {"batchItemFailures": []}
+    assert client.lambda_.invoke("on_deploy", event).payload == {"batchItemFailures": []}
+    # THEN the agent gets exactly one deploy command, and the log says so once
+    commands = api.get("/api/agent/commands", headers=agent_headers(world["token"])).json
+    assert [c["deploymentId"] for c in commands if c["kind"] == "deploy"] == [deployment["id"]]
+    log = api.get(f"/api/{world['slug']}/deployments/{deployment['id']}/log?skip=0&take=50", world["owner"]).json
+    assert sum("Deploying 2 container(s)" in " ".join(i["log"] or []) for i in log["items"]) == 1
+
+
 def test_a_later_success_makes_the_older_deployment_obsolete(api, world, client, deploy_queue):
     version = world["version"]("incremental")
     first = create(api, world, version).json

@@ -67,7 +67,8 @@ def http_get(url: str, timeout: float = 5) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def _child_environment(port: int, moto_port: int, endpoint: str | None) -> dict[str, str]:
+def _child_environment(port: int, moto_port: int, endpoint: str | None,
+                       extra: dict[str, str] | None = None) -> dict[str, str]:
     inherited = {"AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "PUBLIC_URL"}
     inherited |= {stack.env_name(key) for key in stack.template()["Outputs"]}
     env = {k: v for k, v in os.environ.items() if k not in inherited}
@@ -77,16 +78,18 @@ def _child_environment(port: int, moto_port: int, endpoint: str | None) -> dict[
                DEPLOYMENT_TIMEOUT_SECONDS="25")
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
+    env.update(extra or {})
     return env
 
 
 @contextmanager
-def running_local_stack(endpoint: str | None = None) -> Iterator[LocalStack]:
-    """`python -m infra.local` on free ports; with `endpoint`, against that emulator instead of its own."""
+def running_local_stack(endpoint: str | None = None, env: dict[str, str] | None = None) -> Iterator[LocalStack]:
+    """`python -m infra.local` on free ports; with `endpoint`, against that emulator instead of its own;
+    `env` adds to its environment (e.g. LOCAL_VISIBILITY_TIMEOUT, DYRECTOR_FAULTS)."""
     port, moto_port = free_port(), free_port()
     with tempfile.NamedTemporaryFile("w", prefix="local-stack-", suffix=".log", delete=False) as log_file:
         process = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=ROOT,
-                                   env=_child_environment(port, moto_port, endpoint),
+                                   env=_child_environment(port, moto_port, endpoint, env),
                                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
     aws_endpoint = endpoint or f"http://127.0.0.1:{moto_port}"
     running = LocalStack(f"http://127.0.0.1:{port}", aws_endpoint, process, Path(log_file.name))
@@ -186,23 +189,33 @@ def run_install_command(command: str, data_dir: Path) -> int:
     return int((Path(data_dir) / "agent.pid").read_text())
 
 
-@pytest.fixture()
-def installed_node(local_stack, tmp_path):
-    """A team with a node whose agent was installed on this machine by running the install command."""
-    api = HttpApi(local_stack)
+def install_agent(base_url: str, data_dir: Path) -> tuple[HttpApi, str, dict, int]:
+    """A new user and team with a node whose agent is installed on this machine by its install
+    command; returns (api, team slug, node, agent pid)."""
+    api = HttpApi(base_url)
     api.sign_in(f"ops-{uuid.uuid4().hex[:8]}@example.com")
     slug = f"n{uuid.uuid4().hex[:10]}"
     api.call("POST", "/api/teams", {"name": f"Ops {slug}", "slug": slug}, expect=201)
     node = api.call("POST", f"/api/{slug}/nodes", {"name": "this-host"}, expect=201).json()
     install = api.call("POST", f"/api/{slug}/nodes/{node['id']}/script",
                        {"type": "docker", "scriptType": "shell"}, expect=201).json()
-    data_dir = tmp_path / "agent"
     # WHEN the operator pastes the one-line command on the node (here: this machine)
-    pid = run_install_command(install["command"], data_dir)
+    return api, slug, node, run_install_command(install["command"], data_dir)
+
+
+def stop_agent(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture()
+def installed_node(local_stack, tmp_path):
+    """A team with a node whose agent was installed on this machine by running the install command."""
+    data_dir = tmp_path / "agent"
+    api, slug, node, pid = install_agent(local_stack, data_dir)
     try:
         yield api, slug, node, pid, data_dir
     finally:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        stop_agent(pid)
