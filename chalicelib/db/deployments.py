@@ -70,6 +70,15 @@ def get_instance(team_id: str, deployment_id: str, instance_id: str) -> Instance
     return named.get(InstanceItem, team_id, keys.instance(deployment_id, instance_id))
 
 
+def related(team_id: str, deployment: DeploymentItem) -> dict[str, Any]:
+    """The deployment's version, node, project and token (those that exist) in one BatchGetItem,
+    as {"version"|"node"|"project"|"token": item}."""
+    wanted = {keys.version(deployment.project_id, deployment.version_id): "version",
+              keys.node(deployment.node_id): "node", keys.project(deployment.project_id): "project",
+              keys.deployment_token(deployment.id): "token"}
+    return {wanted[item.SK]: item for item in BaseItem.batch_get([(keys.team(team_id), sk) for sk in wanted])}
+
+
 def nodes_of(team_id: str, node_ids: set[str]) -> dict[str, Any]:
     """The node items deployments target, by id."""
     if not node_ids:

@@ -92,18 +92,21 @@ class DeploymentDetails:
 
 
 def details(team: TeamAccess, deployment_id: str) -> DeploymentDetails:
-    found = view(team, deployment_id)
-    item = found.deployment
+    item = get_item(team, deployment_id)
+    related = repo.related(team.team_id, item)
+    if "version" not in related or "node" not in related:
+        raise not_found("deployment")
+    found = DeploymentView(item, related["version"], related["node"])
     images = {i.id: i for i in image_repo.list_for_version(team.team_id, item.version_id)}
     instances = [(inst, images[inst.image_id]) for inst in repo.instances(team.team_id, item.id)
                  if inst.image_id in images]
     instances.sort(key=lambda pair: int(pair[1].order))
-    project = project_repo.get(team.team_id, item.project_id)
+    project = related.get("project")
     context = {"projects": {project.id: project} if project else {}, "versions": {found.version.id: found.version},
                "nodes": {found.node.id: found.node}}
     return DeploymentDetails(found, context, instances,
                              image_repo.registries_of(team.team_id, {i.registry_id for i in images.values()}),
-                             get_token(team.team_id, item.id))
+                             related.get("token"))
 
 
 def list_deployments(team: TeamAccess) -> list[DeploymentItem]:
