@@ -21,7 +21,7 @@ def list_templates(ctx: RequestContext):
 
 
 @route.post("/api/templates", summary="Create a project in a team from a template", body=CreateFromTemplateRequest,
-            response=TemplateProjectResponse, status=201, errors=(409,))
+            response=TemplateProjectResponse, status=201, errors=(404, 409))
 def create_from_template(ctx: RequestContext, body: CreateFromTemplateRequest):
     team = ctx.require_team(body.team_slug)
     request = CreateProjectRequest(type=body.type, name=body.name, description=body.description)

@@ -213,3 +213,13 @@ def test_document_is_not_built_when_app_is_imported():
                             env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_answers_the_fuzzer_found_undocumented_are_documented(api, doc):
+    # Regressions from tests/fuzz: each call once answered a status its operation did not document.
+    user = api.signup()
+    team = api.create_team(user)
+    unknown_template = api.post("/api/templates", user, {"type": "versionless", "id": "nope",
+                                                         "teamSlug": team["slug"], "name": "Git"})
+    assert unknown_template.status_code == 404
+    assert_documented(doc, "POST", "/api/templates", unknown_template)
