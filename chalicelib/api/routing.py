@@ -50,6 +50,8 @@ class RouteSpec:
     body_optional: bool = False
     # Path parameters named `...Id` that are not UUIDs (e.g. a template's file stem).
     free_params: tuple[str, ...] = ()
+    # What a view returning its own `Response` sends (a script, an icon) instead of JSON.
+    media_type: str | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -151,8 +153,8 @@ class Router:
 
     def route(self, method: str, path: str, *, summary: str, body: Any = None, query: Any = None,
               response: Any = None, status: int = 200, auth: str | None = "user",
-              errors: tuple[int, ...] = (), body_optional: bool = False,
-              free_params: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              errors: tuple[int, ...] = (), body_optional: bool = False, free_params: tuple[str, ...] = (),
+              media_type: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`auth`: "user" (bearer login/personal token), "user-or-deploy" (also a deployment token),
         "agent" / "agent-install" (a node agent's tokens) or None (public)."""
         body_adapter = TypeAdapter(body) if body is not None else None
@@ -160,7 +162,7 @@ class Router:
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors,
-                             body_optional, free_params)
+                             body_optional, free_params, media_type)
             ROUTES.append(spec)
 
             @functools.wraps(view)

@@ -30,7 +30,8 @@ def create_from_template(ctx: RequestContext, body: CreateFromTemplateRequest):
             "name": project.name}
 
 
-@route.get("/api/templates/{templateId}/image", summary="The template's icon (SVG)", free_params=("templateId",))
+@route.get("/api/templates/{templateId}/image", summary="The template's icon (SVG)", free_params=("templateId",),
+           media_type="image/svg+xml")
 def get_template_image(ctx: RequestContext, template_id: str) -> Response:
     return Response(body=templates.icon(template_id), status_code=200,
                     headers={"Content-Type": "image/svg+xml", "Cache-Control": "private, max-age=86400",
