@@ -27,10 +27,10 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest -q tests/
 
-## fuzz: schemathesis over every operation of a running local stack, FUZZ_EXAMPLES (default 100) each
-FUZZ_EXAMPLES ?= 100
+## fuzz: schemathesis over every operation of a running local stack, FUZZ_EXAMPLES (default 50) new examples each
+FUZZ_EXAMPLES ?= 50
 fuzz: venv
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/fuzz
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/fuzz
 
 ## package: out/sam.json (app + resources, one SAM template) and out/deployment.zip
 package: venv

@@ -2,9 +2,10 @@
 
 `World` holds the ids of one team's real resources (project, version, image, registry, node
 with a registered agent, deployment and its instance, storage, notification, token, an
-invited user, a pending agent command). The fuzz test swaps them into generated requests so
-that valid-looking ids reach the code behind the 404 check. A successful delete (or a team
-rename) marks the world stale; it is rebuilt, in a new team, before the next request.
+invited user, an agent command). The fuzz test swaps them into generated requests so that
+valid-looking ids reach the code behind the 404 check, and asks `World.fresh` for a new
+resource whenever a call would destroy or use up the one it addresses. `StandInAgent`
+keeps the node connected and answers its commands.
 """
 
 from __future__ import annotations
@@ -38,10 +39,8 @@ class World:
         self.token = self._sign_in()
         self.ids: dict[str, str] = {}
         self.agent_token = ""
-        self.install_token = ""
         self.stale = True
         self.broken = False
-        self.builds = 0
 
     def call(self, method: str, path: str, body=None, token: str | None = None, expect: int = 200):
         reply = self.http.request(method, self.base + path, json=body, timeout=30,
@@ -97,7 +96,6 @@ class World:
         commands = self.call("GET", "/api/agent/commands", token=self.agent_token)
         self.ids["command"] = commands[0]["id"] if commands else str(uuid.uuid4())
         self.stale = False
-        self.builds += 1
 
     def team_path(self, rest: str) -> str:
         return f"/api/{self.ids['teamSlug']}{rest}"
