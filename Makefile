@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -
 OUT    := out
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run test package lint-infra clean
+.PHONY: venv run test fuzz package lint-infra clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,11 @@ run: venv
 ## test: the whole suite (pytest exits non-zero when no test ran)
 test: venv
 	$(BIN)/python -m pytest -q tests/
+
+## fuzz: schemathesis over every operation of a running local stack, FUZZ_EXAMPLES (default 50) new examples each
+FUZZ_EXAMPLES ?= 50
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/fuzz
 
 ## package: out/sam.json (app + resources, one SAM template) and out/deployment.zip
 package: venv

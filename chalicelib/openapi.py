@@ -125,6 +125,9 @@ def _query_params(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _success(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSpec]) -> dict[str, Any]:
     reply: dict[str, Any] = {"description": REASONS.get(route.status, "Success")}
+    if route.media_type is not None:
+        reply["content"] = {route.media_type: {"schema": {"type": "string"}}}
+        return reply
     if route.status == 204 or route.response is None:
         return reply
     schema = schemas[(route.name, "response")]

@@ -64,7 +64,7 @@ def delete_node(ctx: RequestContext, team_slug: str, node_id: str) -> None:
     nodes.delete_node(ctx.team, node_id)
 
 
-@route.get(NODE + "/script", summary="The node's live install script (text)")
+@route.get(NODE + "/script", summary="The node's live install script (text)", media_type="text/plain")
 def get_script(ctx: RequestContext, team_slug: str, node_id: str) -> Response:
     return Response(body=nodes.get_script(ctx.team, node_id), status_code=200,
                     headers={"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"})

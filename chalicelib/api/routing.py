@@ -54,6 +54,8 @@ class RouteSpec:
     # The least team role the caller needs ("user" = any member, "admin", "owner"); None when
     # the route is not about one team. Enforced here, before the view, for the team in the path.
     role: str | None = None
+    # What a view returning its own `Response` sends (a script, an icon) instead of JSON.
+    media_type: str | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -175,7 +177,7 @@ class Router:
     def route(self, method: str, path: str, *, summary: str, body: Any = None, query: Any = None,
               response: Any = None, status: int = 200, auth: str | None = "user",
               errors: tuple[int, ...] = (), body_optional: bool = False,
-              free_params: tuple[str, ...] = (), role: str | None = None,
+              free_params: tuple[str, ...] = (), role: str | None = None, media_type: str | None = None,
               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`auth`: "user" (bearer login/personal token), "user-or-deploy" (also a deployment token),
         "agent" / "agent-install" (a node agent's tokens) or None (public).
@@ -191,7 +193,7 @@ class Router:
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors,
-                             body_optional, free_params, role)
+                             body_optional, free_params, role, media_type)
             ROUTES.append(spec)
 
             @functools.wraps(view)

@@ -21,7 +21,7 @@ def list_templates(ctx: RequestContext):
 
 
 @route.post("/api/templates", summary="Create a project in a team from a template", body=CreateFromTemplateRequest,
-            response=TemplateProjectResponse, status=201, errors=(409,))
+            response=TemplateProjectResponse, status=201, errors=(404, 409))
 def create_from_template(ctx: RequestContext, body: CreateFromTemplateRequest):
     team = ctx.require_team(body.team_slug)
     request = CreateProjectRequest(type=body.type, name=body.name, description=body.description)
@@ -30,7 +30,8 @@ def create_from_template(ctx: RequestContext, body: CreateFromTemplateRequest):
             "name": project.name}
 
 
-@route.get("/api/templates/{templateId}/image", summary="The template's icon (SVG)", free_params=("templateId",))
+@route.get("/api/templates/{templateId}/image", summary="The template's icon (SVG)", free_params=("templateId",),
+           media_type="image/svg+xml")
 def get_template_image(ctx: RequestContext, template_id: str) -> Response:
     return Response(body=templates.icon(template_id), status_code=200,
                     headers={"Content-Type": "image/svg+xml", "Cache-Control": "private, max-age=86400",

@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from chalicelib.models.base import RequestModel, ResponseModel, UtcDateTime
+from chalicelib.models.base import RequestModel, ResponseModel, Skip, UtcDateTime
 
 
 class AuditLogQuery(RequestModel):
-    skip: int = Field(0, ge=0)
+    skip: Skip = 0
     take: int = Field(100, ge=1, le=1000)
     from_: UtcDateTime | None = Field(None, alias="from")
     to: UtcDateTime | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from chalicelib.ids import iso
@@ -20,6 +20,9 @@ UtcDateTime = Annotated[datetime, PlainSerializer(iso, return_type=str, when_use
 
 # Names are trimmed and 1..70 characters, as dyrector's database allows.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
+
+# A page offset; bounded, since an unbounded int reaches slicing code that refuses values past sys.maxsize.
+Skip = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class RequestModel(BaseModel):

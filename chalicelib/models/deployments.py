@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.models.base import Audit, RequestModel, ResponseModel, UtcDateTime
+from chalicelib.models.base import Audit, RequestModel, ResponseModel, Skip, UtcDateTime
 from chalicelib.models.containers import InstanceConfig, UniqueKeyValue
 from chalicelib.models.images import ImageResponse, Uuid
 
@@ -58,7 +58,7 @@ class DeploymentTokenRequest(RequestModel):
 
 
 class LogQuery(RequestModel):
-    skip: int = Field(0, ge=0)
+    skip: Skip = 0
     take: int = Field(100, ge=1, le=1000)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
-from chalicelib.models.base import Name, RequestModel, ResponseModel, UtcDateTime
+from chalicelib.models.base import Name, RequestModel, ResponseModel, Skip, UtcDateTime
 
 Description = Annotated[str, StringConstraints(max_length=2000)]
 Icon = Annotated[str, StringConstraints(max_length=200)]
@@ -85,7 +85,7 @@ class NodeDetailsResponse(NodeResponse):
 
 
 class NodeAuditQuery(RequestModel):
-    skip: int = Field(0, ge=0)
+    skip: Skip = 0
     take: int = Field(100, ge=1, le=1000)
     from_: UtcDateTime | None = Field(None, alias="from")
     to: UtcDateTime | None = None

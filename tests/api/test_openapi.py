@@ -213,3 +213,29 @@ def test_document_is_not_built_when_app_is_imported():
                             env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_answers_the_fuzzer_found_undocumented_are_documented(api, doc):
+    # Regressions from tests/fuzz: each call once answered a status its operation did not document.
+    user = api.signup()
+    team = api.create_team(user)
+    unknown_template = api.post("/api/templates", user, {"type": "versionless", "id": "nope",
+                                                         "teamSlug": team["slug"], "name": "Git"})
+    assert unknown_template.status_code == 404
+    assert_documented(doc, "POST", "/api/templates", unknown_template)
+
+
+def test_non_json_answers_document_their_media_type(api, doc, agent_package):
+    # GIVEN the two routes that answer something other than JSON: an icon and an install script
+    user = api.signup()
+    team = api.create_team(user)
+    node = api.post(f"/api/{team['slug']}/nodes", user, {"name": "edge"}).json
+    api.post(f"/api/{team['slug']}/nodes/{node['id']}/script", user, {"type": "docker", "scriptType": "shell"})
+    answers = {("GET", "/api/templates/{templateId}/image"): api.get("/api/templates/wordpress/image", user),
+               ("GET", "/api/{teamSlug}/nodes/{nodeId}/script"):
+                   api.get(f"/api/{team['slug']}/nodes/{node['id']}/script", user)}
+    for (method, path), answer in answers.items():
+        # THEN the document names the media type each really answers with
+        assert answer.status_code == 200, answer.body
+        content = doc["paths"][path][method.lower()]["responses"]["200"]["content"]
+        assert list(content) == [answer.headers["Content-Type"].split(";")[0]]

@@ -1,0 +1,224 @@
+"""The fuzzed platform: `python -m infra.local` on free ports, a signed-in user and a team full of real things.
+
+`World` holds the ids of one team's real resources (project, version, image, registry, node
+with a registered agent, deployment and its instance, storage, notification, token, an
+invited user, an agent command). The fuzz test swaps them into generated requests so that
+valid-looking ids reach the code behind the 404 check, and asks `World.fresh` for a new
+resource whenever a call would destroy or use up the one it addresses. `StandInAgent`
+keeps the node connected and answers its commands.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shlex
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.integration.conftest import LocalStack, running_local_stack
+
+PASSWORD = "correct horse battery"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+class World:
+    """One user's team and its resources on the running stack, by path/body parameter name."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url
+        self.http = requests.Session()
+        self.token = self._sign_in()
+        self.ids: dict[str, str] = {}
+        self.agent_token = ""
+        self.stale = True
+        self.broken = False
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, expect: int = 200):
+        reply = self.http.request(method, self.base + path, json=body, timeout=30,
+                                  headers={"Authorization": f"Bearer {token or self.token}"})
+        assert reply.status_code == expect, f"{method} {path}: {reply.status_code} {reply.text}"
+        return reply.json() if reply.content else None
+
+    def _sign_in(self) -> str:
+        email = f"{unique('fuzz-')}@example.com"
+        self.http.post(self.base + "/api/auth/signup", json={"email": email, "password": PASSWORD,
+                                                             "firstName": "Fuzz"}, timeout=30).raise_for_status()
+        login = self.http.post(self.base + "/api/auth/login", json={"email": email, "password": PASSWORD}, timeout=30)
+        login.raise_for_status()
+        return login.json()["token"]
+
+    def ensure(self) -> None:
+        if self.broken:
+            pytest.fail("the fuzz world could not be built; see the first failure")
+        if self.stale:
+            self.broken = True
+            self.build()
+            self.broken = False
+
+    def build(self) -> None:
+        """A new team with one of everything; ~20 requests."""
+        if "teamId" in self.ids:  # the old team goes, so lists and the table stay small
+            self.discard("teamId", self.ids["teamId"])
+        slug = unique("fz")
+        team = self.call("POST", "/api/teams", {"name": f"Fuzz {slug}", "slug": slug}, expect=201)
+        self.ids = {"teamSlug": slug, "teamId": team["id"]}
+        invited = self.fresh("userId")
+        registry = self.call("POST", self.team_path("/registries"), {
+            "name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
+            expect=201)
+        self.ids.update(invited, registryId=registry["id"], **self.fresh("projectId"))
+        self.ids.update(self.fresh("versionId"))
+        self.ids.update(self.fresh("imageId"))
+        node = self.call("POST", self.team_path("/nodes"), {"name": unique("node-")}, expect=201)
+        from chalicelib.contracts.agent import AGENT_VERSION
+
+        self.agent_token = self.call("POST", "/api/agent/register", {
+            "version": AGENT_VERSION, "type": "docker", "hostname": "fuzz", "publicKey": "cHVibGlj"},
+            token=self._install_token(node["id"]))["token"]
+        self.ids["nodeId"] = node["id"]
+        self.ids.update(self.fresh("deploymentId"))
+        details = self.call("GET", self.team_path(f"/deployments/{self.ids['deploymentId']}"))
+        self.ids.update(deployment=self.ids["deploymentId"], instanceId=details["instances"][0]["id"])
+        for name in ("storageId", "notificationId", "tokenId"):
+            self.ids.update(self.fresh(name))
+        self.ids["templateId"] = self.call("GET", "/api/templates")[0]["id"]
+        # A command for the agent routes: asking the node to start a container queues one.
+        self.call("POST", self.team_path(f"/nodes/{node['id']}/containers/web/start"), expect=204)
+        commands = self.call("GET", "/api/agent/commands", token=self.agent_token)
+        self.ids["command"] = commands[0]["id"] if commands else str(uuid.uuid4())
+        self.stale = False
+
+    def team_path(self, rest: str) -> str:
+        return f"/api/{self.ids['teamSlug']}{rest}"
+
+    def _install_token(self, node_id: str) -> str:
+        script = self.call("POST", self.team_path(f"/nodes/{node_id}/script"),
+                           {"type": "docker", "scriptType": "shell"}, expect=201)["script"]
+        return shlex.split(re.search(r"^printf '%s' (.+) > ", script, re.M).group(1))[0]
+
+    def fresh(self, name: str) -> dict[str, str]:
+        """A new resource of the kind `name` addresses, inside the world's team (for destructive calls)."""
+        if name == "teamId":
+            slug = unique("fx")
+            return {"teamId": self.call("POST", "/api/teams", {"name": f"Fuzz {slug}", "slug": slug}, expect=201)["id"]}
+        if name == "userId":
+            return {"userId": self.call("POST", f"/api/teams/{self.ids['teamId']}/users", {
+                "email": f"{unique('inv-')}@example.com", "firstName": "Invited"}, expect=201)["id"]}
+        if name in ("projectId", "versionlessProjectId"):
+            kind = "versioned" if name == "projectId" else "versionless"
+            return {"projectId": self.call("POST", self.team_path("/projects"),
+                                           {"type": kind, "name": unique("proj-")}, expect=201)["id"]}
+        if name == "versionId":  # in a new project once the world is built: versions pile up otherwise
+            owner = self.fresh("projectId") if "imageId" in self.ids else {"projectId": self.ids["projectId"]}
+            project = self.team_path(f"/projects/{owner['projectId']}")
+            return {**owner, "versionId": self.call("POST", f"{project}/versions",
+                                                    {"type": "incremental", "name": unique("v")}, expect=201)["id"]}
+        if name == "imageId":  # in a new version: the world's may have been deployed, which freezes it
+            version = self.fresh("versionId") if "imageId" in self.ids else {"versionId": self.ids["versionId"]}
+            project = self.team_path(f"/projects/{version.get('projectId', self.ids['projectId'])}")
+            return {**version, "imageId": self.call("POST", f"{project}/versions/{version['versionId']}/images",
+                                                    [{"registryId": self.ids["registryId"], "images": ["acme/web:1"]}],
+                                                    expect=201)[0]["id"]}
+        if name == "deploymentId":
+            return {"deploymentId": self.call("POST", self.team_path("/deployments"), {
+                "versionId": self.ids["versionId"], "nodeId": self.ids["nodeId"], "prefix": unique("p")},
+                expect=201)["id"]}
+        if name == "nodeId":
+            return {"nodeId": self.call("POST", self.team_path("/nodes"), {"name": unique("node-")}, expect=201)["id"]}
+        if name == "installToken":
+            return {"installToken": self._install_token(self.fresh("nodeId")["nodeId"])}
+        if name == "registryId":
+            return {"registryId": self.call("POST", self.team_path("/registries"), {
+                "name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
+                expect=201)["id"]}
+        if name == "storageId":
+            return {"storageId": self.call("POST", self.team_path("/storages"), {
+                "name": unique("st-"), "url": "https://s3.example.com"}, expect=201)["id"]}
+        if name == "notificationId":
+            return {"notificationId": self.call("POST", self.team_path("/notifications"), {
+                "type": "discord", "name": unique("n-"), "url": "https://discord.example.com/hook"}, expect=201)["id"]}
+        if name == "tokenId":
+            return {"tokenId": self.call("POST", "/api/tokens", {"name": unique("tok-"), "expirationInDays": 30},
+                                         expect=201)["id"]}
+        raise KeyError(name)
+
+    def discard(self, name: str, value: str) -> None:
+        """Removes a team the fuzzer made (teams are listed with statistics; many would slow every list)."""
+        if name == "teamId":
+            self.http.delete(f"{self.base}/api/teams/{value}", timeout=30,
+                             headers={"Authorization": f"Bearer {self.token}"})
+
+
+@pytest.fixture(scope="session")
+def fuzz_stack() -> Iterator[LocalStack]:
+    # An agent's long poll is held at most 1 s here: the fuzzer asks for up to 25 s.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AGENT_POLL_WAIT_SECONDS", "1")
+        with running_local_stack() as running:
+            yield running
+
+
+class StandInAgent(threading.Thread):
+    """The world's node agent, minus Docker: heartbeats, and answers every command with success.
+
+    Without it the node turns unreachable and container calls stop at 412/503 before the
+    code that asks the agent; a real agent would act on the shared Docker engine.
+    """
+
+    def __init__(self, world: World) -> None:
+        super().__init__(name="fuzz-agent", daemon=True)
+        self.world = world
+        self.stopped = threading.Event()
+        self.http = requests.Session()
+
+    def _call(self, method: str, path: str, body=None, **kw):
+        return self.http.request(method, self.world.base + path, json=body, timeout=10,
+                                 headers={"Authorization": f"Bearer {self.world.agent_token}"}, **kw)
+
+    def run(self) -> None:
+        from chalicelib.contracts.agent import AGENT_VERSION
+
+        last_beat = 0.0
+        while not self.stopped.is_set():
+            try:
+                if time.monotonic() - last_beat > 3:
+                    self._call("POST", "/api/agent/heartbeat", {"version": AGENT_VERSION, "publicKey": "cHVibGlj"})
+                    last_beat = time.monotonic()
+                reply = self._call("GET", "/api/agent/commands", params={"waitSeconds": 1})
+                for command in reply.json() if reply.status_code == 200 else ():
+                    self._call("POST", f"/api/agent/commands/{command['id']}/ack")
+                    result = {"ok": True, "containers": [] if command.get("kind") == "list-containers" else None}
+                    self._call("POST", f"/api/agent/commands/{command['id']}/result", result)
+                if reply.status_code != 200:
+                    self.stopped.wait(0.5)
+            except (requests.RequestException, ValueError):
+                self.stopped.wait(0.5)
+
+
+@pytest.fixture(scope="session")
+def world(fuzz_stack: LocalStack) -> Iterator[World]:
+    world = World(fuzz_stack.url)
+    world.build()
+    agent = StandInAgent(world)
+    agent.start()
+    yield world
+    agent.stopped.set()
+    agent.join(15)
+
+
+def closed(document: dict) -> dict:
+    """The document with every object schema closed, so an undocumented response field is a violation."""
+    document = copy.deepcopy(document)
+    for schema in document["components"]["schemas"].values():
+        if "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+    return document
