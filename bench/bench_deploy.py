@@ -25,6 +25,9 @@ from tests.fixtures.docker_engine import build_busybox
 from tests.integration.conftest import HttpApi, run_install_command, running_local_stack
 
 SIZES = (1, 5, 10)
+# `make run`'s own health windows, not the integration tests' short ones (a sweep every 2 s).
+RUN_DEFAULTS = {"LOCAL_SCHEDULE_SECONDS": "", "AGENT_HEARTBEAT_SECONDS": "15", "NODE_TIMEOUT_SECONDS": "60",
+                "DEPLOYMENT_TIMEOUT_SECONDS": "900"}
 COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
 
 
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     client = docker.from_env()
     image = build_busybox(client, "bench")
     results = {}
-    with running_local_stack() as stack, tempfile.TemporaryDirectory() as data_dir:
+    with running_local_stack(env=RUN_DEFAULTS) as stack, tempfile.TemporaryDirectory() as data_dir:
         api = HttpApi(stack.url)
         api.sign_in(f"bench-{uuid.uuid4().hex[:8]}@example.com")
         slug = f"b{uuid.uuid4().hex[:10]}"

@@ -24,7 +24,10 @@ SECRET_KEYS_LABEL = "org.dyrectorio.secret.keys"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RESTART = {"always": "always", "unlessStopped": "unless-stopped", "no": "no", "onFailure": "on-failure"}
 EXPECTED_TIMEOUT = 60
-SETTLE_SECONDS = 0.5  # how long each started container must stay up, counted from its own start
+# How long each started container must stay up, counted from its own start. A container that
+# cannot start (bad entrypoint, missing file, wrong arguments) dies within milliseconds, and the
+# engine's first restart comes 100 ms later, so a crash shows as an exit or a restart by then.
+SETTLE_SECONDS = 0.3
 Report = Callable[[list[DeploymentEvent]], None]
 
 

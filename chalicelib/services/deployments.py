@@ -19,7 +19,6 @@ from chalicelib.adapters import queues
 from chalicelib.db import deployments as repo
 from chalicelib.db import images as image_repo
 from chalicelib.db import keys, named
-from chalicelib.db import nodes as node_repo
 from chalicelib.db import users as user_repo
 from chalicelib.db import projects as project_repo
 from chalicelib.db import versions as version_repo
@@ -72,12 +71,15 @@ def get_item(team: TeamAccess, deployment_id: str) -> DeploymentItem:
 
 
 def view(team: TeamAccess, deployment_id: str) -> DeploymentView:
-    deployment = get_item(team, deployment_id)
-    version = version_repo.get(team.team_id, deployment.project_id, deployment.version_id)
-    node = node_repo.get(team.team_id, deployment.node_id)
-    if version is None or node is None:
+    return _viewed(team, get_item(team, deployment_id))[0]
+
+
+def _viewed(team: TeamAccess, deployment: DeploymentItem) -> tuple[DeploymentView, dict[str, Any]]:
+    """The deployment with its version and node (and project and token, read in the same batch)."""
+    related = repo.related(team.team_id, deployment)
+    if "version" not in related or "node" not in related:
         raise not_found("deployment")
-    return DeploymentView(deployment, version, node)
+    return DeploymentView(deployment, related["version"], related["node"]), related
 
 
 @dataclass
@@ -92,11 +94,8 @@ class DeploymentDetails:
 
 
 def details(team: TeamAccess, deployment_id: str) -> DeploymentDetails:
-    item = get_item(team, deployment_id)
-    related = repo.related(team.team_id, item)
-    if "version" not in related or "node" not in related:
-        raise not_found("deployment")
-    found = DeploymentView(item, related["version"], related["node"])
+    found, related = _viewed(team, get_item(team, deployment_id))
+    item = found.deployment
     images = {i.id: i for i in image_repo.list_for_version(team.team_id, item.version_id)}
     instances = [(inst, images[inst.image_id]) for inst in repo.instances(team.team_id, item.id)
                  if inst.image_id in images]
@@ -327,9 +326,8 @@ def _announce(team_id: str, deployment: DeploymentItem, status: str) -> None:
     from chalicelib.contracts.events import DeploymentStatusChanged
     from chalicelib.services import events
 
-    project = project_repo.get(team_id, deployment.project_id)
-    version = version_repo.get(team_id, deployment.project_id, deployment.version_id)
-    node = node_repo.get(team_id, deployment.node_id)
+    related = repo.related(team_id, deployment)
+    project, version, node = related.get("project"), related.get("version"), related.get("node")
     user = user_repo.get(deployment.deployed_by) if deployment.deployed_by else None
     events.publish(DeploymentStatusChanged(
         team_id=team_id, deployment_id=deployment.id, status=status, prefix=deployment.prefix,
