@@ -87,7 +87,7 @@ def start_emulator() -> Any:
 
     from infra import emulator
 
-    emulator.serialize_dynamodb()
+    emulator.adapt_dynamodb()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=int(os.environ.get("MOTO_PORT") or 0), verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()

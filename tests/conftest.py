@@ -36,7 +36,7 @@ def moto_server():
 
     from infra import emulator
 
-    emulator.serialize_dynamodb()  # atomic requests, as in DynamoDB (see infra/emulator.py)
+    emulator.adapt_dynamodb()  # atomic requests and partition-sized Queries, as in DynamoDB (see infra/emulator.py)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
