@@ -126,3 +126,48 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
 def _items(query_result: tuple[list[Any], int, Any]) -> str:
     items, scanned, last_key = query_result
     return json.dumps([[item.to_json() for item in items], scanned, last_key], default=repr)
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(table):
+    emulator.adapt_dynamodb()
+    dynamodb, name = table
+    # GIVEN an item, a guard and items of other partitions
+    one = {"PK": {"S": "TEAM#a"}, "SK": {"S": "ONE"}, "N": {"N": "1"}, "L": {"L": [{"S": "x"}]}}
+    guard = {"PK": {"S": "TEAM#a"}, "SK": {"S": "GUARD"}}
+    other = {"PK": {"S": "TEAM#b"}, "SK": {"S": "ONE"}}
+    for item in (one, guard, other):
+        dynamodb.put_item(TableName=name, Item=item)
+    before = _everything(dynamodb, name)
+    update = {"Update": {"TableName": name, "Key": _key(one), "UpdateExpression": "SET N = N + :one, L = list_append(L, :l)",
+                         "ExpressionAttributeValues": {":one": {"N": "1"}, ":l": {"L": [{"S": "y"}]}}}}
+    new = {"Put": {"TableName": name, "Item": {"PK": {"S": "TEAM#a"}, "SK": {"S": "NEW"}}}}
+
+    # WHEN a transaction updates the item, adds one and deletes another before its last guard fails
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as cancelled:
+        dynamodb.transact_write_items(TransactItems=[update, new, {"Delete": {"TableName": name, "Key": _key(other)}},
+                                                     {"ConditionCheck": {"TableName": name, "Key": _key(guard),
+                                                                         "ConditionExpression": "attribute_exists(Nope)"}}])
+    # THEN nothing changed, and the reason names the failed guard
+    assert _everything(dynamodb, name) == before
+    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == ["None", "None", "None",
+                                                                                  "ConditionalCheckFailed"]
+
+    # WHEN a transaction names one item twice after changing others
+    with pytest.raises(dynamodb.exceptions.ClientError, match="ValidationException"):
+        dynamodb.transact_write_items(TransactItems=[new, update, update])
+    # THEN it is refused and nothing changed either
+    assert _everything(dynamodb, name) == before
+
+    # WHEN a transaction passes THEN all of it is applied
+    dynamodb.transact_write_items(TransactItems=[update, new])
+    after = {(i["PK"]["S"], i["SK"]["S"]): i for i in _everything(dynamodb, name)}
+    assert after[("TEAM#a", "ONE")]["N"] == {"N": "2"} and after[("TEAM#a", "ONE")]["L"]["L"] == [{"S": "x"}, {"S": "y"}]
+    assert ("TEAM#a", "NEW") in after and len(after) == 4
+
+
+def _key(item: dict[str, Any]) -> dict[str, Any]:
+    return {"PK": item["PK"], "SK": item["SK"]}
+
+
+def _everything(dynamodb: Any, name: str) -> list[dict[str, Any]]:
+    return sorted(dynamodb.scan(TableName=name, ConsistentRead=True)["Items"], key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
