@@ -32,11 +32,22 @@ import functools
 import inspect
 import json
 import threading
-import types
 from typing import Any
 
 _LOCK = threading.RLock()
-_SHALLOW = types.SimpleNamespace(deepcopy=list)
+
+
+class _CopyModule:
+    """Stands in for the `copy` module inside one moto module: `deepcopy` replaced, the rest as is."""
+
+    def __init__(self, deepcopy: Any) -> None:
+        self.deepcopy = deepcopy
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+_SHALLOW = _CopyModule(deepcopy=lambda value, *memo: list(value))
 
 
 def adapt_dynamodb() -> None:
@@ -189,7 +200,7 @@ def journal_transactions() -> None:
     if getattr(DynamoDBBackend.transact_write_items, "journaled", False):
         return
     original = DynamoDBBackend.transact_write_items
-    keep_tables = types.SimpleNamespace(
+    keep_tables = _CopyModule(
         deepcopy=lambda value, *memo: value if isinstance(value, Table) else copy.deepcopy(value, *memo))
 
     @functools.wraps(original)
