@@ -10,8 +10,9 @@ Only an emulator we start ourselves is changed; LocalStack and AWS need nothing.
 
 moto also answers every Query by sorting the whole table, so each Query costs more as `make run`
 accumulates data. Real DynamoDB reads one partition; `index_queries` makes a base-table Query
-read only its partition, skip the table-wide sort it redoes on its own candidates anyway, and
-skip deep-copying the items it answers with.
+read only its partition (an index Query, the items with its key value, grouped once per write),
+skip the table-wide sort it redoes on its own candidates anyway, and skip deep-copying the items
+it answers with.
 
 moto deep-copies every table a TransactWriteItems names, to roll back if it fails: each
 transaction cost grew with the table (one version creation took 29 s after a long fuzz run).
@@ -32,9 +33,20 @@ import functools
 import inspect
 import json
 import threading
+import weakref
 from typing import Any
 
 _LOCK = threading.RLock()
+# DynamoDB actions that never change an item; any other action counts as a write (see _Writes).
+_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable", "ListTables",
+                    "DescribeTimeToLive", "ListTagsOfResource", "DescribeContinuousBackups", "DescribeEndpoints",
+                    "DescribeLimits"})
+
+
+class _Writes:
+    """How many DynamoDB actions that may write have run; a Query's index of a table is good for one count."""
+
+    count = 0
 
 
 class _CopyModule:
@@ -69,7 +81,11 @@ def serialize_dynamodb() -> None:
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
         with _LOCK:
-            return original(self)
+            try:
+                return original(self)
+            finally:
+                if self._get_action() not in _READS:
+                    _Writes.count += 1
 
     call_action.serialized = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
@@ -80,6 +96,7 @@ def index_queries() -> None:
     from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.table import Table
 
+    serialize_dynamodb()  # what follows relies on one action at a time and on the write count
     if getattr(Table.query, "indexed", False):
         return
     original = Table.query
@@ -88,7 +105,8 @@ def index_queries() -> None:
     @functools.wraps(original)
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
         arguments = signature.bind(self, *args, **kwargs).arguments
-        candidates = _candidates(self, arguments["hash_key"], arguments.get("index_name"))
+        candidates = _candidates(self, arguments["hash_key"], arguments.get("index_name"),
+                                 arguments.get("hash_key_conditions"))
         # Both swaps are seen by this call only, as DynamoDB actions run one at a time (above).
         # moto deep-copies the results so that no later write shows through them; here the
         # response is rendered before the lock is released, and projections build new items.
@@ -104,13 +122,37 @@ def index_queries() -> None:
     Table.query = query  # type: ignore[method-assign]
 
 
-def _candidates(table: Any, hash_key: Any, index_name: str | None) -> list[Any]:
-    """The items moto's Query filters and sorts itself: one partition, or the table unsorted."""
+def _candidates(table: Any, hash_key: Any, index_name: str | None, hash_conditions: Any) -> list[Any]:
+    """The items moto's Query filters and sorts itself: one partition of the table or of an index."""
     if index_name is None and hash_key is not None:
         partition = table.items.get(hash_key)
         if partition is None:
             return []
         return list(partition.values()) if table.range_key_attr else [partition]
+    if index_name is not None and hash_conditions:
+        attribute, value = hash_conditions[0]
+        return _by_attribute(table, attribute).get(value, [])
+    return _all_items(table)
+
+
+_INDEXES: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, dict[Any, list[Any]]]]] = weakref.WeakKeyDictionary()
+
+
+def _by_attribute(table: Any, attribute: str) -> dict[Any, list[Any]]:
+    """The table's items grouped by one attribute's value, rebuilt after any write: an idle agent's
+    long poll (a GSI Query every 0.1 s) then costs a lookup, not a pass over the whole table."""
+    built = _INDEXES.setdefault(table, {}).get(attribute)
+    if built is None or built[0] != _Writes.count:
+        groups: dict[Any, list[Any]] = {}
+        for item in _all_items(table):
+            value = item.attrs.get(attribute)
+            if value is not None:
+                groups.setdefault(value, []).append(item)
+        built = _INDEXES[table][attribute] = (_Writes.count, groups)
+    return built[1]
+
+
+def _all_items(table: Any) -> list[Any]:
     if table.range_key_attr:
         return [item for partition in table.items.values() for item in partition.values()]
     return list(table.items.values())
@@ -197,6 +239,7 @@ def journal_transactions() -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
+    serialize_dynamodb()  # the rollback below relies on one action at a time
     if getattr(DynamoDBBackend.transact_write_items, "journaled", False):
         return
     original = DynamoDBBackend.transact_write_items

@@ -3,7 +3,8 @@
 Each DynamoDB request below runs through both paths at once: the plain JSON rendering next to
 moto's shape serializer, the partition-sized Query next to moto's table-wide one. Every
 pair must match, status, content type, items and their order, for every attribute type and
-for paging, projections, filters, indexes, conditions that fail and transactions.
+for paging, projections, filters, indexes (also right after items join or leave one),
+conditions that fail and transactions; a cancelled transaction must leave every item as it was.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
                            ExpressionAttributeValues={":g": {"S": "SHARED"}, ":from": {"S": "1#t2"}})
     dynamodb.query(TableName=name, IndexName="GSI1", KeyConditionExpression="G1PK = :g", Limit=3,
                    ExpressionAttributeValues={":g": {"S": "SHARED"}}, ScanIndexForward=False)
+    dynamodb.update_item(TableName=name, Key={"PK": {"S": "TEAM#t1"}, "SK": {"S": "ITEM#1"}}, UpdateExpression="REMOVE G1PK")
+    dynamodb.put_item(TableName=name, Item={"PK": {"S": "TEAM#t4"}, "SK": {"S": "ITEM#9"}, "G1PK": {"S": "SHARED"},
+                                            "G1SK": {"S": "9#t4"}})
+    reindexed = dynamodb.query(TableName=name, IndexName="GSI1", KeyConditionExpression="G1PK = :g",
+                               ExpressionAttributeValues={":g": {"S": "SHARED"}})
     dynamodb.scan(TableName=name, Limit=4)
     dynamodb.batch_get_item(RequestItems={name: {"Keys": [key, {"PK": {"S": "TEAM#t3"}, "SK": {"S": "ITEM#5"}}]}})
     dynamodb.update_item(TableName=name, Key=key, UpdateExpression="SET #s = :s REMOVE #n",
@@ -121,6 +127,9 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     assert [i["SK"]["S"] for i in first["Items"] + rest["Items"]] == [f"ITEM#{n}" for n in range(1, 6)]
     assert first["Items"][0]["B"]["B"] == b"\x00\xffbytes" and first["Items"][0]["BS"]["BS"] == [b"\x01", b"\x02"]
     assert [i["G1SK"]["S"] for i in index["Items"]] == ["1#t3", "3#t1", "3#t2", "3#t3", "5#t1", "5#t2", "5#t3"]
+    # an item leaving the index and one joining it show in the next index Query
+    assert [i["G1SK"]["S"] for i in reindexed["Items"]] == ["1#t2", "1#t3", "3#t1", "3#t2", "3#t3", "5#t1", "5#t2",
+                                                            "5#t3", "9#t4"]
 
 
 def _items(query_result: tuple[list[Any], int, Any]) -> str:
