@@ -62,8 +62,18 @@ class _CopyModule:
 _SHALLOW = _CopyModule(deepcopy=lambda value, *memo: list(value))
 
 
+def _replace(owner: Any, name: str, make: Any) -> None:
+    """Sets `owner.name` to `make(original)` unless this module already did (each change is idempotent)."""
+    original = getattr(owner, name)
+    if getattr(original, "adapted", False):
+        return
+    replacement = functools.wraps(original)(make(original))
+    replacement.adapted = True
+    setattr(owner, name, replacement)
+
+
 def adapt_dynamodb() -> None:
-    """All the changes below, for the moto server this process is about to start."""
+    """All the changes below, for the moto server this process is about to start (idempotent)."""
     serialize_dynamodb()
     index_queries()
     plain_item_responses()
@@ -71,55 +81,49 @@ def adapt_dynamodb() -> None:
 
 
 def serialize_dynamodb() -> None:
-    """Makes every DynamoDB action of the in-process moto server run alone (idempotent)."""
+    """Makes every DynamoDB action of the in-process moto server run alone, and counts the writes."""
     from moto.dynamodb.responses import DynamoHandler
 
-    if getattr(DynamoHandler.call_action, "serialized", False):
-        return
-    original = DynamoHandler.call_action
+    def make(original: Any) -> Any:
+        def call_action(self: Any) -> Any:
+            with _LOCK:
+                try:
+                    return original(self)
+                finally:
+                    if self._get_action() not in _READS:
+                        _Writes.count += 1
+        return call_action
 
-    @functools.wraps(original)
-    def call_action(self: Any) -> Any:
-        with _LOCK:
-            try:
-                return original(self)
-            finally:
-                if self._get_action() not in _READS:
-                    _Writes.count += 1
-
-    call_action.serialized = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _replace(DynamoHandler, "call_action", make)
 
 
 def index_queries() -> None:
-    """Makes moto's Query cost follow the partition read, not the table size (idempotent)."""
+    """Makes moto's Query cost follow the partition read, not the table size."""
     from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.table import Table
 
     serialize_dynamodb()  # what follows relies on one action at a time and on the write count
-    if getattr(Table.query, "indexed", False):
-        return
-    original = Table.query
-    signature = inspect.signature(original)
 
-    @functools.wraps(original)
-    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        arguments = signature.bind(self, *args, **kwargs).arguments
-        candidates = _candidates(self, arguments["hash_key"], arguments.get("index_name"),
-                                 arguments.get("hash_key_conditions"))
-        # Both swaps are seen by this call only, as DynamoDB actions run one at a time (above).
-        # moto deep-copies the results so that no later write shows through them; here the
-        # response is rendered before the lock is released, and projections build new items.
-        self.all_items = lambda: candidates
-        table_module.copy = _SHALLOW
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            del self.all_items
-            table_module.copy = copy
+    def make(original: Any) -> Any:
+        signature = inspect.signature(original)
 
-    query.indexed = True  # type: ignore[attr-defined]
-    Table.query = query  # type: ignore[method-assign]
+        def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = signature.bind(self, *args, **kwargs).arguments
+            candidates = _candidates(self, arguments["hash_key"], arguments.get("index_name"),
+                                     arguments.get("hash_key_conditions"))
+            # Both swaps are seen by this call only, as DynamoDB actions run one at a time (above).
+            # moto deep-copies the results so that no later write shows through them; here the
+            # response is rendered before the lock is released, and projections build new items.
+            self.all_items = lambda: candidates
+            table_module.copy = _SHALLOW
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                del self.all_items
+                table_module.copy = copy
+        return query
+
+    _replace(Table, "query", make)
 
 
 def _candidates(table: Any, hash_key: Any, index_name: str | None, hash_conditions: Any) -> list[Any]:
@@ -167,26 +171,22 @@ class _NotPlain(TypeError):
 
 
 def plain_item_responses() -> None:
-    """Renders the item operations' results with `json.dumps` instead of moto's serializer (idempotent)."""
+    """Renders the item operations' results with `json.dumps` instead of moto's serializer."""
     from moto.dynamodb.responses import DynamoHandler
 
-    if getattr(DynamoHandler.serialized, "plain", False):
-        return
-    original = DynamoHandler.serialized
+    def make(original: Any) -> Any:
+        def serialized(self: Any, action_result: Any) -> Any:
+            result, operation = action_result.result, self._get_action()
+            if not isinstance(result, Exception) and operation in _ITEM_OPERATIONS:
+                try:
+                    body = json.dumps(_render(result, _output_shape(operation)))
+                except _NotPlain:
+                    return original(self, action_result)
+                return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
+            return original(self, action_result)
+        return serialized
 
-    @functools.wraps(original)
-    def serialized(self: Any, action_result: Any) -> Any:
-        result, operation = action_result.result, self._get_action()
-        if not isinstance(result, Exception) and operation in _ITEM_OPERATIONS:
-            try:
-                body = json.dumps(_render(result, _output_shape(operation)))
-            except _NotPlain:
-                return original(self, action_result)
-            return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
-        return original(self, action_result)
-
-    serialized.plain = True  # type: ignore[attr-defined]
-    DynamoHandler.serialized = serialized  # type: ignore[method-assign]
+    _replace(DynamoHandler, "serialized", make)
 
 
 @functools.lru_cache(maxsize=None)
@@ -234,35 +234,32 @@ def _plain(value: Any) -> Any:
 
 
 def journal_transactions() -> None:
-    """Makes a TransactWriteItems keep the items it touches for its rollback, not every table (idempotent)."""
+    """Makes a TransactWriteItems keep the items it touches for its rollback, not every table."""
     from moto.dynamodb import models as backend_module
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
     serialize_dynamodb()  # the rollback below relies on one action at a time
-    if getattr(DynamoDBBackend.transact_write_items, "journaled", False):
-        return
-    original = DynamoDBBackend.transact_write_items
     keep_tables = _CopyModule(
         deepcopy=lambda value, *memo: value if isinstance(value, Table) else copy.deepcopy(value, *memo))
 
-    @functools.wraps(original)
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
-        journal = _journal(self, transact_items)
-        if journal is None:  # a malformed request: moto's own path raises the right error
-            return original(self, transact_items)
-        backend_module.copy = keep_tables  # moto's rollback now puts back the same table objects
-        try:
-            return original(self, transact_items)
-        except Exception:
-            for (table_name, hash_key, range_key), before in journal.items():
-                _put_back(self.tables[table_name], hash_key, range_key, before)
-            raise
-        finally:
-            backend_module.copy = copy
+    def make(original: Any) -> Any:
+        def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+            journal = _journal(self, transact_items)
+            if journal is None:  # a malformed request: moto's own path raises the right error
+                return original(self, transact_items)
+            backend_module.copy = keep_tables  # moto's rollback now puts back the same table objects
+            try:
+                return original(self, transact_items)
+            except Exception:
+                for (table_name, hash_key, range_key), before in journal.items():
+                    _put_back(self.tables[table_name], hash_key, range_key, before)
+                raise
+            finally:
+                backend_module.copy = copy
+        return transact_write_items
 
-    transact_write_items.journaled = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _replace(DynamoDBBackend, "transact_write_items", make)
 
 
 def _journal(backend: Any, transact_items: list[dict[str, Any]]) -> dict[tuple[Any, Any, Any], Any] | None:
