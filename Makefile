@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -
 OUT    := out
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run test fuzz package lint-infra clean
+.PHONY: venv run test test-fast lint fuzz package lint-infra clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,18 @@ run: venv
 ## test: the whole suite (pytest exits non-zero when no test ran)
 test: venv
 	$(BIN)/python -m pytest -q tests/
+
+## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop)
+test-fast: venv
+	$(BIN)/python -m pytest -q tests/unit tests/api tests/infra -m "not agent"
+
+## lint: ruff (lint + format check), import-linter layers, mypy --strict on the typed core, complexity ceiling
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/xenon --max-absolute B --exclude 'tests/*,.venv/*' chalicelib agent infra cli bench app.py
 
 ## fuzz: schemathesis over every operation of a running local stack, FUZZ_EXAMPLES (default 50) new examples each
 FUZZ_EXAMPLES ?= 50
