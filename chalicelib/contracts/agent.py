@@ -22,7 +22,8 @@ ContainerStateName = Literal["running", "waiting", "exited", "removed"]
 
 class Message(BaseModel):
     # Unknown fields are ignored so an older agent and a newer platform still understand each other.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # defer_build: validators are built on first use, not at import (Lambda cold starts, agent start).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
@@ -137,8 +138,8 @@ class Deploy(_Command):
 
 Command = Annotated[Union[ListContainers, ContainerCommand, DeleteContainer, DeletePrefix, UpdateAgent, Shutdown, Deploy],
                     Field(discriminator="kind")]
-COMMAND = TypeAdapter(Command)
-COMMANDS = TypeAdapter(list[Command])
+COMMAND = TypeAdapter(Command, config=ConfigDict(defer_build=True))
+COMMANDS = TypeAdapter(list[Command], config=ConfigDict(defer_build=True))
 
 
 class CommandResult(Message):

@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
     team_id: str
 
@@ -65,7 +65,7 @@ class NotificationDelivery(_Event):
 
 Event = Annotated[Union[UserInvited, VersionCreated, NodeAdded, DeploymentStatusChanged, NotificationDelivery],
                   Field(discriminator="type")]
-EVENT = TypeAdapter(Event)
+EVENT = TypeAdapter(Event, config=ConfigDict(defer_build=True))
 
 
 def dump(event: _Event) -> str:

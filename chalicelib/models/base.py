@@ -25,13 +25,15 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Skip = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
+# defer_build: a model's validator is built when it is first used, not at import, so a Lambda
+# cold start pays only for the models its request touches.
 class RequestModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid",
-                              str_strip_whitespace=False)
+                              str_strip_whitespace=False, defer_build=True)
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class Audit(ResponseModel):
