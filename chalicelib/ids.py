@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from ulid import ULID
-
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -30,4 +28,6 @@ def iso(dt: datetime) -> str:
 
 def time_key(dt: datetime | None = None) -> str:
     """Sort key for time-ordered children: ISO time plus a ULID so equal instants never collide."""
+    from ulid import ULID  # on first use: it loads package metadata, too slow for every cold start
+
     return f"{iso(dt or utcnow())}#{ULID()}"
