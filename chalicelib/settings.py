@@ -88,6 +88,26 @@ def poll_wait_seconds() -> int:
     return int(_env("AGENT_POLL_WAIT_SECONDS", "20"))
 
 
+def socket_url() -> str:
+    """The WebSocket API agents and consoles connect to (wss://… on AWS, the local gateway locally)."""
+    return _env("SOCKET_URL", "")
+
+
+def socket_management_url() -> str:
+    """That API's `@connections` management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage})."""
+    return _env("SOCKET_MANAGEMENT_URL", "")
+
+
+def ping_seconds() -> int:
+    """How often a connected agent pings: inside API Gateway's 10-minute idle timeout."""
+    return int(_env("AGENT_PING_SECONDS", "480"))
+
+
+def seen_every_pings() -> int:
+    """Every how many pings an agent asks for a last-seen write (the only table write of an idle agent)."""
+    return int(_env("AGENT_SEEN_EVERY_PINGS", "2"))
+
+
 def install_minutes() -> int:
     return int(_env("INSTALL_SCRIPT_MINUTES", "10"))
 
