@@ -187,8 +187,18 @@ class WebSocketGateway:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rss_at_start = 0
         self._counters = dict.fromkeys(
-            ("connections_total", "rejected_total", "disconnects_total", "messages_in", "messages_out",
-             "bytes_in", "bytes_out", "handler_errors"), 0)
+            (
+                "connections_total",
+                "rejected_total",
+                "disconnects_total",
+                "messages_in",
+                "messages_out",
+                "bytes_in",
+                "bytes_out",
+                "handler_errors",
+            ),
+            0,
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -274,10 +284,16 @@ class WebSocketGateway:
         self._stopping = asyncio.Event()
         ws_port, management_port = self._requested
         server = await serve(
-            self._handle, self.host, ws_port,
-            process_request=self._on_handshake, process_response=self._on_response,
+            self._handle,
+            self.host,
+            ws_port,
+            process_request=self._on_handshake,
+            process_response=self._on_response,
             max_size=(self.limits.max_message_bytes, self.limits.max_frame_bytes),
-            compression=None, ping_interval=None, max_queue=16, close_timeout=5,
+            compression=None,
+            ping_interval=None,
+            max_queue=16,
+            close_timeout=5,
         )
         management = await asyncio.start_server(self._serve_http, self.host, management_port)
         self._ports = Ports(_bound_port(server.sockets), _bound_port(management.sockets))
@@ -310,8 +326,14 @@ class WebSocketGateway:
             return _reject(connection, http.HTTPStatus.TOO_MANY_REQUESTS, '{"message":"Too Many Requests"}')
         now = asyncio.get_running_loop().time()
         conn = _Connection(
-            id=_aws_id(), source_ip=_source_ip(connection), user_agent=request.headers.get("User-Agent"),
-            connected_at_ms=_epoch_ms(), opened=now, last_active=now, last_active_wall=time.time())
+            id=_aws_id(),
+            source_ip=_source_ip(connection),
+            user_agent=request.headers.get("User-Agent"),
+            connected_at_ms=_epoch_ms(),
+            opened=now,
+            last_active=now,
+            last_active_wall=time.time(),
+        )
         self._handshakes += 1
         try:
             status, headers, body = await self._connect(conn, request, query)
@@ -339,8 +361,9 @@ class WebSocketGateway:
             status = http.HTTPStatus(int(result.get("statusCode", 200)))
         except (TypeError, ValueError):
             return 502, {}, '{"message": "Internal server error"}'
-        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()
-                   if str(k).lower() not in _HANDSHAKE_HEADERS}
+        headers = {
+            str(k): str(v) for k, v in (result.get("headers") or {}).items() if str(k).lower() not in _HANDSHAKE_HEADERS
+        }
         body = result.get("body")
         return status, headers, body if isinstance(body, str) else ""
 
@@ -544,15 +567,7 @@ class WebSocketGateway:
         if not line.strip():
             return False
         method, target, _version = line.decode("latin-1").split()
-        headers: dict[str, str] = {}
-        for _ in range(_MAX_HTTP_HEADERS):
-            header = await asyncio.wait_for(reader.readline(), 10)
-            if header in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = header.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        else:
-            raise ValueError("too many headers")
+        headers = await _read_headers(reader)
         length = int(headers.get("content-length") or 0)
         if "transfer-encoding" in headers or length > self.limits.max_message_bytes:
             status = 413 if length > self.limits.max_message_bytes else 411
@@ -574,15 +589,22 @@ class WebSocketGateway:
         prefix = f"/{self.stage}/@connections/"
         if not path.startswith(prefix) or method not in ("POST", "GET", "DELETE"):
             return 403, {"message": "Forbidden"}, "ForbiddenException"
-        conn = self._connections.get(path[len(prefix):])
+        conn = self._connections.get(path[len(prefix) :])
         if conn is None or conn.gone:
             return _GONE
         if method == "POST":
             return (200, None, None) if await self._send(conn, body) else _GONE
         if method == "GET":
             identity = {"sourceIp": conn.source_ip, "userAgent": conn.user_agent}
-            return 200, {"connectedAt": _iso(conn.connected_at_ms / 1000), "identity": identity,
-                         "lastActiveAt": _iso(conn.last_active_wall)}, None
+            return (
+                200,
+                {
+                    "connectedAt": _iso(conn.connected_at_ms / 1000),
+                    "identity": identity,
+                    "lastActiveAt": _iso(conn.last_active_wall),
+                },
+                None,
+            )
         conn.gone = True
         conn.close_info = conn.close_info or (1000, "Connection deleted")
         self._spawn(self._close(conn, 1000, "Connection deleted"))
@@ -669,7 +691,7 @@ def _fragments(message: str | bytes, frame_bytes: int) -> list[Any]:
     if len(raw) <= frame_bytes:
         return [message]
     if isinstance(message, bytes):
-        return [raw[i:i + frame_bytes] for i in range(0, len(raw), frame_bytes)]
+        return [raw[i : i + frame_bytes] for i in range(0, len(raw), frame_bytes)]
     pieces, start = [], 0
     while start < len(raw):
         end = min(start + frame_bytes, len(raw))
@@ -680,12 +702,28 @@ def _fragments(message: str | bytes, frame_bytes: int) -> list[Any]:
     return pieces
 
 
-def _write(writer: asyncio.StreamWriter, status: int, payload: dict[str, Any] | None, error_type: str | None,
-           close: bool) -> None:
+async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for _ in range(_MAX_HTTP_HEADERS):
+        header = await asyncio.wait_for(reader.readline(), 10)
+        if header in (b"\r\n", b"\n", b""):
+            return headers
+        name, _, value = header.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    raise ValueError("too many headers")
+
+
+def _write(
+    writer: asyncio.StreamWriter, status: int, payload: dict[str, Any] | None, error_type: str | None, close: bool
+) -> None:
     """One HTTP response; an error carries the type header botocore maps to an exception class."""
     body = b"" if payload is None or status == 204 else json.dumps(payload).encode()
-    lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}", f"Content-Length: {len(body)}",
-             f"x-amzn-RequestId: {_aws_id()}", "Connection: close" if close else "Connection: keep-alive"]
+    lines = [
+        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
+        f"Content-Length: {len(body)}",
+        f"x-amzn-RequestId: {_aws_id()}",
+        "Connection: close" if close else "Connection: keep-alive",
+    ]
     if body:
         lines.append("Content-Type: application/json")
     if error_type:
@@ -728,4 +766,3 @@ def _rss_bytes() -> int:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
-

@@ -24,7 +24,8 @@ REGION = "us-east-1"
 app = Chalice(app_name="wsgwtest")
 # What an app does on Lambda too: the session its management client is built from.
 app.websocket_api.session = boto3.session.Session(
-    aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+)
 
 _events: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
 _changed = threading.Condition()
@@ -73,8 +74,21 @@ def ws_disconnect(event):
 
 # Key names of API Gateway's WebSocket events as captured from AWS (the sample events of
 # aws-powertools/powertools-lambda-python tests/events/apiGatewayWebSocketApi{Connect,Message,Disconnect}.json).
-SAMPLE_CONTEXT = {"routeKey", "eventType", "extendedRequestId", "requestTime", "messageDirection", "stage",
-                  "connectedAt", "requestTimeEpoch", "identity", "requestId", "domainName", "connectionId", "apiId"}
+SAMPLE_CONTEXT = {
+    "routeKey",
+    "eventType",
+    "extendedRequestId",
+    "requestTime",
+    "messageDirection",
+    "stage",
+    "connectedAt",
+    "requestTimeEpoch",
+    "identity",
+    "requestId",
+    "domainName",
+    "connectionId",
+    "apiId",
+}
 SAMPLE_CONNECT = {"headers", "multiValueHeaders", "requestContext", "isBase64Encoded"}
 SAMPLE_CONNECT_QUERY = {"queryStringParameters", "multiValueQueryStringParameters"}  # only with a query string
 SAMPLE_MESSAGE = {"requestContext", "body", "isBase64Encoded"}
@@ -115,8 +129,14 @@ def gateway(start_gateway) -> WebSocketGateway:
 
 def client(gateway: WebSocketGateway, token: str | None = TOKEN, query: str = "", **kwargs: Any) -> ClientConnection:
     headers = {"x-token": token} if token else {}
-    return connect(gateway.url + query, additional_headers=headers, open_timeout=5, close_timeout=2,
-                   user_agent_header="wsgw-test/1", **kwargs)
+    return connect(
+        gateway.url + query,
+        additional_headers=headers,
+        open_timeout=5,
+        close_timeout=2,
+        user_agent_header="wsgw-test/1",
+        **kwargs,
+    )
 
 
 def management(gateway: WebSocketGateway) -> Any:
@@ -185,8 +205,10 @@ def test_echo_and_events_in_api_gateways_shape(gateway):
     assert set(disconnected["headers"]) == SAMPLE_DISCONNECT_HEADERS
     assert set(disconnected["requestContext"]) == SAMPLE_CONTEXT | {"disconnectStatusCode", "disconnectReason"}
     assert disconnected["requestContext"]["eventType"] == "DISCONNECT"
-    assert (disconnected["requestContext"]["disconnectStatusCode"],
-            disconnected["requestContext"]["disconnectReason"]) == (1000, "bye")
+    assert (
+        disconnected["requestContext"]["disconnectStatusCode"],
+        disconnected["requestContext"]["disconnectReason"],
+    ) == (1000, "bye")
 
 
 @pytest.mark.timeout(30)
@@ -202,9 +224,11 @@ def test_server_push_info_and_gone_through_boto3(gateway):
         ws.send("info")  # the app's own websocket_api.info and send
         assert json.loads(ws.recv(timeout=5)) == {"SourceIp": "127.0.0.1"}
     wait_events("disconnect", connection_id)
-    for call in (lambda: api.post_to_connection(ConnectionId=connection_id, Data=b"late"),
-                 lambda: api.get_connection(ConnectionId=connection_id),
-                 lambda: api.delete_connection(ConnectionId=connection_id)):
+    for call in (
+        lambda: api.post_to_connection(ConnectionId=connection_id, Data=b"late"),
+        lambda: api.get_connection(ConnectionId=connection_id),
+        lambda: api.delete_connection(ConnectionId=connection_id),
+    ):
         with pytest.raises(api.exceptions.GoneException):
             call()
     with pytest.raises(api.exceptions.GoneException):
@@ -287,7 +311,7 @@ def test_message_and_frame_limits(start_gateway):
     gateway = start_gateway(limits=Limits(max_message_bytes=1024, max_frame_bytes=256))
     with client(gateway) as ws:  # within both limits, sent in frames of 250: delivered
         body = "m" * 1000
-        ws.send([body[i:i + 250] for i in range(0, 1000, 250)])
+        ws.send([body[i : i + 250] for i in range(0, 1000, 250)])
         assert ws.recv(timeout=5) == "echo:" + body  # 1005 bytes back, which the gateway split into frames
     with client(gateway) as ws:  # frames within the limit, message over it
         ws.send(["x" * 250] * 5)
