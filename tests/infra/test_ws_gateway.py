@@ -408,3 +408,26 @@ def test_fragments_split_text_on_character_boundaries():
     assert "".join(pieces) == text and all(len(p.encode()) <= 32 for p in pieces)
     assert _fragments("short", 32) == ["short"]
     assert b"".join(_fragments(b"\xff" * 70, 32)) == b"\xff" * 70
+
+
+@pytest.mark.timeout(30)
+def test_make_run_starts_it_only_for_an_app_with_websocket_handlers(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from infra import local
+
+    monkeypatch.setattr(local, "_account_id", lambda: "123456789012")
+    monkeypatch.setenv("WS_PORT", "0")
+    monkeypatch.setenv("WS_IDLE_SECONDS", "5")
+    config = SimpleNamespace(api_gateway_stage="api", lambda_timeout=None, lambda_memory_size=None)
+    assert local._start_websockets(Chalice(app_name="plain"), config) is None
+    gateway = local._start_websockets(app, config)
+    try:
+        assert gateway.url.endswith("/api") and gateway.limits.idle_seconds == 5.0
+        local._banner(SimpleNamespace(server_address=("127.0.0.1", 8000)), {}, gateway)
+        assert f"WebSocket {gateway.url}" in capsys.readouterr().out
+        with connect(gateway.url, additional_headers={"x-token": TOKEN}, open_timeout=5) as ws:
+            ws.send("over make run")
+            assert ws.recv(timeout=5) == "echo:over make run"
+    finally:
+        local._stop(gateway, None)
