@@ -275,13 +275,13 @@ def test_messages_of_one_connection_arrive_in_order(gateway):
 @pytest.mark.timeout(30)
 def test_a_slow_handler_does_not_block_other_connections(gateway):
     with client(gateway) as slow, client(gateway) as quick:
-        slow.send("slow:2")
+        slow.send("slow:3")
         time.sleep(0.1)
         started = time.monotonic()
         quick.send("hi")
         assert quick.recv(timeout=5) == "echo:hi"
-        assert time.monotonic() - started < 1.5
-        assert slow.recv(timeout=5) == "echo:slow:2"
+        assert time.monotonic() - started < 2.5  # well before the slow handler is done
+        assert slow.recv(timeout=5) == "echo:slow:3"
 
 
 @pytest.mark.timeout(30)
@@ -340,7 +340,7 @@ def test_idle_timeout_counts_messages_either_way(start_gateway):
             assert ws.recv(timeout=5) == "tick"
         started = time.monotonic()
         assert closed_with(ws) == (1001, "Going away")
-        assert 0.5 < time.monotonic() - started < 2.5
+        assert 0.5 < time.monotonic() - started < 4
     [event] = wait_events("disconnect", connection_id)
     assert event["requestContext"]["disconnectStatusCode"] == 1001
 
@@ -357,7 +357,7 @@ def test_maximum_connection_duration(start_gateway):
                 assert ws.recv(timeout=5) == "echo:ping"
                 time.sleep(0.3)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
-        assert 1.5 < time.monotonic() - started < 3.5
+        assert 1.5 < time.monotonic() - started < 5
     wait_events("disconnect", connection_id)
 
 
@@ -417,6 +417,7 @@ def test_make_run_starts_it_only_for_an_app_with_websocket_handlers(monkeypatch,
     from infra import local
 
     monkeypatch.setattr(local, "_account_id", lambda: "123456789012")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the app's sends must not go there
     monkeypatch.setenv("WS_PORT", "0")
     monkeypatch.setenv("WS_IDLE_SECONDS", "5")
     config = SimpleNamespace(api_gateway_stage="api", lambda_timeout=None, lambda_memory_size=None)
