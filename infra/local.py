@@ -3,12 +3,15 @@
 Starts an embedded moto server unless AWS_ENDPOINT_URL already names an emulator (e.g.
 LocalStack), creates the resources from the template AWS gets (`infra/resources.json`),
 publishes the stack Outputs as environment variables, then serves the Chalice app with
-Chalice's own local server and runs the event pump for its SQS and schedule handlers.
+Chalice's own local server and runs the event pump for its SQS and schedule handlers, and, when
+the app has websocket handlers, the local WebSocket API (`infra/ws_gateway.py`).
 Ctrl-C or SIGTERM stops everything and exits 0.
 
 Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (free port), AWS_ENDPOINT_URL,
 CHALICE_STAGE (dev), LOCAL_SCHEDULE_SECONDS (fire every schedule this often),
-LOCAL_VISIBILITY_TIMEOUT (SQS redelivery delay, seconds), LOG_LEVEL (INFO).
+LOCAL_VISIBILITY_TIMEOUT (SQS redelivery delay, seconds), LOG_LEVEL (INFO); for websocket
+handlers WS_PORT (8001), WS_MANAGEMENT_PORT (free port) and the limits WS_MAX_MESSAGE_BYTES,
+WS_MAX_FRAME_BYTES, WS_IDLE_SECONDS, WS_MAX_CONNECTION_SECONDS, WS_MAX_CONNECTIONS.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def main() -> int:
         signal.signal(signum, lambda *_: stop.set())
 
     moto = start_emulator()
-    server = pump = None
+    server = pump = gateway = None
     try:
         outputs = stack.create_stack(parameters=_stack_parameters())
         stack.export_outputs(outputs)
@@ -58,7 +61,8 @@ def main() -> int:
             timeout_seconds=config.lambda_timeout or 60,
             memory_mb=config.lambda_memory_size or 128,
         ).start()
-        _banner(server, outputs)
+        gateway = _start_websockets(app, config)
+        _banner(server, outputs, gateway)
         while not stop.wait(0.5):
             pass
         log.info("stopping")
@@ -67,8 +71,7 @@ def main() -> int:
         log.exception("local stack failed")
         return 1
     finally:
-        if pump is not None:
-            pump.stop()
+        _stop(gateway, pump)
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -127,6 +130,35 @@ def _serve(app: Any, config: Any) -> Any:
     return server
 
 
+def _start_websockets(app: Any, config: Any) -> Any:
+    """API Gateway's WebSocket API, locally; only for an app with websocket handlers."""
+    if not app.websocket_handlers:
+        return None
+    from infra.ws_gateway import Limits, WebSocketGateway  # dev-only dependency, imported when needed
+
+    gateway = WebSocketGateway(
+        app,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("WS_PORT") or 8001),
+        management_port=int(os.environ.get("WS_MANAGEMENT_PORT") or 0),
+        stage=config.api_gateway_stage or "api",
+        region=os.environ["AWS_DEFAULT_REGION"],
+        account_id=_account_id(),
+        limits=Limits.from_env(),
+        timeout_seconds=config.lambda_timeout or 60,
+        memory_mb=config.lambda_memory_size or 128,
+    )
+    gateway.start()
+    return gateway
+
+
+def _stop(*parts: Any) -> None:
+    """Stop the WebSocket gateway and the pump, whichever were started."""
+    for part in parts:
+        if part is not None:
+            part.stop()
+
+
 def _stack_parameters() -> dict[str, str]:
     visibility = os.environ.get("LOCAL_VISIBILITY_TIMEOUT")
     return {"VisibilityTimeout": visibility} if visibility else {}
@@ -139,10 +171,11 @@ def _account_id() -> str:
         return "123456789012"
 
 
-def _banner(server: Any, outputs: dict[str, str]) -> None:
+def _banner(server: Any, outputs: dict[str, str], gateway: Any = None) -> None:
     host, port = server.server_address[:2]
     base = f"http://{host}:{port}"
-    print(f"\n  API       {base}/api\n  API docs  {base}/api/docs\n"
+    websocket = f"  WebSocket {gateway.url} (@connections {gateway.management_url})\n" if gateway else ""
+    print(f"\n  API       {base}/api\n  API docs  {base}/api/docs\n{websocket}"
           f"  AWS       {os.environ['AWS_ENDPOINT_URL']} (table {outputs.get('TableName')}, "
           f"queues {outputs.get('DeployQueueName')}, {outputs.get('EventsQueueName')})\n"
           "  Ctrl-C to stop\n", flush=True)
