@@ -14,7 +14,7 @@ import docker
 from docker.errors import NotFound
 
 from agent.runtime import docker_deploy
-from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound
+from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound, split_image
 from chalicelib.contracts.agent import ContainerInfo, ContainerPort
 
 _STATES = {"running": "running", "exited": "exited", "dead": "exited"}
@@ -78,16 +78,6 @@ class DockerRuntime:
                              reason=status if status not in _STATES else (state.get("Error") or None),
                              image_name=image_name, image_tag=image_tag, command=" ".join(command),
                              created_at=_created(attrs.get("Created")), ports=_ports(attrs), labels=labels)
-
-
-def split_image(image: str) -> tuple[str, str]:
-    """`host:5000/acme/web:1.0` → (`host:5000/acme/web`, `1.0`); no tag → `latest`."""
-    if "@" in image:
-        image = image.split("@", 1)[0]
-    head, sep, tag = image.rpartition(":")
-    if sep and "/" not in tag:
-        return head, tag
-    return image, "latest"
 
 
 def _created(value: str | None) -> datetime | None:

@@ -15,8 +15,7 @@ from kubernetes.client import AppsV1Api, CoreV1Api, NetworkingV1Api
 from kubernetes.client.exceptions import ApiException
 
 from agent.runtime import k8s_objects
-from agent.runtime.base import PREFIX_LABEL, ContainerNotFound
-from agent.runtime.docker import split_image
+from agent.runtime.base import PREFIX_LABEL, ContainerNotFound, split_image
 from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.runtime.base import ContainerNotFound
-from agent.runtime.docker import DockerRuntime, split_image
+from agent.runtime.base import ContainerNotFound, split_image
+from agent.runtime.docker import DockerRuntime
 from tests.fixtures.docker_engine import run_prefixed
 
 pytestmark = pytest.mark.agent
