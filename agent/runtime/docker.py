@@ -16,13 +16,10 @@ from docker.errors import NotFound
 from agent.runtime import docker_deploy
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound, split_image
 from chalicelib.contracts.agent import ContainerInfo, ContainerPort
+from chalicelib.contracts.naming import container_name
 
 _STATES = {"running": "running", "exited": "exited", "dead": "exited"}
 STOP_SECONDS = 10
-
-
-def container_name(prefix: str, name: str) -> str:
-    return f"{prefix}-{name}" if prefix else name
 
 
 class DockerRuntime:

@@ -19,9 +19,8 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL
 from chalicelib.contracts.agent import Deploy, DeploymentEvent, Workload
+from chalicelib.contracts.naming import DNS_LABEL, SECRET_KEYS_LABEL, container_name
 
-SECRET_KEYS_LABEL = "org.dyrectorio.secret.keys"
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RESTART = {"always": "always", "unlessStopped": "unless-stopped", "no": "no", "onFailure": "on-failure"}
 EXPECTED_TIMEOUT = 60
 # How long each started container must stay up, counted from its own start. A container that
@@ -59,7 +58,7 @@ def deploy(client: Any, request: Deploy, report: Report, open_sealed: Callable[[
         try:
             state = _deploy_one(client, run, workload, report, open_sealed)
             if state == "running":
-                started.append((workload, f"{request.prefix}-{workload.name}", time.monotonic()))
+                started.append((workload, container_name(request.prefix, workload.name), time.monotonic()))
         except DeployError as error:
             report([log(f"{workload.name}: {error}", level="error"),
                     DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited",
@@ -95,9 +94,9 @@ def _deploy_one(client: Any, run: _Run, workload: Workload, report: Report, open
     for label, value in (("prefix", prefix), ("container name", name)):
         if not DNS_LABEL.fullmatch(value):
             raise DeployError(f"the {label} {value!r} is not a DNS-1123 label")
-    container_name = f"{prefix}-{name}"
+    full_name = container_name(prefix, name)
     _pull(client, run, workload, report, open_sealed)
-    _remove(client, run, container_name)
+    _remove(client, run, full_name)
     environment = {e["key"]: e.get("value", "") for e in config.get("environment") or []}
     secrets = [s for s in config.get("secrets") or [] if s.get("value")]
     for secret in secrets:
@@ -107,7 +106,7 @@ def _deploy_one(client: Any, run: _Run, workload: Workload, report: Report, open
     for network in networks:
         _ensure_network(client, network, prefix)
     for init in config.get("initContainers") or []:
-        _run_init(client, run, container_name, init, environment, mounts, networks, report,
+        _run_init(client, run, full_name, init, environment, mounts, networks, report,
                   labels={PREFIX_LABEL: prefix, NAME_LABEL: f"{name}-{init['name']}"})
     labels = {PREFIX_LABEL: prefix, NAME_LABEL: name,
               **({SECRET_KEYS_LABEL: ",".join(s["key"] for s in secrets)} if secrets else {}),
@@ -125,19 +124,19 @@ def _deploy_one(client: Any, run: _Run, workload: Workload, report: Report, open
         extra_hosts={"host.docker.internal": "host-gateway"})
     user = config.get("user")
     created = client.api.create_container(
-        workload.image, name=container_name, hostname=container_name, environment=environment, labels=labels,
+        workload.image, name=full_name, hostname=full_name, environment=environment, labels=labels,
         ports=exposed or None, host_config=host_config, detach=True, tty=bool(config.get("tty")),
         entrypoint=[c["key"] for c in config.get("commands") or []] or None,
         command=[a["key"] for a in config.get("args") or []] or None,
         user=str(user) if isinstance(user, int) and user >= 0 else None,
         working_dir=config.get("workingDirectory") or None,
         networking_config=client.api.create_networking_config({networks[0]: client.api.create_endpoint_config(
-            aliases=[container_name, name])}) if networks and not network_mode else None)
+            aliases=[full_name, name])}) if networks and not network_mode else None)
     for extra in networks[1:] if not network_mode else []:
-        client.api.connect_container_to_network(created["Id"], extra, aliases=[container_name, name])
+        client.api.connect_container_to_network(created["Id"], extra, aliases=[full_name, name])
     client.api.start(created["Id"])
     state = _wait_expected(client, created["Id"], config.get("expectedState") or {})
-    report([log(f"{name}: container {container_name} is {state}"),
+    report([log(f"{name}: container {full_name} is {state}"),
             DeploymentEvent(type="container-state", instance_id=workload.instance_id, state=state)])
     return state
 
@@ -169,11 +168,11 @@ def _pull(client: Any, run: _Run, workload: Workload, report: Report, open_seale
             from None
 
 
-def _remove(client: Any, run: _Run, container_name: str) -> None:
-    if container_name not in run.present:
+def _remove(client: Any, run: _Run, full_name: str) -> None:
+    if full_name not in run.present:
         return
     try:
-        client.containers.get(container_name).remove(force=True)
+        client.containers.get(full_name).remove(force=True)
     except NotFound:
         pass
 

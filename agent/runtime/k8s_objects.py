@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL
+from chalicelib.contracts.naming import DNS_LABEL
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 DEFAULT_LIMITS = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
