@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.runtime.base import ContainerNotFound, split_image
+from agent.runtime.base import ContainerNotFound
 from agent.runtime.docker import DockerRuntime
 from tests.fixtures.docker_engine import run_prefixed
 
@@ -57,8 +57,3 @@ def test_delete_prefix_removes_every_container_of_it_and_is_idempotent(docker_cl
     assert runtime.list_containers(prefix) == []
     runtime.delete_prefix(prefix)
 
-
-def test_image_references_split_into_name_and_tag():
-    assert split_image("127.0.0.1:5000/acme/web:1.0") == ("127.0.0.1:5000/acme/web", "1.0")
-    assert split_image("127.0.0.1:5000/acme/web") == ("127.0.0.1:5000/acme/web", "latest")
-    assert split_image("nginx@sha256:abc") == ("nginx", "latest")
