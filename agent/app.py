@@ -10,6 +10,7 @@ the platform answers again. A refused token (revoked, node deleted) stops the ag
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -57,10 +58,8 @@ class BufferedReport:
 
     def _run(self) -> None:
         while not self.done.wait(self.interval):
-            try:
+            with contextlib.suppress(requests.RequestException):  # kept for the next batch; `close` insists
                 self._flush()
-            except requests.RequestException:
-                pass  # kept for the next batch; `close` insists
 
     def _flush(self) -> None:
         with self.lock:

@@ -7,6 +7,7 @@ and paused are `waiting`; exited and dead are `exited`.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -46,10 +47,8 @@ class DockerRuntime:
 
     def delete_prefix(self, prefix: str) -> None:
         for container in self.client.containers.list(all=True, filters={"label": [f"{PREFIX_LABEL}={prefix}"]}):
-            try:
+            with contextlib.suppress(NotFound):  # removed meanwhile: the goal is reached
                 container.remove(force=True)
-            except NotFound:
-                pass  # removed meanwhile: the goal is reached
 
     def deploy(self, request: Any, report: Any, open_sealed: Any) -> bool:
         return docker_deploy.deploy(self.client, request, report, open_sealed)
@@ -88,13 +87,21 @@ def _created(value: str | None) -> datetime | None:
 
 
 def _ports(attrs: dict[str, Any]) -> list[ContainerPort]:
+    """The published ports of a running container; a stopped one has none: what it was configured with."""
     found: dict[int, int | None] = {}
     for spec, bindings in ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).items():
-        internal = int(spec.split("/", 1)[0])
-        external = next((int(b["HostPort"]) for b in bindings or [] if b.get("HostPort")), None)
-        found[internal] = found.get(internal) or external
-    if not found:  # a stopped container: what it was configured with
-        for spec, bindings in ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).items():
-            found[int(spec.split("/", 1)[0])] = next((int(b["HostPort"]) for b in bindings or []
-                                                      if b.get("HostPort")), None)
+        internal = _internal_port(spec)
+        found[internal] = found.get(internal) or _host_port(bindings)  # 80/tcp and 80/udp are one port
+    if not found:
+        configured = (attrs.get("HostConfig") or {}).get("PortBindings") or {}
+        found = {_internal_port(spec): _host_port(bindings) for spec, bindings in configured.items()}
     return [ContainerPort(internal=i, external=e) for i, e in sorted(found.items())]
+
+
+def _internal_port(spec: str) -> int:
+    """`8080/tcp` → 8080."""
+    return int(spec.split("/", 1)[0])
+
+
+def _host_port(bindings: list[dict[str, str]] | None) -> int | None:
+    return next((int(b["HostPort"]) for b in bindings or [] if b.get("HostPort")), None)

@@ -8,7 +8,7 @@ deleting a prefix deletes the namespace. Objects are created, or patched when th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client import AppsV1Api, CoreV1Api, NetworkingV1Api
@@ -72,7 +72,7 @@ class KubernetesRuntime:
             body: dict[str, Any] = {"spec": {"replicas": 1 if operation == "start" else 0}}
         elif operation == "restart":
             body = {"spec": {"template": {"metadata": {"annotations": {
-                k8s_objects.RESTARTED_AT: datetime.now(timezone.utc).isoformat()}}}}}
+                k8s_objects.RESTARTED_AT: datetime.now(UTC).isoformat()}}}}}
         else:
             raise ValueError(f"unknown operation {operation!r}")
         try:
@@ -125,14 +125,21 @@ class KubernetesRuntime:
 
     @staticmethod
     def _info(deployment: Any) -> ContainerInfo:
-        meta, spec, status = deployment.metadata, deployment.spec, deployment.status
+        meta, spec = deployment.metadata, deployment.spec
         container = spec.template.spec.containers[0]
         image_name, image_tag = split_image(container.image or "")
-        desired = spec.replicas if spec.replicas is not None else 1
-        available = (status.available_replicas or 0) if status else 0
-        state = "exited" if desired == 0 else ("running" if available > 0 else "waiting")
         command = [*(container.command or []), *(container.args or [])]
-        return ContainerInfo(prefix=meta.namespace, name=meta.name, state=state, image_name=image_name,
-                             image_tag=image_tag, command=" ".join(command), created_at=meta.creation_timestamp,
+        return ContainerInfo(prefix=meta.namespace, name=meta.name, state=_state(spec.replicas, deployment.status),
+                             image_name=image_name, image_tag=image_tag, command=" ".join(command),
+                             created_at=meta.creation_timestamp,
                              ports=[ContainerPort(internal=p.container_port) for p in container.ports or []],
                              labels=dict(meta.labels or {}))
+
+
+def _state(replicas: int | None, status: Any) -> str:
+    """Scaled to 0 is `exited` (stopped); otherwise `running` once a replica is available."""
+    desired = replicas if replicas is not None else 1
+    if desired == 0:
+        return "exited"
+    available = (status.available_replicas or 0) if status else 0
+    return "running" if available > 0 else "waiting"
