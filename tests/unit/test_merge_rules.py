@@ -114,3 +114,13 @@ def test_merge_leaves_its_inputs_unchanged():
     before = copy.deepcopy((image, instance))
     merge(image, None, instance)
     assert (image, instance) == before
+
+
+def test_every_container_config_field_has_a_merge_rule():
+    # A field the API accepts but `merge` has no rule for would be silently dropped at deploy time.
+    from chalicelib.domain.merge import RULES
+    from chalicelib.models.containers import ImageConfig, InstanceConfig
+
+    for model in (ImageConfig, InstanceConfig):
+        aliases = {info.alias or name for name, info in model.model_fields.items()}
+        assert aliases - {"secrets"} - set(RULES) == set(), model.__name__
