@@ -13,10 +13,11 @@ from typing import Any
 
 import docker
 from docker.errors import NotFound
+from docker.models.containers import Container
 
 from agent.runtime import docker_deploy
-from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound, split_image
-from chalicelib.contracts.agent import ContainerInfo, ContainerPort
+from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
+from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy
 from chalicelib.contracts.naming import container_name
 
 _STATES = {"running": "running", "exited": "exited", "dead": "exited"}
@@ -24,11 +25,11 @@ STOP_SECONDS = 10
 
 
 class DockerRuntime:
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
         self.client = client or docker.from_env()
 
     def list_containers(self, prefix: str | None) -> list[ContainerInfo]:
-        filters = {"label": [f"{PREFIX_LABEL}={prefix}"]} if prefix else {}
+        filters: dict[str, str | list[str] | bool] = {"label": [f"{PREFIX_LABEL}={prefix}"]} if prefix else {}
         return [self._info(c) for c in self.client.containers.list(all=True, filters=filters)]
 
     def container_command(self, prefix: str, name: str, operation: str) -> None:
@@ -50,21 +51,21 @@ class DockerRuntime:
             with contextlib.suppress(NotFound):  # removed meanwhile: the goal is reached
                 container.remove(force=True)
 
-    def deploy(self, request: Any, report: Any, open_sealed: Any) -> bool:
+    def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
         return docker_deploy.deploy(self.client, request, report, open_sealed)
 
-    def _find(self, prefix: str, name: str) -> Any:
+    def _find(self, prefix: str, name: str) -> Container:
         try:
             return self.client.containers.get(container_name(prefix, name))
         except NotFound:
             raise ContainerNotFound(f"container {container_name(prefix, name)} not found") from None
 
     @staticmethod
-    def _info(container: Any) -> ContainerInfo:
+    def _info(container: Container) -> ContainerInfo:
         attrs = container.attrs
         labels = dict(attrs.get("Config", {}).get("Labels") or {})
         prefix = labels.get(PREFIX_LABEL, "")
-        name = labels.get(NAME_LABEL) or container.name.removeprefix(f"{prefix}-" if prefix else "")
+        name = labels.get(NAME_LABEL) or (container.name or "").removeprefix(f"{prefix}-" if prefix else "")
         image = attrs.get("Config", {}).get("Image", "")
         image_name, image_tag = split_image(image)
         state = attrs.get("State", {})

@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from docker import DockerClient
 from docker.errors import APIError, ImageNotFound, NotFound
+from docker.types import LogConfig
 
 from agent.runtime.base import PREFIX_LABEL, OpenSealed, Report
 from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec, init_spec
@@ -44,7 +47,7 @@ class _Run:
     pulled: set[str] = field(default_factory=set)
 
 
-def deploy(client: Any, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
+def deploy(client: DockerClient, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
     """Runs the deployment, reporting as it goes; returns True when every workload is up and
     each running one stayed up, without a restart, for SETTLE_SECONDS after its start (no crash loop)."""
     started: list[tuple[Workload, str, float]] = []
@@ -66,7 +69,7 @@ def deploy(client: Any, request: Deploy, report: Report, open_sealed: OpenSealed
     return _still_running(client, started, report)
 
 
-def _still_running(client: Any, started: list[tuple[Workload, str, float]], report: Report) -> bool:
+def _still_running(client: DockerClient, started: list[tuple[Workload, str, float]], report: Report) -> bool:
     """The settle windows overlap the later workloads' deployment, so only the last one is waited
     for; a restart counts as a crash even when the engine has already brought the container back."""
     if not started:
@@ -83,7 +86,7 @@ def _still_running(client: Any, started: list[tuple[Workload, str, float]], repo
     return True
 
 
-def _deploy_one(client: Any, run: _Run, workload: Workload, report: Report, open_sealed: OpenSealed) -> str:
+def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Report, open_sealed: OpenSealed) -> str:
     check_names(run.prefix, workload.name)
     _pull(client, run, workload, report, open_sealed)
     _remove(client, run, container_name(run.prefix, workload.name))
@@ -99,7 +102,7 @@ def _deploy_one(client: Any, run: _Run, workload: Workload, report: Report, open
     return state
 
 
-def _prepare(client: Any, prefix: str, spec: ContainerSpec) -> None:
+def _prepare(client: DockerClient, prefix: str, spec: ContainerSpec) -> None:
     """The named volumes and networks the container uses exist before it (and its init containers) run."""
     for volume in spec.mounts.volumes:
         _ensure_volume(client, volume, prefix)
@@ -107,15 +110,19 @@ def _prepare(client: Any, prefix: str, spec: ContainerSpec) -> None:
         _ensure_network(client, network, prefix)
 
 
-def _create(client: Any, spec: ContainerSpec) -> str:
+def _create(client: DockerClient, spec: ContainerSpec) -> str:
     """Creates the container and joins its networks; returns its id."""
+    # The SDK's parameter types are wider than ours (and dict keys/values are invariant): read-only views.
+    bindings = cast("dict[int | str, int]", spec.port_bindings)
+    binds = cast("dict[str, Mapping[str, str]]", spec.mounts.binds)
     host_config = client.api.create_host_config(
-        port_bindings=spec.port_bindings or None, binds=spec.mounts.binds or None, tmpfs=spec.mounts.tmpfs or None,
+        port_bindings=bindings or None, binds=binds or None, tmpfs=spec.mounts.tmpfs or None,
         restart_policy={"Name": spec.restart_policy}, network_mode=spec.host_network_mode,
-        log_config=spec.log_config, extra_hosts={"host.docker.internal": "host-gateway"})
+        log_config=LogConfig(**spec.log_config) if spec.log_config else None,
+        extra_hosts={"host.docker.internal": "host-gateway"})
     attached = spec.attached_networks
-    networking = client.api.create_networking_config(
-        {attached[0]: client.api.create_endpoint_config(aliases=spec.aliases)}) if attached else None
+    networking = client.api.create_networking_config(  # a dict of network → endpoint, whatever the stubs say
+        {attached[0]: client.api.create_endpoint_config(aliases=spec.aliases)}) if attached else None  # type: ignore[arg-type]
     created = client.api.create_container(
         spec.image, name=spec.name, hostname=spec.name, environment=spec.environment, labels=spec.labels,
         ports=spec.exposed or None, host_config=host_config, detach=True, tty=spec.tty, entrypoint=spec.entrypoint,
@@ -126,14 +133,14 @@ def _create(client: Any, spec: ContainerSpec) -> str:
     return container_id
 
 
-def _pull(client: Any, run: _Run, workload: Workload, report: Report, open_sealed: OpenSealed) -> None:
+def _pull(client: DockerClient, run: _Run, workload: Workload, report: Report, open_sealed: OpenSealed) -> None:
     reference = workload.image
     if reference in run.pulled:
         return
     has_registry = "/" in reference and re.match(r"^[^/]+[.:][^/]*/|^localhost/", reference) is not None
     if not has_registry:
         try:
-            client.api.inspect_image(reference)
+            client.api.inspect_image(reference)  # type: ignore[no-untyped-call]  # untyped in types-docker
             run.pulled.add(reference)
             return  # a local image (e.g. an unchecked local registry): use it as it is
         except ImageNotFound:
@@ -153,26 +160,26 @@ def _pull(client: Any, run: _Run, workload: Workload, report: Report, open_seale
         raise DeployError(f"the image {reference} could not be pulled: {reason}") from None
 
 
-def _remove(client: Any, run: _Run, full_name: str) -> None:
+def _remove(client: DockerClient, run: _Run, full_name: str) -> None:
     if full_name not in run.present:
         return
     with contextlib.suppress(NotFound):  # removed meanwhile: the goal is reached
         client.containers.get(full_name).remove(force=True)
 
 
-def _ensure_volume(client: Any, source: str, prefix: str) -> None:
+def _ensure_volume(client: DockerClient, source: str, prefix: str) -> None:
     try:
         client.volumes.get(source)
     except NotFound:
         client.volumes.create(source, labels={PREFIX_LABEL: prefix})
 
 
-def _ensure_network(client: Any, network: str, prefix: str) -> None:
+def _ensure_network(client: DockerClient, network: str, prefix: str) -> None:
     if not client.networks.list(names=[network]):
         client.networks.create(network, driver="bridge", labels={PREFIX_LABEL: prefix})
 
 
-def _run_init(client: Any, run: _Run, init: InitSpec, report: Report) -> None:
+def _run_init(client: DockerClient, run: _Run, init: InitSpec, report: Report) -> None:
     """Runs an init container to completion; its last output lines explain a failure."""
     _remove(client, run, init.name)
     report([log(f"{init.parent}: running init container {init.short_name}")])
@@ -190,7 +197,7 @@ def _run_init(client: Any, run: _Run, init: InitSpec, report: Report) -> None:
         raise DeployError(f"init container {init.short_name} exited with {code}: {output.strip()[-500:]}")
 
 
-def _wait_expected(client: Any, container_id: str, expected: dict[str, Any]) -> str:
+def _wait_expected(client: DockerClient, container_id: str, expected: dict[str, Any]) -> str:
     """Waits until the container is running (or exited with the expected code); returns its state."""
     want = expected.get("state") or "running"
     deadline = time.monotonic() + (expected.get("timeout") or (10 if want == "running" else EXPECTED_TIMEOUT))
