@@ -24,7 +24,8 @@ def test_lists_only_the_prefix_with_image_ports_and_state(docker_client, busybox
         found = {c.name: c for c in runtime.list_containers(prefix)}
         assert set(found) == {"web", "worker"}
         web = found["web"]
-        assert (web.prefix, web.state, web.image_name, web.image_tag) == (prefix, "running", "dyrector-test/busybox", "1.0")
+        assert (web.prefix, web.state, web.image_name, web.image_tag) == (
+            prefix, "running", "dyrector-test/busybox", "1.0")
         assert [p.internal for p in web.ports] == [8080] and web.ports[0].external
         assert web.created_at is not None and "sleep" in web.command
     finally:
