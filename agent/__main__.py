@@ -7,9 +7,13 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.runtime.base import Runtime
 
 
-def runtime_for(node_type: str):
+def runtime_for(node_type: str) -> Runtime:
     """Imported lazily so a Docker node needs no kubernetes package and vice versa."""
     if node_type == "k8s":
         from kubernetes import config as kube_config
@@ -18,9 +22,9 @@ def runtime_for(node_type: str):
         from agent.runtime.kubernetes import KubernetesRuntime
 
         try:
-            kube_config.load_incluster_config()
+            kube_config.load_incluster_config()  # type: ignore[no-untyped-call]  # untyped in the client
         except kube_config.ConfigException:
-            kube_config.load_kube_config()
+            kube_config.load_kube_config()  # type: ignore[no-untyped-call]
         return KubernetesRuntime(ApiClient(), root_domain=os.environ.get("ROOT_DOMAIN") or None)
     from agent.runtime.docker import DockerRuntime
 

@@ -10,14 +10,16 @@ the platform answers again. A refused token (revoked, node deleted) stops the ag
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import sys
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import requests
 
@@ -28,6 +30,10 @@ from chalicelib.contracts import agent as contract
 
 log = logging.getLogger("agent")
 MAX_BACKOFF = 60.0
+T = TypeVar("T")
+Send = Callable[[list[contract.DeploymentEvent]], None]
+# Runs a call to the platform until it goes through (the agent's `_retrying`).
+Deliver = Callable[[Callable[[], None]], None]
 
 
 class BufferedReport:
@@ -36,10 +42,10 @@ class BufferedReport:
     take (an outage) is kept and sent with the next one; `close` keeps trying through `deliver`
     until everything is sent, so a deployment's final status survives an outage of the platform."""
 
-    def __init__(self, send: Any, interval: float = 0.5, deliver: Any = None) -> None:
+    def __init__(self, send: Send, interval: float = 0.5, deliver: Deliver | None = None) -> None:
         self.send = send
         self.interval = interval
-        self.deliver = deliver or (lambda call: call())
+        self.deliver: Deliver = deliver or (lambda call: call())
         self.pending: list[contract.DeploymentEvent] = []
         self.lock = threading.Lock()
         self.done = threading.Event()
@@ -57,10 +63,8 @@ class BufferedReport:
 
     def _run(self) -> None:
         while not self.done.wait(self.interval):
-            try:
+            with contextlib.suppress(requests.RequestException):  # kept for the next batch; `close` insists
                 self._flush()
-            except requests.RequestException:
-                pass  # kept for the next batch; `close` insists
 
     def _flush(self) -> None:
         with self.lock:
@@ -128,7 +132,7 @@ class Agent:
         self.heartbeat_seconds, self.poll_seconds = reply.heartbeat_seconds, reply.poll_seconds
         log.info("registered as node %s", reply.node_id)
 
-    def _retrying(self, call: Any) -> Any:
+    def _retrying(self, call: Callable[[], T]) -> T:
         backoff = 1.0
         while True:
             try:
@@ -157,7 +161,7 @@ class Agent:
         self.exit_code = 2
         self.stopped.set()
 
-    def _interrupted(self) -> list[Any]:
+    def _interrupted(self) -> list[contract.Command]:
         """The command a previous run acknowledged but did not finish, if any (run again first)."""
         saved = self.state.in_flight()
         if saved is None:
@@ -170,7 +174,7 @@ class Agent:
         log.info("resuming command %s (%s), left unfinished", command.id, command.kind)
         return [command]
 
-    def _execute(self, command: Any) -> None:
+    def _execute(self, command: contract.Command) -> None:
         self.state.save_in_flight(command.dump())
         if not self.client.acknowledge(command.id):  # a resumed command that expired meanwhile: drop it
             log.warning("command %s (%s) is no longer known to the platform; skipped", command.id, command.kind)
@@ -194,7 +198,7 @@ class Agent:
         if self.restart_after_update:
             self._restart()
 
-    def _dispatch(self, command: Any) -> contract.CommandResult:
+    def _dispatch(self, command: contract.Command) -> contract.CommandResult:
         if isinstance(command, contract.ListContainers):
             return contract.CommandResult(ok=True, containers=self.runtime.list_containers(command.prefix))
         if isinstance(command, contract.ContainerCommand):

@@ -8,6 +8,7 @@ import requests
 
 from chalicelib.contracts.agent import (
     COMMANDS,
+    Command,
     CommandResult,
     DeploymentReport,
     Heartbeat,
@@ -34,28 +35,34 @@ class PlatformClient:
     def heartbeat(self, beat: Heartbeat) -> None:
         self._call("POST", "/api/agent/heartbeat", beat.dump())
 
-    def poll(self, wait_seconds: float) -> list[Any]:
+    def poll(self, wait_seconds: float) -> list[Command]:
         reply = self._call("GET", f"/api/agent/commands?waitSeconds={wait_seconds:g}", timeout=wait_seconds + 15)
         return COMMANDS.validate_python(reply.json())
 
     def acknowledge(self, command_id: str) -> bool:
         """False when the platform no longer knows the command (expired or its node's commands gone)."""
-        return self._call("POST", f"/api/agent/commands/{command_id}/ack", missing_ok=True) is not None
+        return self._request("POST", f"/api/agent/commands/{command_id}/ack").status_code != 404
 
     def report(self, command_id: str, result: CommandResult) -> None:
-        self._call("POST", f"/api/agent/commands/{command_id}/result", result.dump(), missing_ok=True)
+        self._request("POST", f"/api/agent/commands/{command_id}/result", result.dump())
 
     def report_deployment(self, deployment_id: str, report: DeploymentReport) -> None:
         self._call("POST", f"/api/agent/deployments/{deployment_id}/events", report.dump())
 
     def _call(self, method: str, path: str, body: Any = None, token: str | None = None,
-              timeout: float | None = None, missing_ok: bool = False) -> requests.Response | None:
+              timeout: float | None = None) -> requests.Response:
+        reply = self._request(method, path, body, token, timeout)
+        reply.raise_for_status()
+        return reply
+
+    def _request(self, method: str, path: str, body: Any = None, token: str | None = None,
+                 timeout: float | None = None) -> requests.Response:
+        """The platform's reply; a 404 is returned (the caller decides), any other error raised."""
         headers = {"Authorization": f"Bearer {token or self.token}"}
         reply = self.session.request(method, self.base_url + path, json=body, headers=headers,
                                      timeout=timeout or self.timeout)
         if reply.status_code in (401, 403):
             raise Revoked(reply.json().get("message", "unauthorized") if reply.content else "unauthorized")
-        if missing_ok and reply.status_code == 404:
-            return None
-        reply.raise_for_status()
+        if reply.status_code != 404:
+            reply.raise_for_status()
         return reply

@@ -14,6 +14,7 @@ import base64
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from nacl.public import PrivateKey, SealedBox
 
@@ -46,10 +47,10 @@ class AgentState:
     def forget_connection_token(self) -> None:
         (self.dir / "connection.token").unlink(missing_ok=True)
 
-    def save_in_flight(self, command: dict) -> None:
+    def save_in_flight(self, command: dict[str, Any]) -> None:
         self._write("in-flight.json", json.dumps(command))
 
-    def in_flight(self) -> dict | None:
+    def in_flight(self) -> dict[str, Any] | None:
         stored = self._read("in-flight.json")
         try:
             return json.loads(stored) if stored else None

@@ -8,12 +8,18 @@ once, so a repeated start, stop or delete must be harmless.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
-from chalicelib.contracts.agent import ContainerInfo
+from chalicelib.contracts.agent import ContainerInfo, Deploy, DeploymentEvent
 
 PREFIX_LABEL = "org.dyrectorio.container.prefix"
 NAME_LABEL = "org.dyrectorio.container.name"
+
+# Sends a batch of deployment events to the platform (buffered, in order).
+Report = Callable[[list[DeploymentEvent]], None]
+# Opens a value sealed to this agent's public key.
+OpenSealed = Callable[[str], str]
 
 
 class ContainerNotFound(LookupError):
@@ -29,3 +35,19 @@ class Runtime(Protocol):
     def delete_container(self, prefix: str, name: str) -> None: ...
 
     def delete_prefix(self, prefix: str) -> None: ...
+
+    def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
+        """Deploys every workload in order, reporting as it goes; True when all reached their expected state."""
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """`host:5000/acme/web:1.0` → (`host:5000/acme/web`, `1.0`); no tag → `latest`.
+
+    Lives here, not in a runtime, because both runtimes need it and neither may import the other's SDK.
+    """
+    if "@" in image:
+        image = image.split("@", 1)[0]
+    head, sep, tag = image.rpartition(":")
+    if sep and "/" not in tag:
+        return head, tag
+    return image, "latest"

@@ -7,30 +7,29 @@ and paused are `waiting`; exited and dead are `exited`.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
 import docker
 from docker.errors import NotFound
+from docker.models.containers import Container
 
 from agent.runtime import docker_deploy
-from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound
-from chalicelib.contracts.agent import ContainerInfo, ContainerPort
+from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
+from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy
+from chalicelib.contracts.naming import container_name
 
 _STATES = {"running": "running", "exited": "exited", "dead": "exited"}
 STOP_SECONDS = 10
 
 
-def container_name(prefix: str, name: str) -> str:
-    return f"{prefix}-{name}" if prefix else name
-
-
 class DockerRuntime:
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
         self.client = client or docker.from_env()
 
     def list_containers(self, prefix: str | None) -> list[ContainerInfo]:
-        filters = {"label": [f"{PREFIX_LABEL}={prefix}"]} if prefix else {}
+        filters: dict[str, str | list[str] | bool] = {"label": [f"{PREFIX_LABEL}={prefix}"]} if prefix else {}
         return [self._info(c) for c in self.client.containers.list(all=True, filters=filters)]
 
     def container_command(self, prefix: str, name: str, operation: str) -> None:
@@ -49,26 +48,24 @@ class DockerRuntime:
 
     def delete_prefix(self, prefix: str) -> None:
         for container in self.client.containers.list(all=True, filters={"label": [f"{PREFIX_LABEL}={prefix}"]}):
-            try:
+            with contextlib.suppress(NotFound):  # removed meanwhile: the goal is reached
                 container.remove(force=True)
-            except NotFound:
-                pass  # removed meanwhile: the goal is reached
 
-    def deploy(self, request: Any, report: Any, open_sealed: Any) -> bool:
+    def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
         return docker_deploy.deploy(self.client, request, report, open_sealed)
 
-    def _find(self, prefix: str, name: str) -> Any:
+    def _find(self, prefix: str, name: str) -> Container:
         try:
             return self.client.containers.get(container_name(prefix, name))
         except NotFound:
             raise ContainerNotFound(f"container {container_name(prefix, name)} not found") from None
 
     @staticmethod
-    def _info(container: Any) -> ContainerInfo:
+    def _info(container: Container) -> ContainerInfo:
         attrs = container.attrs
         labels = dict(attrs.get("Config", {}).get("Labels") or {})
         prefix = labels.get(PREFIX_LABEL, "")
-        name = labels.get(NAME_LABEL) or container.name.removeprefix(f"{prefix}-" if prefix else "")
+        name = labels.get(NAME_LABEL) or (container.name or "").removeprefix(f"{prefix}-" if prefix else "")
         image = attrs.get("Config", {}).get("Image", "")
         image_name, image_tag = split_image(image)
         state = attrs.get("State", {})
@@ -78,16 +75,6 @@ class DockerRuntime:
                              reason=status if status not in _STATES else (state.get("Error") or None),
                              image_name=image_name, image_tag=image_tag, command=" ".join(command),
                              created_at=_created(attrs.get("Created")), ports=_ports(attrs), labels=labels)
-
-
-def split_image(image: str) -> tuple[str, str]:
-    """`host:5000/acme/web:1.0` → (`host:5000/acme/web`, `1.0`); no tag → `latest`."""
-    if "@" in image:
-        image = image.split("@", 1)[0]
-    head, sep, tag = image.rpartition(":")
-    if sep and "/" not in tag:
-        return head, tag
-    return image, "latest"
 
 
 def _created(value: str | None) -> datetime | None:
@@ -101,13 +88,21 @@ def _created(value: str | None) -> datetime | None:
 
 
 def _ports(attrs: dict[str, Any]) -> list[ContainerPort]:
+    """The published ports of a running container; a stopped one has none: what it was configured with."""
     found: dict[int, int | None] = {}
     for spec, bindings in ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).items():
-        internal = int(spec.split("/", 1)[0])
-        external = next((int(b["HostPort"]) for b in bindings or [] if b.get("HostPort")), None)
-        found[internal] = found.get(internal) or external
-    if not found:  # a stopped container: what it was configured with
-        for spec, bindings in ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).items():
-            found[int(spec.split("/", 1)[0])] = next((int(b["HostPort"]) for b in bindings or []
-                                                      if b.get("HostPort")), None)
+        internal = _internal_port(spec)
+        found[internal] = found.get(internal) or _host_port(bindings)  # 80/tcp and 80/udp are one port
+    if not found:
+        configured = (attrs.get("HostConfig") or {}).get("PortBindings") or {}
+        found = {_internal_port(spec): _host_port(bindings) for spec, bindings in configured.items()}
     return [ContainerPort(internal=i, external=e) for i, e in sorted(found.items())]
+
+
+def _internal_port(spec: str) -> int:
+    """`8080/tcp` → 8080."""
+    return int(spec.split("/", 1)[0])
+
+
+def _host_port(bindings: list[dict[str, str]] | None) -> int | None:
+    return next((int(b["HostPort"]) for b in bindings or [] if b.get("HostPort")), None)

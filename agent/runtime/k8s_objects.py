@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL
+from chalicelib.contracts.naming import DNS_LABEL
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 DEFAULT_LIMITS = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
@@ -34,6 +35,10 @@ def _kv(entries: list[dict[str, Any]] | None) -> dict[str, str]:
     return {e["key"]: e.get("value") or "" for e in entries or []}
 
 
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
+
+
 def _quantity(value: str, what: str) -> str:
     if not QUANTITY.fullmatch(str(value)):
         raise ValueError(f"{what} {value!r} is not a Kubernetes quantity")
@@ -49,97 +54,153 @@ def _meta(name: str, prefix: str, labels: dict[str, str] | None = None,
     return meta
 
 
+PARTS = ("deployment", "service", "ingress")  # which object a label or annotation goes on
+Manifest = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Volumes:
+    pod: list[Manifest]  # the pod's volumes (PVC references or emptyDirs)
+    mounts: list[Manifest]  # the main container's volume mounts
+    claims: list[Manifest]  # the PersistentVolumeClaims to create
+
+
 def build_objects(prefix: str, name: str, image: str, config: dict[str, Any], secrets: dict[str, str],
                   registry_auth: dict[str, str] | None = None, root_domain: str | None = None,
-                  now: datetime | None = None) -> list[dict[str, Any]]:
+                  now: datetime | None = None) -> list[Manifest]:
+    """Every object of one container, in the order they are applied (the Namespace first)."""
     _check_name("prefix", prefix)
     _check_name("container name", name)
-    labels = {part: _kv((config.get("labels") or {}).get(part)) for part in ("deployment", "service", "ingress")}
-    annotations = {part: _kv((config.get("annotations") or {}).get(part))
-                   for part in ("deployment", "service", "ingress")}
-    objects: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace",
-                                      "metadata": {"name": prefix, "labels": {PREFIX_LABEL: prefix}}}]
-    env_from = []
-    objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(name, prefix),
-                    "data": _kv(config.get("environment"))})
-    env_from.append({"configMapRef": {"name": name}})
-    if secrets:
-        objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(name, prefix),
-                        "data": {k: base64.b64encode(v.encode()).decode() for k, v in secrets.items()}})
-        env_from.append({"secretRef": {"name": name}})
-    pull_secrets = []
-    if registry_auth:
-        auth = base64.b64encode(f"{registry_auth['user']}:{registry_auth['password']}".encode()).decode()
-        docker_config = {"auths": {registry_auth["url"]: {"username": registry_auth["user"],
-                                                          "password": registry_auth["password"], "auth": auth}}}
-        objects.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-                        "metadata": _meta(f"{name}-reg", prefix),
-                        "data": {".dockerconfigjson": base64.b64encode(json.dumps(docker_config).encode()).decode()}})
-        pull_secrets.append({"name": f"{name}-reg"})
-    volumes, mounts = _volumes(prefix, name, config, objects)
+    labels, annotations = _by_part(config.get("labels")), _by_part(config.get("annotations"))
+    secret = _secret(prefix, name, secrets)
+    pull_secret = _pull_secret(prefix, name, registry_auth)
+    volumes = _volumes(prefix, name, config)
+    env_from: list[Manifest] = [{"configMapRef": {"name": name}}, *([{"secretRef": {"name": name}}] if secret else [])]
+    pod_spec = _pod_spec(name, image, config, env_from, volumes, pull_secret)
+    deployment = _deployment(prefix, name, config, pod_spec, labels["deployment"], annotations["deployment"],
+                             now or datetime.now(UTC))
+    service = _service(prefix, name, config, labels["service"], annotations["service"])
+    ingress = _ingress(prefix, name, config, service, labels["ingress"], annotations["ingress"], root_domain) \
+        if service else None
+    objects = [_namespace(prefix), _config_map(prefix, name, config), secret, pull_secret, *volumes.claims, deployment,
+               service, ingress]
+    return [obj for obj in objects if obj is not None]
+
+
+def _by_part(entries: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    return {part: _kv((entries or {}).get(part)) for part in PARTS}
+
+
+def _namespace(prefix: str) -> Manifest:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": prefix, "labels": {PREFIX_LABEL: prefix}}}
+
+
+def _config_map(prefix: str, name: str, config: dict[str, Any]) -> Manifest:
+    """The environment, given to the container (and init containers that ask) through `envFrom`."""
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(name, prefix),
+            "data": _kv(config.get("environment"))}
+
+
+def _secret(prefix: str, name: str, secrets: dict[str, str]) -> Manifest | None:
+    if not secrets:
+        return None
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(name, prefix),
+            "data": {k: _b64(v) for k, v in secrets.items()}}
+
+
+def _pull_secret(prefix: str, name: str, registry_auth: dict[str, str] | None) -> Manifest | None:
+    """Registry credentials as a dockerconfigjson Secret `<name>-reg`, the pod's imagePullSecret."""
+    if not registry_auth:
+        return None
+    user, password = registry_auth["user"], registry_auth["password"]
+    docker_config = {"auths": {registry_auth["url"]: {"username": user, "password": password,
+                                                      "auth": _b64(f"{user}:{password}")}}}
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": _meta(f"{name}-reg", prefix), "data": {".dockerconfigjson": _b64(json.dumps(docker_config))}}
+
+
+def _pod_spec(name: str, image: str, config: dict[str, Any], env_from: list[Manifest], volumes: _Volumes,
+              pull_secret: Manifest | None) -> Manifest:
+    pod_spec: Manifest = {"containers": [_container(name, image, config, env_from, volumes.mounts)],
+                          "volumes": volumes.pod}
+    if pull_secret:
+        pod_spec["imagePullSecrets"] = [{"name": pull_secret["metadata"]["name"]}]
+    init = [_init_container(name, entry, env_from, volumes.mounts) for entry in config.get("initContainers") or []]
+    if init:
+        pod_spec["initContainers"] = init
+    return pod_spec
+
+
+def _container(name: str, image: str, config: dict[str, Any], env_from: list[Manifest],
+               mounts: list[Manifest]) -> Manifest:
     ports = config.get("ports") or []
-    container: dict[str, Any] = {"name": name, "image": image, "envFrom": env_from,
-                                 "ports": [{"name": f"port-{p['internal']}", "containerPort": p["internal"],
-                                            "protocol": "TCP"} for p in ports],
-                                 "volumeMounts": mounts, "resources": _resources(config.get("resourceConfig") or {})}
+    container: Manifest = {"name": name, "image": image, "envFrom": env_from,
+                           "ports": [{"name": f"port-{p['internal']}", "containerPort": p["internal"],
+                                      "protocol": "TCP"} for p in ports],
+                           "volumeMounts": mounts, "resources": _resources(config.get("resourceConfig") or {})}
     if config.get("tty") is not None:
         container["tty"] = bool(config["tty"])
     if config.get("workingDirectory"):
         container["workingDir"] = config["workingDirectory"]
     if isinstance(config.get("user"), int) and config["user"] >= 0:
         container["securityContext"] = {"runAsUser": config["user"]}
-    if config.get("commands"):
-        container["command"] = [c["key"] for c in config["commands"]]
-    if config.get("args"):
-        container["args"] = [a["key"] for a in config["args"]]
+    container.update(_command_line(config, "commands", "args"))
     container.update(_probes(config.get("healthCheckConfig") or {}, ports))
-    pod_annotations = {RESTARTED_AT: (now or datetime.now(timezone.utc)).isoformat(), **annotations["deployment"]}
-    pod_spec: dict[str, Any] = {"containers": [container], "volumes": volumes}
-    if pull_secrets:
-        pod_spec["imagePullSecrets"] = pull_secrets
-    init = [_init_container(name, entry, env_from, mounts) for entry in config.get("initContainers") or []]
-    if init:
-        pod_spec["initContainers"] = init
+    return container
+
+
+def _command_line(entry: dict[str, Any], command_field: str, args_field: str) -> Manifest:
+    """`command` and `args` when set: the config spells the entrypoint `commands`, an init container `command`."""
+    line: Manifest = {}
+    if entry.get(command_field):
+        line["command"] = [c["key"] for c in entry[command_field]]
+    if entry.get(args_field):
+        line["args"] = [a["key"] for a in entry[args_field]]
+    return line
+
+
+def _deployment(prefix: str, name: str, config: dict[str, Any], pod_spec: Manifest, labels: dict[str, str],
+                annotations: dict[str, str], now: datetime) -> Manifest:
+    """One replica; the pod template's restartedAt annotation makes every deploy roll the pods."""
     strategy = "Recreate" if config.get("deploymentStrategy") == "recreate" else "RollingUpdate"
     selector = {"app": name}
-    objects.append({"apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": _meta(name, prefix, labels["deployment"], annotations["deployment"] or None),
-                    "spec": {"replicas": 1, "strategy": {"type": strategy}, "selector": {"matchLabels": selector},
-                             "template": {"metadata": {"labels": {**selector, PREFIX_LABEL: prefix, NAME_LABEL: name,
-                                                                  **labels["deployment"]},
-                                                       "annotations": pod_annotations},
-                                          "spec": pod_spec}}})
-    service = _service(prefix, name, config, labels["service"], annotations["service"])
-    if service:
-        objects.append(service)
-        ingress = _ingress(prefix, name, config, service, labels["ingress"], annotations["ingress"], root_domain)
-        if ingress:
-            objects.append(ingress)
-    return objects
+    template_meta = {"labels": {**selector, PREFIX_LABEL: prefix, NAME_LABEL: name, **labels},
+                     "annotations": {RESTARTED_AT: now.isoformat(), **annotations}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, prefix, labels, annotations or None),
+            "spec": {"replicas": 1, "strategy": {"type": strategy}, "selector": {"matchLabels": selector},
+                     "template": {"metadata": template_meta, "spec": pod_spec}}}
 
 
-def _volumes(prefix: str, name: str, config: dict[str, Any], objects: list[dict[str, Any]]):
-    volumes, mounts = [], []
+def _volumes(prefix: str, name: str, config: dict[str, Any]) -> _Volumes:
+    """`<name>-<volume>` each: a PVC (kept across deploys) or an emptyDir for mem/tmp volumes."""
+    found = _Volumes(pod=[], mounts=[], claims=[])
     for volume in config.get("volumes") or []:
         volume_name = f"{name}-{volume['name']}"
         _check_name("volume name", volume_name)
         kind = volume.get("type") or "rwo"
         if kind in ("mem", "tmp"):
-            empty: dict[str, Any] = {"medium": "Memory"} if kind == "mem" else {}
-            if volume.get("size"):
-                empty["sizeLimit"] = _quantity(volume["size"], "volume size")
-            volumes.append({"name": volume_name, "emptyDir": empty})
+            found.pod.append({"name": volume_name, "emptyDir": _empty_dir(kind, volume)})
         else:
-            spec: dict[str, Any] = {"accessModes": [ACCESS[kind]], "resources": {"requests": {
-                "storage": _quantity(volume.get("size") or DEFAULT_VOLUME_SIZE, "volume size")}}}
-            if volume.get("class"):
-                spec["storageClassName"] = volume["class"]
-            objects.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(volume_name, prefix),
-                            "spec": spec})
-            volumes.append({"name": volume_name, "persistentVolumeClaim": {"claimName": volume_name,
-                                                                           "readOnly": kind == "ro"}})
-        mounts.append({"name": volume_name, "mountPath": volume["path"], "readOnly": kind == "ro"})
-    return volumes, mounts
+            found.claims.append(_claim(prefix, volume_name, kind, volume))
+            found.pod.append({"name": volume_name, "persistentVolumeClaim": {"claimName": volume_name,
+                                                                             "readOnly": kind == "ro"}})
+        found.mounts.append({"name": volume_name, "mountPath": volume["path"], "readOnly": kind == "ro"})
+    return found
+
+
+def _empty_dir(kind: str, volume: dict[str, Any]) -> Manifest:
+    empty: Manifest = {"medium": "Memory"} if kind == "mem" else {}
+    if volume.get("size"):
+        empty["sizeLimit"] = _quantity(volume["size"], "volume size")
+    return empty
+
+
+def _claim(prefix: str, volume_name: str, kind: str, volume: dict[str, Any]) -> Manifest:
+    spec: Manifest = {"accessModes": [ACCESS[kind]], "resources": {"requests": {
+        "storage": _quantity(volume.get("size") or DEFAULT_VOLUME_SIZE, "volume size")}}}
+    if volume.get("class"):
+        spec["storageClassName"] = volume["class"]
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(volume_name, prefix), "spec": spec}
 
 
 def _resources(resource_config: dict[str, Any]) -> dict[str, Any]:
@@ -162,17 +223,22 @@ def _probes(health: dict[str, Any], ports: list[dict[str, Any]]) -> dict[str, An
     return probes
 
 
-def _init_container(parent: str, entry: dict[str, Any], parent_env_from: list[dict[str, Any]],
-                    parent_mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    container: dict[str, Any] = {"name": entry["name"], "image": entry["image"], "imagePullPolicy": "Always"}
-    if entry.get("command"):
-        container["command"] = [c["key"] for c in entry["command"]]
-    if entry.get("args"):
-        container["args"] = [a["key"] for a in entry["args"]]
+def _init_container(parent: str, entry: dict[str, Any], parent_env_from: list[Manifest],
+                    parent_mounts: list[Manifest]) -> Manifest:
+    """Always pulled; the parent's environment only with `useParentConfig`; mounts the parent's volumes by name."""
+    container: Manifest = {"name": entry["name"], "image": entry["image"], "imagePullPolicy": "Always"}
+    container.update(_command_line(entry, "command", "args"))
     if entry.get("environment"):
         container["env"] = [{"name": k, "value": v} for k, v in _kv(entry["environment"]).items()]
     if entry.get("useParentConfig"):
         container["envFrom"] = parent_env_from
+    mounts = _init_mounts(parent, entry, parent_mounts)
+    if mounts:
+        container["volumeMounts"] = mounts
+    return container
+
+
+def _init_mounts(parent: str, entry: dict[str, Any], parent_mounts: list[Manifest]) -> list[Manifest]:
     known = {m["name"] for m in parent_mounts}
     mounts = []
     for volume in entry.get("volumes") or []:
@@ -180,9 +246,7 @@ def _init_container(parent: str, entry: dict[str, Any], parent_env_from: list[di
         if volume_name not in known:
             raise ValueError(f"init container {entry['name']}: no volume named {volume['name']!r}")
         mounts.append({"name": volume_name, "mountPath": volume["path"]})
-    if mounts:
-        container["volumeMounts"] = mounts
-    return container
+    return mounts
 
 
 def _service(prefix: str, name: str, config: dict[str, Any], labels: dict[str, str],
@@ -203,24 +267,46 @@ def _service(prefix: str, name: str, config: dict[str, Any], labels: dict[str, s
             "spec": spec}
 
 
-def _ingress(prefix: str, name: str, config: dict[str, Any], service: dict[str, Any], labels: dict[str, str],
-             annotations: dict[str, str], root_domain: str | None) -> dict[str, Any] | None:
+def _ingress(prefix: str, name: str, config: dict[str, Any], service: Manifest, labels: dict[str, str],
+             annotations: dict[str, str], root_domain: str | None) -> Manifest | None:
+    """An nginx Ingress for `expose` (cert-manager TLS for `exposeWithTls`); the host is routing.domain,
+    else `<name>.<prefix>.<ROOT_DOMAIN>`."""
     expose = config.get("expose") or "none"
-    routing = config.get("routing") or {}
     if expose == "none":
         return None
+    routing = config.get("routing") or {}
     host = routing.get("domain") or (f"{name}.{prefix}.{root_domain}" if root_domain else None)
     if not host:
         raise ValueError("exposing a container needs routing.domain or the agent's ROOT_DOMAIN")
     port = routing.get("port") or service["spec"]["ports"][0]["port"]
+    path, rewrite_notes = _ingress_path(routing)
+    notes = {"kubernetes.io/ingress.class": "nginx", **annotations, **rewrite_notes, **_header_notes(config)}
+    spec: Manifest = {"rules": [{"host": host, "http": {"paths": [{
+        "path": path, "pathType": "ImplementationSpecific",
+        "backend": {"service": {"name": name, "port": {"number": port}}}}]}}]}
+    if expose == "exposeWithTls":
+        notes.update({"kubernetes.io/tls-acme": "true", "cert-manager.io/cluster-issuer": "letsencrypt-prod"})
+        spec["tls"] = [{"hosts": [host], "secretName": f"{name}-tls"}]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": _meta(name, prefix, labels, notes), "spec": spec}
+
+
+def _ingress_path(routing: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The path and its nginx notes: `stripPath` rewrites it away, `uploadLimit` caps the body size."""
     path = routing.get("path") or "/"
-    notes = {"kubernetes.io/ingress.class": "nginx", **annotations}
+    notes = {}
     if routing.get("stripPath"):
         path = path.rstrip("/") + "(/|$)(.*)"
         notes["nginx.ingress.kubernetes.io/use-regex"] = "true"
         notes["nginx.ingress.kubernetes.io/rewrite-target"] = "/$2"
     if routing.get("uploadLimit"):
         notes["nginx.ingress.kubernetes.io/proxy-body-size"] = routing["uploadLimit"]
+    return path, notes
+
+
+def _header_notes(config: dict[str, Any]) -> dict[str, str]:
+    """CORS and proxy notes: `proxyHeaders` turns on CORS and buffering and allows the forwarding headers."""
+    notes = {}
     headers = [h["key"] for h in config.get("customHeaders") or []]
     if config.get("proxyHeaders"):
         notes.update({"nginx.ingress.kubernetes.io/enable-cors": "true",
@@ -229,11 +315,4 @@ def _ingress(prefix: str, name: str, config: dict[str, Any], service: dict[str, 
         headers += ["X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP", "X-Requested-With"]
     if headers:
         notes["nginx.ingress.kubernetes.io/cors-allow-headers"] = ",".join(headers)
-    spec: dict[str, Any] = {"rules": [{"host": host, "http": {"paths": [{
-        "path": path, "pathType": "ImplementationSpecific",
-        "backend": {"service": {"name": name, "port": {"number": port}}}}]}}]}
-    if expose == "exposeWithTls":
-        notes.update({"kubernetes.io/tls-acme": "true", "cert-manager.io/cluster-issuer": "letsencrypt-prod"})
-        spec["tls"] = [{"hosts": [host], "secretName": f"{name}-tls"}]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": _meta(name, prefix, labels, notes), "spec": spec}
+    return notes

@@ -8,27 +8,32 @@ deleting a prefix deletes the namespace. Objects are created, or patched when th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes.client import AppsV1Api, CoreV1Api, NetworkingV1Api
+from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, NetworkingV1Api
 from kubernetes.client.exceptions import ApiException
 
 from agent.runtime import k8s_objects
-from agent.runtime.base import PREFIX_LABEL, ContainerNotFound
-from agent.runtime.docker import split_image
-from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent
+from agent.runtime.base import PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
+from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent, Workload
+
+Manifest = dict[str, Any]
+Call = Callable[[], object]
+# The client's generated methods take models, but serialise a plain dict body as it is.
+ApiMethod = Callable[..., object]
 
 
 class KubernetesRuntime:
-    def __init__(self, api_client: Any, root_domain: str | None = None) -> None:
+    def __init__(self, api_client: ApiClient, root_domain: str | None = None) -> None:
         self.core = CoreV1Api(api_client)
         self.apps = AppsV1Api(api_client)
         self.net = NetworkingV1Api(api_client)
         self.root_domain = root_domain
 
     # -- applying objects ---------------------------------------------------------------
-    def apply(self, objects: list[dict[str, Any]]) -> None:
+    def apply(self, objects: list[Manifest]) -> None:
         for obj in objects:
             create, patch = self._operations(obj)
             try:
@@ -39,12 +44,13 @@ class KubernetesRuntime:
                 if patch is not None:
                     patch()
 
-    def _operations(self, obj: dict[str, Any]):
+    def _operations(self, obj: Manifest) -> tuple[Call, Call | None]:
+        """How to create the object, and how to patch it when it exists (None: leave it as it is)."""
         kind, name = obj["kind"], obj["metadata"]["name"]
         namespace = obj["metadata"].get("namespace")
         if kind == "Namespace":
-            return lambda: self.core.create_namespace(obj), None
-        table = {
+            return (lambda: self.core.create_namespace(obj)), None  # type: ignore[arg-type]  # a dict body
+        table: dict[str, tuple[ApiMethod, ApiMethod | None]] = {
             "ConfigMap": (self.core.create_namespaced_config_map, self.core.patch_namespaced_config_map),
             "Secret": (self.core.create_namespaced_secret, self.core.patch_namespaced_secret),
             "PersistentVolumeClaim": (self.core.create_namespaced_persistent_volume_claim, None),  # spec is immutable
@@ -53,7 +59,7 @@ class KubernetesRuntime:
             "Ingress": (self.net.create_namespaced_ingress, self.net.patch_namespaced_ingress),
         }
         create, patch = table[kind]
-        return (lambda: create(namespace, obj)), (lambda: patch(name, namespace, obj)) if patch else None
+        return (lambda: create(namespace, obj)), ((lambda: patch(name, namespace, obj)) if patch else None)
 
     # -- the Runtime protocol -------------------------------------------------------------
     def list_containers(self, prefix: str | None) -> list[ContainerInfo]:
@@ -73,7 +79,7 @@ class KubernetesRuntime:
             body: dict[str, Any] = {"spec": {"replicas": 1 if operation == "start" else 0}}
         elif operation == "restart":
             body = {"spec": {"template": {"metadata": {"annotations": {
-                k8s_objects.RESTARTED_AT: datetime.now(timezone.utc).isoformat()}}}}}
+                k8s_objects.RESTARTED_AT: datetime.now(UTC).isoformat()}}}}}
         else:
             raise ValueError(f"unknown operation {operation!r}")
         try:
@@ -106,13 +112,10 @@ class KubernetesRuntime:
             if error.status != 404:
                 raise
 
-    def deploy(self, request: Deploy, report: Any, open_sealed: Any) -> bool:
+    def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
         for workload in request.workloads:
-            secrets = {s["key"]: open_sealed(s["value"]) for s in workload.config.get("secrets") or [] if s.get("value")}
-            auth = None
-            if workload.registry_auth:
-                auth = {"url": workload.registry_auth.server, "user": workload.registry_auth.user,
-                        "password": open_sealed(workload.registry_auth.sealed_password)}
+            secrets = _opened_secrets(workload, open_sealed)
+            auth = _registry_auth(workload, open_sealed)
             try:
                 self.apply(k8s_objects.build_objects(request.prefix, workload.name, workload.image, workload.config,
                                                      secrets, auth, self.root_domain))
@@ -126,14 +129,33 @@ class KubernetesRuntime:
 
     @staticmethod
     def _info(deployment: Any) -> ContainerInfo:
-        meta, spec, status = deployment.metadata, deployment.spec, deployment.status
+        meta, spec = deployment.metadata, deployment.spec
         container = spec.template.spec.containers[0]
         image_name, image_tag = split_image(container.image or "")
-        desired = spec.replicas if spec.replicas is not None else 1
-        available = (status.available_replicas or 0) if status else 0
-        state = "exited" if desired == 0 else ("running" if available > 0 else "waiting")
         command = [*(container.command or []), *(container.args or [])]
-        return ContainerInfo(prefix=meta.namespace, name=meta.name, state=state, image_name=image_name,
-                             image_tag=image_tag, command=" ".join(command), created_at=meta.creation_timestamp,
+        return ContainerInfo(prefix=meta.namespace, name=meta.name, state=_state(spec.replicas, deployment.status),
+                             image_name=image_name, image_tag=image_tag, command=" ".join(command),
+                             created_at=meta.creation_timestamp,
                              ports=[ContainerPort(internal=p.container_port) for p in container.ports or []],
                              labels=dict(meta.labels or {}))
+
+
+def _opened_secrets(workload: Workload, open_sealed: OpenSealed) -> dict[str, str]:
+    """The secrets that have a value, opened (they become the container's Secret)."""
+    return {s["key"]: open_sealed(s["value"]) for s in workload.config.get("secrets") or [] if s.get("value")}
+
+
+def _registry_auth(workload: Workload, open_sealed: OpenSealed) -> dict[str, str] | None:
+    if not workload.registry_auth:
+        return None
+    return {"url": workload.registry_auth.server, "user": workload.registry_auth.user,
+            "password": open_sealed(workload.registry_auth.sealed_password)}
+
+
+def _state(replicas: int | None, status: Any) -> str:
+    """Scaled to 0 is `exited` (stopped); otherwise `running` once a replica is available."""
+    desired = replicas if replicas is not None else 1
+    if desired == 0:
+        return "exited"
+    available = (status.available_replicas or 0) if status else 0
+    return "running" if available > 0 else "waiting"

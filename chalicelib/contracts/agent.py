@@ -10,7 +10,7 @@ pydantic.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
@@ -136,8 +136,10 @@ class Deploy(_Command):
     workloads: list[Workload]
 
 
-Command = Annotated[Union[ListContainers, ContainerCommand, DeleteContainer, DeletePrefix, UpdateAgent, Shutdown, Deploy],
-                    Field(discriminator="kind")]
+Command = Annotated[
+    ListContainers | ContainerCommand | DeleteContainer | DeletePrefix | UpdateAgent | Shutdown | Deploy,
+    Field(discriminator="kind"),
+]
 COMMAND = TypeAdapter(Command, config=ConfigDict(defer_build=True))
 COMMANDS = TypeAdapter(list[Command], config=ConfigDict(defer_build=True))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
@@ -63,7 +63,7 @@ class NotificationDelivery(_Event):
     message: str
 
 
-Event = Annotated[Union[UserInvited, VersionCreated, NodeAdded, DeploymentStatusChanged, NotificationDelivery],
+Event = Annotated[UserInvited | VersionCreated | NodeAdded | DeploymentStatusChanged | NotificationDelivery,
                   Field(discriminator="type")]
 EVENT = TypeAdapter(Event, config=ConfigDict(defer_build=True))
 

@@ -51,19 +51,23 @@ def config_from_labels(labels: dict[str, str] | None) -> dict[str, Any]:
     environment: list[dict[str, Any]] = []
     secrets: list[dict[str, Any]] = []
     for label, rule in sorted((labels or {}).items()):
-        if not label.startswith(ENV_LABEL) or not label[len(ENV_LABEL):].strip():
+        declared = _env_label(label, rule)
+        if declared is None:
             continue
-        key = label[len(ENV_LABEL):].strip()
-        parts = [part.strip() for part in rule.split(",")]
-        flags = set(parts[1:])
-        default = next((p.split(":", 1)[1] for p in parts[1:] if p.startswith("default:")), None)
+        key, flags, default = declared
         if "secret" in flags:
             secrets.append({"id": new_id(), "key": key, "required": "required" in flags})
         elif "required" in flags or default is not None:
             environment.append({"id": new_id(), "key": key, "value": default or ""})
-    config: dict[str, Any] = {}
-    if environment:
-        config["environment"] = environment
-    if secrets:
-        config["secrets"] = secrets
-    return config
+    return {field: entries for field, entries in (("environment", environment), ("secrets", secrets)) if entries}
+
+
+def _env_label(label: str, rule: str) -> tuple[str, set[str], str | None] | None:
+    """`org.dyrectorio.env.<KEY>` = `<type>[,flag...][,default:<value>]` → (KEY, flags, default);
+    None for any other label."""
+    key = label[len(ENV_LABEL):].strip() if label.startswith(ENV_LABEL) else ""
+    if not key:
+        return None
+    options = [part.strip() for part in rule.split(",")][1:]  # the first part is the type
+    default = next((option.split(":", 1)[1] for option in options if option.startswith("default:")), None)
+    return key, set(options), default

@@ -29,7 +29,8 @@ class InstallParams:
 def command(script_type: str, script_url: str) -> str:
     """The one-liner a user pastes on the node."""
     if script_type == "powershell":
-        return f"Invoke-WebRequest -UseBasicParsing -Uri '{script_url}' | Select-Object -Expand Content | Invoke-Expression"
+        return (f"Invoke-WebRequest -UseBasicParsing -Uri '{script_url}' | Select-Object -Expand Content "
+                "| Invoke-Expression")
     return f"curl -fsSL {shlex.quote(script_url)} | sh -"
 
 

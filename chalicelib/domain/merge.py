@@ -9,7 +9,13 @@ they clash with a stronger one; capabilities are never passed on.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
+
+Entry = dict[str, Any]
+# A rule takes one field's values, strongest level first (None where a level leaves it unset), and
+# returns the merged value; None leaves the field out of the merged config.
+Rule = Callable[[list[Any]], Any]
 
 WHOLE = ("name", "workingDirectory", "expose", "routing", "configContainer", "initContainers", "healthCheckConfig",
          "resourceConfig", "deploymentStrategy", "metrics", "logConfig", "networkMode", "restartPolicy",
@@ -18,65 +24,35 @@ TYPED = {"user": int, "tty": bool, "proxyHeaders": bool, "useLoadBalancer": bool
 FILLABLE = ("environment", "dockerLabels", "extraLBAnnotations")
 KEYED = ("commands", "args", "networks", "customHeaders")
 MARKERS = ("labels", "annotations")
+PARTS = ("deployment", "service", "ingress")
 
 
-def merge(image: dict[str, Any] | None, deployment: dict[str, Any] | None = None,
-          instance: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The effective config of one container; the arguments are never modified."""
-    levels = [level or {} for level in (instance, deployment, image)]  # strongest first
-    merged: dict[str, Any] = {}
-    for field in WHOLE:
-        value = _first(level.get(field) for level in levels)
-        if value is not None:
-            merged[field] = value
-    for field, kind in TYPED.items():
-        value = _first(v for v in (level.get(field) for level in levels)
-                       if isinstance(v, kind) and (kind is bool or not isinstance(v, bool)))
-        if value is not None:
-            merged[field] = value
-    for field in FILLABLE:
-        merged[field] = _fill_union([level.get(field) for level in levels])
-    for field in KEYED:
-        merged[field] = _union([level.get(field) for level in levels], lambda e: e.get("key"))
-    merged["ports"] = _union([level.get("ports") for level in levels], lambda p: p.get("internal"))
-    merged["portRanges"] = _without_overlaps([level.get("portRanges") for level in levels])
-    merged["volumes"] = _without_clashes([level.get("volumes") for level in levels])
-    for field in MARKERS:
-        merged[field] = {part: _first((level.get(field) or {}).get(part) for level in levels)
-                         for part in ("deployment", "service", "ingress")}
-    merged["capabilities"] = []
-    merged["secrets"] = merge_secrets(image, deployment, instance)
-    return merged
-
-
-def merge_secrets(image: dict[str, Any] | None, deployment: dict[str, Any] | None,
-                  instance: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Concrete secrets: instance over deployment by key; the image declares which keys exist.
-
-    With no concrete secrets at all, every declared key is taken with an empty value;
-    otherwise missing *required* keys are added empty and undeclared optional ones are kept.
-    """
-    declared = (image or {}).get("secrets") or []
-    concrete = _union([(instance or {}).get("secrets"), (deployment or {}).get("secrets")], lambda s: s.get("key"))
-    if not concrete:
-        return [_empty_secret(entry) for entry in declared]
-    present = {entry["key"] for entry in concrete}
-    required = [_empty_secret(entry) for entry in declared if entry.get("required") and entry["key"] not in present]
-    return concrete + required
-
-
-def _empty_secret(declared: dict[str, Any]) -> dict[str, Any]:
-    return {"id": declared.get("id"), "key": declared["key"], "value": "", "required": bool(declared.get("required")),
-            "encrypted": False, "publicKey": None}
-
-
-def _first(values) -> Any:
+def _first(values: Iterable[Any]) -> Any:
     return next((value for value in values if value is not None), None)
 
 
-def _union(lists: list[list[dict[str, Any]] | None], key) -> list[dict[str, Any]]:
+def _typed(kind: type) -> Rule:
+    """The first value of the right type (a bool is not taken for an int)."""
+    return lambda values: _first(v for v in values if isinstance(v, kind) and (kind is bool or not isinstance(v, bool)))
+
+
+def _keyed_by(key: str) -> Rule:
+    return lambda values: _union(values, lambda entry: entry.get(key))
+
+
+def _by_part(values: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """Labels and annotations: each part (deployment, service, ingress) whole from the strongest level."""
+    return {part: _first((value or {}).get(part) for value in values) for part in PARTS}
+
+
+def _never(values: list[Any]) -> list[Any]:
+    return []
+
+
+def _union(lists: list[list[Entry] | None], key: Callable[[Entry], Any]) -> list[Entry]:
     """Entries of every level, strongest first, a weaker entry dropped when its key is taken."""
-    result, seen = [], set()
+    result: list[Entry] = []
+    seen: set[Any] = set()
     for entries in lists:
         for entry in entries or []:
             if key(entry) not in seen:
@@ -85,7 +61,7 @@ def _union(lists: list[list[dict[str, Any]] | None], key) -> list[dict[str, Any]
     return result
 
 
-def _fill_union(lists: list[list[dict[str, Any]] | None]) -> list[dict[str, Any]]:
+def _fill_union(lists: list[list[Entry] | None]) -> list[Entry]:
     """Union by key where an empty stronger value is replaced by a non-empty weaker one."""
     result: dict[str, dict[str, Any]] = {}
     for entries in lists:
@@ -98,12 +74,12 @@ def _fill_union(lists: list[list[dict[str, Any]] | None]) -> list[dict[str, Any]
     return list(result.values())
 
 
-def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _overlaps(a: dict[str, int], b: dict[str, int]) -> bool:
     return a["from"] <= b["to"] and b["from"] <= a["to"]
 
 
-def _without_overlaps(lists: list[list[dict[str, Any]] | None]) -> list[dict[str, Any]]:
-    kept: list[dict[str, Any]] = []
+def _without_overlaps(lists: list[list[Entry] | None]) -> list[Entry]:
+    kept: list[Entry] = []
     for entries in lists:
         stronger = list(kept)
         for entry in entries or []:
@@ -113,9 +89,62 @@ def _without_overlaps(lists: list[list[dict[str, Any]] | None]) -> list[dict[str
     return kept
 
 
-def _without_clashes(lists: list[list[dict[str, Any]] | None]) -> list[dict[str, Any]]:
-    kept: list[dict[str, Any]] = []
+def _without_clashes(lists: list[list[Entry] | None]) -> list[Entry]:
+    kept: list[Entry] = []
     for entries in lists:
         paths, names = {v["path"] for v in kept}, {v["name"] for v in kept}
         kept += [v for v in entries or [] if v["path"] not in paths and v["name"] not in names]
     return kept
+
+
+# Every config field but `secrets` and the rule that merges it, in the merged config's field order.
+RULES: dict[str, Rule] = {
+    **dict.fromkeys(WHOLE, _first),
+    **{field: _typed(kind) for field, kind in TYPED.items()},
+    **dict.fromkeys(FILLABLE, _fill_union),
+    **dict.fromkeys(KEYED, _keyed_by("key")),
+    "ports": _keyed_by("internal"),
+    "portRanges": _without_overlaps,
+    "volumes": _without_clashes,
+    **dict.fromkeys(MARKERS, _by_part),
+    "capabilities": _never,  # never passed on
+}
+
+
+def merge(image: dict[str, Any] | None, deployment: dict[str, Any] | None = None,
+          instance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The effective config of one container; the arguments are never modified."""
+    levels = [level or {} for level in (instance, deployment, image)]  # strongest first
+    merged: dict[str, Any] = {}
+    for field, rule in RULES.items():
+        value = rule([level.get(field) for level in levels])
+        if value is not None:
+            merged[field] = value
+    merged["secrets"] = merge_secrets(image, deployment, instance)
+    return merged
+
+
+def merge_secrets(image: dict[str, Any] | None, deployment: dict[str, Any] | None,
+                  instance: dict[str, Any] | None) -> list[Entry]:
+    """Concrete secrets: instance over deployment by key; the image declares which keys exist.
+
+    With no concrete secrets at all, every declared key is taken with an empty value;
+    otherwise missing *required* keys are added empty and undeclared optional ones are kept.
+    """
+    declared = _secrets_of(image)
+    concrete = _union([_secrets_of(instance), _secrets_of(deployment)], lambda s: s.get("key"))
+    if not concrete:
+        return [_empty_secret(entry) for entry in declared]
+    present = {entry["key"] for entry in concrete}
+    missing = [entry for entry in declared if entry.get("required") and entry["key"] not in present]
+    return concrete + [_empty_secret(entry) for entry in missing]
+
+
+def _secrets_of(level: dict[str, Any] | None) -> list[Entry]:
+    secrets: list[Entry] = (level or {}).get("secrets") or []
+    return secrets
+
+
+def _empty_secret(declared: Entry) -> Entry:
+    return {"id": declared.get("id"), "key": declared["key"], "value": "", "required": bool(declared.get("required")),
+            "encrypted": False, "publicKey": None}

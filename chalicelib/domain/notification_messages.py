@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.contracts import events
@@ -33,7 +33,7 @@ def text(event: Any) -> str:
 
 
 def payload(kind: str, message: str, event_type: str, team_id: str, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     stamp = now.isoformat().replace("+00:00", "Z")
     if kind == "discord":
         return {"embeds": [{"title": TITLE, "description": message, "color": COLOR, "timestamp": stamp}]}

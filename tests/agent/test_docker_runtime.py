@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.runtime.base import ContainerNotFound
-from agent.runtime.docker import DockerRuntime, split_image
+from agent.runtime.docker import DockerRuntime
 from tests.fixtures.docker_engine import run_prefixed
 
 pytestmark = pytest.mark.agent
@@ -24,7 +24,8 @@ def test_lists_only_the_prefix_with_image_ports_and_state(docker_client, busybox
         found = {c.name: c for c in runtime.list_containers(prefix)}
         assert set(found) == {"web", "worker"}
         web = found["web"]
-        assert (web.prefix, web.state, web.image_name, web.image_tag) == (prefix, "running", "dyrector-test/busybox", "1.0")
+        assert (web.prefix, web.state, web.image_name, web.image_tag) == (
+            prefix, "running", "dyrector-test/busybox", "1.0")
         assert [p.internal for p in web.ports] == [8080] and web.ports[0].external
         assert web.created_at is not None and "sleep" in web.command
     finally:
@@ -57,8 +58,3 @@ def test_delete_prefix_removes_every_container_of_it_and_is_idempotent(docker_cl
     assert runtime.list_containers(prefix) == []
     runtime.delete_prefix(prefix)
 
-
-def test_image_references_split_into_name_and_tag():
-    assert split_image("127.0.0.1:5000/acme/web:1.0") == ("127.0.0.1:5000/acme/web", "1.0")
-    assert split_image("127.0.0.1:5000/acme/web") == ("127.0.0.1:5000/acme/web", "latest")
-    assert split_image("nginx@sha256:abc") == ("nginx", "latest")

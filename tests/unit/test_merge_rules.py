@@ -46,7 +46,8 @@ def test_docker_labels_and_lb_annotations_merge_like_environment():
 
 
 def test_commands_args_networks_headers_are_unions_by_key_stronger_first():
-    merged = merge({"commands": [{"id": "1", "key": "a"}, {"id": "2", "key": "b"}], "networks": [{"id": "n", "key": "x"}]},
+    merged = merge({"commands": [{"id": "1", "key": "a"}, {"id": "2", "key": "b"}],
+                    "networks": [{"id": "n", "key": "x"}]},
                    {"commands": [{"id": "3", "key": "b"}]}, {"commands": [{"id": "4", "key": "c"}]})
     assert [(c["id"], c["key"]) for c in merged["commands"]] == [("4", "c"), ("3", "b"), ("1", "a")]
     assert [n["key"] for n in merged["networks"]] == ["x"]
@@ -62,7 +63,8 @@ def test_ports_are_keyed_by_internal_port():
 def test_weaker_port_ranges_overlapping_a_stronger_one_on_either_side_are_dropped():
     def rng(i, e):
         return {"id": f"{i}{e}", "internal": {"from": i[0], "to": i[1]}, "external": {"from": e[0], "to": e[1]}}
-    image = {"portRanges": [rng((100, 110), (1100, 1110)), rng((200, 210), (5005, 5006)), rng((300, 310), (3300, 3310))]}
+    image = {"portRanges": [rng((100, 110), (1100, 1110)), rng((200, 210), (5005, 5006)),
+                            rng((300, 310), (3300, 3310))]}
     instance = {"portRanges": [rng((105, 120), (9000, 9010)), rng((400, 410), (5000, 5010))]}
     kept = [(r["internal"]["from"], r["external"]["from"]) for r in merge(image, None, instance)["portRanges"]]
     assert kept == [(105, 9000), (400, 5000), (300, 3300)]
@@ -71,7 +73,8 @@ def test_weaker_port_ranges_overlapping_a_stronger_one_on_either_side_are_droppe
 def test_weaker_volumes_with_the_same_path_or_name_are_dropped():
     image = {"volumes": [{"id": "1", "name": "data", "path": "/data"}, {"id": "2", "name": "logs", "path": "/var/log"},
                          {"id": "3", "name": "cache", "path": "/cache"}]}
-    deployment = {"volumes": [{"id": "4", "name": "data2", "path": "/data"}, {"id": "5", "name": "logs", "path": "/logs"}]}
+    deployment = {"volumes": [{"id": "4", "name": "data2", "path": "/data"},
+                              {"id": "5", "name": "logs", "path": "/logs"}]}
     assert [v["id"] for v in merge(image, deployment)["volumes"]] == ["4", "5", "3"]
 
 
@@ -114,3 +117,13 @@ def test_merge_leaves_its_inputs_unchanged():
     before = copy.deepcopy((image, instance))
     merge(image, None, instance)
     assert (image, instance) == before
+
+
+def test_every_container_config_field_has_a_merge_rule():
+    # A field the API accepts but `merge` has no rule for would be silently dropped at deploy time.
+    from chalicelib.domain.merge import RULES
+    from chalicelib.models.containers import ImageConfig, InstanceConfig
+
+    for model in (ImageConfig, InstanceConfig):
+        aliases = {info.alias or name for name, info in model.model_fields.items()}
+        assert aliases - {"secrets"} - set(RULES) == set(), model.__name__
