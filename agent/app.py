@@ -1,8 +1,10 @@
-"""The agent's life: register once, then heartbeat and long-poll for commands until told to stop.
+"""The agent's life: register once, report in, then execute the commands pushed to it until told to stop.
 
-Each command is acknowledged before it runs and its result reported after; commands may
-arrive twice, and every runtime operation is idempotent. The command being executed is kept
-in the data directory until its result is reported, so a restarted agent (killed, rebooted,
+Commands arrive on one outbound WebSocket (`agent/channel.py`); after each (re)connect the agent
+fetches the commands still pending, so one pushed while it was away is not lost. Each command is
+acknowledged before it runs and its result reported after; a command may arrive twice (pushed
+and fetched), so repeats are dropped by id, and every runtime operation is idempotent. The
+command being executed is kept in the data directory until its result is reported, so a restarted agent (killed, rebooted,
 OOM) runs it again first instead of leaving its deployment to time out. Network trouble is
 retried with backoff (1 s doubling to 60 s); a command's outcome is reported, not re-run, once
 the platform answers again. A refused token (revoked, node deleted) stops the agent at once.
@@ -13,20 +15,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import socket
 import sys
 import threading
 import zipfile
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import requests
 
+from agent.channel import PushChannel, Refused
 from agent.client import PlatformClient, Revoked
 from agent.runtime.base import ContainerNotFound, Runtime
 from agent.state import AgentState
 from chalicelib.contracts import agent as contract
+from chalicelib.contracts import push
 
 log = logging.getLogger("agent")
 MAX_BACKOFF = 60.0
@@ -87,40 +93,42 @@ class Agent:
         self.program = program  # the zipapp we run from, replaced on update
         self.stopped = threading.Event()
         self.exit_code = 0
-        self.heartbeat_seconds = 15
-        self.poll_seconds = 20
         self.restart_after_update = False
+        # Commands to run, in arrival order; bounded: the platform keeps what we have not acknowledged.
+        self.inbox: queue.Queue[contract.Command] = queue.Queue(maxsize=1000)
+        self.seen: deque[str] = deque(maxlen=1000)  # ids already run: a command may arrive twice
 
     def run(self) -> int:
         try:
-            self._connect()
+            settings = self._connect()
         except Revoked as refused:
             log.error("registration refused: %s", refused)
             return 3
-        beat = threading.Thread(target=self._heartbeats, name="heartbeat", daemon=True)
-        beat.start()
-        backoff = 1.0
+        for command in self._interrupted():  # first: it was acknowledged, nothing will bring it again
+            self.inbox.put(command)
+        channel = PushChannel(settings.socket_url, lambda: self.client.token or "", self._pushed, self._fetch_pending,
+                              stopped=self.stopped, ping_seconds=settings.ping_seconds,
+                              seen_every=settings.seen_every_pings)
+        threading.Thread(target=self._hold, args=(channel,), name="push-channel", daemon=True).start()
         while not self.stopped.is_set():
             try:
-                for command in self._interrupted() or self.client.poll(self.poll_seconds):
+                command = self.inbox.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                if command.id not in self.seen:
+                    self.seen.append(command.id)
                     self._execute(command)
-                    if self.stopped.is_set():
-                        break
-                backoff = 1.0
             except Revoked as refused:
                 self._revoked(refused)
-            except (requests.RequestException, ValueError) as error:
-                log.warning("platform unreachable (%s); retrying in %.0f s", type(error).__name__, backoff)
-                self.stopped.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
         return self.exit_code
 
-    def _connect(self) -> None:
+    def _connect(self) -> contract.AgentSettings:
+        """Registers on the first start, reports in on every later one; returns where to connect."""
         token = self.state.connection_token()
         if token:
             self.client.token = token
-            self._retrying(self._beat)
-            return
+            return self._retrying(self._beat)
         install = self.state.install_token()
         if not install:
             raise Revoked("no token in the data directory; run the install script again")
@@ -129,8 +137,29 @@ class Agent:
             public_key=self.state.public_key)))
         self.state.save_connection_token(reply.token)
         self.client.token = reply.token
-        self.heartbeat_seconds, self.poll_seconds = reply.heartbeat_seconds, reply.poll_seconds
         log.info("registered as node %s", reply.node_id)
+        return reply
+
+    def _hold(self, channel: PushChannel) -> None:
+        try:
+            channel.run()
+        except (Refused, Revoked) as refused:
+            if not self.stopped.is_set():
+                self._revoked(Revoked(str(refused)))
+
+    def _pushed(self, message: object) -> None:
+        if isinstance(message, push.CommandPush):
+            (command,) = contract.COMMANDS.validate_python([message.command])
+            self.inbox.put(command)
+        elif isinstance(message, push.CommandRef):
+            fetched = self._retrying(lambda: self.client.command(message.id))
+            if fetched is not None:
+                self.inbox.put(fetched)
+
+    def _fetch_pending(self) -> None:
+        """After each (re)connect: what was pushed while no connection was there to take it."""
+        for command in self._retrying(self.client.pending):
+            self.inbox.put(command)
 
     def _retrying(self, call: Callable[[], T]) -> T:
         backoff = 1.0
@@ -143,17 +172,9 @@ class Agent:
                     raise Revoked("stopped") from None
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
-    def _beat(self) -> None:
-        self.client.heartbeat(contract.Heartbeat(version=contract.AGENT_VERSION, public_key=self.state.public_key))
-
-    def _heartbeats(self) -> None:
-        while not self.stopped.wait(self.heartbeat_seconds):
-            try:
-                self._beat()
-            except Revoked as refused:
-                self._revoked(refused)
-            except requests.RequestException as error:
-                log.warning("heartbeat failed (%s)", type(error).__name__)
+    def _beat(self) -> contract.AgentSettings:
+        return self.client.heartbeat(contract.Heartbeat(version=contract.AGENT_VERSION,
+                                                        public_key=self.state.public_key))
 
     def _revoked(self, refused: Revoked) -> None:
         log.error("the platform refused our token (%s); stopping", refused)

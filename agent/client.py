@@ -7,7 +7,9 @@ from typing import Any
 import requests
 
 from chalicelib.contracts.agent import (
+    COMMAND,
     COMMANDS,
+    AgentSettings,
     Command,
     CommandResult,
     DeploymentReport,
@@ -32,12 +34,17 @@ class PlatformClient:
         reply = self._call("POST", "/api/agent/register", request.dump(), token=install_token)
         return RegisterResponse.model_validate(reply.json())
 
-    def heartbeat(self, beat: Heartbeat) -> None:
-        self._call("POST", "/api/agent/heartbeat", beat.dump())
+    def heartbeat(self, beat: Heartbeat) -> AgentSettings:
+        return AgentSettings.model_validate(self._call("POST", "/api/agent/heartbeat", beat.dump()).json())
 
-    def poll(self, wait_seconds: float) -> list[Command]:
-        reply = self._call("GET", f"/api/agent/commands?waitSeconds={wait_seconds:g}", timeout=wait_seconds + 15)
-        return COMMANDS.validate_python(reply.json())
+    def pending(self) -> list[Command]:
+        """The commands not yet acknowledged, oldest first (what was pushed while we were away)."""
+        return COMMANDS.validate_python(self._call("GET", "/api/agent/commands").json())
+
+    def command(self, command_id: str) -> Command | None:
+        """One command by id (pushed by reference when too large for one message); None if gone."""
+        reply = self._request("GET", f"/api/agent/commands/{command_id}")
+        return None if reply.status_code == 404 else COMMAND.validate_python(reply.json())
 
     def acknowledge(self, command_id: str) -> bool:
         """False when the platform no longer knows the command (expired or its node's commands gone)."""

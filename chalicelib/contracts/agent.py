@@ -1,7 +1,8 @@
 """What node agents and the platform say to each other over HTTPS (`/api/agent/...`).
 
 Agents connect outbound only (architecture.md): they register with a single-use install
-token, then heartbeat, long-poll for commands, acknowledge each one and report its result.
+token, report in once per start, then hold a WebSocket on which commands are pushed
+(`contracts/push.py`); each command is acknowledged and its result reported over HTTPS.
 Commands are delivered at least once, so every command is safe to execute twice. This module
 is the one definition both sides use: the agent package ships it by path; it imports only
 pydantic.
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
-AGENT_VERSION = "0.1.0"
+AGENT_VERSION = "0.2.0"
 NodeType = Literal["docker", "k8s"]
 ContainerStateName = Literal["running", "waiting", "exited", "removed"]
 
@@ -37,11 +38,17 @@ class RegisterRequest(Message):
     address: str | None = None
 
 
-class RegisterResponse(Message):
+class AgentSettings(Message):
+    """Where and how the agent holds its push channel (the answer to register and to heartbeat)."""
+
+    socket_url: str
+    ping_seconds: int = 480
+    seen_every_pings: int = 2
+
+
+class RegisterResponse(AgentSettings):
     node_id: str
     token: str
-    heartbeat_seconds: int
-    poll_seconds: int
 
 
 class Heartbeat(Message):

@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 UPDATE_WINDOW = timedelta(minutes=5)
-MIN_AGENT_VERSION = (0, 1, 0)
+MIN_AGENT_VERSION = (0, 2, 0)  # 0.2: commands pushed over a WebSocket (0.1 long-polled)
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 
