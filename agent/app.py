@@ -4,10 +4,11 @@ Commands arrive on one outbound WebSocket (`agent/channel.py`); after each (re)c
 fetches the commands still pending, so one pushed while it was away is not lost. Each command is
 acknowledged before it runs and its result reported after; a command may arrive twice (pushed
 and fetched), so repeats are dropped by id, and every runtime operation is idempotent. The
-command being executed is kept in the data directory until its result is reported, so a restarted agent (killed, rebooted,
-OOM) runs it again first instead of leaving its deployment to time out. Network trouble is
-retried with backoff (1 s doubling to 60 s); a command's outcome is reported, not re-run, once
-the platform answers again. A refused token (revoked, node deleted) stops the agent at once.
+command being executed is kept in the data directory until its result is reported, so a
+restarted agent (killed, rebooted, OOM) runs it again first instead of leaving its deployment
+to time out. Network trouble is retried with backoff (1 s doubling to 60 s); a command's
+outcome is reported, not re-run, once the platform answers again. A refused token (revoked,
+node deleted) stops the agent at once.
 """
 
 from __future__ import annotations
