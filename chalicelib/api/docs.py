@@ -14,7 +14,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import openapi
+from chalicelib.api import openapi
 from chalicelib.api.routing import RequestContext, Router, json_response
 
 bp = Blueprint(__name__)
