@@ -15,13 +15,15 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Blueprint, Chalice, Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from chalicelib import ids
+from chalicelib.adapters import aws
 from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 from chalicelib.services import access, agents, audit, identity
 from chalicelib.services.access import TeamAccess
@@ -148,25 +150,6 @@ def validation_error(exc: ValidationError) -> BadRequestError:
     return BadRequestError(message, property=prop, value=None if secret else _echo(first.get("input")))
 
 
-def _is_unavailable(exc: BaseException) -> bool:
-    """True for errors that mean AWS (or the emulator) could not be reached."""
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, (BotoConnectionError, EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
-                            ConnectionError)):
-            return True
-        code = getattr(exc, "cause_response_code", None)
-        if code in {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                    "InternalServerError", "ServiceUnavailable"}:
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
 class Router:
     """Declares routes on a blueprint; one Router per resource module."""
 
@@ -226,7 +209,7 @@ class Router:
                 except AppError as exc:
                     return error_response(exc)
                 except Exception as exc:  # noqa: BLE001 - the one place unknown errors are answered
-                    if _is_unavailable(exc):
+                    if aws.is_outage(exc):
                         log.warning("%s %s: AWS unavailable (%s)", method, path, type(exc).__name__)
                         return error_response(ServiceUnavailableError())
                     log.exception("%s %s failed", method, path)
