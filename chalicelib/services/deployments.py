@@ -19,10 +19,18 @@ from chalicelib.adapters import queues
 from chalicelib.db import deployments as repo
 from chalicelib.db import images as image_repo
 from chalicelib.db import keys, named
-from chalicelib.db import users as user_repo
 from chalicelib.db import projects as project_repo
+from chalicelib.db import users as user_repo
 from chalicelib.db import versions as version_repo
-from chalicelib.db.items import DeploymentItem, DeploymentTokenItem, InstanceItem, NodeItem, VersionItem
+from chalicelib.db.items import (
+    DeploymentItem,
+    DeploymentTokenItem,
+    ImageItem,
+    InstanceItem,
+    NodeItem,
+    RegistryItem,
+    VersionItem,
+)
 from chalicelib.db.transactions import Transaction
 from chalicelib.domain import versions as version_rules
 from chalicelib.domain.merge import merge
@@ -35,8 +43,8 @@ from chalicelib.models.deployments import (
     PatchDeploymentRequest,
 )
 from chalicelib.security import jwts
+from chalicelib.services import deployment_lifecycle, storages
 from chalicelib.services import nodes as node_service
-from chalicelib.services import storages
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
@@ -124,7 +132,7 @@ def context(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, di
 
 def create_deployment(team: TeamAccess, identity: Identity, request: CreateDeploymentRequest) -> DeploymentItem:
     version = version_repo.by_id(request.version_id)
-    if version is None or version.PK != keys.team(team.team_id):
+    if version is None or keys.team(team.team_id) != version.PK:
         raise not_found("version")
     node = node_service.get_node(team, request.node_id)
     images = image_repo.list_for_version(team.team_id, version.id)
@@ -185,6 +193,27 @@ def get_instance(team: TeamAccess, deployment_id: str, instance_id: str) -> tupl
     if instance is None:
         raise not_found("instance")
     return found, instance
+
+
+@dataclass
+class InstanceDetails:
+    """An instance with the image it runs and that image's registry, for the instance page."""
+
+    instance: InstanceItem
+    image: ImageItem | None
+    registries: dict[str, RegistryItem]
+
+
+def instance_details(team: TeamAccess, deployment_id: str, instance_id: str) -> InstanceDetails:
+    found, instance = get_instance(team, deployment_id, instance_id)
+    image = image_repo.get(team.team_id, found.deployment.version_id, instance.image_id)
+    registries = image_repo.registries_of(team.team_id, {image.registry_id} if image else set())
+    return InstanceDetails(instance, image, registries)
+
+
+def nodes_of(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, NodeItem]:
+    """The nodes the deployments target, by id, read in one batch."""
+    return repo.nodes_of(team.team_id, {d.node_id for d in deployments})
 
 
 def patch_instance(team: TeamAccess, deployment_id: str, instance_id: str, patch: dict[str, Any]) -> None:
@@ -251,37 +280,9 @@ def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
     try:
         queues.send(settings.deploy_queue_name(), json.dumps(message))
     except Exception:  # noqa: BLE001 - the queue is down: fail this try instead of leaving it stuck
-        finish(team.team_id, deployment, attempt, "failed", ["The deployment could not be queued; start it again."])
+        deployment_lifecycle.finish(team.team_id, deployment, attempt, "failed", ["The deployment could not be queued; start it again."])
         raise
     return attempt
-
-
-def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, log: list[str] | None = None) -> bool:
-    """Writes a final status for this try (only once) and applies what follows from it."""
-    now = ids.utcnow()
-    if log:
-        repo.add_event(deployment.id, "log", {"log": log, "level": "error" if status == "failed" else "info"}, attempt)
-    if not repo.finish(team_id, deployment, attempt, status, now):
-        return False
-    repo.add_event(deployment.id, "deployment-status", {"status": status}, attempt)
-    if status == "successful":
-        for other in repo.of_version(deployment.version_id):
-            if other.id != deployment.id and other.node_id == deployment.node_id and other.prefix == deployment.prefix:
-                repo.set_status(other, "obsolete", ("successful", "failed"), now)
-    _announce(team_id, deployment, status)
-    return True
-
-
-def fail_stuck(now=None) -> list[str]:
-    """Deployments in progress past the timeout (agent gone) become failed."""
-    cutoff = (now or ids.utcnow()) - timedelta(seconds=settings.deployment_timeout_seconds())
-    failed = []
-    for deployment in repo.stuck_since(cutoff):
-        team_id = deployment.PK.removeprefix(keys.TEAM_PREFIX)
-        if finish(team_id, deployment, int(deployment.tries), "failed",
-                  [f"No result from the node within {settings.deployment_timeout_seconds()} s; the deployment failed."]):
-            failed.append(deployment.id)
-    return failed
 
 
 def log(team: TeamAccess, deployment_id: str, skip: int, take: int):
@@ -320,20 +321,6 @@ def delete_token(team: TeamAccess, deployment_id: str) -> None:
     if item is None:
         raise not_found("token")
     Transaction().delete(item).delete(named.guard(team.team_id, keys.deployment_token_name(item.name), item.id)).commit()
-
-
-def _announce(team_id: str, deployment: DeploymentItem, status: str) -> None:
-    from chalicelib.contracts.events import DeploymentStatusChanged
-    from chalicelib.services import events
-
-    related = repo.related(team_id, deployment)
-    project, version, node = related.get("project"), related.get("version"), related.get("node")
-    user = user_repo.get(deployment.deployed_by) if deployment.deployed_by else None
-    events.publish(DeploymentStatusChanged(
-        team_id=team_id, deployment_id=deployment.id, status=status, prefix=deployment.prefix,
-        project_name=project.name if project else "", version_name=version.name if version else "",
-        node_name=node.name if node else "",
-        actor_name=(user.name or user.email) if user else "A deployment token"))
 
 
 def _require_mutable(found: DeploymentView) -> None:

@@ -24,7 +24,7 @@ from chalicelib.db import versions as version_repo
 from chalicelib.domain.merge import merge
 from chalicelib.errors import AppError
 from chalicelib.security.sealing import seal_for_agent
-from chalicelib.services import deployments, registries
+from chalicelib.services import deployment_lifecycle, registries
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     try:
         command = build(team_id, deployment, attempt, instance_ids)
     except AppError as error:  # a rule, not an outage: fail this try with a readable reason
-        deployments.finish(team_id, deployment, attempt, "failed", [error.message])
+        deployment_lifecycle.finish(team_id, deployment, attempt, "failed", [error.message])
         return "failed"
     item = command_repo.new_item(team_id, deployment.node_id, "deploy", command.dump())
     event = repo.new_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} container(s) to the "
