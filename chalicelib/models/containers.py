@@ -332,20 +332,6 @@ class InstanceConfig(_ContainerConfigBase):
         return secrets
 
 
-def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A PATCH applied to a stored config: given fields replace (null clears), labels and
-    annotations replace only the sub-maps given (dyrector §4.3)."""
-    result = dict(stored)
-    for field, value in patch.items():
-        if field in ("labels", "annotations") and isinstance(value, dict) and isinstance(result.get(field), dict):
-            value = {**result[field], **value}
-        if value is None:
-            result.pop(field, None)
-        else:
-            result[field] = value
-    return result
-
-
 def _without_ids(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_ids(v) for v in value]

@@ -14,8 +14,8 @@ from chalicelib import ids
 from chalicelib.db import images as image_repo
 from chalicelib.db.items import ImageItem, RegistryItem
 from chalicelib.domain import images as rules
+from chalicelib.domain.deployments import merge_patch
 from chalicelib.errors import BadRequestError, ConflictError, not_found
-from chalicelib.models.containers import merge_patch
 from chalicelib.models.images import AddImagesEntry, PatchImageRequest
 from chalicelib.services import registries, storages, versions
 from chalicelib.services.access import TeamAccess
