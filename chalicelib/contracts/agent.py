@@ -137,7 +137,6 @@ class Deploy(_Command):
 
 Command = Annotated[Union[ListContainers, ContainerCommand, DeleteContainer, DeletePrefix, UpdateAgent, Shutdown, Deploy],
                     Field(discriminator="kind")]
-COMMAND = TypeAdapter(Command)
 COMMANDS = TypeAdapter(list[Command])
 
 

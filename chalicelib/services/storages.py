@@ -57,19 +57,12 @@ def in_use(storage: StorageItem) -> bool:
     return repo.in_use(storage.id)
 
 
-def credentials(team_id: str, storage_id: str) -> tuple[str, str] | None:
-    """(access key, secret key), decrypted in memory for the deploy worker; None for a public storage."""
-    storage = repo.get(team_id, storage_id)
-    sealed = s3.get(storage.credentials_key) if storage and storage.credentials_key else None
+def access_key(team: TeamAccess, storage: StorageItem) -> str | None:
+    """The access key (shown to the team; the secret key never is), unsealed in memory; None for a public storage."""
+    sealed = s3.get(storage.credentials_key) if storage.credentials_key else None
     if sealed is None:
         return None
-    keys = json.loads(sealing.unseal(sealed, _context(team_id, storage_id)))
-    return keys["accessKey"], keys["secretKey"]
-
-
-def access_key(team: TeamAccess, storage: StorageItem) -> str | None:
-    found = credentials(team.team_id, storage.id) if storage.credentials_key else None
-    return found[0] if found else None
+    return json.loads(sealing.unseal(sealed, _context(team.team_id, storage.id)))["accessKey"]
 
 
 def create_storage(team: TeamAccess, identity: Identity, request: StorageRequest) -> StorageItem:
