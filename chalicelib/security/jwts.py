@@ -1,4 +1,4 @@
-"""JWTs for sessions, personal access tokens and (later) deployment and agent tokens.
+"""JWTs for sessions, personal access tokens, deployment tokens and the node agents' tokens.
 
 HS256 with the platform signing key; `typ` says what a token may be used for so a
 token of one kind is never accepted where another is expected.
