@@ -30,10 +30,7 @@ log = logging.getLogger("infra.local")
 
 
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stdout,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's request lines, SDK chatter
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -41,23 +38,13 @@ def main() -> int:
     moto = start_emulator()
     server = pump = None
     try:
-        outputs = stack.create_stack(parameters=_stack_parameters())
-        stack.export_outputs(outputs)
-        os.environ.setdefault("MAIL_SENDER", "no-reply@dyrector.local")
-        stack.verify_mail_sender()
+        outputs = _provision()
         app, config = load_app()
         from infra import agent_package
 
         log.info("agent program published at %s", agent_package.publish())
         server = _serve(app, config)
-        pump = EventPump(
-            app,
-            region=os.environ["AWS_DEFAULT_REGION"],
-            account_id=_account_id(),
-            schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 0) or None,
-            timeout_seconds=config.lambda_timeout or 60,
-            memory_mb=config.lambda_memory_size or 128,
-        ).start()
+        pump = _pump(app, config).start()
         _banner(server, outputs)
         while not stop.wait(0.5):
             pass
@@ -67,13 +54,45 @@ def main() -> int:
         log.exception("local stack failed")
         return 1
     finally:
-        if pump is not None:
-            pump.stop()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if moto is not None:
-            moto.stop()
+        _stop(pump, server, moto)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's request lines, SDK chatter
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _provision() -> dict[str, str]:
+    """The stack's resources from infra/resources.json, their names exported to the environment."""
+    outputs = stack.create_stack(parameters=_stack_parameters())
+    stack.export_outputs(outputs)
+    os.environ.setdefault("MAIL_SENDER", "no-reply@dyrector.local")
+    stack.verify_mail_sender()
+    return outputs
+
+
+def _pump(app: Any, config: Any) -> EventPump:
+    """Feeds SQS messages and schedules to the app's handlers, as Lambda would."""
+    return EventPump(
+        app,
+        region=os.environ["AWS_DEFAULT_REGION"],
+        account_id=_account_id(),
+        schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 0) or None,
+        timeout_seconds=config.lambda_timeout or 60,
+        memory_mb=config.lambda_memory_size or 128,
+    )
+
+
+def _stop(pump: EventPump | None, server: Any, moto: Any) -> None:
+    if pump is not None:
+        pump.stop()
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    if moto is not None:
+        moto.stop()
 
 
 def start_emulator() -> Any:
