@@ -35,7 +35,7 @@ from chalicelib.db.items import (
 from chalicelib.db.transactions import Transaction
 from chalicelib.domain import deployments as rules
 from chalicelib.domain import versions as version_rules
-from chalicelib.errors import BadRequestError, ForbiddenError, PreconditionFailedError, not_found, taken
+from chalicelib.errors import BadRequestError, ForbiddenError, PreconditionFailedError, found_or_404, not_found, taken
 from chalicelib.models.deployments import (
     CopyDeploymentRequest,
     CreateDeploymentRequest,
@@ -63,10 +63,7 @@ class DeploymentView:
 
 
 def get_item(team: TeamAccess, deployment_id: str) -> DeploymentItem:
-    found = repo.get(team.team_id, deployment_id)
-    if found is None:
-        raise not_found("deployment")
-    return found
+    return found_or_404(repo.get(team.team_id, deployment_id), "deployment")
 
 
 def view(team: TeamAccess, deployment_id: str) -> DeploymentView:

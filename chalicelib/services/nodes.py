@@ -29,7 +29,7 @@ from chalicelib.errors import (
     NotFoundError,
     PreconditionFailedError,
     ServiceUnavailableError,
-    not_found,
+    found_or_404,
 )
 from chalicelib.models.nodes import CreateNodeRequest, GenerateScriptRequest, NodeAuditQuery, UpdateNodeRequest
 from chalicelib.security.agent_tokens import issue_install_token
@@ -54,10 +54,7 @@ def status(node: NodeItem) -> str:
 
 
 def get_node(team: TeamAccess, node_id: str) -> NodeItem:
-    node = node_repo.get(team.team_id, node_id)
-    if node is None:
-        raise not_found("node")
-    return node
+    return found_or_404(node_repo.get(team.team_id, node_id), "node")
 
 
 def list_nodes(team: TeamAccess) -> list[NodeItem]:

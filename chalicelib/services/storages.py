@@ -15,7 +15,7 @@ from chalicelib import ids
 from chalicelib.adapters import s3
 from chalicelib.db import storages as repo
 from chalicelib.db.items import StorageItem
-from chalicelib.errors import BadRequestError, PreconditionFailedError, not_found
+from chalicelib.errors import BadRequestError, PreconditionFailedError, found_or_404
 from chalicelib.models.storages import StorageRequest
 from chalicelib.security import sealing
 from chalicelib.services.access import TeamAccess
@@ -35,10 +35,7 @@ def _context(team_id: str, storage_id: str) -> dict[str, str]:
 
 
 def get_storage(team: TeamAccess, storage_id: str) -> StorageItem:
-    storage = repo.get(team.team_id, storage_id)
-    if storage is None:
-        raise not_found("storage")
-    return storage
+    return found_or_404(repo.get(team.team_id, storage_id), "storage")
 
 
 def check_in_team(team: TeamAccess, storage: dict | None) -> None:
