@@ -150,7 +150,7 @@ class PortRange(RequestModel):
     to: Port
 
     @model_validator(mode="after")
-    def _ordered(self) -> "PortRange":
+    def _ordered(self) -> PortRange:
         if self.from_ > self.to:
             raise PydanticCustomError("port_range", "'from' must not be greater than 'to'")
         return self

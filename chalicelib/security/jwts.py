@@ -26,7 +26,8 @@ def issue(typ: str, subject: str, *, expires_at: datetime | None, issued_at: dat
 
 def verify(token: str, *, typ: set[str]) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, signing_key(), algorithms=["HS256"], issuer=ISSUER, options={"require": ["sub", "iat"]})
+        claims = jwt.decode(token, signing_key(), algorithms=["HS256"], issuer=ISSUER,
+                            options={"require": ["sub", "iat"]})
     except jwt.ExpiredSignatureError:
         raise UnauthorizedError("Token expired.") from None
     except jwt.PyJWTError:
