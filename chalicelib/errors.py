@@ -7,7 +7,9 @@ a secret (callers pass it only for fields that are not secret).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class AppError(Exception):
@@ -72,6 +74,13 @@ class ServiceUnavailableError(AppError):
 def not_found(entity: str) -> NotFoundError:
     """404 naming the entity the way dyrector does (`property` = entity name)."""
     return NotFoundError(f"{entity.capitalize()} not found.", property=entity)
+
+
+def found_or_404(item: T | None, entity: str) -> T:
+    """`item`, or a 404 naming the entity when the lookup found nothing (the get-or-404 of every service)."""
+    if item is None:
+        raise not_found(entity)
+    return item
 
 
 def taken(entity: str, property: str = "name", value: Any = None) -> ConflictError:

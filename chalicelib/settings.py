@@ -53,10 +53,6 @@ def kms_key_id() -> str:
     return _env("KMS_KEY_ID", "alias/dyrector")
 
 
-def jwt_secret_id() -> str:
-    return _env("JWT_SECRET_ID", "dyrector/jwt-signing-key")
-
-
 def mail_sender() -> str:
     return _env("MAIL_SENDER", "no-reply@dyrector.local")
 

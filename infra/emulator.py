@@ -189,7 +189,7 @@ def plain_item_responses() -> None:
     _replace(DynamoHandler, "serialized", make)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _output_shape(operation: str) -> Any:
     from moto.core.utils import get_service_model
 
@@ -199,19 +199,32 @@ def _output_shape(operation: str) -> Any:
 def _render(value: Any, shape: Any) -> Any:
     """`value` as the DynamoDB JSON protocol writes it: the shape's members only, no nulls,
     blobs in base64. Attribute values are already in wire form and are copied as they are."""
-    kind = shape.type_name
-    if kind == "structure":
-        if shape.name == "AttributeValue":
-            return _plain(value)
-        if not isinstance(value, dict):
-            raise _NotPlain(shape.name)
-        members = shape.members
-        return {key: _render(member, members[key]) for key, member in value.items()
-                if member is not None and key in members}
-    if kind == "list":
-        return [None if member is None else _render(member, shape.member) for member in value]
-    if kind == "map":
-        return {key: _render(member, shape.value) for key, member in value.items() if member is not None}
+    render = _CONTAINERS.get(shape.type_name)
+    return render(value, shape) if render is not None else _render_scalar(value, shape.type_name)
+
+
+def _render_structure(value: Any, shape: Any) -> Any:
+    if shape.name == "AttributeValue":
+        return _plain(value)
+    if not isinstance(value, dict):
+        raise _NotPlain(shape.name)
+    members = shape.members
+    return {key: _render(member, members[key]) for key, member in value.items()
+            if member is not None and key in members}
+
+
+def _render_list(value: Any, shape: Any) -> Any:
+    return [None if member is None else _render(member, shape.member) for member in value]
+
+
+def _render_map(value: Any, shape: Any) -> Any:
+    return {key: _render(member, shape.value) for key, member in value.items() if member is not None}
+
+
+_CONTAINERS = {"structure": _render_structure, "list": _render_list, "map": _render_map}
+
+
+def _render_scalar(value: Any, kind: str) -> Any:
     if kind == "blob" and isinstance(value, str):
         return base64.b64encode(value.encode()).decode()
     if kind in ("double", "float") and isinstance(value, (int, float)):

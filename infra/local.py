@@ -33,10 +33,7 @@ log = logging.getLogger("infra.local")
 
 
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stdout,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's request lines, SDK chatter
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -44,23 +41,13 @@ def main() -> int:
     moto = start_emulator()
     server = pump = gateway = None
     try:
-        outputs = stack.create_stack(parameters=_stack_parameters())
-        stack.export_outputs(outputs)
-        os.environ.setdefault("MAIL_SENDER", "no-reply@dyrector.local")
-        stack.verify_mail_sender()
+        outputs = _provision()
         app, config = load_app()
         from infra import agent_package
 
         log.info("agent program published at %s", agent_package.publish())
         server = _serve(app, config)
-        pump = EventPump(
-            app,
-            region=os.environ["AWS_DEFAULT_REGION"],
-            account_id=_account_id(),
-            schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 0) or None,
-            timeout_seconds=config.lambda_timeout or 60,
-            memory_mb=config.lambda_memory_size or 128,
-        ).start()
+        pump = _pump(app, config).start()
         gateway = _start_websockets(app, config)
         _banner(server, outputs, gateway)
         while not stop.wait(0.5):
@@ -71,12 +58,47 @@ def main() -> int:
         log.exception("local stack failed")
         return 1
     finally:
-        _stop(gateway, pump)
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if moto is not None:
-            moto.stop()
+        _stop(gateway, pump, server, moto)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's request lines, SDK chatter
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _provision() -> dict[str, str]:
+    """The stack's resources from infra/resources.json, their names exported to the environment."""
+    outputs = stack.create_stack(parameters=_stack_parameters())
+    stack.export_outputs(outputs)
+    os.environ.setdefault("MAIL_SENDER", "no-reply@dyrector.local")
+    stack.verify_mail_sender()
+    return outputs
+
+
+def _pump(app: Any, config: Any) -> EventPump:
+    """Feeds SQS messages and schedules to the app's handlers, as Lambda would."""
+    return EventPump(
+        app,
+        region=os.environ["AWS_DEFAULT_REGION"],
+        account_id=_account_id(),
+        schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 0) or None,
+        timeout_seconds=config.lambda_timeout or 60,
+        memory_mb=config.lambda_memory_size or 128,
+    )
+
+
+def _stop(gateway: Any, pump: EventPump | None, server: Any, moto: Any) -> None:
+    """Stops whatever was started, the WebSocket gateway first (its disconnects still reach the app)."""
+    for part in (gateway, pump):
+        if part is not None:
+            part.stop()
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    if moto is not None:
+        moto.stop()
 
 
 def start_emulator() -> Any:
@@ -150,13 +172,6 @@ def _start_websockets(app: Any, config: Any) -> Any:
     )
     gateway.start()
     return gateway
-
-
-def _stop(*parts: Any) -> None:
-    """Stop the WebSocket gateway and the pump, whichever were started."""
-    for part in parts:
-        if part is not None:
-            part.stop()
 
 
 def _stack_parameters() -> dict[str, str]:

@@ -230,7 +230,7 @@ class _Schedule:
                 next_at = max(next_at + self.period, time.monotonic())
                 self.fire()
                 continue
-            minute = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+            minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
             if minute != last_minute and cron_matches(self.cron, minute):
                 last_minute = minute
                 self.fire()
@@ -242,7 +242,7 @@ class _Schedule:
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": self.pump.account_id,
-            "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": self.pump.region,
             "resources": [f"arn:aws:events:{self.pump.region}:{self.pump.account_id}:rule/{self.name}"],
             "detail": {},
@@ -264,8 +264,9 @@ def rate_seconds(expression: str) -> float | None:
     raise ValueError(f"unsupported schedule expression {expression!r}")
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
-_DAYS = {d: i + 1 for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}
+_MONTHS = {m: i + 1 for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                            "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"))}
+_DAYS = {d: i + 1 for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
 _CRON_FIELDS = [(0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, _MONTHS), (1, 7, _DAYS), (1970, 2199, {})]
 
 
@@ -278,20 +279,19 @@ def parse_cron(expression: str) -> list[list[tuple[int, int, int]]]:
     fields = match.group(1).split() if match else []
     if len(fields) != 6:
         raise ValueError(f"unsupported schedule expression {expression!r}")
-    parsed = []
-    for text, (low, high, names) in zip(fields, _CRON_FIELDS):
-        ranges = []
-        for part in text.upper().split(","):
-            base, _, step = part.partition("/")
-            if base in ("*", "?"):
-                start, end = low, high
-            else:
-                first, _, last = base.partition("-")
-                start = names.get(first) or int(first)
-                end = (names.get(last) or int(last)) if last else (high if step else start)
-            ranges.append((start, end, int(step or 1)))
-        parsed.append(ranges)
-    return parsed
+    return [[_cron_range(part, low, high, names) for part in text.upper().split(",")]
+            for text, (low, high, names) in zip(fields, _CRON_FIELDS, strict=True)]
+
+
+def _cron_range(part: str, low: int, high: int, names: dict[str, int]) -> tuple[int, int, int]:
+    """One list item of a cron field (`*`, `?`, `5`, `MON-FRI`, `0/15`, `10-50/5`) as (start, end, step)."""
+    base, _, step = part.partition("/")
+    if base in ("*", "?"):
+        return low, high, int(step or 1)
+    first, _, last = base.partition("-")
+    start = names.get(first) or int(first)
+    end = (names.get(last) or int(last)) if last else (high if step else start)
+    return start, end, int(step or 1)
 
 
 def cron_matches(cron: list[list[tuple[int, int, int]]], when: dt.datetime) -> bool:
@@ -299,5 +299,5 @@ def cron_matches(cron: list[list[tuple[int, int, int]]], when: dt.datetime) -> b
     values = [when.minute, when.hour, when.day, when.month, weekday, when.year]
     return all(
         any(start <= value <= end and (value - start) % step == 0 for start, end, step in ranges)
-        for ranges, value in zip(cron, values)
+        for ranges, value in zip(cron, values, strict=True)
     )

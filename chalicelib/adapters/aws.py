@@ -25,3 +25,24 @@ def _client(service: str, endpoint: str | None, region: str) -> Any:
 
 def client(service: str) -> Any:
     return _client(service, settings.endpoint_url(), settings.region())
+
+
+_OUTAGE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                           "InternalServerError", "ServiceUnavailable"})
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """True for errors (or their causes) that mean AWS, or the emulator, could not be reached or
+    is throttling: the caller gets 503 and may retry, never a 500. pynamodb wraps botocore
+    errors, so the causes are followed."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+    unreachable = (BotoConnectionError, EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionError)
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, unreachable) or getattr(exc, "cause_response_code", None) in _OUTAGE_CODES:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api import shapes
 from chalicelib.api.routing import RequestContext, Router
-from chalicelib.db import images as image_repo
-from chalicelib.db.items import DeploymentItem
 from chalicelib.models.base import Audit
 from chalicelib.models.deployments import (
     CopyDeploymentRequest,
@@ -27,6 +25,9 @@ from chalicelib.models.deployments import (
     StartDeploymentRequest,
 )
 from chalicelib.services import deployments
+
+if TYPE_CHECKING:
+    from chalicelib.db.items import DeploymentItem
 
 bp = Blueprint(__name__)
 route = Router(bp, "Deployments")
@@ -89,10 +90,9 @@ def delete_deployment(ctx: RequestContext, team_slug: str, deployment_id: str) -
 
 @route.get(INSTANCE, summary="An instance: its image and its config overrides", response=InstanceResponse)
 def get_instance(ctx: RequestContext, team_slug: str, deployment_id: str, instance_id: str):
-    found, instance = deployments.get_instance(ctx.team, deployment_id, instance_id)
-    image = image_repo.get(ctx.team.team_id, found.deployment.version_id, instance.image_id)
-    registries = image_repo.registries_of(ctx.team.team_id, {image.registry_id} if image else set())
-    return {"id": instance.id, "updated_at": instance.updated_at, "image": shapes.image(image, registries),
+    found = deployments.instance_details(ctx.team, deployment_id, instance_id)
+    instance = found.instance
+    return {"id": instance.id, "updated_at": instance.updated_at, "image": shapes.image(found.image, found.registries),
             "config": instance.config or {}}
 
 

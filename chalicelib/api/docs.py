@@ -14,7 +14,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import openapi
+from chalicelib.api import openapi
 from chalicelib.api.routing import RequestContext, Router, json_response
 
 bp = Blueprint(__name__)
@@ -75,13 +75,19 @@ def _row(method: str, path: str, op: dict[str, Any]) -> str:
     success = next(code for code in responses if code.startswith("2"))
     errors = ", ".join(code for code in responses if not code.startswith("2"))
     auth = "bearer" if op["security"] else "public"
-    query = [f"<code>{escape(p['name'])}</code>" for p in op.get("parameters", ()) if p["in"] == "query"]
-    request = _link(_json_schema(op.get("requestBody"))) if "requestBody" in op else ""
-    request = request or ("query: " + ", ".join(query) if query else "&mdash;")
     return (f'<tr id="{escape(op["operationId"])}"><td><span class="m {method}">{method}</span></td>'
             f"<td><code>{escape(path)}</code></td><td>{escape(op['summary'])}</td><td>{auth}</td>"
-            f"<td>{request}</td>"
+            f"<td>{_request_cell(op)}</td>"
             f"<td>{success} {_link(_json_schema(responses[success]))}</td><td>{errors}</td></tr>")
+
+
+def _request_cell(op: dict[str, Any]) -> str:
+    """The body's schema, else the query parameters, else a dash."""
+    request = _link(_json_schema(op.get("requestBody"))) if "requestBody" in op else ""
+    if request:
+        return request
+    query = [f"<code>{escape(p['name'])}</code>" for p in op.get("parameters", ()) if p["in"] == "query"]
+    return "query: " + ", ".join(query) if query else "&mdash;"
 
 
 @functools.cache

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.routing import RequestContext, Router
-from chalicelib.db.items import NodeItem
 from chalicelib.models.nodes import (
     ContainerResponse,
     ContainersQuery,
     CreateNodeRequest,
     GenerateScriptRequest,
     InstallResponse,
-    NodeAuditResponse,
     NodeAuditQuery,
+    NodeAuditResponse,
     NodeDetailsResponse,
     NodeResponse,
     UpdateNodeRequest,
 )
 from chalicelib.services import nodes
+
+if TYPE_CHECKING:
+    from chalicelib.db.items import NodeItem
 
 bp = Blueprint(__name__)
 route = Router(bp, "Nodes")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.routing import RequestContext, Router
-from chalicelib.db.items import NotificationItem
 from chalicelib.models.notifications import NotificationListItem, NotificationRequest, NotificationResponse
 from chalicelib.services import notifications
+
+if TYPE_CHECKING:
+    from chalicelib.db.items import NotificationItem
 
 bp = Blueprint(__name__)
 route = Router(bp, "Notifications")

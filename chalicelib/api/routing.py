@@ -15,13 +15,15 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Blueprint, Chalice, Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from chalicelib import ids
+from chalicelib.adapters import aws
 from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 from chalicelib.services import access, agents, audit, identity
 from chalicelib.services.access import TeamAccess
@@ -148,23 +150,57 @@ def validation_error(exc: ValidationError) -> BadRequestError:
     return BadRequestError(message, property=prop, value=None if secret else _echo(first.get("input")))
 
 
-def _is_unavailable(exc: BaseException) -> bool:
-    """True for errors that mean AWS (or the emulator) could not be reached."""
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+def _declared_role(method: str, path: str, role: str | None) -> str | None:
+    """The route's least team role; `/api/{teamSlug}/...` defaults to any member."""
+    role = role or ("user" if "{teamSlug}" in path else None)
+    if role is not None and role not in access.ROLE_RANK:
+        raise ValueError(f"{method} {path}: unknown role {role!r}")
+    if "{teamId}" in path and role is None and not path.startswith("/api/users/me/"):
+        raise ValueError(f"{method} {path}: a route addressing a team by id must declare its role")
+    return role
 
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, (BotoConnectionError, EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
-                            ConnectionError)):
-            return True
-        code = getattr(exc, "cause_response_code", None)
-        if code in {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                    "InternalServerError", "ServiceUnavailable"}:
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+
+def _authenticate(ctx: RequestContext, auth: str | None) -> None:
+    authorization = ctx.request.headers.get("authorization")
+    if auth in ("user", "user-or-deploy"):
+        # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
+        ctx.identity = identity.authenticate(authorization, allow_deploy_token=auth == "user-or-deploy")
+    elif auth is not None:  # "agent" or "agent-install": a node's agent calling
+        ctx.agent = agents.authenticate(authorization, auth)
+
+
+def _authorize(ctx: RequestContext, path_params: dict[str, str], role: str | None) -> None:
+    """Membership and role for the team in the path (by slug, or by id where a role is declared)."""
+    if "teamSlug" in path_params:
+        ctx.require_team(path_params["teamSlug"], role or "user")
+    elif "teamId" in path_params and role is not None:
+        access.member_of_team(path_params["teamId"], ctx.user, role)
+
+
+def _view_arguments(ctx: RequestContext, spec: RouteSpec, path_params: dict[str, str],
+                    body_adapter: TypeAdapter | None) -> dict[str, Any]:
+    """Credentials, then membership and role, before anything else: a stranger learns nothing,
+    not even a 400 for a malformed id. Then the path ids, the body and the query, validated."""
+    _authenticate(ctx, spec.auth)
+    _authorize(ctx, path_params, spec.role)
+    kwargs: dict[str, Any] = Router._path_args(path_params, spec.free_params)
+    request = ctx.request
+    if body_adapter is not None and (not spec.body_optional or (request.raw_body or b"").strip()):
+        kwargs["body"] = Router._parse_body(request, body_adapter)
+        ctx.audit_data = body_adapter.dump_python(kwargs["body"], mode="json", by_alias=True)
+    if spec.query is not None:
+        kwargs["query"] = spec.query.model_validate(dict(request.query_params or {}))
+    return kwargs
+
+
+def _unexpected_error(spec: RouteSpec, exc: Exception) -> Response:
+    """503 when AWS could not be reached (the caller may retry), else a fixed 500; the traceback
+    is logged, never echoed. Called from the handler's `except`, so the traceback is current."""
+    if aws.is_outage(exc):
+        log.warning("%s %s: AWS unavailable (%s)", spec.method, spec.path, type(exc).__name__)
+        return error_response(ServiceUnavailableError())
+    log.exception("%s %s failed", spec.method, spec.path)
+    return json_response({"message": "Internal server error."}, 500)
 
 
 class Router:
@@ -183,62 +219,39 @@ class Router:
         "agent" / "agent-install" (a node agent's tokens) or None (public).
         `role`: the least team role needed; `/api/{teamSlug}/...` defaults to "user" (any member,
         dyrector's rule) and `/api/teams/{teamId}/...` must declare one."""
-        body_adapter = TypeAdapter(body) if body is not None else None
-        response_adapter = TypeAdapter(response) if response is not None else None
-        role = role or ("user" if "{teamSlug}" in path else None)
-        if role is not None and role not in access.ROLE_RANK:
-            raise ValueError(f"{method} {path}: unknown role {role!r}")
-        if "{teamId}" in path and role is None and not path.startswith("/api/users/me/"):
-            raise ValueError(f"{method} {path}: a route addressing a team by id must declare its role")
+        role = _declared_role(method, path, role)
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-            spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response, errors,
-                             body_optional, free_params, role, media_type)
+            spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response,
+                             errors, body_optional, free_params, role, media_type)
             ROUTES.append(spec)
-
-            @functools.wraps(view)
-            def handler(**path_params: str) -> Response:
-                request = self.blueprint.current_request
-                ctx = RequestContext(request)
-                try:
-                    if auth in ("user", "user-or-deploy"):
-                        # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
-                        ctx.identity = identity.authenticate(request.headers.get("authorization"),
-                                                             allow_deploy_token=auth == "user-or-deploy")
-                    elif auth is not None:  # "agent" or "agent-install": a node's agent calling
-                        ctx.agent = agents.authenticate(request.headers.get("authorization"), auth)
-                    # Credentials, then membership and role, before anything else: a stranger
-                    # learns nothing, not even a 400 for a malformed id.
-                    if "teamSlug" in path_params:
-                        ctx.require_team(path_params["teamSlug"], role or "user")
-                    elif "teamId" in path_params and role is not None:
-                        access.member_of_team(path_params["teamId"], ctx.user, role)
-                    kwargs = self._path_args(path_params, free_params)
-                    if body_adapter is not None and (not body_optional or (request.raw_body or b"").strip()):
-                        kwargs["body"] = self._parse_body(request, body_adapter)
-                        ctx.audit_data = body_adapter.dump_python(kwargs["body"], mode="json", by_alias=True)
-                    if query is not None:
-                        kwargs["query"] = query.model_validate(dict(request.query_params or {}))
-                    result = view(ctx, **kwargs)
-                    reply = self._shape(result, response_adapter, status, concrete_path(request))
-                except ValidationError as exc:
-                    return error_response(validation_error(exc))
-                except AppError as exc:
-                    return error_response(exc)
-                except Exception as exc:  # noqa: BLE001 - the one place unknown errors are answered
-                    if _is_unavailable(exc):
-                        log.warning("%s %s: AWS unavailable (%s)", method, path, type(exc).__name__)
-                        return error_response(ServiceUnavailableError())
-                    log.exception("%s %s failed", method, path)
-                    return json_response({"message": "Internal server error."}, 500)
-                if method != "GET" and ctx.audit_team_id:
-                    self._audit(ctx, method, request)
-                return reply
-
-            self.blueprint.route(path, methods=[method])(handler)
+            self.blueprint.route(path, methods=[method])(functools.wraps(view)(self._handler(spec, view)))
             return view
 
         return decorate
+
+    def _handler(self, spec: RouteSpec, view: Callable[..., Any]) -> Callable[..., Response]:
+        """The Chalice view for `view`: everything around it, and every failure answered here."""
+        body_adapter = TypeAdapter(spec.body) if spec.body is not None else None
+        response_adapter = TypeAdapter(spec.response) if spec.response is not None else None
+
+        def handler(**path_params: str) -> Response:
+            request = self.blueprint.current_request
+            ctx = RequestContext(request)
+            try:
+                kwargs = _view_arguments(ctx, spec, path_params, body_adapter)
+                reply = self._shape(view(ctx, **kwargs), response_adapter, spec.status, concrete_path(request))
+            except ValidationError as exc:
+                return error_response(validation_error(exc))
+            except AppError as exc:
+                return error_response(exc)
+            except Exception as exc:  # noqa: BLE001 - the one place unknown errors are answered
+                return _unexpected_error(spec, exc)
+            if spec.method != "GET" and ctx.audit_team_id:
+                self._audit(ctx, spec.method, request)
+            return reply
+
+        return handler
 
     def get(self, path: str, **kw: Any):
         return self.route("GET", path, **kw)

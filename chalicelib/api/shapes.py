@@ -1,14 +1,17 @@
-"""Response shapes shared by several resources (a project's versions, a version's images)."""
+"""Response shapes shared by several resources (a project's versions, a version's images).
+
+Pure formatting: every item is read by the services before it gets here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.db import deployments as deployment_repo
-from chalicelib.db.items import ImageItem, ProjectItem, RegistryItem, VersionItem
 from chalicelib.domain import versions as rules
 from chalicelib.models.base import Audit
 from chalicelib.services import nodes as nodes_service
+
+if TYPE_CHECKING:
+    from chalicelib.db.items import ImageItem, NodeItem, ProjectItem, RegistryItem, VersionItem
 
 
 def project(item: ProjectItem, version_count: int) -> dict[str, Any]:
@@ -30,9 +33,8 @@ def image(item: ImageItem, registries: dict[str, RegistryItem]) -> dict[str, Any
                          "name": registry.name if registry else ""}}
 
 
-def version_deployments(team_id: str, deployments: list[Any]) -> list[dict[str, Any]]:
+def version_deployments(deployments: list[Any], nodes: dict[str, NodeItem]) -> list[dict[str, Any]]:
     """A version's deployments with their node's name, type and status."""
-    nodes = deployment_repo.nodes_of(team_id, {d.node_id for d in deployments})
     return [{"status": d.status, "note": d.note, "updated_at": d.updated_at, "id": d.id, "prefix": d.prefix,
              "node": node_summary(nodes[d.node_id], with_status=True)}
             for d in deployments if d.node_id in nodes]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.routing import RequestContext, Router
-from chalicelib.db.items import TeamItem
 from chalicelib.models.teams import (
     CreateTeamRequest,
     InviteUserRequest,
@@ -16,6 +17,9 @@ from chalicelib.models.teams import (
     UpdateUserRoleRequest,
 )
 from chalicelib.services import teams
+
+if TYPE_CHECKING:
+    from chalicelib.db.items import TeamItem
 
 bp = Blueprint(__name__)
 route = Router(bp, "Teams")

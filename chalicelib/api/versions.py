@@ -13,7 +13,7 @@ from chalicelib.models.versions import (
     VersionDetailsResponse,
     VersionResponse,
 )
-from chalicelib.services import images, versions
+from chalicelib.services import deployments, images, versions
 
 bp = Blueprint(__name__)
 route = Router(bp, "Versions")
@@ -43,7 +43,8 @@ def get_version(ctx: RequestContext, team_slug: str, project_id: str, version_id
             "deletable": found.deletion_blocker is None,
             "auto_copy_deployments": bool(found.version.auto_copy_deployments),
             "images": [shapes.image(item, registries) for item in items],
-            "deployments": shapes.version_deployments(ctx.team.team_id, found.deployments)}
+            "deployments": shapes.version_deployments(found.deployments,
+                                                      deployments.nodes_of(ctx.team, found.deployments))}
 
 
 @route.put(BASE + "/{versionId}", summary="Rename a version or change its changelog", body=UpdateVersionRequest,

@@ -147,7 +147,6 @@ Command = Annotated[
     ListContainers | ContainerCommand | DeleteContainer | DeletePrefix | UpdateAgent | Shutdown | Deploy,
     Field(discriminator="kind"),
 ]
-COMMAND = TypeAdapter(Command, config=ConfigDict(defer_build=True))
 COMMANDS = TypeAdapter(list[Command], config=ConfigDict(defer_build=True))
 
 

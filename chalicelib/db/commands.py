@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
 from ulid import ULID
 
 from chalicelib import ids
 from chalicelib.db import keys
+from chalicelib.db.conditions import conditional
 from chalicelib.db.items import BaseItem, CommandItem
 
 _KEEP_SECONDS = 86400
@@ -49,13 +49,9 @@ def get(node_id: str, command_id: str) -> CommandItem | None:
 
 def acknowledge(item: CommandItem) -> None:
     """Idempotent: a repeated ack of the same command changes nothing."""
-    try:
-        item.update(actions=[CommandItem.status.set("acknowledged"), CommandItem.acknowledged_at.set(ids.utcnow()),
-                             CommandItem.GSI2PK.remove(), CommandItem.GSI2SK.remove()],
-                    condition=CommandItem.status == "pending")
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    actions = [CommandItem.status.set("acknowledged"), CommandItem.acknowledged_at.set(ids.utcnow()),
+               CommandItem.GSI2PK.remove(), CommandItem.GSI2SK.remove()]
+    conditional(lambda: item.update(actions=actions, condition=CommandItem.status == "pending"))
 
 
 def finish(item: CommandItem, ok: bool, result: dict[str, Any]) -> None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import ids
 from chalicelib.db import audit, keys, named
+from chalicelib.db.conditions import ConditionFailed, conditional
 from chalicelib.db.items import BaseItem, DeploymentEventItem, DeploymentItem, GuardItem, InstanceItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError, PreconditionFailedError
@@ -34,7 +33,8 @@ def new_item(team_id: str, deployment_id: str, project_id: str, version_id: str,
                           updated_by=by)
 
 
-def new_instance(team_id: str, deployment_id: str, image_id: str, config: dict[str, Any], now: datetime) -> InstanceItem:
+def new_instance(team_id: str, deployment_id: str, image_id: str, config: dict[str, Any],
+                 now: datetime) -> InstanceItem:
     instance_id = ids.new_id()
     return InstanceItem(keys.team(team_id), keys.instance(deployment_id, instance_id), id=instance_id,
                         deployment_id=deployment_id, image_id=image_id, config=config, updated_at=now)
@@ -109,7 +109,8 @@ def create(team_id: str, deployment: DeploymentItem, items: list[InstanceItem], 
     try:
         tx.commit()
     except ConflictError:
-        raise prefix_taken(team_id, deployment.version_id, deployment.node_id, deployment.prefix, version_kind) from None
+        raise prefix_taken(team_id, deployment.version_id, deployment.node_id, deployment.prefix,
+                           version_kind) from None
     _put_all(items[_PER_TRANSACTION:])
 
 
@@ -190,17 +191,16 @@ def dispatch(deployment: DeploymentItem, attempt: int, command: BaseItem, event:
     transaction: a worker that dies at any point leaves either all of them or none, so the
     redelivered message either finds the try dispatched (and writes nothing) or dispatches it.
     False for a duplicate delivery (nothing written)."""
-    duplicate = PreconditionFailedError("already dispatched")
     tx = Transaction()
     tx.update(deployment, [DeploymentItem.dispatched_try.set(attempt)],
               (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt)
-              & (DeploymentItem.dispatched_try < attempt), duplicate)
+              & (DeploymentItem.dispatched_try < attempt), ConditionFailed("already dispatched"))
     tx.create(command)
     tx.create(event)
     try:
         tx.commit()
         return True
-    except PreconditionFailedError:
+    except ConditionFailed:
         return False
 
 
@@ -210,26 +210,23 @@ def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, 
     tx.update(deployment, [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now),
                            DeploymentItem.GSI2PK.remove(), DeploymentItem.GSI2SK.remove()],
               (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt),
-              PreconditionFailedError("already final"))
+              ConditionFailed("already final"))
     tx.delete(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id))
     try:
         tx.commit()
         return True
-    except PreconditionFailedError:
+    except ConditionFailed:
         return False
 
 
 def set_status(deployment: DeploymentItem, status: str, only_from: tuple[str, ...], now: datetime) -> None:
-    try:
-        deployment.update(actions=[DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now)],
-                          condition=DeploymentItem.status.is_in(*only_from))
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    """Moves the status only from one of `only_from`; otherwise leaves it as it is."""
+    actions = [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now)]
+    conditional(lambda: deployment.update(actions=actions, condition=DeploymentItem.status.is_in(*only_from)))
 
 
 def stuck_since(cutoff: datetime) -> list[DeploymentItem]:
-    return [item for item in BaseItem.gsi2.query(keys.IN_PROGRESS, BaseItem.GSI2SK < ids.iso(cutoff))
+    return [item for item in BaseItem.gsi2.query(keys.IN_PROGRESS, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
             if isinstance(item, DeploymentItem)]
 
 

@@ -44,10 +44,6 @@ def list_for_version(team_id: str, version_id: str) -> list[ImageItem]:
     return sorted(named.query(ImageItem, team_id, keys.images_of(version_id)), key=lambda i: (i.order, i.created_at))
 
 
-def count_for_version(team_id: str, version_id: str) -> int:
-    return ImageItem.count(keys.team(team_id), ImageItem.SK.startswith(keys.images_of(version_id)))
-
-
 def put_new(images: list[ImageItem]) -> None:
     """New images, all-or-nothing per 100 (a request adds far fewer)."""
     for start in range(0, len(images), _PER_TRANSACTION):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import ids
 from chalicelib.db import keys, named
-from chalicelib.db.named import set_or_remove
+from chalicelib.db.conditions import conditional
 from chalicelib.db.items import BaseItem, DeploymentItem, NodeItem
-from chalicelib.errors import ConflictError, UnauthorizedError, not_found, taken
+from chalicelib.db.named import set_or_remove
+from chalicelib.errors import UnauthorizedError, not_found, taken
 
 
 def new_item(team_id: str, node_id: str, name: str, description: str | None, icon: str | None, by: str,
@@ -39,8 +38,8 @@ def create(team_id: str, node: NodeItem) -> None:
 def update(team_id: str, node: NodeItem, name: str, description: str | None, icon: str | None, by: str,
            now: datetime) -> None:
     named.update(team_id, node, keys.node_name(node.name), keys.node_name(name),
-                 [NodeItem.name.set(name), set_or_remove(NodeItem.description, description), set_or_remove(NodeItem.icon, icon),
-                  NodeItem.updated_at.set(now), NodeItem.updated_by.set(by)],
+                 [NodeItem.name.set(name), set_or_remove(NodeItem.description, description),
+                  set_or_remove(NodeItem.icon, icon), NodeItem.updated_at.set(now), NodeItem.updated_by.set(by)],
                  taken("node", value=name), not_found("node"))
 
 
@@ -75,18 +74,16 @@ def clear_installer(node: NodeItem) -> None:
 def register(node: NodeItem, install_id: str, token_id: str, *, version: str, kind: str, public_key: str,
              address: str | None, hostname: str, now: datetime) -> None:
     """Swaps the single-use installer for a connection token and marks the node connected."""
-    try:
-        node.update(actions=[
-            NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
-            NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
-            NodeItem.install_script_key.remove(), NodeItem.token_id.set(token_id), NodeItem.version.set(version),
-            NodeItem.kind.set(kind), NodeItem.public_key.set(public_key), set_or_remove(NodeItem.address, address),
-            NodeItem.hostname.set(hostname), *_connected(node.id, now, reconnected=True),
-        ], condition=(NodeItem.install_id == install_id) & (NodeItem.install_expires_at > now))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise UnauthorizedError("The install token was already used or has expired.") from None
-        raise
+    actions = [
+        NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
+        NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
+        NodeItem.install_script_key.remove(), NodeItem.token_id.set(token_id), NodeItem.version.set(version),
+        NodeItem.kind.set(kind), NodeItem.public_key.set(public_key), set_or_remove(NodeItem.address, address),
+        NodeItem.hostname.set(hostname), *_connected(node.id, now, reconnected=True),
+    ]
+    unspent = (NodeItem.install_id == install_id) & (NodeItem.install_expires_at > now)
+    conditional(lambda: node.update(actions=actions, condition=unspent),
+                UnauthorizedError("The install token was already used or has expired."))
 
 
 def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | None, address: str | None,
@@ -97,38 +94,25 @@ def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | 
         actions.append(NodeItem.public_key.set(public_key))
     if address:
         actions.append(NodeItem.address.set(address))
-    try:
-        node.update(actions=actions, condition=NodeItem.token_id == token_id)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise UnauthorizedError("Token revoked.") from None
-        raise
+    conditional(lambda: node.update(actions=actions, condition=NodeItem.token_id == token_id),
+                UnauthorizedError("Token revoked."))
 
 
 def revoke_token(node: NodeItem) -> None:
-    try:
-        node.update(actions=[NodeItem.token_id.remove(), *_disconnected()], condition=NodeItem.token_id.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise not_found("token") from None
-        raise
+    conditional(lambda: node.update(actions=[NodeItem.token_id.remove(), *_disconnected()],
+                                    condition=NodeItem.token_id.exists()),
+                not_found("token"))
 
 
 def silent_since(shard: str, cutoff: datetime) -> list[NodeItem]:
     """Connected nodes whose last heartbeat is older than `cutoff` (GSI2 range Query)."""
-    return [item for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff))
+    return [item for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
             if isinstance(item, NodeItem)]
 
 
 def mark_unreachable(node: NodeItem, cutoff: datetime) -> bool:
     """False when the node heartbeated meanwhile (the condition keeps a fresh node connected)."""
-    try:
-        node.update(actions=_disconnected(), condition=NodeItem.last_seen < cutoff)
-        return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return conditional(lambda: node.update(actions=_disconnected(), condition=NodeItem.last_seen < cutoff))
 
 
 def set_updating(node: NodeItem, since: datetime | None) -> None:
@@ -149,9 +133,4 @@ def _disconnected() -> list:
 
 
 def _update(node: NodeItem, actions: list) -> None:
-    try:
-        node.update(actions=actions, condition=NodeItem.PK.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise not_found("node") from None
-        raise
+    conditional(lambda: node.update(actions=actions, condition=NodeItem.PK.exists()), not_found("node"))

@@ -15,7 +15,8 @@ from chalicelib import settings
 
 
 class GSI1(GlobalSecondaryIndex):
-    """Reverse lookups: what a user belongs to."""
+    """Reverse lookups: a user's teams and invitations, a version by id and its deployments,
+    a registry's images (the access-pattern table is in `db/keys.py`)."""
 
     class Meta:
         index_name = "GSI1"

@@ -1,7 +1,7 @@
 """Teams, memberships and invitations.
 
 A team's partition (`TEAM#<id>`) holds the team item, its members and invitations, and
-later its projects, nodes and the rest; slug and name are global guards. Memberships and
+everything else the team owns (projects, nodes, deployments, …); slug and name are global guards. Memberships and
 invitations also carry GSI1 keys so "my teams" and "my invitations" are one Query each.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DeleteError, UpdateError
-
 from chalicelib.db import audit, keys, registries
+from chalicelib.db.conditions import conditional
 from chalicelib.db.items import BaseItem, GuardItem, InvitationItem, MemberItem, RegistryItem, TeamItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError, taken
@@ -105,22 +104,14 @@ def memberships_of(user_id: str) -> list[MemberItem]:
 
 
 def set_role(membership: MemberItem, role: str) -> None:
-    try:
-        membership.update(actions=[MemberItem.role.set(role)],
-                          condition=MemberItem.PK.exists() & (MemberItem.role != "owner"))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise ConflictError("The member changed concurrently, try again.") from None
-        raise
+    conditional(lambda: membership.update(actions=[MemberItem.role.set(role)],
+                                          condition=MemberItem.PK.exists() & (MemberItem.role != "owner")),
+                ConflictError("The member changed concurrently, try again."))
 
 
 def remove_member(membership: MemberItem) -> None:
-    try:
-        membership.delete(condition=MemberItem.role != "owner")
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise ConflictError("The member changed concurrently, try again.") from None
-        raise
+    conditional(lambda: membership.delete(condition=MemberItem.role != "owner"),
+                ConflictError("The member changed concurrently, try again."))
 
 
 def invitation(team_id: str, user_id: str) -> InvitationItem | None:
@@ -156,7 +147,8 @@ def put_invitation(invite: InvitationItem, live_since: datetime) -> None:
     replaceable = (InvitationItem.PK.does_not_exist() | (InvitationItem.status != "pending")
                    | (InvitationItem.created_at < live_since))
     (Transaction()
-     .check(MemberItem, keys.team(invite.team_id), keys.member(invite.user_id), MemberItem.PK.does_not_exist(), conflict)
+     .check(MemberItem, keys.team(invite.team_id), keys.member(invite.user_id), MemberItem.PK.does_not_exist(),
+            conflict)
      .put(invite, replaceable, conflict)
      .commit())
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.db import keys
+from chalicelib.db.conditions import conditional
 from chalicelib.db.items import GuardItem, UserItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError
@@ -52,16 +51,10 @@ def create(user: UserItem) -> None:
 
 def set_password(user: UserItem, password_hash: str, first_name: str, last_name: str | None) -> None:
     """Completes the sign-up of an invited user; fails if someone claimed it first."""
-    try:
-        user.update(
-            actions=[UserItem.password_hash.set(password_hash), UserItem.first_name.set(first_name),
-                     UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove()],
-            condition=UserItem.password_hash.does_not_exist(),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise ConflictError("Email taken.", property="email") from None
-        raise
+    actions = [UserItem.password_hash.set(password_hash), UserItem.first_name.set(first_name),
+               UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove()]
+    conditional(lambda: user.update(actions=actions, condition=UserItem.password_hash.does_not_exist()),
+                ConflictError("Email taken.", property="email"))
 
 
 def record_login(user: UserItem, now: datetime) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from chalicelib.contracts.naming import DNS_LABEL
+
 UPDATE_WINDOW = timedelta(minutes=5)
 MIN_AGENT_VERSION = (0, 2, 0)  # 0.2: commands pushed over a WebSocket (0.1 long-polled)
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
@@ -36,11 +38,8 @@ def status(*, connection: str, last_seen: datetime | None, version: str | None, 
     return "connected"
 
 
-PREFIX_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-
-
 def prefix_error(prefix: str) -> str | None:
     """Prefixes become container-name parts and Kubernetes namespaces: DNS-1123 labels."""
-    if len(prefix) > 63 or not PREFIX_PATTERN.fullmatch(prefix):
+    if len(prefix) > 63 or not DNS_LABEL.fullmatch(prefix):
         return "A prefix is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters."
     return None

@@ -150,7 +150,7 @@ class PortRange(RequestModel):
     to: Port
 
     @model_validator(mode="after")
-    def _ordered(self) -> "PortRange":
+    def _ordered(self) -> PortRange:
         if self.from_ > self.to:
             raise PydanticCustomError("port_range", "'from' must not be greater than 'to'")
         return self
@@ -330,20 +330,6 @@ class InstanceConfig(_ContainerConfigBase):
             if secret.value and secret.encrypted and not secret.public_key:
                 raise PydanticCustomError("public_key", "an encrypted secret needs the publicKey it was sealed for")
         return secrets
-
-
-def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A PATCH applied to a stored config: given fields replace (null clears), labels and
-    annotations replace only the sub-maps given (dyrector §4.3)."""
-    result = dict(stored)
-    for field, value in patch.items():
-        if field in ("labels", "annotations") and isinstance(value, dict) and isinstance(result.get(field), dict):
-            value = {**result[field], **value}
-        if value is None:
-            result.pop(field, None)
-        else:
-            result[field] = value
-    return result
 
 
 def _without_ids(value: Any) -> Any:

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from chalicelib.contracts.naming import DNS_LABEL_PATTERN
 from chalicelib.models.base import Audit, RequestModel, ResponseModel, Skip, UtcDateTime
 from chalicelib.models.containers import InstanceConfig, UniqueKeyValue
 from chalicelib.models.images import ImageResponse, Uuid
 
 # DNS-1123 label: it becomes part of container names and the Kubernetes namespace.
-Prefix = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+Prefix = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL_PATTERN)]
 Note = Annotated[str, StringConstraints(max_length=2000)]
 
 

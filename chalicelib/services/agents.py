@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from chalicelib import ids, settings
@@ -24,15 +23,16 @@ from chalicelib.contracts.agent import (
     RegisterResponse,
 )
 from chalicelib.db import commands as command_repo
+from chalicelib.db import deployments as deployment_repo
 from chalicelib.db import node_events
 from chalicelib.db import nodes as node_repo
 from chalicelib.db.items import NodeItem
 from chalicelib.errors import NotFoundError, UnauthorizedError
 from chalicelib.security import jwts
+from chalicelib.security.agent_tokens import CONNECTION, INSTALL, issue_connection_token
+from chalicelib.services import deployment_lifecycle
 from chalicelib.services.identity import bearer_token
 
-INSTALL = "agent-install"
-CONNECTION = "agent"
 _POLL_INTERVAL = 0.1
 
 
@@ -42,10 +42,6 @@ class AgentIdentity:
     node_id: str
     token_id: str
     node: NodeItem
-
-
-def issue_install_token(team_id: str, node_id: str, install_id: str, expires_at: datetime) -> str:
-    return jwts.issue(INSTALL, node_id, expires_at=expires_at, issued_at=ids.utcnow(), tid=team_id, jti=install_id)
 
 
 def authenticate(authorization: str | None, kind: str = CONNECTION) -> AgentIdentity:
@@ -66,7 +62,7 @@ def register(agent: AgentIdentity, request: RegisterRequest, address: str | None
                        public_key=request.public_key, address=address, hostname=request.hostname, now=now)
     node_events.record(agent.node_id, "installed", {"version": request.version, "address": address,
                                                     "hostname": request.hostname})
-    token = jwts.issue(CONNECTION, agent.node_id, expires_at=None, issued_at=now, tid=agent.team_id, jti=token_id)
+    token = issue_connection_token(agent.team_id, agent.node_id, token_id, now)
     return RegisterResponse(node_id=agent.node_id, token=token, heartbeat_seconds=settings.heartbeat_seconds(),
                             poll_seconds=settings.poll_wait_seconds())
 
@@ -109,9 +105,6 @@ def _command(agent: AgentIdentity, command_id: str):
 
 def report_deployment(agent: AgentIdentity, deployment_id: str, report: DeploymentReport) -> None:
     """Stores what the agent reports for a deployment of its own node; a final status ends the try."""
-    from chalicelib.db import deployments as deployment_repo
-    from chalicelib.services import deployments
-
     deployment = deployment_repo.get(agent.team_id, deployment_id, consistent=True)
     if deployment is None or deployment.node_id != agent.node_id:
         raise NotFoundError("Deployment not found.", property="deploymentId")
@@ -121,4 +114,4 @@ def report_deployment(agent: AgentIdentity, deployment_id: str, report: Deployme
         for event in report.events if event.type in ("log", "container-state")], report.attempt)
     final = next((e.status for e in report.events if e.status in ("successful", "failed")), None)
     if final:
-        deployments.finish(agent.team_id, deployment, report.attempt, final)
+        deployment_lifecycle.finish(agent.team_id, deployment, report.attempt, final)

@@ -34,23 +34,13 @@ def dashboard(team: TeamAccess, identity: Identity) -> dict[str, Any]:
 
 
 def onboarding(team: TeamAccess, identity: Identity) -> dict[str, dict[str, Any]]:
+    """dyrector's getting-started checklist: each step done, and the resource that did it."""
     team_id = team.team_id
     deployment = repo.oldest(team_id, keys.DEPLOYMENT_PREFIX)
-    version_id = project_id = node_id = None
     if deployment is not None:
         version_id, project_id, node_id = deployment.version_id, deployment.project_id, deployment.node_id
     else:
-        per_version = repo.images_per_version(team_id)
-        if per_version:
-            version_id = per_version.most_common(1)[0][0]
-            found = version_repo.by_id(version_id)
-            project_id = found.project_id if found else None
-        else:
-            project = repo.oldest(team_id, keys.PROJECT_PREFIX)
-            project_id = project.id if project else None
-            versions = version_repo.list_for_project(team_id, project_id) if project_id else []
-            version_id = versions[0].id if versions else None
-    if node_id is None:
+        project_id, version_id = _project_and_version_in_the_making(team_id)
         node = repo.oldest(team_id, keys.NODE_PREFIX)
         node_id = node.id if node else None
     image = repo.first_image(team_id, version_id) if version_id else None
@@ -65,6 +55,21 @@ def onboarding(team: TeamAccess, identity: Identity) -> dict[str, dict[str, Any]
         "deploy": {"done": deployment is not None and deployment.status != "preparing",
                    "resource_id": deployment.id if deployment else None},
     }
+
+
+def _project_and_version_in_the_making(team_id: str) -> tuple[str | None, str | None]:
+    """Without a deployment yet: the version with the most images, else the oldest project and
+    its first version."""
+    per_version = repo.images_per_version(team_id)
+    if per_version:
+        version_id = per_version.most_common(1)[0][0]
+        found = version_repo.by_id(version_id)
+        return (found.project_id if found else None), version_id
+    project = repo.oldest(team_id, keys.PROJECT_PREFIX)
+    if project is None:
+        return None, None
+    versions = version_repo.list_for_project(team_id, project.id)
+    return project.id, (versions[0].id if versions else None)
 
 
 def _step(resource_id: str | None) -> dict[str, Any]:

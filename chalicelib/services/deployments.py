@@ -9,25 +9,33 @@ Secret values are only ever stored sealed to the node agent's public key.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from chalicelib import ids, settings
 from chalicelib.adapters import queues
+from chalicelib.contracts.deploy import DeployRequested
+from chalicelib.contracts.naming import SECRET_KEYS_LABEL
 from chalicelib.db import deployments as repo
 from chalicelib.db import images as image_repo
 from chalicelib.db import keys, named
-from chalicelib.db import users as user_repo
 from chalicelib.db import projects as project_repo
 from chalicelib.db import versions as version_repo
-from chalicelib.db.items import DeploymentItem, DeploymentTokenItem, InstanceItem, NodeItem, VersionItem
+from chalicelib.db.items import (
+    DeploymentItem,
+    DeploymentTokenItem,
+    ImageItem,
+    InstanceItem,
+    NodeItem,
+    RegistryItem,
+    VersionItem,
+)
 from chalicelib.db.transactions import Transaction
+from chalicelib.domain import deployments as rules
 from chalicelib.domain import versions as version_rules
-from chalicelib.domain.merge import merge
-from chalicelib.errors import BadRequestError, ForbiddenError, PreconditionFailedError, not_found, taken
-from chalicelib.models.containers import merge_patch
+from chalicelib.errors import BadRequestError, ForbiddenError, PreconditionFailedError, found_or_404, not_found, taken
 from chalicelib.models.deployments import (
     CopyDeploymentRequest,
     CreateDeploymentRequest,
@@ -35,12 +43,11 @@ from chalicelib.models.deployments import (
     PatchDeploymentRequest,
 )
 from chalicelib.security import jwts
+from chalicelib.services import deployment_lifecycle, storages
 from chalicelib.services import nodes as node_service
-from chalicelib.services import storages
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
-SECRET_KEYS_LABEL = "org.dyrectorio.secret.keys"
 DEPLOY_TOKEN = "deploy"
 
 
@@ -55,19 +62,8 @@ class DeploymentView:
         return self.version.kind == version_rules.ROLLING
 
 
-def mutable_statuses(rolling: bool) -> tuple[str, ...]:
-    return ("preparing", "failed", "successful") if rolling else ("preparing", "failed")
-
-
-def deployable_statuses(rolling: bool) -> tuple[str, ...]:
-    return ("preparing", "failed", "obsolete", "successful") if rolling else ("preparing", "failed", "obsolete")
-
-
 def get_item(team: TeamAccess, deployment_id: str) -> DeploymentItem:
-    found = repo.get(team.team_id, deployment_id)
-    if found is None:
-        raise not_found("deployment")
-    return found
+    return found_or_404(repo.get(team.team_id, deployment_id), "deployment")
 
 
 def view(team: TeamAccess, deployment_id: str) -> DeploymentView:
@@ -124,7 +120,7 @@ def context(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, di
 
 def create_deployment(team: TeamAccess, identity: Identity, request: CreateDeploymentRequest) -> DeploymentItem:
     version = version_repo.by_id(request.version_id)
-    if version is None or version.PK != keys.team(team.team_id):
+    if version is None or keys.team(team.team_id) != version.PK:
         raise not_found("version")
     node = node_service.get_node(team, request.node_id)
     images = image_repo.list_for_version(team.team_id, version.id)
@@ -147,12 +143,12 @@ def copy_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
     node = node_service.get_node(team, request.node_id)
     same_node = node.id == source.node.id
     now = ids.utcnow()
-    config = source.deployment.config if same_node else _without_secret_values(source.deployment.config)
+    config = source.deployment.config if same_node else rules.without_secret_values(source.deployment.config)
     copy = repo.new_item(team.team_id, ids.new_id(), source.deployment.project_id, source.version.id, node.id,
                          request.prefix, request.note if request.note is not None else source.deployment.note,
                          config, identity.user_id, now)
     instances = [repo.new_instance(team.team_id, copy.id, item.image_id,
-                                   item.config if same_node else _without_secret_values(item.config), now)
+                                   item.config if same_node else rules.without_secret_values(item.config), now)
                  for item in repo.instances(team.team_id, source.deployment.id)]
     repo.create(team.team_id, copy, instances, source.version.kind)
     return copy
@@ -163,12 +159,12 @@ def patch_deployment(team: TeamAccess, identity: Identity, deployment_id: str, r
     _require_mutable(found)
     config = dict(found.deployment.config or {})
     if "environment" in request.model_fields_set:
-        config = merge_patch(config, {"environment": [e.model_dump(mode="json", by_alias=True)
+        config = rules.merge_patch(config, {"environment": [e.model_dump(mode="json", by_alias=True)
                                                       for e in request.environment or []] or None})
     note = request.note if "note" in request.model_fields_set else found.deployment.note
     repo.update(team.team_id, found.deployment, found.version.kind, prefix=request.prefix or found.deployment.prefix,
                 note=note, config=config, by=identity.user_id, now=ids.utcnow(),
-                mutable_statuses=mutable_statuses(found.rolling))
+                mutable_statuses=rules.mutable_statuses(found.rolling))
 
 
 def delete_deployment(team: TeamAccess, deployment_id: str) -> None:
@@ -187,18 +183,42 @@ def get_instance(team: TeamAccess, deployment_id: str, instance_id: str) -> tupl
     return found, instance
 
 
+@dataclass
+class InstanceDetails:
+    """An instance with the image it runs and that image's registry, for the instance page."""
+
+    instance: InstanceItem
+    image: ImageItem | None
+    registries: dict[str, RegistryItem]
+
+
+def instance_details(team: TeamAccess, deployment_id: str, instance_id: str) -> InstanceDetails:
+    found, instance = get_instance(team, deployment_id, instance_id)
+    image = image_repo.get(team.team_id, found.deployment.version_id, instance.image_id)
+    registries = image_repo.registries_of(team.team_id, {image.registry_id} if image else set())
+    return InstanceDetails(instance, image, registries)
+
+
+def nodes_of(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, NodeItem]:
+    """The nodes the deployments target, by id, read in one batch."""
+    return repo.nodes_of(team.team_id, {d.node_id for d in deployments})
+
+
 def patch_instance(team: TeamAccess, deployment_id: str, instance_id: str, patch: dict[str, Any]) -> None:
     found, instance = get_instance(team, deployment_id, instance_id)
     _require_mutable(found)
     _check_sealed(patch.get("secrets"), found.node)
     storages.check_in_team(team, patch.get("storage"))
-    repo.save_instance_config(instance, merge_patch(instance.config or {}, patch), ids.utcnow())
+    repo.save_instance_config(instance, rules.merge_patch(instance.config or {}, patch), ids.utcnow())
 
 
 def instance_secrets(team: TeamAccess, deployment_id: str, instance_id: str) -> dict[str, Any]:
     """Which secret keys the running container on the node holds (asked of the agent)."""
     found, instance = get_instance(team, deployment_id, instance_id)
-    name = container_name(team, found.deployment, instance)
+    image = image_repo.get(team.team_id, found.deployment.version_id, instance.image_id)
+    config = rules.effective_config(image.config if image else None, found.deployment.config, instance.config,
+                                    found.version.name)
+    name = rules.container_name(config, instance.id)
     containers = node_service.list_containers(team, found.node.id, found.deployment.prefix)
     running = next((c for c in containers if c.name == name), None)
     keys_ = [k for k in (running.labels.get(SECRET_KEYS_LABEL, "") if running else "").split(",") if k]
@@ -206,20 +226,32 @@ def instance_secrets(team: TeamAccess, deployment_id: str, instance_id: str) -> 
             "keys": keys_}
 
 
-def container_name(team: TeamAccess, deployment: DeploymentItem, instance: InstanceItem) -> str:
-    image = image_repo.get(team.team_id, deployment.version_id, instance.image_id)
-    return (instance.config or {}).get("name") or ((image.config or {}).get("name") if image else None) or instance.id
-
-
 def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
                      instance_ids: list[str] | None = None) -> int:
     """Validates (§4.4), moves to in-progress atomically and queues the deployment."""
+    _check_token_scope(identity, deployment_id)
+    found = view(team, deployment_id)
+    instances = _instances_to_start(team, found, instance_ids)
+    _check_node_ready(found.node)
+    images = {i.id: i for i in image_repo.list_for_version(team.team_id, found.deployment.version_id)}
+    rules.check_startable(_containers(found, instances, images), found.node.public_key)
+    attempt = repo.start(team.team_id, found.deployment, found.version.kind,
+                         identity.user_id if identity.kind != DEPLOY_TOKEN else None, ids.utcnow())
+    repo.add_event(found.deployment.id, "deployment-status", {"status": "in-progress"}, attempt)
+    _queue(team, found.deployment, attempt, [i.id for i in instances] if instance_ids else None)
+    return attempt
+
+
+def _check_token_scope(identity: Identity, deployment_id: str) -> None:
     if identity.kind == DEPLOY_TOKEN and identity.deployment_id != deployment_id:
         # Checked before the lookup: a CI token learns nothing about other deployments.
         raise ForbiddenError("This deployment token starts another deployment.", property="deploymentId")
-    found = view(team, deployment_id)
-    deployment, node = found.deployment, found.node
-    if deployment.status not in deployable_statuses(found.rolling):
+
+
+def _instances_to_start(team: TeamAccess, found: DeploymentView, instance_ids: list[str] | None) -> list[InstanceItem]:
+    """The deployment's instances (or the ones asked for), if its status allows a start."""
+    deployment = found.deployment
+    if deployment.status not in rules.deployable_statuses(found.rolling):
         raise PreconditionFailedError(f"A {deployment.status} deployment cannot be started.", property="status")
     instances = repo.instances(team.team_id, deployment.id)
     if instance_ids:
@@ -229,59 +261,38 @@ def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
         instances = [i for i in instances if i.id in set(instance_ids)]
     if not instances:
         raise PreconditionFailedError("The deployment has no instances to deploy.", property="instances")
+    return instances
+
+
+def _check_node_ready(node: NodeItem) -> None:
     status = node_service.status(node)
     if status != "connected":
         raise PreconditionFailedError(f"The node is {status}.", property="nodeId")
     if not node.public_key:
         raise PreconditionFailedError("The node's agent has no public key yet.", property="nodeId")
-    images = {i.id: i for i in image_repo.list_for_version(team.team_id, deployment.version_id)}
-    names: set[str] = set()
+
+
+def _containers(found: DeploymentView, instances: list[InstanceItem],
+                images: dict[str, ImageItem]) -> Iterator[rules.Container]:
+    """Each instance with the config the deploy worker will send (checked one by one, in order)."""
     for instance in instances:
         image = images.get(instance.image_id)
         if image is None:
             raise PreconditionFailedError("An image of this deployment was removed from its version.",
                                           property="instances", value=instance.id)
-        merged = merge(image.config, deployment.config, instance.config)
-        _check_startable(merged, node, instance, names)
-    attempt = repo.start(team.team_id, deployment, found.version.kind,
-                         identity.user_id if identity.kind != DEPLOY_TOKEN else None, ids.utcnow())
-    repo.add_event(deployment.id, "deployment-status", {"status": "in-progress"}, attempt)
-    message = {"teamId": team.team_id, "deploymentId": deployment.id, "attempt": attempt,
-               "instances": [i.id for i in instances] if instance_ids else None}
+        config = rules.effective_config(image.config, found.deployment.config, instance.config, found.version.name)
+        yield rules.Container(instance.id, config)
+
+
+def _queue(team: TeamAccess, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None) -> None:
+    message = DeployRequested(team_id=team.team_id, deployment_id=deployment.id, attempt=attempt,
+                              instances=instance_ids)
     try:
-        queues.send(settings.deploy_queue_name(), json.dumps(message))
+        queues.send(settings.deploy_queue_name(), message.dump())
     except Exception:  # noqa: BLE001 - the queue is down: fail this try instead of leaving it stuck
-        finish(team.team_id, deployment, attempt, "failed", ["The deployment could not be queued; start it again."])
+        deployment_lifecycle.finish(team.team_id, deployment, attempt, "failed",
+                                    ["The deployment could not be queued; start it again."])
         raise
-    return attempt
-
-
-def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, log: list[str] | None = None) -> bool:
-    """Writes a final status for this try (only once) and applies what follows from it."""
-    now = ids.utcnow()
-    if log:
-        repo.add_event(deployment.id, "log", {"log": log, "level": "error" if status == "failed" else "info"}, attempt)
-    if not repo.finish(team_id, deployment, attempt, status, now):
-        return False
-    repo.add_event(deployment.id, "deployment-status", {"status": status}, attempt)
-    if status == "successful":
-        for other in repo.of_version(deployment.version_id):
-            if other.id != deployment.id and other.node_id == deployment.node_id and other.prefix == deployment.prefix:
-                repo.set_status(other, "obsolete", ("successful", "failed"), now)
-    _announce(team_id, deployment, status)
-    return True
-
-
-def fail_stuck(now=None) -> list[str]:
-    """Deployments in progress past the timeout (agent gone) become failed."""
-    cutoff = (now or ids.utcnow()) - timedelta(seconds=settings.deployment_timeout_seconds())
-    failed = []
-    for deployment in repo.stuck_since(cutoff):
-        team_id = deployment.PK.removeprefix(keys.TEAM_PREFIX)
-        if finish(team_id, deployment, int(deployment.tries), "failed",
-                  [f"No result from the node within {settings.deployment_timeout_seconds()} s; the deployment failed."]):
-            failed.append(deployment.id)
-    return failed
 
 
 def log(team: TeamAccess, deployment_id: str, skip: int, take: int):
@@ -319,25 +330,12 @@ def delete_token(team: TeamAccess, deployment_id: str) -> None:
     item = get_token(team.team_id, deployment_id)
     if item is None:
         raise not_found("token")
-    Transaction().delete(item).delete(named.guard(team.team_id, keys.deployment_token_name(item.name), item.id)).commit()
-
-
-def _announce(team_id: str, deployment: DeploymentItem, status: str) -> None:
-    from chalicelib.contracts.events import DeploymentStatusChanged
-    from chalicelib.services import events
-
-    related = repo.related(team_id, deployment)
-    project, version, node = related.get("project"), related.get("version"), related.get("node")
-    user = user_repo.get(deployment.deployed_by) if deployment.deployed_by else None
-    events.publish(DeploymentStatusChanged(
-        team_id=team_id, deployment_id=deployment.id, status=status, prefix=deployment.prefix,
-        project_name=project.name if project else "", version_name=version.name if version else "",
-        node_name=node.name if node else "",
-        actor_name=(user.name or user.email) if user else "A deployment token"))
+    guard = named.guard(team.team_id, keys.deployment_token_name(item.name), item.id)
+    Transaction().delete(item).delete(guard).commit()
 
 
 def _require_mutable(found: DeploymentView) -> None:
-    if found.deployment.status not in mutable_statuses(found.rolling):
+    if found.deployment.status not in rules.mutable_statuses(found.rolling):
         raise PreconditionFailedError(f"A {found.deployment.status} deployment cannot be changed.", property="status")
 
 
@@ -348,35 +346,6 @@ def _check_sealed(secrets: list[dict[str, Any]] | None, node: NodeItem) -> None:
             raise BadRequestError("Secret values must be sealed to the node's public key (see `python -m cli "
                                   "seal`); plain values are never stored.", property="config.secrets",
                                   value=secret.get("key"))
-
-
-def _check_startable(merged: dict[str, Any], node: NodeItem, instance: InstanceItem, names: set[str]) -> None:
-    name = merged.get("name") or ""
-    if name in names:
-        raise BadRequestError(f"Two containers would be named {name!r}.", property="name", value=name)
-    names.add(name)
-    missing = [s["key"] for s in merged["secrets"] if s.get("required") and not s.get("value")]
-    if missing:
-        raise PreconditionFailedError(f"Required secrets have no value: {', '.join(missing)}.",
-                                      property="instanceSecrets", value={"instanceId": instance.id, "secretKeys": missing})
-    stale = [s["key"] for s in merged["secrets"] if s.get("value") and s.get("publicKey") != node.public_key]
-    if stale:
-        raise PreconditionFailedError(f"Secrets were sealed for another key of the node; seal them again: "
-                                      f"{', '.join(stale)}.", property="secrets",
-                                      value={"instanceId": instance.id, "secretKeys": stale})
-    ranges = merged.get("portRanges") or []
-    for port in merged.get("ports") or []:
-        if not 1 <= port["internal"] <= 65535 or any(r["internal"]["from"] <= port["internal"] <= r["internal"]["to"]
-                                                     for r in ranges):
-            raise BadRequestError(f"Port {port['internal']} is out of range or inside a port range.",
-                                  property="ports", value=port["internal"])
-
-
-def _without_secret_values(config: dict[str, Any] | None) -> dict[str, Any]:
-    config = dict(config or {})
-    if config.get("secrets"):
-        config["secrets"] = [{**s, "value": "", "encrypted": False, "publicKey": None} for s in config["secrets"]]
-    return config
 
 
 def copy_to_version(team_id: str, source_version_id: str, target: VersionItem, images: dict[str, str],

@@ -21,10 +21,11 @@ from chalicelib.db import deployments as repo
 from chalicelib.db import images as image_repo
 from chalicelib.db import nodes as node_repo
 from chalicelib.db import versions as version_repo
-from chalicelib.domain.merge import merge
+from chalicelib.db.items import DeploymentItem, ImageItem, InstanceItem, NodeItem, VersionItem
+from chalicelib.domain import deployments as rules
 from chalicelib.errors import AppError
 from chalicelib.security.sealing import seal_for_agent
-from chalicelib.services import deployments, registries
+from chalicelib.services import deployment_lifecycle, registries
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     try:
         command = build(team_id, deployment, attempt, instance_ids)
     except AppError as error:  # a rule, not an outage: fail this try with a readable reason
-        deployments.finish(team_id, deployment, attempt, "failed", [error.message])
+        deployment_lifecycle.finish(team_id, deployment, attempt, "failed", [error.message])
         return "failed"
     item = command_repo.new_item(team_id, deployment.node_id, "deploy", command.dump())
     event = repo.new_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} container(s) to the "
@@ -51,26 +52,39 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     return "dispatched"
 
 
-def build(team_id: str, deployment: Any, attempt: int, instance_ids: list[str] | None) -> contract.Deploy:
+def build(team_id: str, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None) -> contract.Deploy:
+    node, version = _target(team_id, deployment)
+    pull_auth = _PullAuth(team_id, node.public_key)
+    workloads = [_workload(instance, image, deployment, version.name, pull_auth)
+                 for instance, image in _instances(team_id, deployment, instance_ids)]
+    return contract.Deploy(deployment_id=deployment.id, attempt=attempt, prefix=deployment.prefix,
+                           version_name=version.name, workloads=workloads)
+
+
+def _target(team_id: str, deployment: DeploymentItem) -> tuple[NodeItem, VersionItem]:
     node = node_repo.get(team_id, deployment.node_id)
     version = version_repo.get(team_id, deployment.project_id, deployment.version_id)
     if node is None or version is None or not node.public_key:
         raise AppError("The node or version of this deployment is gone, or the node has no key.")
+    return node, version
+
+
+def _instances(team_id: str, deployment: DeploymentItem,
+               instance_ids: list[str] | None) -> list[tuple[InstanceItem, ImageItem]]:
+    """The instances of this try with their images, in image order (instances of removed images are skipped)."""
     images = {i.id: i for i in image_repo.list_for_version(team_id, deployment.version_id)}
-    instances = [i for i in repo.instances(team_id, deployment.id)
-                 if i.image_id in images and (not instance_ids or i.id in instance_ids)]
-    instances.sort(key=lambda i: int(images[i.image_id].order))
-    pull_auth = _PullAuth(team_id, node.public_key)
-    workloads = []
-    for instance in instances:
-        image = images[instance.image_id]
-        registry, auth = pull_auth.of(image.registry_id)
-        config = _with_version_name(merge(image.config, deployment.config, instance.config), version.name)
-        workloads.append(contract.Workload(instance_id=instance.id, name=config.get("name") or instance.id,
-                                           image=registries.image_reference(registry, image.name, image.tag),
-                                           registry_auth=auth, config=config))
-    return contract.Deploy(deployment_id=deployment.id, attempt=attempt, prefix=deployment.prefix,
-                           version_name=version.name, workloads=workloads)
+    pairs = [(i, images[i.image_id]) for i in repo.instances(team_id, deployment.id)
+             if i.image_id in images and (not instance_ids or i.id in instance_ids)]
+    return sorted(pairs, key=lambda pair: int(pair[1].order))
+
+
+def _workload(instance: InstanceItem, image: ImageItem, deployment: DeploymentItem, version_name: str,
+              pull_auth: _PullAuth) -> contract.Workload:
+    registry, auth = pull_auth.of(image.registry_id)
+    config = rules.effective_config(image.config, deployment.config, instance.config, version_name)
+    return contract.Workload(instance_id=instance.id, name=rules.container_name(config, instance.id),
+                             image=registries.image_reference(registry, image.name, image.tag),
+                             registry_auth=auth, config=config)
 
 
 class _PullAuth:
@@ -92,16 +106,3 @@ class _PullAuth:
                                              sealed_password=seal_for_agent(self.public_key, credentials[1]))
             self.known[registry_id] = (registry, auth)
         return self.known[registry_id]
-
-
-def _with_version_name(config: dict[str, Any], version_name: str) -> dict[str, Any]:
-    """`{{versionName}}` (first occurrence) in env values and storage bucket/path (dyrector §4.4)."""
-    import re
-
-    pattern = re.compile(r"\{\{\s*versionName\s*\}\}")
-    config["environment"] = [{**e, "value": pattern.sub(version_name, e.get("value") or "", count=1)}
-                             for e in config.get("environment") or []]
-    if isinstance(config.get("storage"), dict):
-        config["storage"] = {k: pattern.sub(version_name, v, count=1) if isinstance(v, str) else v
-                             for k, v in config["storage"].items()}
-    return config

@@ -14,8 +14,8 @@ from chalicelib import ids
 from chalicelib.db import images as image_repo
 from chalicelib.db.items import ImageItem, RegistryItem
 from chalicelib.domain import images as rules
-from chalicelib.errors import BadRequestError, ConflictError, not_found
-from chalicelib.models.containers import merge_patch
+from chalicelib.domain.deployments import merge_patch
+from chalicelib.errors import BadRequestError, ConflictError, found_or_404, not_found
 from chalicelib.models.images import AddImagesEntry, PatchImageRequest
 from chalicelib.services import registries, storages, versions
 from chalicelib.services.access import TeamAccess
@@ -28,10 +28,7 @@ def list_images(team: TeamAccess, project_id: str, version_id: str) -> list[Imag
 
 def get_image(team: TeamAccess, project_id: str, version_id: str, image_id: str) -> ImageItem:
     found = versions.view(team, project_id, version_id)
-    image = image_repo.get(team.team_id, found.version.id, image_id)
-    if image is None:
-        raise not_found("image")
-    return image
+    return found_or_404(image_repo.get(team.team_id, found.version.id, image_id), "image")
 
 
 def registry_summaries(team: TeamAccess, images: list[ImageItem]) -> dict[str, RegistryItem]:

@@ -29,10 +29,11 @@ from chalicelib.errors import (
     NotFoundError,
     PreconditionFailedError,
     ServiceUnavailableError,
-    not_found,
+    found_or_404,
 )
 from chalicelib.models.nodes import CreateNodeRequest, GenerateScriptRequest, NodeAuditQuery, UpdateNodeRequest
-from chalicelib.services import agents, events
+from chalicelib.security.agent_tokens import issue_install_token
+from chalicelib.services import events
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
@@ -53,10 +54,7 @@ def status(node: NodeItem) -> str:
 
 
 def get_node(team: TeamAccess, node_id: str) -> NodeItem:
-    node = node_repo.get(team.team_id, node_id)
-    if node is None:
-        raise not_found("node")
-    return node
+    return found_or_404(node_repo.get(team.team_id, node_id), "node")
 
 
 def list_nodes(team: TeamAccess) -> list[NodeItem]:
@@ -120,7 +118,7 @@ def generate_script(team: TeamAccess, node_id: str, request: GenerateScriptReque
     install_id = ids.new_id()
     params = install_scripts.InstallParams(
         platform_url=settings.public_url(), node_name=node.name, node_type=request.type.value,
-        install_token=agents.issue_install_token(team.team_id, node.id, install_id, expires_at),
+        install_token=issue_install_token(team.team_id, node.id, install_id, expires_at),
         agent_url=s3.presigned_get(settings.agent_package_key(), seconds), root_path=request.root_path,
         traefik_acme_email=str(request.dagent_traefik.acme_email) if request.dagent_traefik else None)
     script = install_scripts.render(request.script_type.value, params)

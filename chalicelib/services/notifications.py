@@ -17,7 +17,7 @@ from chalicelib.contracts.events import NotificationDelivery
 from chalicelib.db import notifications as repo
 from chalicelib.db.items import NotificationItem
 from chalicelib.domain import notification_messages as messages
-from chalicelib.errors import BadRequestError, not_found
+from chalicelib.errors import BadRequestError, found_or_404
 from chalicelib.models.notifications import NotificationRequest
 from chalicelib.services import events
 from chalicelib.services.access import TeamAccess
@@ -27,10 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def get_notification(team: TeamAccess, notification_id: str) -> NotificationItem:
-    item = repo.get(team.team_id, notification_id)
-    if item is None:
-        raise not_found("notification")
-    return item
+    return found_or_404(repo.get(team.team_id, notification_id), "notification")
 
 
 def list_notifications(team: TeamAccess) -> list[NotificationItem]:

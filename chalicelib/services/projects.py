@@ -17,7 +17,7 @@ from chalicelib.db import versions as version_repo
 from chalicelib.db.items import ProjectItem, VersionItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.domain import versions as rules
-from chalicelib.errors import PreconditionFailedError, not_found
+from chalicelib.errors import PreconditionFailedError, found_or_404
 from chalicelib.models.projects import CreateProjectRequest, UpdateProjectRequest
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
@@ -33,10 +33,7 @@ class ProjectDetails:
 
 
 def get_project_item(team: TeamAccess, project_id: str) -> ProjectItem:
-    project = project_repo.get(team.team_id, project_id)
-    if project is None:
-        raise not_found("project")
-    return project
+    return found_or_404(project_repo.get(team.team_id, project_id), "project")
 
 
 def list_projects(team: TeamAccess) -> list[tuple[ProjectItem, int]]:

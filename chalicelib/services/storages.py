@@ -15,7 +15,7 @@ from chalicelib import ids
 from chalicelib.adapters import s3
 from chalicelib.db import storages as repo
 from chalicelib.db.items import StorageItem
-from chalicelib.errors import BadRequestError, PreconditionFailedError, not_found
+from chalicelib.errors import BadRequestError, PreconditionFailedError, found_or_404
 from chalicelib.models.storages import StorageRequest
 from chalicelib.security import sealing
 from chalicelib.services.access import TeamAccess
@@ -35,10 +35,7 @@ def _context(team_id: str, storage_id: str) -> dict[str, str]:
 
 
 def get_storage(team: TeamAccess, storage_id: str) -> StorageItem:
-    storage = repo.get(team.team_id, storage_id)
-    if storage is None:
-        raise not_found("storage")
-    return storage
+    return found_or_404(repo.get(team.team_id, storage_id), "storage")
 
 
 def check_in_team(team: TeamAccess, storage: dict | None) -> None:
@@ -57,19 +54,12 @@ def in_use(storage: StorageItem) -> bool:
     return repo.in_use(storage.id)
 
 
-def credentials(team_id: str, storage_id: str) -> tuple[str, str] | None:
-    """(access key, secret key), decrypted in memory for the deploy worker; None for a public storage."""
-    storage = repo.get(team_id, storage_id)
-    sealed = s3.get(storage.credentials_key) if storage and storage.credentials_key else None
+def access_key(team: TeamAccess, storage: StorageItem) -> str | None:
+    """The access key (shown to the team; the secret key never is), unsealed in memory; None for a public storage."""
+    sealed = s3.get(storage.credentials_key) if storage.credentials_key else None
     if sealed is None:
         return None
-    keys = json.loads(sealing.unseal(sealed, _context(team_id, storage_id)))
-    return keys["accessKey"], keys["secretKey"]
-
-
-def access_key(team: TeamAccess, storage: StorageItem) -> str | None:
-    found = credentials(team.team_id, storage.id) if storage.credentials_key else None
-    return found[0] if found else None
+    return json.loads(sealing.unseal(sealed, _context(team.team_id, storage.id)))["accessKey"]
 
 
 def create_storage(team: TeamAccess, identity: Identity, request: StorageRequest) -> StorageItem:

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import ids, settings
+from chalicelib.adapters import s3
 from chalicelib.contracts.events import UserInvited
 from chalicelib.db import keys
 from chalicelib.db import teams as team_repo
 from chalicelib.db import users as user_repo
-from chalicelib.db.items import InvitationItem, TeamItem, UserItem
+from chalicelib.db.items import InvitationItem, MemberItem, TeamItem, UserItem
 from chalicelib.errors import BadRequestError, ConflictError, ForbiddenError, PreconditionFailedError, not_found
 from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
-from chalicelib.adapters import s3
 from chalicelib.services import access, events, registries, storages
 from chalicelib.services.identity import Identity
 
@@ -54,7 +54,7 @@ def statistics(team_ids: list[str]) -> dict[str, dict[str, int]]:
     jobs = [(team_id, name, prefix) for team_id in team_ids for name, prefix in prefixes.items()]
     counts = list(_pool().map(lambda job: team_repo.count(job[0], job[2]), jobs)) if jobs else []
     result: dict[str, dict[str, int]] = {team_id: {} for team_id in team_ids}
-    for (team_id, name, _), value in zip(jobs, counts):
+    for (team_id, name, _), value in zip(jobs, counts, strict=True):
         result[team_id][name] = value
     for stats in result.values():
         stats["users"] = stats.pop("members") + stats.pop("invitations")
@@ -103,16 +103,20 @@ def team_users(team_id: str) -> list[TeamUser]:
     members = team_repo.members(team_id)
     invitations = [i for i in team_repo.invitations(team_id) if i.user_id not in {m.user_id for m in members}]
     users = user_repo.batch_get({m.user_id for m in members} | {i.user_id for i in invitations})
-    result: list[TeamUser] = []
-    for m in members:
-        user = users.get(m.user_id)
-        result.append(TeamUser(m.user_id, user.name if user else "", user.email if user else "", m.role,
-                               "verified", user.last_login if user else None))
-    for i in invitations:
-        user = users.get(i.user_id)
-        result.append(TeamUser(i.user_id, user.name if user else "", i.email, "user", invitation_status(i),
-                               user.last_login if user else None))
-    return result
+    return ([_member_user(m, users.get(m.user_id)) for m in members]
+            + [_invited_user(i, users.get(i.user_id)) for i in invitations])
+
+
+def _member_user(member: MemberItem, user: UserItem | None) -> TeamUser:
+    if user is None:
+        return TeamUser(member.user_id, "", "", member.role, "verified", None)
+    return TeamUser(member.user_id, user.name, user.email, member.role, "verified", user.last_login)
+
+
+def _invited_user(invitation: InvitationItem, user: UserItem | None) -> TeamUser:
+    """An invitee shows with the e-mail they were invited by, as a plain user until they accept."""
+    name, last_login = (user.name, user.last_login) if user else ("", None)
+    return TeamUser(invitation.user_id, name, invitation.email, "user", invitation_status(invitation), last_login)
 
 
 def update_team(identity: Identity, team_id: str, request: UpdateTeamRequest) -> TeamItem:

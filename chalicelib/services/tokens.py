@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib import ids
+from chalicelib.db import keys
 from chalicelib.db import tokens as token_repo
 from chalicelib.db.items import TokenItem
-from chalicelib.db import keys
-from chalicelib.errors import not_found
+from chalicelib.errors import found_or_404
 from chalicelib.models.tokens import GenerateTokenRequest
 from chalicelib.security import jwts
 from chalicelib.services.identity import Identity
@@ -32,10 +32,7 @@ def list_tokens(identity: Identity) -> list[TokenItem]:
 
 
 def get_token(identity: Identity, token_id: str) -> TokenItem:
-    token = token_repo.get(identity.user_id, token_id)
-    if token is None:
-        raise not_found("token")
-    return token
+    return found_or_404(token_repo.get(identity.user_id, token_id), "token")
 
 
 def delete_token(identity: Identity, token_id: str) -> None:

@@ -1,21 +1,20 @@
 """Deploy queue consumer: one message = one try of one deployment (see services.dispatch).
 
-A malformed message raises, so SQS retries it and finally moves it to the dead-letter queue;
-every other message is idempotent.
+A malformed message (not a `DeployRequested`) raises, so SQS retries it and finally moves it
+to the dead-letter queue; every other message is idempotent.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
+from chalicelib.contracts.deploy import DeployRequested
 from chalicelib.services import dispatch
 
 log = logging.getLogger(__name__)
 
 
 def handle(body: str) -> None:
-    message = json.loads(body)
-    outcome = dispatch.dispatch(str(message["teamId"]), str(message["deploymentId"]), int(message["attempt"]),
-                                message.get("instances"))
-    log.info("deployment %s try %s: %s", message["deploymentId"], message["attempt"], outcome)
+    message = DeployRequested.model_validate_json(body)
+    outcome = dispatch.dispatch(message.team_id, message.deployment_id, message.attempt, message.instances)
+    log.info("deployment %s try %s: %s", message.deployment_id, message.attempt, outcome)

@@ -200,14 +200,14 @@ def test_a_later_success_makes_the_older_deployment_obsolete(api, world, client,
 
 def test_a_deployment_stuck_in_progress_is_failed_by_the_schedule(api, world, deploy_queue):
     from chalicelib import ids
-    from chalicelib.services import deployments
+    from chalicelib.services import deployment_lifecycle
 
     version = world["version"]()
     deployment = create(api, world, version).json
     deploy_queue()
     start(api, world, deployment["id"])
-    assert deployment["id"] not in deployments.fail_stuck()  # not yet past the timeout
-    assert deployment["id"] in deployments.fail_stuck(ids.utcnow() + timedelta(hours=2))
+    assert deployment["id"] not in deployment_lifecycle.fail_stuck()  # not yet past the timeout
+    assert deployment["id"] in deployment_lifecycle.fail_stuck(ids.utcnow() + timedelta(hours=2))
     path = f"/api/{world['slug']}/deployments/{deployment['id']}"
     assert api.get(path, world["owner"]).json["status"] == "failed"
     lines = [line for i in api.get(f"{path}/log", world["owner"]).json["items"] for line in i["log"] or []]

@@ -70,8 +70,8 @@ def test_served_document_is_valid_openapi(doc):
 
 
 def test_document_lists_exactly_the_declared_routes(doc, app_module):
+    from chalicelib.api.openapi import UNDOCUMENTED
     from chalicelib.api.routing import ROUTES
-    from chalicelib.openapi import UNDOCUMENTED
 
     declared = {(r.method, r.path) for r in ROUTES}
     served = {(method, path) for path, methods in app_module.app.routes.items() for method in methods}
@@ -206,7 +206,7 @@ def test_docs_page_is_self_contained_html_listing_every_operation(client, doc):
 
 def test_document_is_not_built_when_app_is_imported():
     # A fresh interpreter: importing the app (as a cold Lambda does) must not generate any schema.
-    code = ("import app; from chalicelib import openapi; from chalicelib.api import docs; "
+    code = ("import app; from chalicelib.api import docs, openapi; "
             "assert openapi.document.cache_info().currsize == 0; assert docs.render_html.cache_info().currsize == 0; "
             "openapi.document(); assert openapi.document.cache_info().currsize == 1; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,

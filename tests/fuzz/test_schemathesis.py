@@ -41,7 +41,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
 def documented_operations() -> list[tuple[str, str]]:
     """Every operation of the document the stack serves (built by the same code, here)."""
     import app  # noqa: F401 - declares the routes
-    from chalicelib import openapi
+    from chalicelib.api import openapi
 
     return [(method.upper(), path) for path, ops in openapi.document()["paths"].items() for method in ops]
 

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.domain import images, versions
-from chalicelib.models.containers import ImageConfig, InstanceConfig, merge_patch
+from chalicelib.domain.deployments import merge_patch
+from chalicelib.models.containers import ImageConfig, InstanceConfig
 
 
 @pytest.mark.parametrize("kind,child,statuses,mutable", [
