@@ -147,6 +147,7 @@ Command = Annotated[
     ListContainers | ContainerCommand | DeleteContainer | DeletePrefix | UpdateAgent | Shutdown | Deploy,
     Field(discriminator="kind"),
 ]
+COMMAND = TypeAdapter(Command, config=ConfigDict(defer_build=True))  # one fetched by reference
 COMMANDS = TypeAdapter(list[Command], config=ConfigDict(defer_build=True))
 
 
