@@ -20,6 +20,7 @@ from chalicelib.api import (
     notifications,
     projects,
     registries,
+    sockets,
     storages,
     teams,
     templates,
@@ -34,10 +35,11 @@ from chalicelib.workers import events as events_worker
 from chalicelib.workers import health as health_worker
 
 app = App(app_name="dyrector")
+app.experimental_feature_flags.update(["WEBSOCKETS"])  # the agents' push channel and live events (api/sockets)
 app.log.setLevel(logging.INFO)
 
 for module in (health, auth, teams, users, tokens, audit, registries, storages, projects, versions, images,
-               deployments, dashboard, nodes, notifications, templates, agent, docs):
+               deployments, dashboard, nodes, notifications, templates, agent, docs, sockets):
     app.register_blueprint(module.bp)
 
 

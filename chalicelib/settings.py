@@ -70,18 +70,10 @@ def invitation_days() -> int:
     return int(_env("INVITATION_DAYS", "7"))
 
 
-def heartbeat_seconds() -> int:
-    """How often agents report in; a node is unreachable after `node_timeout_seconds` of silence."""
-    return int(_env("AGENT_HEARTBEAT_SECONDS", "15"))
-
-
 def node_timeout_seconds() -> int:
-    return int(_env("NODE_TIMEOUT_SECONDS", "60"))
-
-
-def poll_wait_seconds() -> int:
-    """Longest a command long-poll is held open (API Gateway stops a request at 29 s)."""
-    return int(_env("AGENT_POLL_WAIT_SECONDS", "20"))
+    """Silence after which the health sweep marks a node unreachable: a safety net for a lost
+    `$disconnect`, so it waits out three last-seen intervals (about 48 minutes by default)."""
+    return int(_env("NODE_TIMEOUT_SECONDS", str(3 * ping_seconds() * seen_every_pings())))
 
 
 def socket_url() -> str:

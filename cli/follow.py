@@ -57,8 +57,9 @@ class Follower:
         return None
 
     def _handle(self, message: Any, echo: Callable[[str], None]) -> str | None:
-        if isinstance(message, push.DeploymentEventPush):
-            echo(_line(message.event))
+        if isinstance(message, push.DeploymentEventsPush):
+            for event in message.events:
+                echo(_line(event))
         elif isinstance(message, push.DeploymentStatusPush):
             echo(f"status: {message.status}")
             return message.status

@@ -161,7 +161,7 @@ def _start_websockets(app: Any, config: Any) -> Any:
     gateway = WebSocketGateway(
         app,
         host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("WS_PORT") or 8001),
+        port=int(os.environ.get("WS_PORT", "8001")),
         management_port=int(os.environ.get("WS_MANAGEMENT_PORT") or 0),
         stage=config.api_gateway_stage or "api",
         region=os.environ["AWS_DEFAULT_REGION"],
@@ -171,6 +171,8 @@ def _start_websockets(app: Any, config: Any) -> Any:
         memory_mb=config.lambda_memory_size or 128,
     )
     gateway.start()
+    # Where agents and consoles connect, and where every function pushes (settings.socket_*).
+    os.environ.update(SOCKET_URL=gateway.url, SOCKET_MANAGEMENT_URL=gateway.management_url)
     return gateway
 
 

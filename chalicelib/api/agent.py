@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import Field
-
 from chalicelib.api.routing import RequestContext, Router
-from chalicelib.contracts.agent import CommandResult, DeploymentReport, Heartbeat, RegisterRequest, RegisterResponse
-from chalicelib.models.base import RequestModel
+from chalicelib.contracts.agent import (
+    AgentSettings,
+    CommandResult,
+    DeploymentReport,
+    Heartbeat,
+    RegisterRequest,
+    RegisterResponse,
+)
 from chalicelib.services import agents
 
 bp = Blueprint(__name__)
 route = Router(bp, "Agent")
-
-
-class PollQuery(RequestModel):
-    wait_seconds: float = Field(0, ge=0, le=25)
 
 
 def _address(ctx: RequestContext) -> str | None:
@@ -31,16 +31,22 @@ def register(ctx: RequestContext, body: RegisterRequest):
     return agents.register(ctx.agent, body, _address(ctx))
 
 
-@route.post("/api/agent/heartbeat", summary="Report that the agent is alive", body=Heartbeat, status=204,
-            auth=agents.CONNECTION)
-def heartbeat(ctx: RequestContext, body: Heartbeat) -> None:
-    agents.heartbeat(ctx.agent, body, _address(ctx))
+@route.post("/api/agent/heartbeat", summary="Report in on start (version, key); answers where to connect",
+            body=Heartbeat, response=AgentSettings, auth=agents.CONNECTION)
+def heartbeat(ctx: RequestContext, body: Heartbeat):
+    return agents.heartbeat(ctx.agent, body, _address(ctx))
 
 
-@route.get("/api/agent/commands", summary="Long-poll the node's pending commands", query=PollQuery,
+@route.get("/api/agent/commands", summary="The node's commands not yet acknowledged, oldest first (no wait)",
            response=list[dict[str, Any]], auth=agents.CONNECTION)
-def poll_commands(ctx: RequestContext, query: PollQuery):
-    return agents.poll(ctx.agent, query.wait_seconds)
+def pending_commands(ctx: RequestContext):
+    return agents.pending(ctx.agent)
+
+
+@route.get("/api/agent/commands/{command}", summary="One command (pushed by reference when too large)",
+           response=dict[str, Any], auth=agents.CONNECTION, errors=(404,))
+def get_command(ctx: RequestContext, command: str):
+    return agents.command(ctx.agent, command)
 
 
 @route.post("/api/agent/commands/{command}/ack", summary="Acknowledge a command before executing it", status=204,

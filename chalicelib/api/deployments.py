@@ -13,6 +13,7 @@ from chalicelib.models.deployments import (
     CopyDeploymentRequest,
     CreateDeploymentRequest,
     DeploymentDetailsResponse,
+    DeploymentEventResponse,
     DeploymentLogResponse,
     DeploymentResponse,
     DeploymentTokenRequest,
@@ -125,11 +126,7 @@ def copy_deployment(ctx: RequestContext, team_slug: str, deployment_id: str, bod
 @route.get(ONE + "/log", summary="The deployment's events, paged", query=LogQuery, response=DeploymentLogResponse)
 def get_log(ctx: RequestContext, team_slug: str, deployment_id: str, query: LogQuery):
     items, total = deployments.log(ctx.team, deployment_id, query.skip, query.take)
-    return {"total": total, "items": [{
-        "type": e.kind, "created_at": e.created_at, "log": e.value.get("log") if e.kind == "log" else None,
-        "deployment_status": e.value.get("status") if e.kind == "deployment-status" else None,
-        "container_state": {"state": e.value.get("state"), "instance_id": e.value.get("instanceId")}
-        if e.kind == "container-state" else None} for e in items]}
+    return {"total": total, "items": [DeploymentEventResponse.of(e) for e in items]}
 
 
 @route.put(ONE + "/token", summary="Create the deployment's CI token (shown once, with a curl command)",

@@ -41,6 +41,15 @@ class NodeAdded(_Event):
     actor_name: str
 
 
+class NodeStatusChanged(_Event):
+    """A node's agent connected or went unreachable."""
+
+    type: Literal["node-status"] = "node-status"
+    node_id: str
+    node_name: str
+    status: str
+
+
 class DeploymentStatusChanged(_Event):
     """A deployment reached a final status (successful / failed)."""
 
@@ -63,8 +72,10 @@ class NotificationDelivery(_Event):
     message: str
 
 
-Event = Annotated[UserInvited | VersionCreated | NodeAdded | DeploymentStatusChanged | NotificationDelivery,
-                  Field(discriminator="type")]
+Event = Annotated[
+    UserInvited | VersionCreated | NodeAdded | NodeStatusChanged | DeploymentStatusChanged | NotificationDelivery,
+    Field(discriminator="type"),
+]
 EVENT = TypeAdapter(Event, config=ConfigDict(defer_build=True))
 
 

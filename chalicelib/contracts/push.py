@@ -43,12 +43,12 @@ class DeploymentStatusPush(Message):
     status: str
 
 
-class DeploymentEventPush(Message):
-    """One entry of the deployment's event log, shaped as `GET …/deployments/{id}/log` shows it."""
+class DeploymentEventsPush(Message):
+    """New entries of the deployment's event log, oldest first, shaped as `GET …/deployments/{id}/log` shows them."""
 
-    type: Literal["deployment-event"] = "deployment-event"
+    type: Literal["deployment-events"] = "deployment-events"
     deployment_id: str
-    event: dict[str, Any]
+    events: list[dict[str, Any]]
 
 
 class NodeStatusPush(Message):
@@ -72,7 +72,7 @@ class Problem(Message):
 
 
 ServerMessage = Annotated[
-    CommandPush | CommandRef | DeploymentStatusPush | DeploymentEventPush | NodeStatusPush | Subscribed | Problem,
+    CommandPush | CommandRef | DeploymentStatusPush | DeploymentEventsPush | NodeStatusPush | Subscribed | Problem,
     Field(discriminator="type"),
 ]
 

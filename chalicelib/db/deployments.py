@@ -237,15 +237,20 @@ def new_event(deployment_id: str, kind: str, value: Any, attempt: int,
                                kind=kind, value=value, try_count=attempt, created_at=now)
 
 
-def add_event(deployment_id: str, kind: str, value: Any, attempt: int, now: datetime | None = None) -> None:
-    new_event(deployment_id, kind, value, attempt, now).save()
+def add_event(deployment_id: str, kind: str, value: Any, attempt: int,
+              now: datetime | None = None) -> DeploymentEventItem:
+    event = new_event(deployment_id, kind, value, attempt, now)
+    event.save()
+    return event
 
 
-def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) -> None:
+def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) -> list[DeploymentEventItem]:
     """Several (kind, value) events in one batch write; ULIDs are monotonic within a process, so
     keys made in one call keep the given order even within one millisecond."""
     now = ids.utcnow()
-    _put_all([new_event(deployment_id, kind, value, attempt, now) for kind, value in events])
+    items = [new_event(deployment_id, kind, value, attempt, now) for kind, value in events]
+    _put_all(items)
+    return items
 
 
 def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:

@@ -248,7 +248,9 @@ class NodeItem(BaseItem, discriminator="node"):
     hostname = UnicodeAttribute(null=True)
     version = UnicodeAttribute(null=True)
     public_key = UnicodeAttribute(attr_name="publicKey", null=True)
-    connection = UnicodeAttribute(default="unreachable")  # connected | unreachable (as of the last sweep)
+    connection = UnicodeAttribute(default="unreachable")  # connected | unreachable
+    # The agent's WebSocket connection (API Gateway's id): where its commands are pushed.
+    connection_id = UnicodeAttribute(attr_name="connectionId", null=True)
     connected_at = UTCDateTimeAttribute(attr_name="connectedAt", null=True)
     last_seen = UTCDateTimeAttribute(attr_name="lastSeen", null=True)
     # Id of the agent's connection token; deleting it revokes the token at once.
@@ -288,4 +290,24 @@ class NodeEventItem(BaseItem, discriminator="node-event"):
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     event = UnicodeAttribute()
     data = JSONAttribute(null=True)
+    ttl = NumberAttribute(null=True)
+
+
+class SocketItem(BaseItem, discriminator="socket"):
+    """One open WebSocket connection: whose it is, so its messages and its disconnect need no token."""
+
+    kind = UnicodeAttribute()  # agent | user
+    team_id = UnicodeAttribute(attr_name="teamId", null=True)  # agents
+    node_id = UnicodeAttribute(attr_name="nodeId", null=True)  # agents
+    token_id = UnicodeAttribute(attr_name="tokenId", null=True)  # agents: the connection token it opened with
+    user_id = UnicodeAttribute(attr_name="userId", null=True)  # people
+    deployment_id = UnicodeAttribute(attr_name="deploymentId", null=True)  # a deployment token's own deployment
+    connected_at = UTCDateTimeAttribute(attr_name="connectedAt")
+    ttl = NumberAttribute(null=True)
+
+
+class SubscriptionItem(BaseItem, discriminator="subscription"):
+    """A connection following a deployment or a node."""
+
+    connection_id = UnicodeAttribute(attr_name="connectionId")
     ttl = NumberAttribute(null=True)

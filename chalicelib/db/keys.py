@@ -46,6 +46,8 @@ as the entity with `attribute_not_exists(PK)`.
 | one preparing per version+node+prefix (incremental) | table | PK=TEAM#<tid>, SK=PREPARING#<vid>#<nid>#<prefix> |
 | one deployment in flight per node+prefix | table      | PK=TEAM#<tid>, SK=INFLIGHT#<nid>#<prefix>      |
 | deployment token (one per deployment) | table         | PK=TEAM#<tid>, SK=DEPLOYTOKEN#<did>; name guard DEPLOYTOKENNAME#<lower> |
+| an open WebSocket connection          | table         | PK=SOCKET#<connectionId>, SK=SOCKET (TTL: API Gateway's 2 h) |
+| connections following a deployment/node | table       | PK=SUBS#DEPLOYMENT#<did> / SUBS#NODE#<nid>, SK=<connectionId> (TTL) |
 """
 
 from __future__ import annotations
@@ -258,3 +260,15 @@ def deployment_token(deployment_id: str) -> str:
 
 def deployment_token_name(name: str) -> str:
     return f"DEPLOYTOKENNAME#{_lower(name)}"
+
+
+SOCKET = "SOCKET"
+
+
+def socket(connection_id: str) -> str:
+    return f"SOCKET#{connection_id}"
+
+
+def subscribers(topic: str) -> str:
+    """`topic` is `DEPLOYMENT#<did>` or `NODE#<nid>`."""
+    return f"SUBS#{topic}"

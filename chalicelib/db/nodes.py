@@ -73,23 +73,22 @@ def clear_installer(node: NodeItem) -> None:
 
 def register(node: NodeItem, install_id: str, token_id: str, *, version: str, kind: str, public_key: str,
              address: str | None, hostname: str, now: datetime) -> None:
-    """Swaps the single-use installer for a connection token and marks the node connected."""
+    """Swaps the single-use installer for a connection token (the node connects with its WebSocket)."""
     actions = [
         NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
         NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
         NodeItem.install_script_key.remove(), NodeItem.token_id.set(token_id), NodeItem.version.set(version),
         NodeItem.kind.set(kind), NodeItem.public_key.set(public_key), set_or_remove(NodeItem.address, address),
-        NodeItem.hostname.set(hostname), *_connected(node.id, now, reconnected=True),
+        NodeItem.hostname.set(hostname),
     ]
     unspent = (NodeItem.install_id == install_id) & (NodeItem.install_expires_at > now)
     conditional(lambda: node.update(actions=actions, condition=unspent),
                 UnauthorizedError("The install token was already used or has expired."))
 
 
-def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | None, address: str | None,
-              now: datetime) -> None:
-    """Records that the agent is alive; a reconnect after silence starts a new `connectedAt`."""
-    actions = [NodeItem.version.set(version), *_connected(node.id, now, reconnected=node.connection != "connected")]
+def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | None, address: str | None) -> None:
+    """What the agent reports when it starts: its version and key (liveness is its WebSocket's)."""
+    actions = [NodeItem.version.set(version)]
     if public_key:
         actions.append(NodeItem.public_key.set(public_key))
     if address:
@@ -98,8 +97,30 @@ def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | 
                 UnauthorizedError("Token revoked."))
 
 
+def connect_actions(node: NodeItem, connection_id: str, now: datetime) -> list:
+    """What a new WebSocket connection changes on its node: the newest connection wins."""
+    return [NodeItem.connection_id.set(connection_id), *_connected(node.id, now, reconnected=True)]
+
+
+def detach(team_id: str, node_id: str, connection_id: str) -> NodeItem | None:
+    """The node's connection is gone: unreachable (the node as it is now), unless a newer connection
+    replaced it (None)."""
+    node = NodeItem(keys.team(team_id), keys.node(node_id))  # update() fills it with the new state
+    left = conditional(lambda: node.update(actions=[NodeItem.connection_id.remove(), *_disconnected()],
+                                           condition=NodeItem.connection_id == connection_id))
+    return node if left else None
+
+
+def seen(team_id: str, node_id: str, connection_id: str, now: datetime) -> bool:
+    """An agent's occasional sign of life on its connection (the health sweep reads it)."""
+    node = NodeItem(keys.team(team_id), keys.node(node_id))
+    return conditional(lambda: node.update(actions=_connected(node_id, now, reconnected=False),
+                                           condition=NodeItem.connection_id == connection_id))
+
+
 def revoke_token(node: NodeItem) -> None:
-    conditional(lambda: node.update(actions=[NodeItem.token_id.remove(), *_disconnected()],
+    conditional(lambda: node.update(actions=[NodeItem.token_id.remove(), NodeItem.connection_id.remove(),
+                                             *_disconnected()],
                                     condition=NodeItem.token_id.exists()),
                 not_found("token"))
 
@@ -111,8 +132,9 @@ def silent_since(shard: str, cutoff: datetime) -> list[NodeItem]:
 
 
 def mark_unreachable(node: NodeItem, cutoff: datetime) -> bool:
-    """False when the node heartbeated meanwhile (the condition keeps a fresh node connected)."""
-    return conditional(lambda: node.update(actions=_disconnected(), condition=NodeItem.last_seen < cutoff))
+    """False when the node reported in meanwhile (the condition keeps a fresh node connected)."""
+    return conditional(lambda: node.update(actions=[NodeItem.connection_id.remove(), *_disconnected()],
+                                           condition=NodeItem.last_seen < cutoff))
 
 
 def set_updating(node: NodeItem, since: datetime | None) -> None:

@@ -14,6 +14,7 @@ SUBSCRIBERS = {
     "deployment-status": {"deployment-created", "deployment-status"},
     "version-created": {"version-created"},
     "node-added": {"node-added"},
+    "node-status": {"node-added"},  # no event of its own in the API: node news goes where node-added goes
     "user-invited": {"user-invited"},
 }
 
@@ -27,6 +28,8 @@ def text(event: Any) -> str:
         return f"{event.actor_name} created version {event.version_name} of project {event.project_name}."
     if isinstance(event, events.NodeAdded):
         return f"{event.actor_name} added the node {event.node_name}."
+    if isinstance(event, events.NodeStatusChanged):
+        return f"The node {event.node_name or event.node_id} is {event.status}."
     if isinstance(event, events.UserInvited):
         return f"{event.inviter_name} invited {event.email} to the team {event.team_name}."
     raise ValueError(f"no message for {type(event).__name__}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
@@ -130,6 +130,16 @@ class DeploymentEventResponse(ResponseModel):
     created_at: UtcDateTime
     log: list[str] | None
     container_state: ContainerStateSummary | None
+
+    @classmethod
+    def of(cls, event: Any) -> DeploymentEventResponse:
+        """From a stored deployment event (`kind` and its `value`), for the log page and live followers."""
+        value = event.value or {}
+        return cls(type=event.kind, created_at=event.created_at,
+                   log=value.get("log") if event.kind == "log" else None,
+                   deployment_status=value.get("status") if event.kind == "deployment-status" else None,
+                   container_state=ContainerStateSummary(state=value.get("state"), instance_id=value.get("instanceId"))
+                   if event.kind == "container-state" else None)
 
 
 class DeploymentLogResponse(ResponseModel):

@@ -43,6 +43,15 @@ def verify(token: str, *, typ: set[str]) -> dict[str, Any]:
     return claims
 
 
+def unverified_type(token: str) -> str | None:
+    """The `typ` a token claims, unchecked: only to pick which check to run (verify decides)."""
+    try:
+        claims = json.loads(_unb64(token.split(".")[1]))
+    except (ValueError, IndexError, UnicodeError, binascii.Error):
+        return None
+    return claims.get("typ") if isinstance(claims, dict) else None
+
+
 def _decode(token: str) -> dict[str, Any]:
     """The claims of a well-formed HS256 token signed with our key; anything else is 401."""
     try:

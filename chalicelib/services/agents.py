@@ -2,20 +2,21 @@
 
 Agents authenticate with their own JWTs: a single-use install token (from the install
 script) for `register`, then a connection token whose id is stored on the node, so revoking
-it or deleting the node locks the agent out on its very next call. Commands are read by
-long-polling the node's pending-command index and must be acknowledged; results are stored
-on the command for the API call that waits on them.
+it or deleting the node locks the agent out on its very next call. Commands are pushed on the
+agent's WebSocket (`services/sockets`); what no connection took waits in the node's pending index
+for the agent to fetch after it connects. Each is acknowledged, and its result stored on it for
+the API call that waits on it. Nothing here waits: every call answers at once.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import ids, settings
 from chalicelib.contracts.agent import (
     AGENT_VERSION,
+    AgentSettings,
     CommandResult,
     DeploymentReport,
     Heartbeat,
@@ -30,11 +31,8 @@ from chalicelib.db.items import NodeItem
 from chalicelib.errors import NotFoundError, UnauthorizedError
 from chalicelib.security import jwts
 from chalicelib.security.agent_tokens import CONNECTION, INSTALL, issue_connection_token
-from chalicelib.services import deployment_lifecycle
+from chalicelib.services import deployment_lifecycle, push
 from chalicelib.services.identity import bearer_token
-
-_POLL_INTERVAL = 0.1
-
 
 @dataclass(frozen=True)
 class AgentIdentity:
@@ -63,29 +61,32 @@ def register(agent: AgentIdentity, request: RegisterRequest, address: str | None
     node_events.record(agent.node_id, "installed", {"version": request.version, "address": address,
                                                     "hostname": request.hostname})
     token = issue_connection_token(agent.team_id, agent.node_id, token_id, now)
-    return RegisterResponse(node_id=agent.node_id, token=token, heartbeat_seconds=settings.heartbeat_seconds(),
-                            poll_seconds=settings.poll_wait_seconds())
+    return RegisterResponse(node_id=agent.node_id, token=token, **_settings().model_dump())
 
 
-def heartbeat(agent: AgentIdentity, request: Heartbeat, address: str | None) -> None:
-    was_connected = agent.node.connection == "connected"
+def heartbeat(agent: AgentIdentity, request: Heartbeat, address: str | None) -> AgentSettings:
+    """An agent reporting in when it starts: its version and key, and where to connect."""
     node_repo.heartbeat(agent.node, agent.token_id, version=request.version, public_key=request.public_key,
-                        address=address, now=ids.utcnow())
-    if not was_connected:
-        node_events.record(agent.node_id, "connected", {"version": request.version, "address": address})
+                        address=address)
     if agent.node.updating_since and request.version == AGENT_VERSION:
         node_repo.set_updating(agent.node, None)
         node_events.record(agent.node_id, "updateCompleted", {"toVersion": request.version})
+    return _settings()
 
 
-def poll(agent: AgentIdentity, wait_seconds: float) -> list[dict[str, Any]]:
-    """Pending commands, oldest first; waits up to `wait_seconds` for one to arrive."""
-    deadline = time.monotonic() + min(max(wait_seconds, 0), settings.poll_wait_seconds())
-    while True:
-        pending = command_repo.pending(agent.node_id)
-        if pending or time.monotonic() >= deadline:
-            return [item.body for item in pending]
-        time.sleep(_POLL_INTERVAL)
+def _settings() -> AgentSettings:
+    return AgentSettings(socket_url=settings.socket_url(), ping_seconds=settings.ping_seconds(),
+                         seen_every_pings=settings.seen_every_pings())
+
+
+def pending(agent: AgentIdentity) -> list[dict[str, Any]]:
+    """Commands not yet acknowledged, oldest first, at once (an agent fetches them after connecting)."""
+    return [item.body for item in command_repo.pending(agent.node_id)]
+
+
+def command(agent: AgentIdentity, command_id: str) -> dict[str, Any]:
+    """One command of the agent's node (one pushed by reference, too large for a message)."""
+    return _command(agent, command_id).body
 
 
 def acknowledge(agent: AgentIdentity, command_id: str) -> None:
@@ -108,10 +109,11 @@ def report_deployment(agent: AgentIdentity, deployment_id: str, report: Deployme
     deployment = deployment_repo.get(agent.team_id, deployment_id, consistent=True)
     if deployment is None or deployment.node_id != agent.node_id:
         raise NotFoundError("Deployment not found.", property="deploymentId")
-    deployment_repo.add_events(deployment.id, [
+    written = deployment_repo.add_events(deployment.id, [
         ("log", {"log": event.log or [], "level": event.level}) if event.type == "log" else
         ("container-state", {"instanceId": event.instance_id, "state": event.state, "reason": event.reason})
         for event in report.events if event.type in ("log", "container-state")], report.attempt)
+    push.deployment(deployment.id, written)
     final = next((e.status for e in report.events if e.status in ("successful", "failed")), None)
     if final:
         deployment_lifecycle.finish(agent.team_id, deployment, report.attempt, final)

@@ -17,17 +17,21 @@ from chalicelib.db import deployments as repo
 from chalicelib.db import keys
 from chalicelib.db import users as user_repo
 from chalicelib.db.items import DeploymentItem
-from chalicelib.services import events
+from chalicelib.services import events, push
 
 
 def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, log: list[str] | None = None) -> bool:
     """Writes a final status for this try (only once) and applies what follows from it."""
     now = ids.utcnow()
+    written = []
     if log:
-        repo.add_event(deployment.id, "log", {"log": log, "level": "error" if status == "failed" else "info"}, attempt)
+        written.append(repo.add_event(deployment.id, "log", {"log": log, "level": "error" if status == "failed"
+                                                             else "info"}, attempt))
     if not repo.finish(team_id, deployment, attempt, status, now):
+        push.deployment(deployment.id, written)
         return False
-    repo.add_event(deployment.id, "deployment-status", {"status": status}, attempt)
+    written.append(repo.add_event(deployment.id, "deployment-status", {"status": status}, attempt))
+    push.deployment(deployment.id, written, status)
     if status == "successful":
         for other in repo.of_version(deployment.version_id):
             if other.id != deployment.id and other.node_id == deployment.node_id and other.prefix == deployment.prefix:

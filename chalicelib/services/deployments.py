@@ -43,7 +43,7 @@ from chalicelib.models.deployments import (
     PatchDeploymentRequest,
 )
 from chalicelib.security import jwts
-from chalicelib.services import deployment_lifecycle, storages
+from chalicelib.services import deployment_lifecycle, push, storages
 from chalicelib.services import nodes as node_service
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
@@ -237,7 +237,8 @@ def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
     rules.check_startable(_containers(found, instances, images), found.node.public_key)
     attempt = repo.start(team.team_id, found.deployment, found.version.kind,
                          identity.user_id if identity.kind != DEPLOY_TOKEN else None, ids.utcnow())
-    repo.add_event(found.deployment.id, "deployment-status", {"status": "in-progress"}, attempt)
+    event = repo.add_event(found.deployment.id, "deployment-status", {"status": "in-progress"}, attempt)
+    push.deployment(found.deployment.id, [event], "in-progress")
     _queue(team, found.deployment, attempt, [i.id for i in instances] if instance_ids else None)
     return attempt
 

@@ -25,7 +25,7 @@ from chalicelib.db.items import DeploymentItem, ImageItem, InstanceItem, NodeIte
 from chalicelib.domain import deployments as rules
 from chalicelib.errors import AppError
 from chalicelib.security.sealing import seal_for_agent
-from chalicelib.services import deployment_lifecycle, registries
+from chalicelib.services import deployment_lifecycle, push, registries
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     if int(deployment.dispatched_try or 0) >= attempt:
         return "duplicate"
     try:
-        command = build(team_id, deployment, attempt, instance_ids)
+        node, command = build(team_id, deployment, attempt, instance_ids)
     except AppError as error:  # a rule, not an outage: fail this try with a readable reason
         deployment_lifecycle.finish(team_id, deployment, attempt, "failed", [error.message])
         return "failed"
@@ -49,16 +49,20 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     if not repo.dispatch(deployment, attempt, item, event):
         return "duplicate"
     faults.point("dispatch.after-command")
+    push.command(team_id, node, item)  # at once; had no connection taken it, the agent fetches it on connect
+    push.deployment(deployment.id, [event])
     return "dispatched"
 
 
-def build(team_id: str, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None) -> contract.Deploy:
+def build(team_id: str, deployment: DeploymentItem, attempt: int,
+          instance_ids: list[str] | None) -> tuple[NodeItem, contract.Deploy]:
+    """The deployment's node and the command its agent gets."""
     node, version = _target(team_id, deployment)
     pull_auth = _PullAuth(team_id, node.public_key)
     workloads = [_workload(instance, image, deployment, version.name, pull_auth)
                  for instance, image in _instances(team_id, deployment, instance_ids)]
-    return contract.Deploy(deployment_id=deployment.id, attempt=attempt, prefix=deployment.prefix,
-                           version_name=version.name, workloads=workloads)
+    return node, contract.Deploy(deployment_id=deployment.id, attempt=attempt, prefix=deployment.prefix,
+                                 version_name=version.name, workloads=workloads)
 
 
 def _target(team_id: str, deployment: DeploymentItem) -> tuple[NodeItem, VersionItem]:

@@ -14,13 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import ids, settings
-from chalicelib.adapters import s3
+from chalicelib.adapters import connections, s3
 from chalicelib.contracts import agent as contract
 from chalicelib.contracts.events import NodeAdded
 from chalicelib.db import commands as command_repo
 from chalicelib.db import node_events
 from chalicelib.db import nodes as node_repo
-from chalicelib.db.items import NodeItem
+from chalicelib.db.items import CommandItem, NodeItem
 from chalicelib.domain import install_scripts
 from chalicelib.domain import nodes as rules
 from chalicelib.errors import (
@@ -33,7 +33,7 @@ from chalicelib.errors import (
 )
 from chalicelib.models.nodes import CreateNodeRequest, GenerateScriptRequest, NodeAuditQuery, UpdateNodeRequest
 from chalicelib.security.agent_tokens import issue_install_token
-from chalicelib.services import events
+from chalicelib.services import events, push
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
@@ -88,6 +88,8 @@ def delete_node(team: TeamAccess, node_id: str) -> None:
     if node.install_script_key:
         s3.delete(node.install_script_key)
     node_repo.delete(team.team_id, node)
+    if node.connection_id:
+        connections.close(node.connection_id)
 
 
 def installer(node: NodeItem) -> Installer | None:
@@ -150,8 +152,11 @@ def delete_script(team: TeamAccess, node_id: str) -> None:
 
 
 def revoke_token(team: TeamAccess, identity: Identity, node_id: str) -> None:
+    """The agent is locked out: its token no longer matches and its connection is closed."""
     node = get_node(team, node_id)
     node_repo.revoke_token(node)
+    if node.connection_id:
+        connections.close(node.connection_id)
     node_events.record(node.id, "kicked", {"reason": "revoke-token", "by": identity.user_id})
 
 
@@ -161,8 +166,7 @@ def update_agent(team: TeamAccess, identity: Identity, node_id: str) -> None:
     if node.updating_since and status(node) == "updating":
         raise PreconditionFailedError("An update is already running.", property="nodeId")
     url = s3.presigned_get(settings.agent_package_key(), 600)
-    command_repo.enqueue(team.team_id, node.id, "update", contract.UpdateAgent(version=contract.AGENT_VERSION,
-                                                                               url=url).dump())
+    _send(team, node, contract.UpdateAgent(version=contract.AGENT_VERSION, url=url))
     node_repo.set_updating(node, ids.utcnow())
     node_events.record(node.id, "update", {"fromVersion": node.version, "toVersion": contract.AGENT_VERSION,
                                            "by": identity.user_id})
@@ -183,8 +187,7 @@ def container_command(team: TeamAccess, identity: Identity, node_id: str, prefix
                       operation: str) -> None:
     node = _connected(team, node_id)
     prefix = _prefix(prefix)
-    command_repo.enqueue(team.team_id, node.id, "container-command",
-                         contract.ContainerCommand(prefix=prefix, name=name, operation=operation).dump())
+    _send(team, node, contract.ContainerCommand(prefix=prefix, name=name, operation=operation))
     node_events.record(node.id, "containerCommand", {"container": {"prefix": prefix, "name": name},
                                                      "operation": f"{operation}Container", "by": identity.user_id})
 
@@ -225,13 +228,22 @@ def _connected(team: TeamAccess, node_id: str, allow_outdated: bool = False) -> 
     return node
 
 
-def _ask(team: TeamAccess, node: NodeItem, command: contract.Message) -> dict[str, Any]:
-    """Enqueues a command and waits for the agent's result."""
+def _send(team: TeamAccess, node: NodeItem, command: contract.Message) -> CommandItem:
+    """Stores the command and pushes it to the agent at once."""
     body = command.dump()
     item = command_repo.enqueue(team.team_id, node.id, body["kind"], body)
-    deadline = time.monotonic() + settings.agent_reply_seconds()
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
+    push.command(team.team_id, node, item)
+    return item
+
+
+def _ask(team: TeamAccess, node: NodeItem, command: contract.Message) -> dict[str, Any]:
+    """Sends a command and waits for the agent's result, checking with growing pauses (0.05 s
+    doubling to 2 s), so a quick answer is seen at once and a slow one costs few reads."""
+    item = _send(team, node, command)
+    deadline, pause = time.monotonic() + settings.agent_reply_seconds(), 0.05
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 2.0)
         current = command_repo.get(node.id, item.id)
         if current is not None and current.status in ("done", "failed"):
             result = current.result or {}

@@ -1,0 +1,62 @@
+"""The WebSocket API (API Gateway, `$connect` / `$default` / `$disconnect`) and where to find it.
+
+Agents hold their push channel here; consoles and CLIs follow deployments and nodes. The token
+travels in the Authorization header of the opening handshake. A refused handshake answers with
+its HTTP status (401, or 503 while AWS is unreachable); message bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import settings
+from chalicelib.adapters.aws import is_outage
+from chalicelib.api.routing import RequestContext, Router
+from chalicelib.errors import AppError
+from chalicelib.models.base import ResponseModel
+from chalicelib.services import sockets
+
+bp = Blueprint(__name__)
+route = Router(bp, "Live")
+log = logging.getLogger(__name__)
+
+
+class SocketResponse(ResponseModel):
+    url: str
+
+
+@route.get("/api/socket", summary="The WebSocket URL for live deployment and node events", response=SocketResponse,
+           auth=None)
+def get_socket(ctx: RequestContext):
+    return {"url": settings.socket_url()}
+
+
+@bp.on_ws_connect()
+def connect(event: Any) -> dict[str, Any]:
+    try:
+        sockets.connect(event.connection_id, _header(event.to_dict(), "authorization"))
+    except AppError as error:
+        return {"statusCode": error.status}
+    except Exception as error:
+        if is_outage(error):
+            return {"statusCode": 503}
+        raise
+    return {"statusCode": 200}
+
+
+@bp.on_ws_message()
+def message(event: Any) -> None:
+    sockets.message(event.connection_id, event.body)
+
+
+@bp.on_ws_disconnect()
+def disconnect(event: Any) -> None:
+    sockets.disconnect(event.connection_id)
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    """API Gateway keeps the client's spelling of header names; HTTP says they are case-blind."""
+    return next((value for key, value in (event.get("headers") or {}).items() if key.lower() == name), None)

@@ -1,0 +1,94 @@
+"""Pushing over the WebSocket API: each command to its node's agent, live events to their followers.
+
+A command is stored before it is pushed (`db/commands`), so a push that fails changes nothing:
+the command stays pending and the agent fetches it, in order, when it next connects. A
+connection API Gateway reports gone is cleared from its node (unless a newer one replaced it,
+which then gets the push) and the node becomes unreachable at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalicelib.adapters import connections
+from chalicelib.contracts import push
+from chalicelib.contracts.events import NodeStatusChanged
+from chalicelib.db import node_events
+from chalicelib.db import nodes as node_repo
+from chalicelib.db import sockets as socket_repo
+from chalicelib.db.items import CommandItem, NodeItem
+from chalicelib.models.deployments import DeploymentEventResponse
+from chalicelib.services import events
+
+log = logging.getLogger(__name__)
+
+
+def command(team_id: str, node: NodeItem, item: CommandItem) -> bool:
+    """Pushes a stored command to the node's agent; False when no connection took it (it stays pending)."""
+    message = push.CommandPush(command=item.body).model_dump_json(by_alias=True).encode()
+    if len(message) > push.MAX_MESSAGE_BYTES:  # the agent fetches it over HTTPS
+        message = push.CommandRef(id=item.id).model_dump_json(by_alias=True).encode()
+    current: NodeItem | None = node
+    for _ in range(2):  # the connection read, then the one that may have replaced it meanwhile
+        connection_id = current.connection_id if current is not None else None
+        if not connection_id:
+            return False
+        try:
+            connections.send(connection_id, message)
+            return True
+        except connections.Gone:
+            node_left(team_id, node.id, connection_id, "connection gone")
+        current = node_repo.get(team_id, node.id)
+    return False
+
+
+def node_left(team_id: str, node_id: str, connection_id: str, reason: str) -> bool:
+    """The node's connection closed: unreachable now (event, followers, notification), unless a
+    newer connection replaced it. True when the node went unreachable."""
+    node = node_repo.detach(team_id, node_id, connection_id)
+    if node is None:
+        return False
+    node_events.record(node_id, "left", {"reason": reason})
+    publish_node(team_id, node_id, "unreachable", node.name)
+    return True
+
+
+def publish_node(team_id: str, node_id: str, status: str, name: str | None = None) -> None:
+    publish(f"NODE#{node_id}", push.NodeStatusPush(node_id=node_id, status=status))
+    events.publish(NodeStatusChanged(team_id=team_id, node_id=node_id, node_name=name or "", status=status))
+
+
+def deployment(deployment_id: str, events: list[Any], status: str | None = None) -> None:
+    """New log entries of a deployment, and its status when it changed, to its followers."""
+    topic = f"DEPLOYMENT#{deployment_id}"
+    if events:
+        shaped = [DeploymentEventResponse.of(e).model_dump(mode="json", by_alias=True) for e in events]
+        publish(topic, push.DeploymentEventsPush(deployment_id=deployment_id, events=shaped))
+    if status:
+        publish(topic, push.DeploymentStatusPush(deployment_id=deployment_id, status=status))
+
+
+def publish(topic: str, message: push.Message) -> int:
+    """Sends `message` to every connection following `topic`; returns how many took it."""
+    followers = socket_repo.subscribers(topic)
+    if not followers:
+        return 0
+    data, sent = message.model_dump_json(by_alias=True).encode(), 0
+    for connection_id in followers:
+        try:
+            connections.send(connection_id, data)
+            sent += 1
+        except connections.Gone:
+            socket_repo.unsubscribe(topic, connection_id)
+        except Exception:  # noqa: BLE001 - a follower's trouble never fails the change it follows
+            log.warning("push to a follower of %s failed", topic.split("#")[0])
+    return sent
+
+
+def reply(connection_id: str, message: push.Message) -> None:
+    """An answer to the connection that asked (a subscription's current state, an error)."""
+    try:
+        connections.send(connection_id, message.model_dump_json(by_alias=True).encode())
+    except connections.Gone:
+        pass
