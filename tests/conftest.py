@@ -20,6 +20,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_PROFILE", None)
+# The cheapest argon2id cost: the suite signs up hundreds of users (tests/unit/test_passwords.py checks
+# the production default). Set before `app` is imported; stacks started as subprocesses inherit it.
+os.environ.setdefault("PASSWORD_HASH_PROFILE", "test")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 

@@ -73,6 +73,7 @@ def _child_environment(port: int, moto_port: int, endpoint: str | None,
     inherited |= {stack.env_name(key) for key in stack.template()["Outputs"]}
     env = {k: v for k, v in os.environ.items() if k not in inherited}
     env.update(PORT=str(port), MOTO_PORT=str(moto_port), PYTHONUNBUFFERED="1")
+    env.setdefault("PASSWORD_HASH_PROFILE", "test")  # sign-ups at the cheapest argon2id cost
     # Short health windows so the failure paths (a silent agent, a stuck deployment) show in seconds.
     env.update(LOCAL_SCHEDULE_SECONDS="2", AGENT_HEARTBEAT_SECONDS="4", NODE_TIMEOUT_SECONDS="20",
                DEPLOYMENT_TIMEOUT_SECONDS="25")
