@@ -216,6 +216,6 @@ def agent_package(moto_server):
 
 
 from tests.fixtures.docker_engine import busybox_image, docker_client  # noqa: E402,F401
-from tests.fixtures.registry import local_registry  # noqa: E402,F401
 from tests.fixtures.receiver import receiver  # noqa: E402,F401
+from tests.fixtures.registry import local_registry  # noqa: E402,F401
 

@@ -35,8 +35,8 @@ import jwt
 import pytest
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.api.test_nodes import install_token
 from tests.conftest import Api, User, unique
+from tests.fixtures.agents import install_token
 
 PUBLIC = {
     ("GET", "/api/health"): "liveness for load balancers and monitors; returns only status and version",
@@ -55,7 +55,6 @@ FIGURES = {"calls": 0, "routes": 0, "callers": {}}
 
 def all_routes():
     import app  # noqa: F401 - registers the routes
-
     from chalicelib.api.routing import ROUTES
 
     return list(ROUTES)

@@ -10,7 +10,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.api.test_nodes import agent_headers, install_token
+from tests.fixtures.agents import agent_headers, install_token
 
 SUMMARY_KEYS = {"status", "note", "audit", "project", "version", "node", "id", "prefix"}
 

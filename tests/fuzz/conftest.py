@@ -11,8 +11,6 @@ keeps the node connected and answers its commands.
 from __future__ import annotations
 
 import copy
-import re
-import shlex
 import threading
 import time
 import uuid
@@ -21,7 +19,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.integration.conftest import LocalStack, running_local_stack
+from tests.fixtures.agents import install_token
+from tests.fixtures.local_stack import LocalStack, running_local_stack
 
 PASSWORD = "correct horse battery"
 
@@ -103,7 +102,7 @@ class World:
     def _install_token(self, node_id: str) -> str:
         script = self.call("POST", self.team_path(f"/nodes/{node_id}/script"),
                            {"type": "docker", "scriptType": "shell"}, expect=201)["script"]
-        return shlex.split(re.search(r"^printf '%s' (.+) > ", script, re.M).group(1))[0]
+        return install_token(script)
 
     def fresh(self, name: str) -> dict[str, str]:
         """A new resource of the kind `name` addresses, inside the world's team (for destructive calls)."""

@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import (
+from tests.fixtures.local_stack import (
     HttpApi,
     agent_log,
     free_port,
@@ -27,8 +27,8 @@ from tests.integration.conftest import (
     install_agent,
     running_local_stack,
     stop_agent,
-    wait_for,
 )
+from tests.fixtures.waiting import wait_for
 
 
 class Relay:

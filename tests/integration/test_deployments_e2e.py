@@ -11,9 +11,8 @@ import uuid
 import pytest
 import requests
 
-from tests.fixtures.docker_engine import docker_client  # noqa: F401
-from tests.fixtures.registry import local_registry  # noqa: F401
-from tests.integration.conftest import agent_log, wait_for
+from tests.fixtures.local_stack import agent_log, get_text
+from tests.fixtures.waiting import wait_for
 
 SCRIPT = 'mkdir -p /data/www && echo "$GREETING" > /data/www/index.html && exec httpd -f -p 8080 -h /data/www'
 
@@ -65,7 +64,8 @@ def deployment(installed_node, local_registry, docker_client):
     try:
         yield api, slug, node, data_dir, created, prefix, port, images_path
     finally:
-        for container in docker_client.containers.list(all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}):
+        labelled = {"label": f"org.dyrectorio.container.prefix={prefix}"}
+        for container in docker_client.containers.list(all=True, filters=labelled):
             container.remove(force=True)
 
 
@@ -103,7 +103,7 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
     assert web.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
     assert [m["Destination"] for m in web.attrs["Mounts"]] == ["/data"]
     assert web.attrs["Config"]["Image"].endswith("/acme/web:1.0")
-    assert wait_for(lambda: _get(port) == "hello", 20, "the web container does not answer")
+    assert wait_for(lambda: get_text(port) == "hello", 20, "the web container does not answer")
 
     # The node reports which secret keys the running container holds (never their values).
     secrets = api.call("GET", f"{path}/instances/{worker['id']}/secrets", expect=200).json()
@@ -125,7 +125,7 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
     assert final_status(api, path, data_dir) == "successful"
     replaced = docker_client.containers.get(f"{prefix}-web")
     assert replaced.id != web.id
-    assert wait_for(lambda: _get(port) == "bye", 20, "the replaced container does not answer")
+    assert wait_for(lambda: get_text(port) == "bye", 20, "the replaced container does not answer")
 
     # WHEN the prefix is deleted through the node THEN its containers are gone
     api.call("DELETE", f"/api/{slug}/nodes/{node['id']}/{prefix}/containers", expect=204)
@@ -170,13 +170,6 @@ def test_deployment_token_curl_starts_the_deployment_and_nothing_else(deployment
     ran = subprocess.run(issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
                          text=True, timeout=60)
     assert ran.stdout == "401"
-
-
-def _get(port: int) -> str | None:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/", timeout=2).text.strip()
-    except requests.RequestException:
-        return None
 
 
 @pytest.mark.timeout(300)

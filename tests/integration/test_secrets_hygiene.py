@@ -18,10 +18,15 @@ import boto3
 import pytest
 
 from infra import stack
-from tests.fixtures.docker_engine import docker_client  # noqa: F401
-from tests.fixtures.registry import local_registry  # noqa: F401
-from tests.integration.conftest import HttpApi, agent_log, free_port, run_install_command, running_local_stack, \
-    stop_agent, wait_for
+from tests.fixtures.local_stack import (
+    HttpApi,
+    agent_log,
+    free_port,
+    run_install_command,
+    running_local_stack,
+    stop_agent,
+)
+from tests.fixtures.waiting import wait_for
 
 STORAGE_ACCESS, STORAGE_SECRET = f"AKIA{uuid.uuid4().hex[:16].upper()}", f"storage-secret-{uuid.uuid4().hex}"
 DB_PASSWORD = f"db-pass-{uuid.uuid4().hex}"
