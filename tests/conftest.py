@@ -32,6 +32,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `docker` every test that needs the engine, directly or through another fixture
+    (local_registry, busybox_image...), so `make test-fast` can leave them out."""
+    for item in items:
+        if "docker_client" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.docker)
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     """A moto server with the stack created in it; sets AWS_ENDPOINT_URL for the session."""
