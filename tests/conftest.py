@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -168,7 +169,29 @@ def api(client) -> Api:
     return Api(client)
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
+def module_api(app_module) -> Iterator[Api]:
+    """An Api for module-scoped fixtures (the users and teams a module's tests only read)."""
+    from chalice.test import Client
+
+    with Client(app_module.app) as c:
+        yield Api(c)
+
+
+@pytest.fixture(scope="module")
+def module_user(module_api) -> User:
+    """One signed-up user per module, for tests that use it only to call (nothing they assert lists it)."""
+    return module_api.signup()
+
+
+@pytest.fixture(scope="module")
+def module_team(module_api, module_user) -> tuple[User, dict]:
+    """(owner, team) created once per module, for tests that only read the team or add uniquely named,
+    test-owned things to it; tests that list or change the team itself make their own."""
+    return module_user, module_api.create_team(module_user)
+
+
+@pytest.fixture(scope="session")
 def registry_item(moto_server):
     """`registry_item(team)` → id of an unchecked registry in that team (no network involved)."""
     from chalicelib import ids

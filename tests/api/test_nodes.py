@@ -65,8 +65,8 @@ def test_node_names_are_unique_per_team(api, team):
 
 
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x", "type": "docker"}, {"name": 1}])
-def test_bad_node_bodies_get_400(api, team, body):
-    owner, team_ = team
+def test_bad_node_bodies_get_400(api, module_team, body):
+    owner, team_ = module_team
     assert api.post(f"/api/{team_['slug']}/nodes", owner, body).status_code == 400
 
 
