@@ -3,7 +3,6 @@ command, the real Docker engine, and a real registry with htpasswd auth holding 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import uuid
@@ -11,16 +10,10 @@ import uuid
 import pytest
 import requests
 
-from tests.fixtures.local_stack import agent_log, get_text
+from tests.fixtures.local_stack import agent_log, free_port, get_text
 from tests.fixtures.waiting import wait_for
 
 SCRIPT = 'mkdir -p /data/www && echo "$GREETING" > /data/www/index.html && exec httpd -f -p 8080 -h /data/www'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kv(key, value):
@@ -69,27 +62,17 @@ def deployment(installed_node, local_registry, docker_client):
             container.remove(force=True)
 
 
-@pytest.mark.timeout(400)
-def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_them(deployment, docker_client):
-    api, slug, node, data_dir, created, prefix, port, images_path = deployment
-    path = f"/api/{slug}/deployments/{created['id']}"
-    details = api.call("GET", path).json()
-    worker = next(i for i in details["instances"] if i["image"]["name"] == "acme/worker")
-
-    # A required secret without a value refuses to start.
-    refused = api.call("POST", f"{path}/start")
-    assert refused.status_code == 412 and refused.json()["property"] == "instanceSecrets"
-
-    # GIVEN the secret sealed for the node with the CLI (the platform never sees it in clear)
-    secret = f"pw-{uuid.uuid4().hex}"
+def set_secret_with_cli(api, slug: str, deployment_id: str, instance_id: str, secret: str) -> None:
+    """`python -m cli set-secret`: seals DB_PASSWORD for the node and stores it on the instance."""
     cli = subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", api.token,
-                          "--team", slug, "--deployment", created["id"], "--instance", worker["id"],
+                          "--team", slug, "--deployment", deployment_id, "--instance", instance_id,
                           "--key", "DB_PASSWORD", secret], capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stderr
 
-    # WHEN the deployment starts THEN it ends successful with both containers running
-    api.call("POST", f"{path}/start", expect=204)
-    assert final_status(api, path, data_dir) == "successful", api.call("GET", f"{path}/log?take=100").text
+
+def assert_running_as_configured(docker_client, prefix: str, port: int, secret: str):
+    """Both containers run with the image, env, sealed secret, labels, port, restart policy and volume of
+    their configs; returns the web container."""
     web = docker_client.containers.get(f"{prefix}-web")
     worker_container = docker_client.containers.get(f"{prefix}-worker")
     assert (web.status, worker_container.status) == ("running", "running")
@@ -103,6 +86,28 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
     assert web.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
     assert [m["Destination"] for m in web.attrs["Mounts"]] == ["/data"]
     assert web.attrs["Config"]["Image"].endswith("/acme/web:1.0")
+    return web
+
+
+@pytest.mark.timeout(400)
+def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_them(deployment, docker_client):
+    api, slug, node, data_dir, created, prefix, port, images_path = deployment
+    path = f"/api/{slug}/deployments/{created['id']}"
+    details = api.call("GET", path).json()
+    worker = next(i for i in details["instances"] if i["image"]["name"] == "acme/worker")
+
+    # A required secret without a value refuses to start.
+    refused = api.call("POST", f"{path}/start")
+    assert refused.status_code == 412 and refused.json()["property"] == "instanceSecrets"
+
+    # GIVEN the secret sealed for the node with the CLI (the platform never sees it in clear)
+    secret = f"pw-{uuid.uuid4().hex}"
+    set_secret_with_cli(api, slug, created["id"], worker["id"], secret)
+
+    # WHEN the deployment starts THEN it ends successful with both containers running
+    api.call("POST", f"{path}/start", expect=204)
+    assert final_status(api, path, data_dir) == "successful", api.call("GET", f"{path}/log?take=100").text
+    web = assert_running_as_configured(docker_client, prefix, port, secret)
     assert wait_for(lambda: get_text(port) == "hello", 20, "the web container does not answer")
 
     # The node reports which secret keys the running container holds (never their values).
@@ -129,7 +134,8 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
 
     # WHEN the prefix is deleted through the node THEN its containers are gone
     api.call("DELETE", f"/api/{slug}/nodes/{node['id']}/{prefix}/containers", expect=204)
-    assert docker_client.containers.list(all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}) == []
+    labelled = {"label": f"org.dyrectorio.container.prefix={prefix}"}
+    assert docker_client.containers.list(all=True, filters=labelled) == []
 
 
 @pytest.mark.timeout(300)
