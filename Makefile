@@ -29,7 +29,7 @@ test: venv
 
 ## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop)
 test-fast: venv
-	$(BIN)/python -m pytest -q tests/unit tests/api tests/infra -m "not agent"
+	$(BIN)/python -m pytest -q tests/unit tests/api tests/infra -m "not agent and not docker"
 
 ## lint: ruff (lint + format check), import-linter layers, mypy --strict on the typed core, complexity ceiling
 lint: venv

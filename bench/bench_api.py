@@ -133,8 +133,9 @@ def latency(calls: int) -> None:
     from chalicelib.db import keys, table
 
     table.configure()
-    import app
     from chalice.test import Client
+
+    import app
 
     with Client(app.app) as client:
         def call(method: str, path: str, body=None, token=None, expect=200):

@@ -22,7 +22,7 @@ from pathlib import Path
 import docker
 
 from tests.fixtures.docker_engine import build_busybox
-from tests.integration.conftest import HttpApi, run_install_command, running_local_stack
+from tests.fixtures.local_stack import HttpApi, install_agent, running_local_stack
 
 SIZES = (1, 5, 10)
 # `make run`'s own health windows, not the integration tests' short ones (a sweep every 2 s).
@@ -80,14 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     image = build_busybox(client, "bench")
     results = {}
     with running_local_stack(env=RUN_DEFAULTS) as stack, tempfile.TemporaryDirectory() as data_dir:
-        api = HttpApi(stack.url)
-        api.sign_in(f"bench-{uuid.uuid4().hex[:8]}@example.com")
-        slug = f"b{uuid.uuid4().hex[:10]}"
-        api.call("POST", "/api/teams", {"name": f"Bench {slug}", "slug": slug}, expect=201)
-        node = api.call("POST", f"/api/{slug}/nodes", {"name": "bench-host"}, expect=201).json()
-        install = api.call("POST", f"/api/{slug}/nodes/{node['id']}/script",
-                           {"type": "docker", "scriptType": "shell"}, expect=201).json()
-        pid = run_install_command(install["command"], Path(data_dir))
+        api, slug, node, pid = install_agent(stack.url, Path(data_dir))
         try:
             while api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] != "connected":
                 time.sleep(0.2)

@@ -62,6 +62,13 @@ def public_url() -> str:
     return _env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
+def password_hash_profile() -> str:
+    """Which argon2id cost `security/passwords.py` hashes new passwords with: `rfc9106` (RFC 9106's
+    low-memory profile, for production) or `test` (cheapest; test suites only). Hashes carry their own
+    parameters, so passwords hashed under one profile still verify under another."""
+    return _env("PASSWORD_HASH_PROFILE", "rfc9106")
+
+
 def session_hours() -> int:
     return int(_env("SESSION_HOURS", "12"))
 

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -20,6 +21,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_PROFILE", None)
+# The cheapest argon2id cost: the suite signs up hundreds of users (tests/unit/test_passwords.py checks
+# the production default). Set before `app` is imported; stacks started as subprocesses inherit it.
+os.environ.setdefault("PASSWORD_HASH_PROFILE", "test")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
@@ -27,6 +31,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `docker` every test that needs the engine, directly or through another fixture
+    (local_registry, busybox_image...), so `make test-fast` can leave them out."""
+    for item in items:
+        if "docker_client" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.docker)
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +169,29 @@ def api(client) -> Api:
     return Api(client)
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
+def module_api(app_module) -> Iterator[Api]:
+    """An Api for module-scoped fixtures (the users and teams a module's tests only read)."""
+    from chalice.test import Client
+
+    with Client(app_module.app) as c:
+        yield Api(c)
+
+
+@pytest.fixture(scope="module")
+def module_user(module_api) -> User:
+    """One signed-up user per module, for tests that use it only to call (nothing they assert lists it)."""
+    return module_api.signup()
+
+
+@pytest.fixture(scope="module")
+def module_team(module_api, module_user) -> tuple[User, dict]:
+    """(owner, team) created once per module, for tests that only read the team or add uniquely named,
+    test-owned things to it; tests that list or change the team itself make their own."""
+    return module_user, module_api.create_team(module_user)
+
+
+@pytest.fixture(scope="session")
 def registry_item(moto_server):
     """`registry_item(team)` → id of an unchecked registry in that team (no network involved)."""
     from chalicelib import ids
@@ -213,6 +247,6 @@ def agent_package(moto_server):
 
 
 from tests.fixtures.docker_engine import busybox_image, docker_client  # noqa: E402,F401
-from tests.fixtures.registry import local_registry  # noqa: E402,F401
 from tests.fixtures.receiver import receiver  # noqa: E402,F401
+from tests.fixtures.registry import local_registry  # noqa: E402,F401
 

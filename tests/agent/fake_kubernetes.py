@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -32,11 +32,32 @@ def merge(target: dict, patch: dict) -> dict:
     return target
 
 
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _with_status(deployment: dict) -> None:
+    """A Deployment's status as if its pods came up."""
+    replicas = deployment["spec"].get("replicas", 1)
+    deployment["status"] = {"replicas": replicas, "availableReplicas": replicas}
+
+
+def _selected(objects: dict, gv: str, ns: str, plural: str, selector: str) -> list[dict]:
+    """The objects of a list call: one kind, in `ns` (all namespaces when empty), matching `key` or `key=value`."""
+    key, _, value = selector.partition("=")
+
+    def matches(labels: dict) -> bool:
+        return not key or (key in labels and (not value or labels[key] == value))
+
+    return [o for (g, n, p, _), o in objects.items()
+            if g == gv and p == plural and (not ns or n == ns) and matches(o["metadata"].get("labels", {}))]
+
+
 class FakeKubernetes:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str, str], dict] = {}
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -49,94 +70,85 @@ class FakeKubernetes:
     def stop(self) -> None:
         self.server.shutdown()
 
-    def _handler(self):
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _send(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+class _Handler(BaseHTTPRequestHandler):
+    """The API server's answers; `fake` (set per server) holds the objects."""
 
-            def _status(self, code: int, reason: str) -> None:
-                self._send(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
-                                  "code": code, "message": reason})
+    fake: FakeKubernetes
 
-            def _route(self):
-                url = urlparse(self.path)
-                match = ROUTE.match(url.path)
-                if not match:
-                    return None
-                parts = match.groupdict()
-                gv = parts["core"] or parts["group"]
-                plural, ns, name = parts["plural"], parts["ns"] or "", parts["name"]
-                if plural is None and parts["ns"]:  # /api/v1/namespaces/<name>
-                    plural, name, ns = "namespaces", parts["ns"], ""
-                return gv, ns, plural, name, parse_qs(url.query)
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-            def _body(self) -> dict:
-                return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+    def _status(self, code: int, reason: str) -> None:
+        self._send(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
+                          "code": code, "message": reason})
 
-            def do_POST(self):  # noqa: N802
-                gv, ns, plural, _, _ = self._route()
-                body = self._body()
-                name = body["metadata"]["name"]
-                key = (gv, ns, plural, name)
-                with fake.lock:
-                    if key in fake.objects:
-                        return self._status(409, "AlreadyExists")
-                    body["metadata"].update(namespace=ns or None, uid=f"uid-{len(fake.objects)}",
-                                            creationTimestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-                    if plural == "deployments":
-                        replicas = body["spec"].get("replicas", 1)
-                        body["status"] = {"replicas": replicas, "availableReplicas": replicas}
-                    fake.objects[key] = body
-                self._send(201, body)
+    def _route(self):
+        url = urlparse(self.path)
+        match = ROUTE.match(url.path)
+        if not match:
+            return None
+        parts = match.groupdict()
+        gv = parts["core"] or parts["group"]
+        plural, ns, name = parts["plural"], parts["ns"] or "", parts["name"]
+        if plural is None and parts["ns"]:  # /api/v1/namespaces/<name>
+            plural, name, ns = "namespaces", parts["ns"], ""
+        return gv, ns, plural, name, parse_qs(url.query)
 
-            def do_GET(self):  # noqa: N802
-                gv, ns, plural, name, query = self._route()
-                with fake.lock:
-                    if name:
-                        found = fake.objects.get((gv, ns, plural, name))
-                        return self._send(200, found) if found else self._status(404, "NotFound")
-                    selector = (query.get("labelSelector") or [""])[0]
-                    key, _, value = selector.partition("=")
-                    items = [o for (g, n, p, _), o in fake.objects.items()
-                             if g == gv and p == plural and (not ns or n == ns)
-                             and (not key or (key in o["metadata"].get("labels", {})
-                                              and (not value or o["metadata"]["labels"][key] == value)))]
-                self._send(200, {"kind": f"{KINDS[plural]}List", "apiVersion": gv, "metadata": {}, "items": items})
+    def _body(self) -> dict:
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
 
-            def do_PATCH(self):  # noqa: N802
-                gv, ns, plural, name, _ = self._route()
-                patch = self._body()
-                with fake.lock:
-                    found = fake.objects.get((gv, ns, plural, name))
-                    if found is None:
-                        return self._status(404, "NotFound")
-                    merge(found, patch)
-                    if plural == "deployments":
-                        replicas = found["spec"].get("replicas", 1)
-                        found["status"] = {"replicas": replicas, "availableReplicas": replicas}
-                self._send(200, found)
+    def do_POST(self):  # noqa: N802
+        gv, ns, plural, _, _ = self._route()
+        body = self._body()
+        key = (gv, ns, plural, body["metadata"]["name"])
+        with self.fake.lock:
+            if key in self.fake.objects:
+                return self._status(409, "AlreadyExists")
+            body["metadata"].update(namespace=ns or None, uid=f"uid-{len(self.fake.objects)}",
+                                    creationTimestamp=_now())
+            if plural == "deployments":
+                _with_status(body)
+            self.fake.objects[key] = body
+        self._send(201, body)
 
-            def do_DELETE(self):  # noqa: N802
-                gv, ns, plural, name, _ = self._route()
-                with fake.lock:
-                    found = fake.objects.pop((gv, ns, plural, name), None)
-                    if found is None:
-                        return self._status(404, "NotFound")
-                    if plural == "namespaces":
-                        for key in [k for k in fake.objects if k[1] == name]:
-                            del fake.objects[key]
-                # As the real API server: a deleted Service is answered with the object, the rest with a Status.
-                self._send(200, found if plural == "services" else {"kind": "Status", "apiVersion": "v1",
-                                                                     "status": "Success"})
+    def do_GET(self):  # noqa: N802
+        gv, ns, plural, name, query = self._route()
+        with self.fake.lock:
+            if name:
+                found = self.fake.objects.get((gv, ns, plural, name))
+                return self._send(200, found) if found else self._status(404, "NotFound")
+            items = _selected(self.fake.objects, gv, ns, plural, (query.get("labelSelector") or [""])[0])
+        self._send(200, {"kind": f"{KINDS[plural]}List", "apiVersion": gv, "metadata": {}, "items": items})
 
-            def log_message(self, *args):
-                pass
+    def do_PATCH(self):  # noqa: N802
+        gv, ns, plural, name, _ = self._route()
+        patch = self._body()
+        with self.fake.lock:
+            found = self.fake.objects.get((gv, ns, plural, name))
+            if found is None:
+                return self._status(404, "NotFound")
+            merge(found, patch)
+            if plural == "deployments":
+                _with_status(found)
+        self._send(200, found)
 
-        return Handler
+    def do_DELETE(self):  # noqa: N802
+        gv, ns, plural, name, _ = self._route()
+        with self.fake.lock:
+            found = self.fake.objects.pop((gv, ns, plural, name), None)
+            if found is None:
+                return self._status(404, "NotFound")
+            if plural == "namespaces":
+                for key in [k for k in self.fake.objects if k[1] == name]:
+                    del self.fake.objects[key]
+        # As the real API server: a deleted Service is answered with the object, the rest with a Status.
+        self._send(200, found if plural == "services" else {"kind": "Status", "apiVersion": "v1", "status": "Success"})
+
+    def log_message(self, *args):
+        pass

@@ -35,8 +35,8 @@ import jwt
 import pytest
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.api.test_nodes import install_token
 from tests.conftest import Api, User, unique
+from tests.fixtures.agents import install_token
 
 PUBLIC = {
     ("GET", "/api/health"): "liveness for load balancers and monitors; returns only status and version",
@@ -55,7 +55,6 @@ FIGURES = {"calls": 0, "routes": 0, "callers": {}}
 
 def all_routes():
     import app  # noqa: F401 - registers the routes
-
     from chalicelib.api.routing import ROUTES
 
     return list(ROUTES)
@@ -98,13 +97,8 @@ def ok(response, status: int = 200):
     return response.json
 
 
-def build_team(api: Api) -> Team:
-    from chalicelib.db import keys
-
-    owner = api.signup()
-    team = api.create_team(owner, name=unique("Team "))
-    slug, base = team["slug"], f"/api/{team['slug']}"
-    names = [team["name"], owner.email]
+def add_members(api: Api, owner: User, team: dict) -> dict[str, User]:
+    """An admin and a user who accepted their invitations, and an invitee who has not (yet)."""
     members = {}
     for role in ("admin", "user"):
         member = api.signup()
@@ -113,11 +107,30 @@ def build_team(api: Api) -> Team:
         if role == "admin":
             ok(api.put(f"/api/teams/{team['id']}/users/{member.id}/role", owner, {"role": "admin"}), 204)
         members[role] = member
-        names.append(member.email)
     invitee = api.signup()
     ok(api.post(f"/api/teams/{team['id']}/users", owner, {"email": invitee.email, "firstName": "I"}), 201)
     members["invitee"] = invitee
-    names.append(invitee.email)
+    return members
+
+
+def connect_agent(api: Api, owner: User, base: str, node: dict) -> str:
+    """Registers an agent for `node` through its install script and sends a heartbeat; its connection token."""
+    script = ok(api.post(f"{base}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}), 201)
+    public_key = base64.b64encode(b"k" * 32).decode()
+    connection = ok(api.post("/api/agent/register", headers=bearer(install_token(script["script"])),
+                             body={"version": AGENT_VERSION, "type": "docker", "publicKey": public_key}))["token"]
+    ok(api.post("/api/agent/heartbeat", headers=bearer(connection), body={"version": AGENT_VERSION}), 204)
+    return connection
+
+
+def build_team(api: Api) -> Team:
+    from chalicelib.db import keys
+
+    owner = api.signup()
+    team = api.create_team(owner, name=unique("Team "))
+    slug, base = team["slug"], f"/api/{team['slug']}"
+    members = add_members(api, owner, team)
+    names = [team["name"], owner.email] + [member.email for member in members.values()]
 
     registry = ok(api.post(f"{base}/registries", owner, {"type": "unchecked", "name": unique("Reg "),
                                                           "details": {"url": "registry.local"}}), 201)
@@ -131,11 +144,7 @@ def build_team(api: Api) -> Team:
                 [{"registryId": registry["id"], "images": ["acme/web:1"]}]), 201)
     [image] = ok(api.get(f"{base}/projects/{project['id']}/versions/{version['id']}/images", owner))
     node = ok(api.post(f"{base}/nodes", owner, {"name": unique("node-")}), 201)
-    script = ok(api.post(f"{base}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}), 201)
-    public_key = base64.b64encode(b"k" * 32).decode()
-    connection = ok(api.post("/api/agent/register", headers=bearer(install_token(script["script"])),
-                             body={"version": AGENT_VERSION, "type": "docker", "publicKey": public_key}))["token"]
-    ok(api.post("/api/agent/heartbeat", headers=bearer(connection), body={"version": AGENT_VERSION}), 204)
+    connection = connect_agent(api, owner, base, node)
     spare = ok(api.post(f"{base}/nodes", owner, {"name": unique("spare-")}), 201)
     spare_script = ok(api.post(f"{base}/nodes/{spare['id']}/script", owner, {"type": "docker", "scriptType": "shell"}),
                       201)
@@ -201,7 +210,7 @@ def snapshot(team: Team, partitions: list[str] | None = None) -> dict[str, list[
             start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     partitions = partitions or team.partitions
-    return dict(zip(partitions, _pool().map(partition, partitions)))
+    return dict(zip(partitions, _pool().map(partition, partitions), strict=True))
 
 
 @functools.lru_cache(maxsize=1)
@@ -270,7 +279,8 @@ def body_for(route, refs: dict[str, str]):
         "/api/{teamSlug}/projects": {"type": "versioned", "name": n},
         "/api/{teamSlug}/projects/{projectId}": {"name": n},
         "/api/{teamSlug}/registries": {"type": "unchecked", "name": n, "details": {"url": "registry.local"}},
-        "/api/{teamSlug}/registries/{registryId}": {"type": "unchecked", "name": n, "details": {"url": "registry.local"}},
+        "/api/{teamSlug}/registries/{registryId}":
+            {"type": "unchecked", "name": n, "details": {"url": "registry.local"}},
         "/api/{teamSlug}/storages": {"name": n, "url": "https://s3.example.com", "public": True},
         "/api/{teamSlug}/storages/{storageId}": {"name": n, "url": "https://s3.example.com", "public": True},
         "/api/teams": {"name": n, "slug": n[:16]},
@@ -316,58 +326,69 @@ def refs_of(team: Team, **override) -> dict[str, str]:
 
 def cases(route, a: Team, b: Team) -> list[Case]:
     """The calls for one route and what each must get, derived from the route's declaration."""
+    if route.auth is None:
+        return []
+    a_path = fill(route.path, a.slug, a.ids)
+    a_body = body_for(route, refs_of(a))
+    # Credentials that are no credentials at all.
+    out = [Case(name, headers, a_path, a_body, {401}) for name, headers in bad_credentials(a).items()]
+    if route.auth in (USER_AUTH, DEPLOY_AUTH):
+        return out + user_route_cases(route, a, b, a_path, a_body)
+    return out + agent_route_cases(route, a, b, a_path, a_body)
+
+
+def user_route_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]:
+    params = params_of(route.path)
+    # Tokens of other kinds, all of team A.
+    out = [Case("agent-connection", bearer(a.tokens["connection"]), a_path, a_body, {401}),
+           Case("agent-install", bearer(a.tokens["install"]), a_path, a_body, {401}),
+           # The CI token of team A's other deployment: only a start, and only of its own deployment.
+           Case("deploy-token", bearer(a.tokens["deploy"]), a_path, a_body,
+                {403} if route.auth == DEPLOY_AUTH else {401})]
+    out += outsider_cases(route, a, b, a_path, a_body)
+    stranger = b.owner.headers
+    if "teamSlug" in params and params & RESOURCE_PARAMS:
+        # In its own team, naming team A's ids in the path (and body).
+        out.append(Case("own-team-foreign-path", stranger, fill(route.path, b.slug, a.ids), a_body, {403, 404}))
+    if not params - {"templateId"}:
+        # A route about the caller alone (its teams, tokens, profile, the catalog): served, for team B only.
+        out.append(Case("other-team-own-scope", stranger, fill(route.path, b.slug, b.ids),
+                        body_for(route, refs_of(b)), {200, 201}))
+    refs = BODY_REFS.get((route.method, route.path))
+    if refs:
+        # Its own path, team A's ids in the body.
+        body = body_for(route, refs_of(b, **{r: refs_of(a)[r] for r in refs}))
+        out.append(Case("own-team-foreign-body", stranger, fill(route.path, b.slug, b.ids), body, {400, 403, 404}))
+    return out
+
+
+def outsider_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]:
+    """Callers outside team A (or below the route's role in it) on team A's path."""
     params = params_of(route.path)
     in_team = bool(params & {"teamSlug", "teamId"}) and not route.path.startswith("/api/users/me/")
     own_scope = route.path.startswith("/api/users/me/") or route.path.startswith("/api/tokens/")
-    a_path = fill(route.path, a.slug, a.ids)
-    a_body = body_for(route, refs_of(a))
-    out: list[Case] = []
-    if route.auth is None:
-        return out
+    stranger = b.owner.headers
+    if in_team:
+        out = [Case("other-team", stranger, a_path, a_body, {403, 404}),
+               Case("invited-only", a.members["invitee"].headers, a_path, a_body, {403, 404})]
+        return out + [Case(f"role-{member}", a.members[member].headers, a_path, a_body, {403})
+                      for member in ("user", "admin") if ROLE_RANK[member] < ROLE_RANK[route.role]]
+    if own_scope or params & RESOURCE_PARAMS:
+        return [Case("other-team", stranger, a_path, a_body, {403, 404})]
+    return []
 
-    # Credentials that are no credentials at all.
-    for name, headers in bad_credentials(a).items():
-        out.append(Case(name, headers, a_path, a_body, {401}))
 
-    if route.auth in (USER_AUTH, DEPLOY_AUTH):
-        # Tokens of other kinds, all of team A.
-        out.append(Case("agent-connection", bearer(a.tokens["connection"]), a_path, a_body, {401}))
-        out.append(Case("agent-install", bearer(a.tokens["install"]), a_path, a_body, {401}))
-        # The CI token of team A's other deployment: only a start, and only of its own deployment.
-        out.append(Case("deploy-token", bearer(a.tokens["deploy"]), a_path, a_body,
-                        {403} if route.auth == DEPLOY_AUTH else {401}))
-        stranger = b.owner.headers
-        if in_team:
-            out.append(Case("other-team", stranger, a_path, a_body, {403, 404}))
-            out.append(Case("invited-only", a.members["invitee"].headers, a_path, a_body, {403, 404}))
-            for member in ("user", "admin"):
-                if ROLE_RANK[member] < ROLE_RANK[route.role]:
-                    out.append(Case(f"role-{member}", a.members[member].headers, a_path, a_body, {403}))
-        elif own_scope or params & RESOURCE_PARAMS:
-            out.append(Case("other-team", stranger, a_path, a_body, {403, 404}))
-        if "teamSlug" in params and params & RESOURCE_PARAMS:
-            # In its own team, naming team A's ids in the path (and body).
-            out.append(Case("own-team-foreign-path", stranger, fill(route.path, b.slug, a.ids), a_body, {403, 404}))
-        if not params - {"templateId"}:
-            # A route about the caller alone (its teams, tokens, profile, the catalog): served, for team B only.
-            out.append(Case("other-team-own-scope", stranger, fill(route.path, b.slug, b.ids),
-                            body_for(route, refs_of(b)), {200, 201}))
-        refs = BODY_REFS.get((route.method, route.path))
-        if refs:
-            # Its own path, team A's ids in the body.
-            body = body_for(route, refs_of(b, **{r: refs_of(a)[r] for r in refs}))
-            out.append(Case("own-team-foreign-body", stranger, fill(route.path, b.slug, b.ids), body, {400, 403, 404}))
-    else:  # an agent route
-        for name, token in (("user-session", a.owner.token), ("user-pat", a.tokens["pat"]),
-                            ("deploy-token", a.tokens["deploy"])):
-            out.append(Case(name, bearer(token), a_path, a_body, {401}))
-        wrong_kind = a.tokens["connection"] if route.auth == INSTALL_AUTH else a.tokens["install"]
-        out.append(Case("agent-wrong-kind", bearer(wrong_kind), a_path, a_body, {401}))
-        if params & RESOURCE_PARAMS:
-            out.append(Case("other-team-agent", bearer(b.tokens["connection"]), a_path, a_body, {404}))
-        elif route.auth == AGENT_AUTH:
-            # Heartbeat and poll act on the calling agent's own node: served, with nothing of team A.
-            out.append(Case("other-team-agent-own-scope", bearer(b.tokens["connection"]), a_path, a_body, {200, 204}))
+def agent_route_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]:
+    out = [Case(name, bearer(token), a_path, a_body, {401})
+           for name, token in (("user-session", a.owner.token), ("user-pat", a.tokens["pat"]),
+                               ("deploy-token", a.tokens["deploy"]))]
+    wrong_kind = a.tokens["connection"] if route.auth == INSTALL_AUTH else a.tokens["install"]
+    out.append(Case("agent-wrong-kind", bearer(wrong_kind), a_path, a_body, {401}))
+    if params_of(route.path) & RESOURCE_PARAMS:
+        out.append(Case("other-team-agent", bearer(b.tokens["connection"]), a_path, a_body, {404}))
+    elif route.auth == AGENT_AUTH:
+        # Heartbeat and poll act on the calling agent's own node: served, with nothing of team A.
+        out.append(Case("other-team-agent-own-scope", bearer(b.tokens["connection"]), a_path, a_body, {200, 204}))
     return out
 
 
@@ -399,7 +420,8 @@ def test_route_refuses_every_caller_without_the_right(teams, route):
         response = api.call(route.method, case.path, body=case.body, headers=case.headers)
         sent = case.path + json.dumps(case.body) + json.dumps(case.headers)
         if response.status_code not in case.expect:
-            failures.append(f"{case.caller}: {response.status_code} not in {sorted(case.expect)}: {response.body[:200]}")
+            failures.append(f"{case.caller}: {response.status_code} not in {sorted(case.expect)}: "
+                            f"{response.body[:200]}")
         if found := leaked(response.body or "", a, sent):
             failures.append(f"{case.caller}: team A's {found} in the answer")
     assert not failures, "\n".join(failures)

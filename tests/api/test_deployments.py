@@ -10,7 +10,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.api.test_nodes import agent_headers, install_token
+from tests.fixtures.agents import agent_headers, install_token
 
 SUMMARY_KEYS = {"status", "note", "audit", "project", "version", "node", "id", "prefix"}
 
@@ -80,7 +80,7 @@ def test_placement_rules_per_version_type(api, world):
 
 def test_patch_note_prefix_environment_and_prefix_conflicts(api, world):
     version = world["version"]()
-    a, b = create(api, world, version, "a").json, create(api, world, version, "b").json
+    a, _ = create(api, world, version, "a").json, create(api, world, version, "b").json
     path = f"/api/{world['slug']}/deployments/{a['id']}"
     env = [{"key": "MODE", "value": "prod"}]
     assert api.patch(path, world["owner"], {"note": "hello", "environment": env}).status_code == 204

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ import pytest
 import requests
 
 from chalicelib.contracts.agent import AGENT_VERSION
+from tests.fixtures.agents import agent_headers, install_token
 
 NODE_KEYS = {"type", "status", "description", "icon", "address", "connectedAt", "version", "updating", "id", "name"}
 
@@ -24,14 +24,6 @@ def create_node(api, owner, team, name="edge-1"):
     response = api.post(f"/api/{team['slug']}/nodes", owner, {"name": name, "description": "rack 4", "icon": "srv"})
     assert response.status_code == 201, response.body
     return response.json
-
-
-def install_token(script: str) -> str:
-    return shlex.split(re.search(r"^printf '%s' (.+) > ", script, re.M).group(1))[0]
-
-
-def agent_headers(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def register(api, script, public_key="cHVibGlj"):
@@ -73,8 +65,8 @@ def test_node_names_are_unique_per_team(api, team):
 
 
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x", "type": "docker"}, {"name": 1}])
-def test_bad_node_bodies_get_400(api, team, body):
-    owner, team_ = team
+def test_bad_node_bodies_get_400(api, module_team, body):
+    owner, team_ = module_team
     assert api.post(f"/api/{team_['slug']}/nodes", owner, body).status_code == 400
 
 

@@ -58,8 +58,8 @@ def test_names_are_unique_per_team(api, team, receiver):
     {"type": "slack", "name": "x", "url": "https://h.example/x", "enabledEvents": ["everything"]},
     {"type": "slack", "url": "https://h.example/x"},
 ])
-def test_bad_bodies_get_400(api, team, body):
-    owner, team_ = team
+def test_bad_bodies_get_400(api, module_team, body):
+    owner, team_ = module_team
     assert api.post(f"/api/{team_['slug']}/notifications", owner, body).status_code == 400
 
 

@@ -115,8 +115,8 @@ def test_delete_removes_the_project_its_versions_and_frees_the_name(api, owner_a
     {"type": "versioned", "name": "x", "extra": 1},    # unknown field
     {"type": "versioned", "name": 5},                  # wrong type
 ])
-def test_bad_project_bodies_get_400(api, owner_and_team, body):
-    owner, team = owner_and_team
+def test_bad_project_bodies_get_400(api, module_team, body):
+    owner, team = module_team  # no test of this module adds projects to it
     response = api.post(f"/api/{team['slug']}/projects", owner, body)
     assert response.status_code == 400 and response.json["message"]
     assert api.get(f"/api/{team['slug']}/projects", owner).json == []

@@ -51,8 +51,8 @@ def test_v2_registry_with_valid_credentials_is_created_and_its_password_never_sh
 
 
 def test_the_token_is_stored_kms_encrypted_not_in_plain_text(api, team, local_registry):
-    from chalicelib.adapters import aws
     from chalicelib import settings
+    from chalicelib.adapters import aws
 
     owner, team_ = team
     registry = api.post(f"/api/{team_['slug']}/registries", owner, v2_body(local_registry)).json
@@ -96,8 +96,8 @@ def test_an_unreachable_registry_gets_400(api, team):
     {"type": "v2", "name": "", "details": {"url": "a", "public": True}},
     {"name": "x", "details": {}},
 ])
-def test_bad_registry_bodies_get_400_without_any_network_call(api, team, body):
-    owner, team_ = team
+def test_bad_registry_bodies_get_400_without_any_network_call(api, module_team, body):
+    owner, team_ = module_team
     response = api.post(f"/api/{team_['slug']}/registries", owner, body)
     assert response.status_code == 400, response.body
     assert "token" not in json.dumps(response.json.get("value"))

@@ -84,8 +84,8 @@ def test_names_are_unique_per_team(api, team):
     {"url": "ftp://x"}, {"url": "not a url"}, {"url": f"https://user:{SECRET}@s3.example.com"}, {"name": ""}, {"secretKey": None, "accessKey": "only-one"},
     {"public": True}, {"unknown": 1},
 ])
-def test_bad_bodies_get_400_and_never_echo_a_key(api, team, bad):
-    owner, team_ = team
+def test_bad_bodies_get_400_and_never_echo_a_key(api, module_team, bad):
+    owner, team_ = module_team
     payload = {k: v for k, v in {**body(), **bad}.items() if v is not None}
     response = api.post(f"/api/{team_['slug']}/storages", owner, payload)
     assert response.status_code == 400

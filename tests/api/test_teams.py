@@ -45,16 +45,16 @@ def test_taken_team_name_or_slug_returns_409(api, field):
 
 
 @pytest.mark.parametrize("slug", ["teams", "tokens", "users", "templates", "health", "auth", "agent"])
-def test_slugs_that_collide_with_routes_are_refused(api, slug):
-    owner = api.signup()
+def test_slugs_that_collide_with_routes_are_refused(api, module_user, slug):
+    owner = module_user
     response = api.post("/api/teams", owner, {"name": f"Reserved {unique()}", "slug": slug})
     assert response.status_code == 400
     assert response.json["property"] == "slug"
 
 
 @pytest.mark.parametrize("slug", ["ab", "x" * 17, "Upper", "has space", "ümlaut", "-lead", "trail-", 123])
-def test_invalid_slugs_are_400(api, slug):
-    owner = api.signup()
+def test_invalid_slugs_are_400(api, module_user, slug):
+    owner = module_user
     response = api.post("/api/teams", owner, {"name": f"Bad {unique()}", "slug": slug})
     assert response.status_code == 400
     assert response.json["property"] == "slug"

@@ -11,8 +11,6 @@ keeps the node connected and answers its commands.
 from __future__ import annotations
 
 import copy
-import re
-import shlex
 import threading
 import time
 import uuid
@@ -21,7 +19,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.integration.conftest import LocalStack, running_local_stack
+from tests.fixtures.agents import install_token
+from tests.fixtures.local_stack import LocalStack, running_local_stack
 
 PASSWORD = "correct horse battery"
 
@@ -103,53 +102,72 @@ class World:
     def _install_token(self, node_id: str) -> str:
         script = self.call("POST", self.team_path(f"/nodes/{node_id}/script"),
                            {"type": "docker", "scriptType": "shell"}, expect=201)["script"]
-        return shlex.split(re.search(r"^printf '%s' (.+) > ", script, re.M).group(1))[0]
+        return install_token(script)
 
     def fresh(self, name: str) -> dict[str, str]:
         """A new resource of the kind `name` addresses, inside the world's team (for destructive calls)."""
-        if name == "teamId":
-            slug = unique("fx")
-            return {"teamId": self.call("POST", "/api/teams", {"name": f"Fuzz {slug}", "slug": slug}, expect=201)["id"]}
-        if name == "userId":
-            return {"userId": self.call("POST", f"/api/teams/{self.ids['teamId']}/users", {
-                "email": f"{unique('inv-')}@example.com", "firstName": "Invited"}, expect=201)["id"]}
-        if name in ("projectId", "versionlessProjectId"):
-            kind = "versioned" if name == "projectId" else "versionless"
-            return {"projectId": self.call("POST", self.team_path("/projects"),
-                                           {"type": kind, "name": unique("proj-")}, expect=201)["id"]}
-        if name == "versionId":  # in a new project once the world is built: versions pile up otherwise
-            owner = self.fresh("projectId") if "imageId" in self.ids else {"projectId": self.ids["projectId"]}
-            project = self.team_path(f"/projects/{owner['projectId']}")
-            return {**owner, "versionId": self.call("POST", f"{project}/versions",
-                                                    {"type": "incremental", "name": unique("v")}, expect=201)["id"]}
-        if name == "imageId":  # in a new version: the world's may have been deployed, which freezes it
-            version = self.fresh("versionId") if "imageId" in self.ids else {"versionId": self.ids["versionId"]}
-            project = self.team_path(f"/projects/{version.get('projectId', self.ids['projectId'])}")
-            return {**version, "imageId": self.call("POST", f"{project}/versions/{version['versionId']}/images",
-                                                    [{"registryId": self.ids["registryId"], "images": ["acme/web:1"]}],
-                                                    expect=201)[0]["id"]}
-        if name == "deploymentId":
-            return {"deploymentId": self.call("POST", self.team_path("/deployments"), {
-                "versionId": self.ids["versionId"], "nodeId": self.ids["nodeId"], "prefix": unique("p")},
-                expect=201)["id"]}
-        if name == "nodeId":
-            return {"nodeId": self.call("POST", self.team_path("/nodes"), {"name": unique("node-")}, expect=201)["id"]}
-        if name == "installToken":
-            return {"installToken": self._install_token(self.fresh("nodeId")["nodeId"])}
-        if name == "registryId":
-            return {"registryId": self.call("POST", self.team_path("/registries"), {
-                "name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
-                expect=201)["id"]}
-        if name == "storageId":
-            return {"storageId": self.call("POST", self.team_path("/storages"), {
-                "name": unique("st-"), "url": "https://s3.example.com"}, expect=201)["id"]}
-        if name == "notificationId":
-            return {"notificationId": self.call("POST", self.team_path("/notifications"), {
-                "type": "discord", "name": unique("n-"), "url": "https://discord.example.com/hook"}, expect=201)["id"]}
-        if name == "tokenId":
-            return {"tokenId": self.call("POST", "/api/tokens", {"name": unique("tok-"), "expirationInDays": 30},
-                                         expect=201)["id"]}
-        raise KeyError(name)
+        makers = {"teamId": self._fresh_team, "userId": self._fresh_user, "projectId": self._fresh_project,
+                  "versionlessProjectId": lambda: self._fresh_project("versionless"),
+                  "versionId": self._fresh_version, "imageId": self._fresh_image,
+                  "deploymentId": self._fresh_deployment, "nodeId": self._fresh_node,
+                  "installToken": lambda: {"installToken": self._install_token(self.fresh("nodeId")["nodeId"])},
+                  "registryId": self._fresh_registry, "storageId": self._fresh_storage,
+                  "notificationId": self._fresh_notification, "tokenId": self._fresh_token}
+        if name not in makers:
+            raise KeyError(name)
+        return makers[name]()
+
+    def _fresh_team(self) -> dict[str, str]:
+        slug = unique("fx")
+        return {"teamId": self.call("POST", "/api/teams", {"name": f"Fuzz {slug}", "slug": slug}, expect=201)["id"]}
+
+    def _fresh_user(self) -> dict[str, str]:
+        return {"userId": self.call("POST", f"/api/teams/{self.ids['teamId']}/users", {
+            "email": f"{unique('inv-')}@example.com", "firstName": "Invited"}, expect=201)["id"]}
+
+    def _fresh_project(self, kind: str = "versioned") -> dict[str, str]:
+        return {"projectId": self.call("POST", self.team_path("/projects"),
+                                       {"type": kind, "name": unique("proj-")}, expect=201)["id"]}
+
+    def _fresh_version(self) -> dict[str, str]:
+        # In a new project once the world is built: versions pile up otherwise.
+        owner = self.fresh("projectId") if "imageId" in self.ids else {"projectId": self.ids["projectId"]}
+        project = self.team_path(f"/projects/{owner['projectId']}")
+        return {**owner, "versionId": self.call("POST", f"{project}/versions",
+                                                {"type": "incremental", "name": unique("v")}, expect=201)["id"]}
+
+    def _fresh_image(self) -> dict[str, str]:
+        # In a new version: the world's may have been deployed, which freezes it.
+        version = self.fresh("versionId") if "imageId" in self.ids else {"versionId": self.ids["versionId"]}
+        project = self.team_path(f"/projects/{version.get('projectId', self.ids['projectId'])}")
+        return {**version, "imageId": self.call("POST", f"{project}/versions/{version['versionId']}/images",
+                                                [{"registryId": self.ids["registryId"], "images": ["acme/web:1"]}],
+                                                expect=201)[0]["id"]}
+
+    def _fresh_deployment(self) -> dict[str, str]:
+        return {"deploymentId": self.call("POST", self.team_path("/deployments"), {
+            "versionId": self.ids["versionId"], "nodeId": self.ids["nodeId"], "prefix": unique("p")},
+            expect=201)["id"]}
+
+    def _fresh_node(self) -> dict[str, str]:
+        return {"nodeId": self.call("POST", self.team_path("/nodes"), {"name": unique("node-")}, expect=201)["id"]}
+
+    def _fresh_registry(self) -> dict[str, str]:
+        return {"registryId": self.call("POST", self.team_path("/registries"), {
+            "name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
+            expect=201)["id"]}
+
+    def _fresh_storage(self) -> dict[str, str]:
+        return {"storageId": self.call("POST", self.team_path("/storages"), {
+            "name": unique("st-"), "url": "https://s3.example.com"}, expect=201)["id"]}
+
+    def _fresh_notification(self) -> dict[str, str]:
+        return {"notificationId": self.call("POST", self.team_path("/notifications"), {
+            "type": "discord", "name": unique("n-"), "url": "https://discord.example.com/hook"}, expect=201)["id"]}
+
+    def _fresh_token(self) -> dict[str, str]:
+        return {"tokenId": self.call("POST", "/api/tokens", {"name": unique("tok-"), "expirationInDays": 30},
+                                     expect=201)["id"]}
 
     def discard(self, name: str, value: str) -> None:
         """Removes a team the fuzzer made (teams are listed with statistics; many would slow every list)."""

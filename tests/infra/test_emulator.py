@@ -63,9 +63,8 @@ def table(aws) -> Any:
     dynamodb.delete_table(TableName=name)
 
 
-def test_item_operations_render_and_query_as_moto_does(table, both_paths):
-    dynamodb, name = table
-    # GIVEN items of every attribute type spread over partitions, some in the index, written in shuffled order
+def put_spread_items(dynamodb, name: str) -> None:
+    """Items of every attribute type over three partitions, the odd ones in GSI1, in shuffled order."""
     for team in ("t2", "t1", "t3"):
         for n in (3, 1, 2, 5, 4):
             item = {"PK": {"S": f"TEAM#{team}"}, "SK": {"S": f"ITEM#{n}"}, **ITEM_TYPES}
@@ -74,6 +73,12 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
             dynamodb.put_item(TableName=name, Item=item)
     dynamodb.put_item(TableName=name, Item={"PK": {"S": "TEAM#t1"}, "SK": {"S": "OTHER#1"}, "S": {"S": "x"}},
                       ReturnValues="NONE")
+
+
+def test_item_operations_render_and_query_as_moto_does(table, both_paths):
+    dynamodb, name = table
+    # GIVEN items of every attribute type spread over partitions, some in the index, written in shuffled order
+    put_spread_items(dynamodb, name)
     key = {"PK": {"S": "TEAM#t1"}, "SK": {"S": "ITEM#2"}}
 
     # WHEN every item operation runs: reads, pages, projections, filters, the index, writes and failures

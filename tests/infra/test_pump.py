@@ -3,6 +3,7 @@ redelivery into the dead-letter queue, schedules, and no message bodies in the l
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -15,6 +16,7 @@ from chalice import Chalice, Cron, Rate
 
 from infra import stack
 from infra.pump import EventPump, cron_matches, parse_cron, rate_seconds
+from tests.fixtures.waiting import eventually
 
 PREFIX = f"pump-{uuid.uuid4().hex[:8]}"
 SECRET = "s3cr3t-registry-password"
@@ -79,10 +81,8 @@ def queue_counts(aws, queue_name: str) -> tuple[int, int]:
 def collect(source: queue.Queue, count: int, timeout: float) -> list:
     items, deadline = [], time.monotonic() + timeout
     while len(items) < count and time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(queue.Empty):
             items.append(source.get(timeout=0.2))
-        except queue.Empty:
-            pass
     return items
 
 
@@ -105,8 +105,9 @@ def test_message_is_delivered_in_lambda_shape_and_deleted(aws, resources, pump):
     assert record["messageAttributes"]["kind"]["dataType"] == "String"
     assert record["receiptHandle"]
 
-    # AND it was deleted: nothing comes back after the visibility timeout
-    time.sleep(2.5)
+    # AND it was deleted: neither visible nor in flight (an undeleted message would stay in flight until the
+    # visibility timeout, then come back), and nothing comes back
+    eventually(lambda: queue_counts(aws, resources["EVENTS_QUEUE_NAME"]) == (0, 0), 5)
     assert collect(delivered, 1, 1) == []
     assert queue_counts(aws, resources["EVENTS_QUEUE_NAME"]) == (0, 0)
 
@@ -120,7 +121,8 @@ def test_partial_batch_failure_redelivers_only_the_failed_message(aws, resources
 
     # WHEN the pump runs past one visibility timeout
     deliveries = collect(delivered, 3, 20)
-    time.sleep(2.5)
+    # (until both are deleted: a message left in flight would come back after the visibility timeout)
+    eventually(lambda: queue_counts(aws, resources["EVENTS_QUEUE_NAME"]) == (0, 0), 5)
     deliveries += collect(delivered, 1, 0.5)
 
     # THEN the flaky one came twice (second receive), the good one once, and the queue is empty

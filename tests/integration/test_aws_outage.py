@@ -8,6 +8,7 @@ written, and everything must work again once the endpoint is back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -18,9 +19,7 @@ import uuid
 
 import pytest
 
-from tests.fixtures.docker_engine import docker_client  # noqa: F401
-from tests.fixtures.registry import local_registry  # noqa: F401
-from tests.integration.conftest import (
+from tests.fixtures.local_stack import (
     HttpApi,
     agent_log,
     free_port,
@@ -28,8 +27,8 @@ from tests.integration.conftest import (
     install_agent,
     running_local_stack,
     stop_agent,
-    wait_for,
 )
+from tests.fixtures.waiting import wait_for
 
 
 class Relay:
@@ -57,10 +56,8 @@ class Relay:
         with self.lock:
             sockets, self.open = self.open, []
         for s in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -89,10 +86,8 @@ class Relay:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +222,10 @@ def test_an_aws_outage_mid_deployment_delays_it_but_loses_and_repeats_nothing(ou
         try:
             wait_for(lambda: docker_client.containers.list(filters={"name": f"{prefix}-web$"}), 60,
                      "the container never started during the outage")
-            time.sleep(6)
+            # (until the agent, done, has had its reports refused a few times and backs off: 1 s, 2 s, 4 s)
+            seen = len(agent_log(data_dir))
+            wait_for(lambda: agent_log(data_dir)[seen:].count("platform unreachable") >= 3, 60,
+                     "the agent never retried its reports; agent log:\n" + agent_log(data_dir))
             assert api.call("GET", path).status_code == 503
         finally:
             relay.restore()

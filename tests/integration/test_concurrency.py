@@ -17,8 +17,9 @@ import pytest
 import requests
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.api.test_nodes import install_token
-from tests.integration.conftest import HttpApi, wait_for
+from tests.fixtures.agents import install_token
+from tests.fixtures.local_stack import HttpApi
+from tests.fixtures.waiting import wait_for
 
 CREATES = 20
 STARTS = 10

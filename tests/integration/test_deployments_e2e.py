@@ -3,7 +3,6 @@ command, the real Docker engine, and a real registry with htpasswd auth holding 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import uuid
@@ -11,17 +10,10 @@ import uuid
 import pytest
 import requests
 
-from tests.fixtures.docker_engine import docker_client  # noqa: F401
-from tests.fixtures.registry import local_registry  # noqa: F401
-from tests.integration.conftest import agent_log, wait_for
+from tests.fixtures.local_stack import agent_log, free_port, get_text
+from tests.fixtures.waiting import wait_for
 
 SCRIPT = 'mkdir -p /data/www && echo "$GREETING" > /data/www/index.html && exec httpd -f -p 8080 -h /data/www'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kv(key, value):
@@ -65,8 +57,36 @@ def deployment(installed_node, local_registry, docker_client):
     try:
         yield api, slug, node, data_dir, created, prefix, port, images_path
     finally:
-        for container in docker_client.containers.list(all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}):
+        labelled = {"label": f"org.dyrectorio.container.prefix={prefix}"}
+        for container in docker_client.containers.list(all=True, filters=labelled):
             container.remove(force=True)
+
+
+def set_secret_with_cli(api, slug: str, deployment_id: str, instance_id: str, secret: str) -> None:
+    """`python -m cli set-secret`: seals DB_PASSWORD for the node and stores it on the instance."""
+    cli = subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", api.token,
+                          "--team", slug, "--deployment", deployment_id, "--instance", instance_id,
+                          "--key", "DB_PASSWORD", secret], capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0, cli.stderr
+
+
+def assert_running_as_configured(docker_client, prefix: str, port: int, secret: str):
+    """Both containers run with the image, env, sealed secret, labels, port, restart policy and volume of
+    their configs; returns the web container."""
+    web = docker_client.containers.get(f"{prefix}-web")
+    worker_container = docker_client.containers.get(f"{prefix}-worker")
+    assert (web.status, worker_container.status) == ("running", "running")
+    env = dict(item.split("=", 1) for item in web.attrs["Config"]["Env"])
+    assert (env["GREETING"], env["MODE"]) == ("hello", "prod")
+    worker_env = dict(item.split("=", 1) for item in worker_container.attrs["Config"]["Env"])
+    assert worker_env["DB_PASSWORD"] == secret and worker_env["MODE"] == "batch"
+    assert web.labels["team"] == "storefront" and web.labels["org.dyrectorio.container.prefix"] == prefix
+    assert worker_container.labels["org.dyrectorio.secret.keys"] == "DB_PASSWORD"
+    assert web.attrs["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostPort"] == str(port)
+    assert web.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
+    assert [m["Destination"] for m in web.attrs["Mounts"]] == ["/data"]
+    assert web.attrs["Config"]["Image"].endswith("/acme/web:1.0")
+    return web
 
 
 @pytest.mark.timeout(400)
@@ -82,28 +102,13 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
 
     # GIVEN the secret sealed for the node with the CLI (the platform never sees it in clear)
     secret = f"pw-{uuid.uuid4().hex}"
-    cli = subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", api.token,
-                          "--team", slug, "--deployment", created["id"], "--instance", worker["id"],
-                          "--key", "DB_PASSWORD", secret], capture_output=True, text=True, timeout=60)
-    assert cli.returncode == 0, cli.stderr
+    set_secret_with_cli(api, slug, created["id"], worker["id"], secret)
 
     # WHEN the deployment starts THEN it ends successful with both containers running
     api.call("POST", f"{path}/start", expect=204)
     assert final_status(api, path, data_dir) == "successful", api.call("GET", f"{path}/log?take=100").text
-    web = docker_client.containers.get(f"{prefix}-web")
-    worker_container = docker_client.containers.get(f"{prefix}-worker")
-    assert (web.status, worker_container.status) == ("running", "running")
-    env = dict(item.split("=", 1) for item in web.attrs["Config"]["Env"])
-    assert (env["GREETING"], env["MODE"]) == ("hello", "prod")
-    worker_env = dict(item.split("=", 1) for item in worker_container.attrs["Config"]["Env"])
-    assert worker_env["DB_PASSWORD"] == secret and worker_env["MODE"] == "batch"
-    assert web.labels["team"] == "storefront" and web.labels["org.dyrectorio.container.prefix"] == prefix
-    assert worker_container.labels["org.dyrectorio.secret.keys"] == "DB_PASSWORD"
-    assert web.attrs["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostPort"] == str(port)
-    assert web.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
-    assert [m["Destination"] for m in web.attrs["Mounts"]] == ["/data"]
-    assert web.attrs["Config"]["Image"].endswith("/acme/web:1.0")
-    assert wait_for(lambda: _get(port) == "hello", 20, "the web container does not answer")
+    web = assert_running_as_configured(docker_client, prefix, port, secret)
+    assert wait_for(lambda: get_text(port) == "hello", 20, "the web container does not answer")
 
     # The node reports which secret keys the running container holds (never their values).
     secrets = api.call("GET", f"{path}/instances/{worker['id']}/secrets", expect=200).json()
@@ -125,11 +130,12 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
     assert final_status(api, path, data_dir) == "successful"
     replaced = docker_client.containers.get(f"{prefix}-web")
     assert replaced.id != web.id
-    assert wait_for(lambda: _get(port) == "bye", 20, "the replaced container does not answer")
+    assert wait_for(lambda: get_text(port) == "bye", 20, "the replaced container does not answer")
 
     # WHEN the prefix is deleted through the node THEN its containers are gone
     api.call("DELETE", f"/api/{slug}/nodes/{node['id']}/{prefix}/containers", expect=204)
-    assert docker_client.containers.list(all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}) == []
+    labelled = {"label": f"org.dyrectorio.container.prefix={prefix}"}
+    assert docker_client.containers.list(all=True, filters=labelled) == []
 
 
 @pytest.mark.timeout(300)
@@ -170,13 +176,6 @@ def test_deployment_token_curl_starts_the_deployment_and_nothing_else(deployment
     ran = subprocess.run(issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
                          text=True, timeout=60)
     assert ran.stdout == "401"
-
-
-def _get(port: int) -> str | None:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/", timeout=2).text.strip()
-    except requests.RequestException:
-        return None
 
 
 @pytest.mark.timeout(300)

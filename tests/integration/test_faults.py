@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,19 +21,17 @@ import boto3
 import pytest
 
 from infra import stack
-from tests.fixtures.docker_engine import docker_client  # noqa: F401
-from tests.fixtures.receiver import receiver  # noqa: F401
-from tests.fixtures.registry import local_registry  # noqa: F401
-from tests.integration.conftest import (
+from tests.fixtures.local_stack import (
     LocalStack,
     agent_log,
     alive,
     free_port,
+    get_text,
     install_agent,
     running_local_stack,
     stop_agent,
-    wait_for,
 )
+from tests.fixtures.waiting import wait_for
 
 # The deploy worker dies once just before and once right after writing the agent's command (both
 # before SQS deletes the message); SQS makes a message visible again 2 s after a failed receive.
@@ -215,7 +212,7 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
     assert len(deploy_commands(fault_stack, shop.node["id"])) == 1
     statuses = [i["deploymentStatus"] for i in log_items(shop.api, shop.path) if i["type"] == "deployment-status"]
     assert statuses == ["in-progress", "successful"]
-    assert wait_for(lambda: _get(shop.port) == "hello", 20, "the web container does not answer")
+    assert wait_for(lambda: get_text(shop.port) == "hello", 20, "the web container does not answer")
     # WHEN it is killed again, idle, holding an interrupted command the platform no longer knows (expired)
     pid = shop.agent_pid
     os.kill(pid, signal.SIGKILL)
@@ -230,15 +227,6 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
     # The command's own result follows the deployment's final status; then nothing is left in flight.
     wait_for(lambda: not (shop.data_dir / "in-flight.json").exists(), 10, "the finished command stayed in flight")
     assert "01JEXPIREDCOMMAND0000000000 (list-containers) is no longer known" in agent_log(shop.data_dir)
-
-
-def _get(port: int) -> str | None:
-    import requests
-
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/", timeout=2).text.strip()
-    except requests.RequestException:
-        return None
 
 
 @pytest.mark.timeout(300)
@@ -267,9 +255,11 @@ def test_malformed_queue_messages_end_in_the_dead_letter_queues_and_the_flow_goe
                          for b in receiver.bodies("/hook")), 30, f"webhook never called: {receiver.posts}")
     # AND after maxReceiveCount tries each bad message is in its queue's dead-letter queue, and only those
     for queue, bodies in poison.items():
-        wait_for(lambda: queue_depth(fault_stack, names[f"{queue}DeadLetterQueueName"]) - dead[queue] == len(bodies),
-                 60, f"{queue}: the bad messages never reached the dead-letter queue")
-        wait_for(lambda: queue_depth(fault_stack, names[f"{queue}QueueName"]) == 0, 20, f"{queue} queue not drained")
+        dead_letters, work = names[f"{queue}DeadLetterQueueName"], names[f"{queue}QueueName"]
+        expected = dead[queue] + len(bodies)
+        wait_for(lambda dlq=dead_letters, n=expected: queue_depth(fault_stack, dlq) == n, 60,
+                 f"{queue}: the bad messages never reached the dead-letter queue")
+        wait_for(lambda work=work: queue_depth(fault_stack, work) == 0, 20, f"{queue} queue not drained")
     # AND the stack log never quotes a message body
     log = fault_stack.log()
     for body in [b for bodies in poison.values() for b in bodies]:

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from infra import stack
-from tests.integration.conftest import free_port, http_get, running_local_stack
+from tests.fixtures.local_stack import free_port, http_get, running_local_stack
 
 
 def test_health_answers_over_http(local_stack):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.docker_engine import busybox_image, docker_client, prefix, run_prefixed  # noqa: F401
-from tests.integration.conftest import alive as _alive
-from tests.integration.conftest import agent_log as _log
-from tests.integration.conftest import wait_for
+from tests.fixtures.docker_engine import run_prefixed
+from tests.fixtures.local_stack import agent_log as _log
+from tests.fixtures.local_stack import alive as _alive
+from tests.fixtures.waiting import wait_for
 
 
 def engine_state(client, name):
@@ -35,7 +35,8 @@ def test_installed_agent_connects_and_drives_the_engine(installed_node, docker_c
     assert {(c["id"]["prefix"], c["id"]["name"], c["state"]) for c in listed} == \
         {(prefix, "web", "running"), (prefix, "worker", "running")}
     web = next(c for c in listed if c["id"]["name"] == "web")
-    assert (web["imageName"], web["imageTag"]) == ("dyrector-test/busybox", "1.0") and web["ports"][0]["internal"] == 8080
+    assert (web["imageName"], web["imageTag"]) == ("dyrector-test/busybox", "1.0")
+    assert web["ports"][0]["internal"] == 8080
 
     # WHEN they are stopped, started and restarted through the API THEN the engine follows
     api.call("POST", f"{base}/{prefix}/containers/web/stop", expect=204)
