@@ -43,6 +43,21 @@ for module in (health, auth, teams, users, tokens, audit, registries, storages, 
     app.register_blueprint(module.bp)
 
 
+@app.on_ws_connect()
+def websocket_connect(event):
+    return sockets.connect(event)
+
+
+@app.on_ws_message()
+def websocket_message(event):
+    sockets.message(event)
+
+
+@app.on_ws_disconnect()
+def websocket_disconnect(event):
+    sockets.disconnect(event)
+
+
 @app.on_sqs_message(queue=settings.events_queue_name(), batch_size=10)
 def on_event(event):
     return batch.process(event, events_worker.handle)

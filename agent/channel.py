@@ -71,7 +71,7 @@ class PushChannel:
     def _open(self) -> ClientConnection:
         try:
             connection = connect(self.url, additional_headers={"Authorization": f"Bearer {self.token()}"},
-                                 compression=None, ping_interval=None, open_timeout=10, close_timeout=2,
+                                 compression=None, ping_interval=None, open_timeout=10, close_timeout=2, legacy=True,
                                  max_size=push.MAX_MESSAGE_BYTES * 2)
         except InvalidStatus as refused:
             if refused.response.status_code in (401, 403):

@@ -72,7 +72,7 @@ class Follower:
             self.connection.close()
         socket_url = requests.get(f"{self.url}/api/socket", timeout=30).json()["url"]
         self.connection = connect(socket_url, additional_headers={"Authorization": f"Bearer {self.token}"},
-                                  compression=None, ping_interval=None, open_timeout=30)
+                                  compression=None, ping_interval=None, open_timeout=30, legacy=True)
         self.connection.send(push.Subscribe(team_slug=self.team, deployment_id=self.deployment)
                              .model_dump_json(by_alias=True))
         while True:

@@ -70,9 +70,15 @@ def moto_server():
 
 @pytest.fixture(scope="session")
 def app_module(moto_server):
+    """The app, with its WebSocket API served locally as `make run` does (agents' push channel)."""
     import app
+    from infra.ws_gateway import WebSocketGateway
 
-    return app
+    gateway = WebSocketGateway(app.app, stage="api")
+    gateway.start()
+    os.environ.update(SOCKET_URL=gateway.url, SOCKET_MANAGEMENT_URL=gateway.management_url)
+    yield app
+    gateway.stop()
 
 
 @pytest.fixture()

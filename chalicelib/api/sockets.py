@@ -34,7 +34,8 @@ def get_socket(ctx: RequestContext):
     return {"url": settings.socket_url()}
 
 
-@bp.on_ws_connect()
+# The three handlers are registered on the app in app.py: Chalice wraps websocket handlers as
+# Lambda entry points only when they are declared on the app, not on a blueprint.
 def connect(event: Any) -> dict[str, Any]:
     try:
         sockets.connect(event.connection_id, _header(event.to_dict(), "authorization"))
@@ -47,12 +48,10 @@ def connect(event: Any) -> dict[str, Any]:
     return {"statusCode": 200}
 
 
-@bp.on_ws_message()
 def message(event: Any) -> None:
     sockets.message(event.connection_id, event.body)
 
 
-@bp.on_ws_disconnect()
 def disconnect(event: Any) -> None:
     sockets.disconnect(event.connection_id)
 

@@ -87,9 +87,10 @@ def delete_node(team: TeamAccess, node_id: str) -> None:
         raise PreconditionFailedError("The node has deployments; delete them first.", property="nodeId")
     if node.install_script_key:
         s3.delete(node.install_script_key)
+    connection_id = node.connection_id
     node_repo.delete(team.team_id, node)
-    if node.connection_id:
-        connections.close(node.connection_id)
+    if connection_id:
+        connections.close(connection_id)
 
 
 def installer(node: NodeItem) -> Installer | None:
@@ -154,9 +155,10 @@ def delete_script(team: TeamAccess, node_id: str) -> None:
 def revoke_token(team: TeamAccess, identity: Identity, node_id: str) -> None:
     """The agent is locked out: its token no longer matches and its connection is closed."""
     node = get_node(team, node_id)
+    connection_id = node.connection_id  # the write below refreshes `node`
     node_repo.revoke_token(node)
-    if node.connection_id:
-        connections.close(node.connection_id)
+    if connection_id:
+        connections.close(connection_id)
     node_events.record(node.id, "kicked", {"reason": "revoke-token", "by": identity.user_id})
 
 

@@ -36,7 +36,7 @@ import pytest
 
 from chalicelib.contracts.agent import AGENT_VERSION
 from tests.conftest import Api, User, unique
-from tests.fixtures.agents import install_token
+from tests.fixtures.agents import AgentSocket, install_token
 
 PUBLIC = {
     ("GET", "/api/health"): "liveness for load balancers and monitors; returns only status and version",
@@ -44,6 +44,7 @@ PUBLIC = {
     ("POST", "/api/auth/login"): "exchanging a password for a token",
     ("GET", "/api/openapi.json"): "the API description, the same for everyone",
     ("GET", "/api/docs"): "the readable page rendering openapi.json",
+    ("GET", "/api/socket"): "where the WebSocket API is; connecting to it needs a token in the handshake",
 }
 USER_AUTH, DEPLOY_AUTH, AGENT_AUTH, INSTALL_AUTH = "user", "user-or-deploy", "agent", "agent-install"
 ROLE_RANK = {"user": 0, "admin": 1, "owner": 2}
@@ -113,13 +114,18 @@ def add_members(api: Api, owner: User, team: dict) -> dict[str, User]:
     return members
 
 
+OPEN_SOCKETS: list[AgentSocket] = []
+
+
 def connect_agent(api: Api, owner: User, base: str, node: dict) -> str:
-    """Registers an agent for `node` through its install script and sends a heartbeat; its connection token."""
+    """Registers an agent for `node` through its install script, reports in and opens its socket (kept
+    open for the session, so the node stays connected); its connection token."""
     script = ok(api.post(f"{base}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}), 201)
     public_key = base64.b64encode(b"k" * 32).decode()
     connection = ok(api.post("/api/agent/register", headers=bearer(install_token(script["script"])),
                              body={"version": AGENT_VERSION, "type": "docker", "publicKey": public_key}))["token"]
-    ok(api.post("/api/agent/heartbeat", headers=bearer(connection), body={"version": AGENT_VERSION}), 204)
+    ok(api.post("/api/agent/heartbeat", headers=bearer(connection), body={"version": AGENT_VERSION}))
+    OPEN_SOCKETS.append(AgentSocket(connection))
     return connection
 
 

@@ -10,7 +10,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.fixtures.agents import agent_headers, install_token
+from tests.fixtures.agents import AgentSocket, agent_headers, install_token
 
 SUMMARY_KEYS = {"status", "note", "audit", "project", "version", "node", "id", "prefix"}
 
@@ -27,6 +27,7 @@ def world(api, registry_item, agent_package):
     public = base64.b64encode(bytes(key.public_key)).decode()
     token = api.post("/api/agent/register", headers=agent_headers(install_token(script["script"])),
                      body={"version": AGENT_VERSION, "type": "docker", "publicKey": public}).json["token"]
+    socket = AgentSocket(token)  # the agent's push channel: the node is connected while it is open
     project = api.create_project(owner, slug, "versioned")
     registry = registry_item(team)
 
@@ -37,8 +38,9 @@ def world(api, registry_item, agent_package):
                      [{"registryId": registry, "images": list(images)}])
         return created
 
-    return {"owner": owner, "team": team, "slug": slug, "node": node, "token": token, "public": public,
-            "version": version, "project": project}
+    yield {"owner": owner, "team": team, "slug": slug, "node": node, "token": token, "public": public,
+           "version": version, "project": project, "socket": socket}
+    socket.close()
 
 
 def create(api, w, version, prefix="web", node=None):

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 import requests
 
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.fixtures.agents import agent_headers, install_token
+from tests.fixtures.agents import AgentSocket, agent_headers, create_node, install_token, register, registered
 
 NODE_KEYS = {"type", "status", "description", "icon", "address", "connectedAt", "version", "updating", "id", "name"}
 
@@ -20,25 +22,21 @@ def team(api):
     return owner, api.create_team(owner)
 
 
-def create_node(api, owner, team, name="edge-1"):
-    response = api.post(f"/api/{team['slug']}/nodes", owner, {"name": name, "description": "rack 4", "icon": "srv"})
-    assert response.status_code == 201, response.body
-    return response.json
-
-
-def register(api, script, public_key="cHVibGlj"):
-    return api.post("/api/agent/register", headers=agent_headers(install_token(script)),
-                    body={"version": AGENT_VERSION, "type": "docker", "hostname": "host-1", "publicKey": public_key})
-
-
 @pytest.fixture()
 def connected(api, team, agent_package):
+    """A registered node whose agent holds its WebSocket open (the socket is `connected.socket`)."""
     owner, team_ = team
-    node = create_node(api, owner, team_)
-    script = api.post(f"/api/{team_['slug']}/nodes/{node['id']}/script", owner,
-                      {"type": "docker", "scriptType": "shell"}).json["script"]
-    token = register(api, script).json["token"]
-    return owner, team_, node, token
+    node, token = registered(api, owner, team_)
+    socket = AgentSocket(token)
+    yield Connected(owner, team_, node, token, socket)
+    socket.close()
+
+
+class Connected(tuple):
+    def __new__(cls, owner, team_, node, token, socket):
+        made = super().__new__(cls, (owner, team_, node, token))
+        made.socket = socket
+        return made
 
 
 def test_create_list_get_update_delete_a_node(api, team):
@@ -108,7 +106,7 @@ def test_script_request_validation(api, team, agent_package):
         assert api.post(path, owner, body).status_code == 400, body
 
 
-def test_install_token_works_once_and_the_node_becomes_connected(api, team, agent_package):
+def test_install_token_works_once_and_the_node_connects_with_its_socket(api, team, agent_package):
     owner, team_ = team
     node = create_node(api, owner, team_)
     slug = team_["slug"]
@@ -116,9 +114,13 @@ def test_install_token_works_once_and_the_node_becomes_connected(api, team, agen
                       {"type": "docker", "scriptType": "shell"}).json["script"]
     first = register(api, script)
     assert first.status_code == 200
-    assert set(first.json) == {"nodeId", "token", "heartbeatSeconds", "pollSeconds"}
+    assert set(first.json) == {"nodeId", "token", "socketUrl", "pingSeconds", "seenEveryPings"}
+    assert first.json["socketUrl"].startswith("ws")
     again = register(api, script)
     assert again.status_code == 401
+    # Registered but not yet on its socket: not connected.
+    assert api.get(f"/api/{slug}/nodes/{node['id']}", owner).json["status"] == "unreachable"
+    socket = AgentSocket(first.json["token"], first.json["socketUrl"])
     details = api.get(f"/api/{slug}/nodes/{node['id']}", owner).json
     assert (details["status"], details["hasToken"], details["install"], details["version"]) == \
         ("connected", True, None, AGENT_VERSION)
@@ -127,14 +129,21 @@ def test_install_token_works_once_and_the_node_becomes_connected(api, team, agen
     assert api.post(f"/api/{slug}/nodes/{node['id']}/script", owner,
                     {"type": "docker", "scriptType": "shell"}).status_code == 409
     events = [e["event"] for e in api.get(f"/api/{slug}/nodes/{node['id']}/audit", owner).json["items"]]
-    assert events == ["installed"]
+    assert events[-2:] == ["connected", "installed"]  # newest first
+    socket.close()
 
 
 def test_revoked_token_locks_the_agent_out_at_once(api, connected):
     owner, team_, node, token = connected
     beat = {"version": AGENT_VERSION}
-    assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body=beat).status_code == 204
+    assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body=beat).status_code == 200
     assert api.delete(f"/api/{team_['slug']}/nodes/{node['id']}/token", owner).status_code == 204
+    # THEN its socket is closed by the platform and a new one is refused
+    with pytest.raises(ConnectionClosed):
+        connected.socket.pushed(timeout=5)
+    with pytest.raises(InvalidStatus) as refused:
+        AgentSocket(token)
+    assert refused.value.response.status_code == 401
     assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body=beat).status_code == 401
     assert api.get("/api/agent/commands", headers=agent_headers(token)).status_code == 401
     details = api.get(f"/api/{team_['slug']}/nodes/{node['id']}", owner).json
@@ -155,19 +164,24 @@ def test_agent_tokens_are_not_user_tokens_and_vice_versa(api, connected):
     assert api.get("/api/agent/commands").status_code == 401
 
 
-def test_container_commands_reach_the_agent_through_poll_ack_and_result(api, connected):
+def test_container_commands_are_pushed_to_the_agent_and_closed_by_ack_and_result(api, connected):
     owner, team_, node, token = connected
     slug = team_["slug"]
     assert api.post(f"/api/{slug}/nodes/{node['id']}/web/containers/api/restart", owner).status_code == 204
     assert api.post(f"/api/{slug}/nodes/{node['id']}/containers/solo/stop", owner).status_code == 204
-    polled = api.get("/api/agent/commands?waitSeconds=0", headers=agent_headers(token)).json
-    assert [(c["kind"], c["prefix"], c["name"], c["operation"]) for c in polled] == \
+    # THEN both arrive on the agent's socket at once, in order
+    pushed = [connected.socket.pushed() for _ in range(2)]
+    assert [m["type"] for m in pushed] == ["command", "command"]
+    assert [(c["kind"], c["prefix"], c["name"], c["operation"]) for c in (m["command"] for m in pushed)] == \
         [("container-command", "web", "api", "restart"), ("container-command", "", "solo", "stop")]
+    # AND they stay pending (what a reconnecting agent fetches) until acknowledged
+    polled = api.get("/api/agent/commands", headers=agent_headers(token)).json
+    assert [c["id"] for c in polled] == [m["command"]["id"] for m in pushed]
     for command in polled:
         assert api.post(f"/api/agent/commands/{command['id']}/ack", headers=agent_headers(token)).status_code == 204
         done = api.post(f"/api/agent/commands/{command['id']}/result", headers=agent_headers(token), body={"ok": True})
         assert done.status_code == 204
-    assert api.get("/api/agent/commands?waitSeconds=0", headers=agent_headers(token)).json == []
+    assert api.get("/api/agent/commands", headers=agent_headers(token)).json == []
     audit = api.get(f"/api/{slug}/nodes/{node['id']}/audit?take=10", owner).json
     assert [e["event"] for e in audit["items"]][:2] == ["containerCommand", "containerCommand"]
     assert audit["items"][0]["data"]["operation"] == "stopContainer"
@@ -182,14 +196,14 @@ def test_container_calls_need_a_connected_node_and_valid_prefixes(api, team):
     assert api.delete(f"{base}/_/containers", owner).status_code == 400
 
 
-def test_node_becomes_unreachable_when_heartbeats_stop(api, connected, client, monkeypatch):
+def test_node_becomes_unreachable_when_its_last_seen_is_too_old(api, connected, client, monkeypatch):
     from chalicelib import ids
     from chalicelib.services import node_health
 
     owner, team_, node, _ = connected
     path = f"/api/{team_['slug']}/nodes/{node['id']}"
     assert api.get(path, owner).json["status"] == "connected"
-    # GIVEN no heartbeat for longer than the window, WHEN the scheduled sweep runs (as EventBridge calls it)
+    # GIVEN no sign of life for longer than the window (a lost $disconnect), WHEN the scheduled sweep runs
     # A sweep "in the past" leaves this node alone (other tests' nodes may well be silent by now).
     assert node["id"] not in node_health.sweep(ids.utcnow() - timedelta(minutes=5))
     event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
@@ -210,7 +224,8 @@ def test_update_asks_a_connected_agent_to_replace_itself(api, connected):
     [command] = api.get("/api/agent/commands", headers=agent_headers(token)).json
     assert command["kind"] == "update" and command["url"].startswith("http")
     assert api.post(f"{path}/update", owner).status_code == 412
-    api.post("/api/agent/heartbeat", headers=agent_headers(token), body={"version": AGENT_VERSION})
+    settings = api.post("/api/agent/heartbeat", headers=agent_headers(token), body={"version": AGENT_VERSION}).json
+    assert settings["socketUrl"].startswith("ws")
     assert api.get(path, owner).json["status"] == "connected"
     assert api.get(f"{path}/audit", owner).json["items"][0]["event"] == "updateCompleted"
 
