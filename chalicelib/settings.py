@@ -15,7 +15,7 @@ VERSION = "0.1.0"
 SCHEMA_VERSION = "2026-11-22.1"
 
 RESERVED_SLUGS = frozenset(
-    {"teams", "tokens", "users", "templates", "health", "auth", "agent", "docs", "openapi.json"}
+    {"teams", "tokens", "users", "templates", "health", "auth", "agent", "docs", "openapi.json", "socket"}
 )
 
 

@@ -3,6 +3,8 @@ would, over loopback, with a real `websockets` client and a real boto3 `apigatew
 
 from __future__ import annotations
 
+import os
+
 import json
 import threading
 import time
@@ -420,6 +422,8 @@ def test_make_run_starts_it_only_for_an_app_with_websocket_handlers(monkeypatch,
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the app's sends must not go there
     monkeypatch.setenv("WS_PORT", "0")
     monkeypatch.setenv("WS_IDLE_SECONDS", "5")
+    for name in ("SOCKET_URL", "SOCKET_MANAGEMENT_URL"):  # set by the gateway's start; restored after
+        monkeypatch.setenv(name, os.environ.get(name, ""))
     config = SimpleNamespace(api_gateway_stage="api", lambda_timeout=None, lambda_memory_size=None)
     assert local._start_websockets(Chalice(app_name="plain"), config) is None
     gateway = local._start_websockets(app, config)
@@ -431,4 +435,4 @@ def test_make_run_starts_it_only_for_an_app_with_websocket_handlers(monkeypatch,
             ws.send("over make run")
             assert ws.recv(timeout=5) == "echo:over make run"
     finally:
-        local._stop(gateway, None)
+        local._stop(gateway, None, None, None)
