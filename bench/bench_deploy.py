@@ -26,7 +26,7 @@ from tests.fixtures.local_stack import HttpApi, install_agent, running_local_sta
 
 SIZES = (1, 5, 10)
 # `make run`'s own health windows, not the integration tests' short ones (a sweep every 2 s).
-RUN_DEFAULTS = {"LOCAL_SCHEDULE_SECONDS": "", "AGENT_HEARTBEAT_SECONDS": "15", "NODE_TIMEOUT_SECONDS": "60",
+RUN_DEFAULTS = {"LOCAL_SCHEDULE_SECONDS": "", "AGENT_PING_SECONDS": "", "AGENT_SEEN_EVERY_PINGS": "", "NODE_TIMEOUT_SECONDS": "",
                 "DEPLOYMENT_TIMEOUT_SECONDS": "900"}
 COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
 

@@ -10,16 +10,18 @@ keeps the node connected and answers its commands.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import queue
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import requests
+from websockets.exceptions import WebSocketException
 
-from tests.fixtures.agents import install_token
+from tests.fixtures.agents import AgentSocket, install_token
 from tests.fixtures.local_stack import LocalStack, running_local_stack
 
 PASSWORD = "correct horse battery"
@@ -38,6 +40,8 @@ class World:
         self.token = self._sign_in()
         self.ids: dict[str, str] = {}
         self.agent_token = ""
+        self.socket_url = ""
+        self.agent: StandInAgent | None = None
         self.stale = True
         self.broken = False
 
@@ -67,6 +71,8 @@ class World:
         """A new team with one of everything; ~20 requests."""
         if "teamId" in self.ids:  # the old team goes, so lists and the table stay small
             self.discard("teamId", self.ids["teamId"])
+        if self.agent is not None:  # and its node's stand-in agent
+            self.agent.stopped.set()
         slug = unique("fz")
         team = self.call("POST", "/api/teams", {"name": f"Fuzz {slug}", "slug": slug}, expect=201)
         self.ids = {"teamSlug": slug, "teamId": team["id"]}
@@ -80,9 +86,13 @@ class World:
         node = self.call("POST", self.team_path("/nodes"), {"name": unique("node-")}, expect=201)
         from chalicelib.contracts.agent import AGENT_VERSION
 
-        self.agent_token = self.call("POST", "/api/agent/register", {
+        registered = self.call("POST", "/api/agent/register", {
             "version": AGENT_VERSION, "type": "docker", "hostname": "fuzz", "publicKey": "cHVibGlj"},
-            token=self._install_token(node["id"]))["token"]
+            token=self._install_token(node["id"]))
+        self.agent_token, self.socket_url = registered["token"], registered["socketUrl"]
+        self.agent = StandInAgent(self)
+        self.agent.start()
+        assert self.agent.connected.wait(15), "the stand-in agent could not open its socket"
         self.ids["nodeId"] = node["id"]
         self.ids.update(self.fresh("deploymentId"))
         details = self.call("GET", self.team_path(f"/deployments/{self.ids['deploymentId']}"))
@@ -90,10 +100,9 @@ class World:
         for name in ("storageId", "notificationId", "tokenId"):
             self.ids.update(self.fresh(name))
         self.ids["templateId"] = self.call("GET", "/api/templates")[0]["id"]
-        # A command for the agent routes: asking the node to start a container queues one.
+        # A command for the agent routes: asking the node to start a container pushes one.
         self.call("POST", self.team_path(f"/nodes/{node['id']}/containers/web/start"), expect=204)
-        commands = self.call("GET", "/api/agent/commands", token=self.agent_token)
-        self.ids["command"] = commands[0]["id"] if commands else str(uuid.uuid4())
+        self.ids["command"] = self.agent.first_command.get(timeout=15)
         self.stale = False
 
     def team_path(self, rest: str) -> str:
@@ -178,15 +187,13 @@ class World:
 
 @pytest.fixture(scope="session")
 def fuzz_stack() -> Iterator[LocalStack]:
-    # An agent's long poll is held at most 1 s here: the fuzzer asks for up to 25 s.
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AGENT_POLL_WAIT_SECONDS", "1")
-        with running_local_stack() as running:
-            yield running
+    with running_local_stack() as running:
+        yield running
 
 
 class StandInAgent(threading.Thread):
-    """The world's node agent, minus Docker: heartbeats, and answers every command with success.
+    """The world's node agent, minus Docker: holds its socket and answers every pushed command with
+    success (reconnecting when the fuzzer's calls close it).
 
     Without it the node turns unreachable and container calls stop at 412/503 before the
     code that asks the agent; a real agent would act on the shared Docker engine.
@@ -196,6 +203,8 @@ class StandInAgent(threading.Thread):
         super().__init__(name="fuzz-agent", daemon=True)
         self.world = world
         self.stopped = threading.Event()
+        self.connected = threading.Event()
+        self.first_command: queue.Queue[str] = queue.Queue(maxsize=1)
         self.http = requests.Session()
 
     def _call(self, method: str, path: str, body=None, **kw):
@@ -203,34 +212,44 @@ class StandInAgent(threading.Thread):
                                  headers={"Authorization": f"Bearer {self.world.agent_token}"}, **kw)
 
     def run(self) -> None:
-        from chalicelib.contracts.agent import AGENT_VERSION
-
-        last_beat = 0.0
         while not self.stopped.is_set():
             try:
-                if time.monotonic() - last_beat > 3:
-                    self._call("POST", "/api/agent/heartbeat", {"version": AGENT_VERSION, "publicKey": "cHVibGlj"})
-                    last_beat = time.monotonic()
-                reply = self._call("GET", "/api/agent/commands", params={"waitSeconds": 1})
-                for command in reply.json() if reply.status_code == 200 else ():
-                    self._call("POST", f"/api/agent/commands/{command['id']}/ack")
-                    result = {"ok": True, "containers": [] if command.get("kind") == "list-containers" else None}
-                    self._call("POST", f"/api/agent/commands/{command['id']}/result", result)
-                if reply.status_code != 200:
-                    self.stopped.wait(0.5)
-            except (requests.RequestException, ValueError):
-                self.stopped.wait(0.5)
+                socket = AgentSocket(self.world.agent_token, self.world.socket_url)
+            except (OSError, WebSocketException):
+                self.stopped.wait(0.5)  # revoked or deleted by the fuzzer: keep trying, as an agent would not
+                continue
+            self.connected.set()
+            try:
+                self._serve(socket)
+            except (OSError, WebSocketException, requests.RequestException, ValueError):
+                self.stopped.wait(0.2)
+            finally:
+                socket.close()
+
+    def _serve(self, socket: AgentSocket) -> None:
+        while not self.stopped.is_set():
+            try:
+                message = socket.pushed(timeout=0.5)
+            except TimeoutError:
+                continue
+            command = message.get("command") or {}
+            if message.get("type") != "command" or not command.get("id"):
+                continue
+            with contextlib.suppress(queue.Full):
+                self.first_command.put_nowait(command["id"])
+            self._call("POST", f"/api/agent/commands/{command['id']}/ack")
+            result = {"ok": True, "containers": [] if command.get("kind") == "list-containers" else None}
+            self._call("POST", f"/api/agent/commands/{command['id']}/result", result)
 
 
 @pytest.fixture(scope="session")
 def world(fuzz_stack: LocalStack) -> Iterator[World]:
     world = World(fuzz_stack.url)
     world.build()
-    agent = StandInAgent(world)
-    agent.start()
     yield world
-    agent.stopped.set()
-    agent.join(15)
+    if world.agent is not None:
+        world.agent.stopped.set()
+        world.agent.join(15)
 
 
 def closed(document: dict) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ import pytest
 import requests
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.fixtures.agents import install_token
+from tests.fixtures.agents import AgentSocket, install_token
 from tests.fixtures.local_stack import HttpApi
 from tests.fixtures.waiting import wait_for
 
@@ -109,15 +110,17 @@ def test_parallel_creates_with_one_name_make_one(local_stack, owner, team, resou
 
 @pytest.fixture(scope="module")
 def ready_deployment(owner, team):
-    """A rolling deployment on a node whose agent (driven over HTTP here) is connected."""
+    """A rolling deployment on a node whose agent (driven by hand here) is connected: its socket is open."""
     node = owner.call("POST", f"/api/{team}/nodes", {"name": "race-node"}, expect=201).json()
     script = owner.call("POST", f"/api/{team}/nodes/{node['id']}/script", {"type": "docker", "scriptType": "shell"},
                         expect=201).json()["script"]
     agent = HttpApi(owner.base)
     agent.token = install_token(script)
     public_key = base64.b64encode(b"k" * 32).decode()
-    agent.token = agent.call("POST", "/api/agent/register", {"version": AGENT_VERSION, "type": "docker",
-                                                             "publicKey": public_key}, expect=200).json()["token"]
+    registered = agent.call("POST", "/api/agent/register", {"version": AGENT_VERSION, "type": "docker",
+                                                            "publicKey": public_key}, expect=200).json()
+    agent.token = registered["token"]
+    socket = AgentSocket(agent.token, registered["socketUrl"])
     registry = owner.call("POST", f"/api/{team}/registries", {"type": "unchecked", "name": "race registry",
                                                               "details": {"url": "registry.local"}}, expect=201).json()
     project = owner.call("POST", f"/api/{team}/projects", {"type": "versionless", "name": "race app"},
@@ -127,8 +130,9 @@ def ready_deployment(owner, team):
                [{"registryId": registry["id"], "images": ["acme/web:1"]}], expect=201)
     deployment = owner.call("POST", f"/api/{team}/deployments", {"versionId": version["id"], "nodeId": node["id"],
                                                                  "prefix": "race"}, expect=201).json()
-    agent.call("POST", "/api/agent/heartbeat", {"version": AGENT_VERSION}, expect=204)
-    return deployment, agent
+    agent.call("POST", "/api/agent/heartbeat", {"version": AGENT_VERSION}, expect=200)
+    yield deployment, agent
+    socket.close()
 
 
 def test_parallel_starts_run_the_deployment_once(local_stack, owner, team, ready_deployment):
@@ -147,13 +151,13 @@ def test_parallel_starts_run_the_deployment_once(local_stack, owner, team, ready
 
     # AND the agent is handed exactly one deploy command (the event pump delivered the message)
     def deploy_commands():
-        agent.call("POST", "/api/agent/heartbeat", {"version": AGENT_VERSION}, expect=204)
-        commands = agent.call("GET", "/api/agent/commands?waitSeconds=2", expect=200).json()
+        commands = agent.call("GET", "/api/agent/commands", expect=200).json()
         return [c for c in commands if c.get("kind") == "deploy" and c.get("deploymentId") == deployment["id"]]
 
     first = wait_for(deploy_commands, 60, "no deploy command reached the agent")
-    # Wait a few pump rounds more: a second dispatch would show up here.
-    later = [deploy_commands() for _ in range(3)][-1]
+    # Wait a few pump rounds more (the pump long-polls 1 s): a second dispatch would show up here.
+    time.sleep(3)
+    later = deploy_commands()
     assert len(first) == 1 and len(later) == 1 and later[0]["attempt"] == 1
     FIGURES["deploy commands"] += len(later)
     print(f"\nconcurrency: {dict(FIGURES)}; start answers {dict(counts)}")
