@@ -109,7 +109,7 @@ class Agent:
             self.inbox.put(command)
         channel = PushChannel(settings.socket_url, lambda: self.client.token or "", self._pushed, self._fetch_pending,
                               stopped=self.stopped, ping_seconds=settings.ping_seconds,
-                              seen_every=settings.seen_every_pings)
+                              seen_every=settings.seen_every_pings, max_age_seconds=settings.reconnect_seconds)
         threading.Thread(target=self._hold, args=(channel,), name="push-channel", daemon=True).start()
         while not self.stopped.is_set():
             try:
@@ -197,6 +197,7 @@ class Agent:
         return [command]
 
     def _execute(self, command: contract.Command) -> None:
+        log.info("running command %s (%s)", command.id, command.kind)
         self.state.save_in_flight(command.dump())
         if not self.client.acknowledge(command.id):  # a resumed command that expired meanwhile: drop it
             log.warning("command %s (%s) is no longer known to the platform; skipped", command.id, command.kind)

@@ -98,6 +98,11 @@ def ping_seconds() -> int:
     return int(_env("AGENT_PING_SECONDS", "480"))
 
 
+def reconnect_seconds() -> int:
+    """After how long an agent replaces its connection (API Gateway closes one at 2 hours)."""
+    return int(_env("AGENT_RECONNECT_SECONDS", "6600"))
+
+
 def seen_every_pings() -> int:
     """Every how many pings an agent asks for a last-seen write (the only table write of an idle agent)."""
     return int(_env("AGENT_SEEN_EVERY_PINGS", "2"))

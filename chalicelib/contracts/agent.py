@@ -44,6 +44,7 @@ class AgentSettings(Message):
     socket_url: str
     ping_seconds: int = 480
     seen_every_pings: int = 2
+    reconnect_seconds: int = 6600  # a fresh connection before API Gateway's 2-hour limit ends this one
 
 
 class RegisterResponse(AgentSettings):

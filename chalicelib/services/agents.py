@@ -76,7 +76,7 @@ def heartbeat(agent: AgentIdentity, request: Heartbeat, address: str | None) -> 
 
 def _settings() -> AgentSettings:
     return AgentSettings(socket_url=settings.socket_url(), ping_seconds=settings.ping_seconds(),
-                         seen_every_pings=settings.seen_every_pings())
+                         seen_every_pings=settings.seen_every_pings(), reconnect_seconds=settings.reconnect_seconds())
 
 
 def pending(agent: AgentIdentity) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     if deployment is None or deployment.status != "in-progress" or int(deployment.tries) != attempt:
         return "stale"
     if int(deployment.dispatched_try or 0) >= attempt:
+        _push_again(team_id, deployment, attempt)
         return "duplicate"
     try:
         node, command = build(team_id, deployment, attempt, instance_ids)
@@ -52,6 +53,16 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     push.command(team_id, node, item)  # at once; had no connection taken it, the agent fetches it on connect
     push.deployment(deployment.id, [event])
     return "dispatched"
+
+
+def _push_again(team_id: str, deployment: DeploymentItem, attempt: int) -> None:
+    """A redelivered message of a dispatched try: a worker that died between writing the command and
+    pushing it left it pending, so it is pushed (again; the agent drops a repeat)."""
+    node = node_repo.get(team_id, deployment.node_id)
+    for item in command_repo.pending(deployment.node_id) if node else ():
+        body = item.body or {}
+        if item.kind == "deploy" and body.get("deploymentId") == deployment.id and body.get("attempt") == attempt:
+            push.command(team_id, node, item)
 
 
 def build(team_id: str, deployment: DeploymentItem, attempt: int,

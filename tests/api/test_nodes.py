@@ -114,7 +114,7 @@ def test_install_token_works_once_and_the_node_connects_with_its_socket(api, tea
                       {"type": "docker", "scriptType": "shell"}).json["script"]
     first = register(api, script)
     assert first.status_code == 200
-    assert set(first.json) == {"nodeId", "token", "socketUrl", "pingSeconds", "seenEveryPings"}
+    assert set(first.json) == {"nodeId", "token", "socketUrl", "pingSeconds", "seenEveryPings", "reconnectSeconds"}
     assert first.json["socketUrl"].startswith("ws")
     again = register(api, script)
     assert again.status_code == 401

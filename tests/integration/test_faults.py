@@ -220,6 +220,9 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
     expired = {"kind": "list-containers", "id": "01JEXPIREDCOMMAND0000000000"}
     (shop.data_dir / "in-flight.json").write_text(json.dumps(expired))
     restart_agent(shop.data_dir, [part.decode() for part in cmdline])
+    # (the node left when the agent died, and is back once the restarted agent connects)
+    wait_for(lambda: shop.api.call("GET", f"/api/{shop.slug}/nodes/{shop.node['id']}").json()["status"]
+             == "connected", 30, "the restarted agent never connected:\n" + agent_log(shop.data_dir))
     # THEN it drops that command and keeps working: a second try deploys normally
     shop.api.call("POST", f"{shop.path}/start", expect=204)
     wait_for(lambda: shop.api.call("GET", shop.path).json()["lastTry"] == 2, 10, "second try not started")
