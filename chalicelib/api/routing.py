@@ -203,6 +203,12 @@ def _unexpected_error(spec: RouteSpec, exc: Exception) -> Response:
     return json_response({"message": "Internal server error."}, 500)
 
 
+@functools.cache
+def adapter(shape: Any) -> TypeAdapter[Any]:
+    """A route's validator, built when the route first runs: a cold start pays only for its own."""
+    return TypeAdapter(shape)
+
+
 class Router:
     """Declares routes on a blueprint; one Router per resource module."""
 
@@ -232,10 +238,9 @@ class Router:
 
     def _handler(self, spec: RouteSpec, view: Callable[..., Any]) -> Callable[..., Response]:
         """The Chalice view for `view`: everything around it, and every failure answered here."""
-        body_adapter = TypeAdapter(spec.body) if spec.body is not None else None
-        response_adapter = TypeAdapter(spec.response) if spec.response is not None else None
-
         def handler(**path_params: str) -> Response:
+            body_adapter = adapter(spec.body) if spec.body is not None else None
+            response_adapter = adapter(spec.response) if spec.response is not None else None
             request = self.blueprint.current_request
             ctx = RequestContext(request)
             try:
