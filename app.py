@@ -38,8 +38,27 @@ app = App(app_name="dyrector")
 app.experimental_feature_flags.update(["WEBSOCKETS"])  # the agents' push channel and live events (api/sockets)
 app.log.setLevel(logging.INFO)
 
-for module in (health, auth, teams, users, tokens, audit, registries, storages, projects, versions, images,
-               deployments, dashboard, nodes, notifications, templates, agent, docs, sockets):
+for module in (
+    health,
+    auth,
+    teams,
+    users,
+    tokens,
+    audit,
+    registries,
+    storages,
+    projects,
+    versions,
+    images,
+    deployments,
+    dashboard,
+    nodes,
+    notifications,
+    templates,
+    agent,
+    docs,
+    sockets,
+):
     app.register_blueprint(module.bp)
 
 

@@ -40,8 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--type", choices=("docker", "k8s"), default="docker")
     run.add_argument("--name", default="", help="the node's name (informational)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from agent.app import Agent
     from agent.client import PlatformClient
     from agent.state import AgentState

@@ -85,8 +85,9 @@ class BufferedReport:
 
 
 class Agent:
-    def __init__(self, client: PlatformClient, state: AgentState, runtime: Runtime, node_type: str,
-                 program: Path | None = None) -> None:
+    def __init__(
+        self, client: PlatformClient, state: AgentState, runtime: Runtime, node_type: str, program: Path | None = None
+    ) -> None:
         self.client = client
         self.state = state
         self.runtime = runtime
@@ -107,9 +108,16 @@ class Agent:
             return 3
         for command in self._interrupted():  # first: it was acknowledged, nothing will bring it again
             self.inbox.put(command)
-        channel = PushChannel(settings.socket_url, lambda: self.client.token or "", self._pushed, self._fetch_pending,
-                              stopped=self.stopped, ping_seconds=settings.ping_seconds,
-                              seen_every=settings.seen_every_pings, max_age_seconds=settings.reconnect_seconds)
+        channel = PushChannel(
+            settings.socket_url,
+            lambda: self.client.token or "",
+            self._pushed,
+            self._fetch_pending,
+            stopped=self.stopped,
+            ping_seconds=settings.ping_seconds,
+            seen_every=settings.seen_every_pings,
+            max_age_seconds=settings.reconnect_seconds,
+        )
         threading.Thread(target=self._hold, args=(channel,), name="push-channel", daemon=True).start()
         while not self.stopped.is_set():
             try:
@@ -133,9 +141,17 @@ class Agent:
         install = self.state.install_token()
         if not install:
             raise Revoked("no token in the data directory; run the install script again")
-        reply = self._retrying(lambda: self.client.register(install, contract.RegisterRequest(
-            version=contract.AGENT_VERSION, type=self.node_type, hostname=socket.gethostname(),
-            public_key=self.state.public_key)))
+        reply = self._retrying(
+            lambda: self.client.register(
+                install,
+                contract.RegisterRequest(
+                    version=contract.AGENT_VERSION,
+                    type=self.node_type,
+                    hostname=socket.gethostname(),
+                    public_key=self.state.public_key,
+                ),
+            )
+        )
         self.state.save_connection_token(reply.token)
         self.client.token = reply.token
         log.info("registered as node %s", reply.node_id)
@@ -174,8 +190,9 @@ class Agent:
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
     def _beat(self) -> contract.AgentSettings:
-        return self.client.heartbeat(contract.Heartbeat(version=contract.AGENT_VERSION,
-                                                        public_key=self.state.public_key))
+        return self.client.heartbeat(
+            contract.Heartbeat(version=contract.AGENT_VERSION, public_key=self.state.public_key)
+        )
 
     def _revoked(self, refused: Revoked) -> None:
         log.error("the platform refused our token (%s); stopping", refused)
@@ -240,15 +257,23 @@ class Agent:
         return contract.CommandResult(ok=True)
 
     def _deploy(self, command: contract.Deploy) -> contract.CommandResult:
-        report = BufferedReport(lambda events: self.client.report_deployment(
-            command.deployment_id, contract.DeploymentReport(attempt=command.attempt, events=events)),
-            deliver=self._retrying)
+        report = BufferedReport(
+            lambda events: self.client.report_deployment(
+                command.deployment_id, contract.DeploymentReport(attempt=command.attempt, events=events)
+            ),
+            deliver=self._retrying,
+        )
         try:
             ok = self.runtime.deploy(command, report, self.state.decrypt)
         except Exception as error:  # noqa: BLE001 - whatever broke, the deployment must end as failed
             log.exception("deployment %s failed", command.deployment_id)
-            report([contract.DeploymentEvent(type="log", log=[f"The agent failed: {type(error).__name__}: {error}"],
-                                             level="error")])
+            report(
+                [
+                    contract.DeploymentEvent(
+                        type="log", log=[f"The agent failed: {type(error).__name__}: {error}"], level="error"
+                    )
+                ]
+            )
             ok = False
         report([contract.DeploymentEvent(type="deployment-status", status="successful" if ok else "failed")])
         report.close()

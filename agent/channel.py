@@ -31,10 +31,19 @@ class Refused(Exception):
 
 
 class PushChannel:
-    def __init__(self, url: str, token: Callable[[], str], on_push: Callable[[Any], None],
-                 on_connected: Callable[[], None], *, stopped: threading.Event, ping_seconds: float = 480,
-                 seen_every: int = 2, max_age_seconds: float = push.MAX_CONNECTION_SECONDS - 600,
-                 max_backoff: float = 60.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: Callable[[], str],
+        on_push: Callable[[Any], None],
+        on_connected: Callable[[], None],
+        *,
+        stopped: threading.Event,
+        ping_seconds: float = 480,
+        seen_every: int = 2,
+        max_age_seconds: float = push.MAX_CONNECTION_SECONDS - 600,
+        max_backoff: float = 60.0,
+    ) -> None:
         self.url = url
         self.token = token
         self.on_push = on_push
@@ -70,9 +79,16 @@ class PushChannel:
 
     def _open(self) -> ClientConnection:
         try:
-            connection = connect(self.url, additional_headers={"Authorization": f"Bearer {self.token()}"},
-                                 compression=None, ping_interval=None, open_timeout=10, close_timeout=2, legacy=True,
-                                 max_size=push.MAX_MESSAGE_BYTES * 2)
+            connection = connect(
+                self.url,
+                additional_headers={"Authorization": f"Bearer {self.token()}"},
+                compression=None,
+                ping_interval=None,
+                open_timeout=10,
+                close_timeout=2,
+                legacy=True,
+                max_size=push.MAX_MESSAGE_BYTES * 2,
+            )
         except InvalidStatus as refused:
             if refused.response.status_code in (401, 403):
                 raise Refused(f"connection refused ({refused.response.status_code})") from None
@@ -113,4 +129,3 @@ class PushChannel:
             log.warning("ignored a message the agent does not understand (%d bytes)", len(raw))
             return
         self.on_push(message)
-

@@ -56,18 +56,21 @@ class PlatformClient:
     def report_deployment(self, deployment_id: str, report: DeploymentReport) -> None:
         self._call("POST", f"/api/agent/deployments/{deployment_id}/events", report.dump())
 
-    def _call(self, method: str, path: str, body: Any = None, token: str | None = None,
-              timeout: float | None = None) -> requests.Response:
+    def _call(
+        self, method: str, path: str, body: Any = None, token: str | None = None, timeout: float | None = None
+    ) -> requests.Response:
         reply = self._request(method, path, body, token, timeout)
         reply.raise_for_status()
         return reply
 
-    def _request(self, method: str, path: str, body: Any = None, token: str | None = None,
-                 timeout: float | None = None) -> requests.Response:
+    def _request(
+        self, method: str, path: str, body: Any = None, token: str | None = None, timeout: float | None = None
+    ) -> requests.Response:
         """The platform's reply; a 404 is returned (the caller decides), any other error raised."""
         headers = {"Authorization": f"Bearer {token or self.token}"}
-        reply = self.session.request(method, self.base_url + path, json=body, headers=headers,
-                                     timeout=timeout or self.timeout)
+        reply = self.session.request(
+            method, self.base_url + path, json=body, headers=headers, timeout=timeout or self.timeout
+        )
         if reply.status_code in (401, 403):
             raise Revoked(reply.json().get("message", "unauthorized") if reply.content else "unauthorized")
         if reply.status_code != 404:

@@ -65,14 +65,19 @@ def import_cost(runs: int) -> None:
         for name, code in codes.items():
             times[name].append(once(code))
     check = f"import sys, json, app; print(json.dumps({{m: m in sys.modules for m in {AGENT_SDKS!r}}}))"
-    loaded = json.loads(subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, check=True,
-                                       capture_output=True, text=True).stdout)
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", check], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"import cost: fresh interpreter, median of {runs} runs")
     for name in codes:
         print(f"  {name:<16}{ms(med[name])} ms")
-    print(f"  app / floor     {med['import app'] / med['framework floor']:8.2f} x   "
-          f"(app - floor = {(med['import app'] - med['framework floor']) * 1000:.1f} ms)")
+    print(
+        f"  app / floor     {med['import app'] / med['framework floor']:8.2f} x   "
+        f"(app - floor = {(med['import app'] - med['framework floor']) * 1000:.1f} ms)"
+    )
     print("  " + "   ".join(f"{m} in sys.modules: {v}" for m, v in loaded.items()))
 
 
@@ -86,8 +91,9 @@ def start_moto() -> tuple[subprocess.Popen, str]:
     port = free_port()
     exe = Path(sys.executable).with_name("moto_server")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "moto.server"]
-    proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     endpoint, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 30
     try:
         while proc.poll() is None and time.monotonic() < deadline:
@@ -138,10 +144,12 @@ def latency(calls: int) -> None:
     import app
 
     with Client(app.app) as client:
+
         def call(method: str, path: str, body=None, token=None, expect=200):
             headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-            response = getattr(client.http, method)(path, headers=headers,
-                                                    body=json.dumps(body) if body is not None else None)
+            response = getattr(client.http, method)(
+                path, headers=headers, body=json.dumps(body) if body is not None else None
+            )
             assert response.status_code == expect, (method, path, response.status_code, response.body)
             return json.loads(response.body) if response.body else None
 
@@ -160,8 +168,16 @@ def latency(calls: int) -> None:
         cases = {
             "DynamoDB get_item": (lambda i: dynamodb.get_item(TableName=os.environ["TABLE_NAME"], Key=key), None),
             "GET /api/teams": (lambda i: call("get", "/api/teams", token=token), None),
-            "POST /api/tokens": (lambda i: call("post", "/api/tokens", token=token, expect=201,
-                                                body={"name": f"bench-{run}-{i}", "expirationInDays": 30}), revoke),
+            "POST /api/tokens": (
+                lambda i: call(
+                    "post",
+                    "/api/tokens",
+                    token=token,
+                    expect=201,
+                    body={"name": f"bench-{run}-{i}", "expirationInDays": 30},
+                ),
+                revoke,
+            ),
         }
         assert len(call("get", "/api/teams", token=token)) == 3
         for fn, after in cases.values():  # warm-up; token names stay unique (offset past the timed ones)

@@ -26,8 +26,13 @@ from tests.fixtures.local_stack import HttpApi, install_agent, running_local_sta
 
 SIZES = (1, 5, 10)
 # `make run`'s own health windows, not the integration tests' short ones (a sweep every 2 s).
-RUN_DEFAULTS = {"LOCAL_SCHEDULE_SECONDS": "", "AGENT_PING_SECONDS": "", "AGENT_SEEN_EVERY_PINGS": "", "NODE_TIMEOUT_SECONDS": "",
-                "DEPLOYMENT_TIMEOUT_SECONDS": "900"}
+RUN_DEFAULTS = {
+    "LOCAL_SCHEDULE_SECONDS": "",
+    "AGENT_PING_SECONDS": "",
+    "AGENT_SEEN_EVERY_PINGS": "",
+    "NODE_TIMEOUT_SECONDS": "",
+    "DEPLOYMENT_TIMEOUT_SECONDS": "900",
+}
 COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
 
 
@@ -35,8 +40,9 @@ def bare_engine(client, image: str, n: int) -> float:
     prefix = f"bare{uuid.uuid4().hex[:6]}"
     started = time.perf_counter()
     for i in range(n):
-        container = client.containers.create(image, COMMAND, name=f"{prefix}-c{i}",
-                                             labels={"org.dyrectorio.container.prefix": prefix})
+        container = client.containers.create(
+            image, COMMAND, name=f"{prefix}-c{i}", labels={"org.dyrectorio.container.prefix": prefix}
+        )
         container.start()
         while client.api.inspect_container(container.id)["State"]["Status"] != "running":
             time.sleep(0.02)
@@ -47,18 +53,26 @@ def bare_engine(client, image: str, n: int) -> float:
 
 
 def platform(api: HttpApi, slug: str, node_id: str, registry_id: str, image: str, n: int, client) -> float:
-    project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": f"b{uuid.uuid4().hex[:8]}"},
-                       expect=201).json()
+    project = api.call(
+        "POST", f"/api/{slug}/projects", {"type": "versionless", "name": f"b{uuid.uuid4().hex[:8]}"}, expect=201
+    ).json()
     version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
     images = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
     added = api.call("POST", images, [{"registryId": registry_id, "images": [image] * n}], expect=201).json()
     for i, item in enumerate(added):
-        api.call("PATCH", f"{images}/{item['id']}", {"config": {
-            "name": f"c{i}", "commands": [{"key": c} for c in COMMAND[:2]], "args": [{"key": COMMAND[2]}]}},
-            expect=204)
+        api.call(
+            "PATCH",
+            f"{images}/{item['id']}",
+            {"config": {"name": f"c{i}", "commands": [{"key": c} for c in COMMAND[:2]], "args": [{"key": COMMAND[2]}]}},
+            expect=204,
+        )
     prefix = f"p{uuid.uuid4().hex[:8]}"
-    deployment = api.call("POST", f"/api/{slug}/deployments", {"versionId": version["id"], "nodeId": node_id,
-                                                               "prefix": prefix}, expect=201).json()
+    deployment = api.call(
+        "POST",
+        f"/api/{slug}/deployments",
+        {"versionId": version["id"], "nodeId": node_id, "prefix": prefix},
+        expect=201,
+    ).json()
     path = f"/api/{slug}/deployments/{deployment['id']}"
     started = time.perf_counter()
     api.call("POST", f"{path}/start", expect=204)
@@ -84,8 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             while api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] != "connected":
                 time.sleep(0.2)
-            registry = api.call("POST", f"/api/{slug}/registries", {"type": "unchecked", "name": "local images",
-                                                                     "details": {"local": True}}, expect=201).json()
+            registry = api.call(
+                "POST",
+                f"/api/{slug}/registries",
+                {"type": "unchecked", "name": "local images", "details": {"local": True}},
+                expect=201,
+            ).json()
             for n in SIZES:
                 ours, bare = [], []
                 for _ in range(args.runs):  # interleaved, so a change in load hits both sides alike

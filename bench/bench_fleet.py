@@ -82,9 +82,22 @@ def nodes_with_tokens(api: HttpApi, slug: str, team_id: str, count: int) -> list
     with BaseItem.batch_write() as batch:
         for i in range(count):
             node_id, token_id = str(uuid.uuid4()), str(uuid.uuid4())
-            batch.save(NodeItem(keys.team(team_id), keys.node(node_id), id=node_id, name=f"fleet-{i}",
-                                kind="docker", version=push_version(), public_key="cHVibGlj", token_id=token_id,
-                                created_at=now, created_by="bench", updated_at=now, updated_by="bench"))
+            batch.save(
+                NodeItem(
+                    keys.team(team_id),
+                    keys.node(node_id),
+                    id=node_id,
+                    name=f"fleet-{i}",
+                    kind="docker",
+                    version=push_version(),
+                    public_key="cHVibGlj",
+                    token_id=token_id,
+                    created_at=now,
+                    created_by="bench",
+                    updated_at=now,
+                    updated_by="bench",
+                )
+            )
             made.append((node_id, issue_connection_token(team_id, node_id, token_id, now)))
     return made
 
@@ -106,8 +119,14 @@ class Fleet:
         self.stop = asyncio.Event()
 
     async def agent(self, token: str, opened: Any) -> None:
-        async with connect(self.url, additional_headers={"Authorization": f"Bearer {token}"}, compression=None,
-                           ping_interval=None, open_timeout=120, max_size=2**20) as socket:
+        async with connect(
+            self.url,
+            additional_headers={"Authorization": f"Bearer {token}"},
+            compression=None,
+            ping_interval=None,
+            open_timeout=120,
+            max_size=2**20,
+        ) as socket:
             self.open += 1
             opened()
             pings, next_ping = 0, time.monotonic() + self.ping
@@ -155,11 +174,21 @@ def main(argv: list[str] | None = None) -> int:
     moto = CountingMoto(free_port())
     moto.start()
     endpoint = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
-    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                      AWS_DEFAULT_REGION="us-east-1")
-    env = {"WS_MAX_CONNECTIONS": str(args.agents + 100), "AGENT_PING_SECONDS": str(args.ping),
-           "AGENT_SEEN_EVERY_PINGS": str(DEFAULT_SEEN_EVERY), "LOCAL_SCHEDULE_SECONDS": "", "NODE_TIMEOUT_SECONDS": "",
-           "DEPLOYMENT_TIMEOUT_SECONDS": "900", "WS_IDLE_SECONDS": "600"}
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    env = {
+        "WS_MAX_CONNECTIONS": str(args.agents + 100),
+        "AGENT_PING_SECONDS": str(args.ping),
+        "AGENT_SEEN_EVERY_PINGS": str(DEFAULT_SEEN_EVERY),
+        "LOCAL_SCHEDULE_SECONDS": "",
+        "NODE_TIMEOUT_SECONDS": "",
+        "DEPLOYMENT_TIMEOUT_SECONDS": "900",
+        "WS_IDLE_SECONDS": "600",
+    }
     with running_local_stack(endpoint=endpoint, env=env) as running:
         stack.export_outputs(stack.create_stack())  # the stack made them; this process reads their names
         from chalicelib.db import table
@@ -177,14 +206,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def measure(args: argparse.Namespace, running: Any, moto: CountingMoto, api: HttpApi, slug: str,
-            nodes: list[tuple[str, str]], socket_url: str) -> str:
+def measure(
+    args: argparse.Namespace,
+    running: Any,
+    moto: CountingMoto,
+    api: HttpApi,
+    slug: str,
+    nodes: list[tuple[str, str]],
+    socket_url: str,
+) -> str:
     fleet = Fleet(socket_url, args.ping, DEFAULT_SEEN_EVERY)
     connected, done = threading.Event(), threading.Event()
     rss_before = rss_kib(running.process.pid)
     started = time.perf_counter()
-    loop_thread = threading.Thread(target=lambda: asyncio.run(hold(fleet, [t for _, t in nodes], connected, done)),
-                                   daemon=True)
+    loop_thread = threading.Thread(
+        target=lambda: asyncio.run(hold(fleet, [t for _, t in nodes], connected, done)), daemon=True
+    )
     loop_thread.start()
     connected.wait(600)
     connect_seconds = time.perf_counter() - started
@@ -203,21 +240,23 @@ def measure(args: argparse.Namespace, running: Any, moto: CountingMoto, api: Htt
     invocations_hour = idle_messages / len(nodes) / idle_minutes * 60
     scaled_calls = per_agent_minute * args.ping / DEFAULT_PING
     scaled_invocations = invocations_hour * args.ping / DEFAULT_PING + 1 / 1.83  # + a reconnect every ~110 min
-    return "\n".join([
-        f"python {sys.version.split()[0]}, nproc {os.cpu_count()}; {len(nodes)} agents, ping every {args.ping} s "
-        f"(default {DEFAULT_PING} s), a last-seen mark every {DEFAULT_SEEN_EVERY} pings, idle window "
-        f"{idle_minutes:.1f} min",
-        f"connect {len(nodes)} agents:                 {connect_seconds:8.1f} s",
-        f"DynamoDB requests / idle agent / minute: {per_agent_minute:8.3f}   (at the default ping: "
-        f"{scaled_calls:.4f})",
-        f"handler invocations / idle agent / hour: {invocations_hour:8.2f}   (at the default ping, reconnects "
-        f"included: {scaled_invocations:.2f})",
-        f"command delivery latency ({len(latencies)} pushes): p50 {statistics.median(latencies) * 1000:.0f} ms, "
-        f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms",
-        f"stack memory per connection:            {(rss_after - rss_before) / len(nodes):8.1f} KiB "
-        f"(RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB)",
-        "Lambda concurrency held by idle agents:  0 (no handler waits; each ping is one short invocation)",
-    ])
+    return "\n".join(
+        [
+            f"python {sys.version.split()[0]}, nproc {os.cpu_count()}; {len(nodes)} agents, ping every {args.ping} s "
+            f"(default {DEFAULT_PING} s), a last-seen mark every {DEFAULT_SEEN_EVERY} pings, idle window "
+            f"{idle_minutes:.1f} min",
+            f"connect {len(nodes)} agents:                 {connect_seconds:8.1f} s",
+            f"DynamoDB requests / idle agent / minute: {per_agent_minute:8.3f}   (at the default ping: "
+            f"{scaled_calls:.4f})",
+            f"handler invocations / idle agent / hour: {invocations_hour:8.2f}   (at the default ping, reconnects "
+            f"included: {scaled_invocations:.2f})",
+            f"command delivery latency ({len(latencies)} pushes): p50 {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms",
+            f"stack memory per connection:            {(rss_after - rss_before) / len(nodes):8.1f} KiB "
+            f"(RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB)",
+            "Lambda concurrency held by idle agents:  0 (no handler waits; each ping is one short invocation)",
+        ]
+    )
 
 
 async def hold(fleet: Fleet, tokens: list[str], connected: threading.Event, done: threading.Event) -> None:

@@ -39,8 +39,9 @@ def set_secret(url: str, token: str, team: str, deployment: str, instance: str, 
     current = session.get(f"{base}/instances/{instance}", timeout=30)
     current.raise_for_status()
     secrets = [s for s in current.json()["config"].get("secrets") or [] if s["key"] != key]
-    secrets.append({"key": key, "value": seal(public_key, value), "encrypted": True, "publicKey": public_key,
-                    "required": False})
+    secrets.append(
+        {"key": key, "value": seal(public_key, value), "encrypted": True, "publicKey": public_key, "required": False}
+    )
     reply = session.patch(f"{base}/instances/{instance}", json={"config": {"secrets": secrets}}, timeout=30)
     if reply.status_code != 204:
         raise SystemExit(f"the platform refused: {reply.status_code} {reply.text}")

@@ -71,10 +71,17 @@ class Follower:
         if self.connection is not None:
             self.connection.close()
         socket_url = requests.get(f"{self.url}/api/socket", timeout=30).json()["url"]
-        self.connection = connect(socket_url, additional_headers={"Authorization": f"Bearer {self.token}"},
-                                  compression=None, ping_interval=None, open_timeout=30, legacy=True)
-        self.connection.send(push.Subscribe(team_slug=self.team, deployment_id=self.deployment)
-                             .model_dump_json(by_alias=True))
+        self.connection = connect(
+            socket_url,
+            additional_headers={"Authorization": f"Bearer {self.token}"},
+            compression=None,
+            ping_interval=None,
+            open_timeout=30,
+            legacy=True,
+        )
+        self.connection.send(
+            push.Subscribe(team_slug=self.team, deployment_id=self.deployment).model_dump_json(by_alias=True)
+        )
         while True:
             message = push.SERVER_MESSAGE.validate_json(self.connection.recv(timeout=30))
             if isinstance(message, push.Problem):

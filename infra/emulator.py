@@ -38,9 +38,22 @@ from typing import Any
 
 _LOCK = threading.RLock()
 # DynamoDB actions that never change an item; any other action counts as a write (see _Writes).
-_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable", "ListTables",
-                    "DescribeTimeToLive", "ListTagsOfResource", "DescribeContinuousBackups", "DescribeEndpoints",
-                    "DescribeLimits"})
+_READS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "DescribeTable",
+        "ListTables",
+        "DescribeTimeToLive",
+        "ListTagsOfResource",
+        "DescribeContinuousBackups",
+        "DescribeEndpoints",
+        "DescribeLimits",
+    }
+)
 
 
 class _Writes:
@@ -92,6 +105,7 @@ def serialize_dynamodb() -> None:
                 finally:
                     if self._get_action() not in _READS:
                         _Writes.count += 1
+
         return call_action
 
     _replace(DynamoHandler, "call_action", make)
@@ -109,8 +123,9 @@ def index_queries() -> None:
 
         def query(self: Any, *args: Any, **kwargs: Any) -> Any:
             arguments = signature.bind(self, *args, **kwargs).arguments
-            candidates = _candidates(self, arguments["hash_key"], arguments.get("index_name"),
-                                     arguments.get("hash_key_conditions"))
+            candidates = _candidates(
+                self, arguments["hash_key"], arguments.get("index_name"), arguments.get("hash_key_conditions")
+            )
             # Both swaps are seen by this call only, as DynamoDB actions run one at a time (above).
             # moto deep-copies the results so that no later write shows through them; here the
             # response is rendered before the lock is released, and projections build new items.
@@ -121,6 +136,7 @@ def index_queries() -> None:
             finally:
                 del self.all_items
                 table_module.copy = copy
+
         return query
 
     _replace(Table, "query", make)
@@ -162,8 +178,20 @@ def _all_items(table: Any) -> list[Any]:
     return list(table.items.values())
 
 
-_ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
-                              "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+_ITEM_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
 
 
 class _NotPlain(TypeError):
@@ -184,6 +212,7 @@ def plain_item_responses() -> None:
                     return original(self, action_result)
                 return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
             return original(self, action_result)
+
         return serialized
 
     _replace(DynamoHandler, "serialized", make)
@@ -209,8 +238,9 @@ def _render_structure(value: Any, shape: Any) -> Any:
     if not isinstance(value, dict):
         raise _NotPlain(shape.name)
     members = shape.members
-    return {key: _render(member, members[key]) for key, member in value.items()
-            if member is not None and key in members}
+    return {
+        key: _render(member, members[key]) for key, member in value.items() if member is not None and key in members
+    }
 
 
 def _render_list(value: Any, shape: Any) -> Any:
@@ -254,7 +284,8 @@ def journal_transactions() -> None:
 
     serialize_dynamodb()  # the rollback below relies on one action at a time
     keep_tables = _CopyModule(
-        deepcopy=lambda value, *memo: value if isinstance(value, Table) else copy.deepcopy(value, *memo))
+        deepcopy=lambda value, *memo: value if isinstance(value, Table) else copy.deepcopy(value, *memo)
+    )
 
     def make(original: Any) -> Any:
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
@@ -270,6 +301,7 @@ def journal_transactions() -> None:
                 raise
             finally:
                 backend_module.copy = copy
+
         return transact_write_items
 
     _replace(DynamoDBBackend, "transact_write_items", make)
@@ -282,7 +314,7 @@ def _journal(backend: Any, transact_items: list[dict[str, Any]]) -> dict[tuple[A
     journal: dict[tuple[Any, Any, Any], Any] = {}
     try:
         for entry in transact_items:
-            (_, operation), = entry.items()
+            ((_, operation),) = entry.items()
             table = backend.tables[operation["TableName"]]
             key = operation.get("Key") or operation["Item"]
             hash_key = DynamoType(key[table.hash_key_attr])

@@ -62,8 +62,11 @@ def main() -> int:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stdout,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        stream=sys.stdout,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's request lines, SDK chatter
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -119,8 +122,9 @@ def start_emulator() -> Any:
     # Dummy credentials on purpose: nothing started here may ever reach a real account.
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
-    os.environ.update(AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing")
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing"
+    )
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     return moto
 
@@ -131,7 +135,8 @@ def load_app() -> tuple[Any, Any]:
     from chalice.deploy.validate import validate_routes
 
     config = CLIFactory(str(ROOT), environ=os.environ).create_config_obj(
-        chalice_stage_name=os.environ.get("CHALICE_STAGE", "dev"))
+        chalice_stage_name=os.environ.get("CHALICE_STAGE", "dev")
+    )
     for name, value in config.environment_variables.items():
         os.environ.setdefault(name, value)  # config.json holds defaults; stack outputs win
     if str(ROOT) not in sys.path:
@@ -192,10 +197,13 @@ def _banner(server: Any, outputs: dict[str, str], gateway: Any = None) -> None:
     host, port = server.server_address[:2]
     base = f"http://{host}:{port}"
     websocket = f"  WebSocket {gateway.url} (@connections {gateway.management_url})\n" if gateway else ""
-    print(f"\n  API       {base}/api\n  API docs  {base}/api/docs\n{websocket}"
-          f"  AWS       {os.environ['AWS_ENDPOINT_URL']} (table {outputs.get('TableName')}, "
-          f"queues {outputs.get('DeployQueueName')}, {outputs.get('EventsQueueName')})\n"
-          "  Ctrl-C to stop\n", flush=True)
+    print(
+        f"\n  API       {base}/api\n  API docs  {base}/api/docs\n{websocket}"
+        f"  AWS       {os.environ['AWS_ENDPOINT_URL']} (table {outputs.get('TableName')}, "
+        f"queues {outputs.get('DeployQueueName')}, {outputs.get('EventsQueueName')})\n"
+        "  Ctrl-C to stop\n",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ EXTRA_PARAMETERS = {
         "Type": "String",
         "Default": "",
         "Description": "Base URL clients and agents reach the API at (PUBLIC_URL), e.g. https://deploy.example.com "
-                       "or the EndpointURL output without its trailing slash. Used in links and install scripts.",
+        "or the EndpointURL output without its trailing slash. Used in links and install scripts.",
     },
     "MailSender": {
         "Type": "String",
@@ -45,8 +45,10 @@ EXTRA_PARAMETERS = {
 EXTRA_ENVIRONMENT = {"PUBLIC_URL": {"Ref": "PublicUrl"}, "MAIL_SENDER": {"Ref": "MailSender"}}
 # The stage is Chalice's `api_gateway_stage` (.chalice/config.json), the same for both APIs.
 _SOCKET_HOST = "${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"
-SOCKET_ENVIRONMENT = {"SOCKET_URL": {"Fn::Sub": f"wss://{_SOCKET_HOST}"},
-                      "SOCKET_MANAGEMENT_URL": {"Fn::Sub": f"https://{_SOCKET_HOST}"}}
+SOCKET_ENVIRONMENT = {
+    "SOCKET_URL": {"Fn::Sub": f"wss://{_SOCKET_HOST}"},
+    "SOCKET_MANAGEMENT_URL": {"Fn::Sub": f"https://{_SOCKET_HOST}"},
+}
 
 
 class PackageError(RuntimeError):
@@ -72,25 +74,33 @@ def build_merge_template(resources: dict[str, Any], chalice_sam: dict[str, Any])
                 continue
             queue_name = _arn_tail(event["Properties"]["Queue"])
             if queue_name not in queues:
-                raise PackageError(f"{logical_id} listens to queue {queue_name!r}, which resources.json "
-                                   f"does not define (known: {sorted(queues)})")
+                raise PackageError(
+                    f"{logical_id} listens to queue {queue_name!r}, which resources.json "
+                    f"does not define (known: {sorted(queues)})"
+                )
             queue = resources["Resources"][queues[queue_name]]["Properties"]
             visibility = int(_default(resources, queue.get("VisibilityTimeout", 30)))
             timeout = int(resource["Properties"].get("Timeout", 3))
             if visibility < timeout:  # CloudFormation would refuse the event source mapping
                 raise PackageError(f"{logical_id} timeout {timeout}s exceeds {queue_name} visibility {visibility}s")
-            properties.setdefault("Events", {})[event_id] = {"Properties": {
-                # Fn::Sub on purpose: the deep merge replaces Chalice's Fn::Sub value, and a
-                # GetAtt key would sit beside it in the same dict.
-                "Queue": {"Fn::Sub": f"${{{queues[queue_name]}.Arn}}"},
-                "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            }}
+            properties.setdefault("Events", {})[event_id] = {
+                "Properties": {
+                    # Fn::Sub on purpose: the deep merge replaces Chalice's Fn::Sub value, and a
+                    # GetAtt key would sit beside it in the same dict.
+                    "Queue": {"Fn::Sub": f"${{{queues[queue_name]}.Arn}}"},
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                }
+            }
         merged_resources[logical_id] = {"Properties": properties}
 
     if "DefaultRole" in chalice_sam["Resources"]:
-        merged_resources["DefaultRole"] = {"Properties": {"Policies": [
-            {"PolicyName": "DefaultRolePolicy", "PolicyDocument": least_privilege_policy(resources, websocket)}
-        ]}}
+        merged_resources["DefaultRole"] = {
+            "Properties": {
+                "Policies": [
+                    {"PolicyName": "DefaultRolePolicy", "PolicyDocument": least_privilege_policy(resources, websocket)}
+                ]
+            }
+        }
     return {
         "Parameters": {**resources.get("Parameters", {}), **EXTRA_PARAMETERS},
         "Resources": merged_resources,
@@ -101,42 +111,108 @@ def build_merge_template(resources: dict[str, Any], chalice_sam: dict[str, Any])
 def least_privilege_policy(resources: dict[str, Any], websocket: bool = False) -> dict[str, Any]:
     """What the functions may do: exactly the template's table, work queues, bucket and key (and
     the connections of the app's own WebSocket API)."""
+
     def arns(kind: str, suffix: str = "") -> list[Any]:
-        ids = [rid for rid, r in resources["Resources"].items()
-               if r["Type"] == kind and (kind != "AWS::SQS::Queue" or "RedrivePolicy" in r["Properties"])]
+        ids = [
+            rid
+            for rid, r in resources["Resources"].items()
+            if r["Type"] == kind and (kind != "AWS::SQS::Queue" or "RedrivePolicy" in r["Properties"])
+        ]
         return [{"Fn::Sub": f"${{{rid}.Arn}}{suffix}"} if suffix else {"Fn::GetAtt": [rid, "Arn"]} for rid in ids]
 
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "Logs", "Effect": "Allow", "Resource": "arn:*:logs:*:*:*",
-         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
-        {"Sid": "Table", "Effect": "Allow",
-         "Resource": arns("AWS::DynamoDB::Table") + arns("AWS::DynamoDB::Table", "/index/*"),
-         "Action": ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-                    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-                    "dynamodb:ConditionCheckItem"]},
-        {"Sid": "Queues", "Effect": "Allow", "Resource": arns("AWS::SQS::Queue"),
-         "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                    "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]},
-        {"Sid": "Bucket", "Effect": "Allow", "Resource": arns("AWS::S3::Bucket"), "Action": ["s3:ListBucket"]},
-        {"Sid": "Objects", "Effect": "Allow", "Resource": arns("AWS::S3::Bucket", "/*"),
-         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]},
-        {"Sid": "Key", "Effect": "Allow", "Resource": arns("AWS::KMS::Key"),
-         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]},
-        {"Sid": "Mail", "Effect": "Allow", "Action": ["ses:SendEmail"],
-         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"},
-         "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "MailSender"}}}},
-    ] + ([{"Sid": "Connections", "Effect": "Allow", "Action": ["execute-api:ManageConnections"],
-           "Resource": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                                   "${WebsocketAPI}/*/POST/@connections/*"}},
-          {"Sid": "CloseConnections", "Effect": "Allow", "Action": ["execute-api:ManageConnections"],
-           "Resource": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                                   "${WebsocketAPI}/*/DELETE/@connections/*"}}] if websocket else [])}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Resource": "arn:*:logs:*:*:*",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            },
+            {
+                "Sid": "Table",
+                "Effect": "Allow",
+                "Resource": arns("AWS::DynamoDB::Table") + arns("AWS::DynamoDB::Table", "/index/*"),
+                "Action": [
+                    "dynamodb:DescribeTable",
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:Query",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+            },
+            {
+                "Sid": "Queues",
+                "Effect": "Allow",
+                "Resource": arns("AWS::SQS::Queue"),
+                "Action": [
+                    "sqs:SendMessage",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                ],
+            },
+            {"Sid": "Bucket", "Effect": "Allow", "Resource": arns("AWS::S3::Bucket"), "Action": ["s3:ListBucket"]},
+            {
+                "Sid": "Objects",
+                "Effect": "Allow",
+                "Resource": arns("AWS::S3::Bucket", "/*"),
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            },
+            {
+                "Sid": "Key",
+                "Effect": "Allow",
+                "Resource": arns("AWS::KMS::Key"),
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            },
+            {
+                "Sid": "Mail",
+                "Effect": "Allow",
+                "Action": ["ses:SendEmail"],
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"},
+                "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "MailSender"}}},
+            },
+        ]
+        + (
+            [
+                {
+                    "Sid": "Connections",
+                    "Effect": "Allow",
+                    "Action": ["execute-api:ManageConnections"],
+                    "Resource": {
+                        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                        "${WebsocketAPI}/*/POST/@connections/*"
+                    },
+                },
+                {
+                    "Sid": "CloseConnections",
+                    "Effect": "Allow",
+                    "Action": ["execute-api:ManageConnections"],
+                    "Resource": {
+                        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                        "${WebsocketAPI}/*/DELETE/@connections/*"
+                    },
+                },
+            ]
+            if websocket
+            else []
+        ),
+    }
 
 
 def _queue_ids_by_name(resources: dict[str, Any]) -> dict[str, str]:
     """Work queues (those with a dead-letter queue) by the name they get with default parameters."""
-    return {_default(resources, r["Properties"]["QueueName"]): rid for rid, r in resources["Resources"].items()
-            if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]}
+    return {
+        _default(resources, r["Properties"]["QueueName"]): rid
+        for rid, r in resources["Resources"].items()
+        if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]
+    }
 
 
 def _default(resources: dict[str, Any], value: Any) -> str:
@@ -156,8 +232,16 @@ def _arn_tail(queue: Any) -> str:
 
 def chalice_package(out_dir: Path, stage: str, merge_template: Path | None = None) -> dict[str, Any]:
     """Run `chalice package` for the project; returns the SAM template it wrote."""
-    command = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())",
-               "--project-dir", str(ROOT), "package", "--stage", stage]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from chalice.cli import main; sys.exit(main())",
+        "--project-dir",
+        str(ROOT),
+        "package",
+        "--stage",
+        stage,
+    ]
     if merge_template is not None:
         command += ["--merge-template", str(merge_template)]
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}

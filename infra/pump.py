@@ -147,16 +147,26 @@ class _SqsPoller:
             failed = _failed_ids(result, ids)
         except Exception as error:  # noqa: BLE001 - Lambda returns the whole batch to the queue
             failed = set(ids)
-            log.warning("pump: %s raised %s at %s; %d message(s) left for redelivery",
-                        self.name, type(error).__name__, _where(error), len(ids))
+            log.warning(
+                "pump: %s raised %s at %s; %d message(s) left for redelivery",
+                self.name,
+                type(error).__name__,
+                _where(error),
+                len(ids),
+            )
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
             response = sqs.delete_message_batch(QueueUrl=url, Entries=entries)
             if response.get("Failed"):
                 log.warning("pump: %d delete(s) failed on %s", len(response["Failed"]), self.queue)
-        log.info("pump: %s handled %d message(s): %d ok, %d left for redelivery",
-                 self.name, len(ids), len(done), len(ids) - len(done))
+        log.info(
+            "pump: %s handled %d message(s): %d ok, %d left for redelivery",
+            self.name,
+            len(ids),
+            len(done),
+            len(ids) - len(done),
+        )
 
     def _record(self, message: dict[str, Any], arn: str) -> dict[str, Any]:
         return {
@@ -217,8 +227,9 @@ class _Schedule:
         self.cron = None if self.period else parse_cron(self.expression)
 
     def run(self) -> None:
-        log.info("pump: %s on %s%s", self.name, self.expression,
-                 f" (every {self.period:g}s locally)" if self.period else "")
+        log.info(
+            "pump: %s on %s%s", self.name, self.expression, f" (every {self.period:g}s locally)" if self.period else ""
+        )
         next_at = time.monotonic() + (self.period or 0)
         last_minute = None
         while True:
@@ -264,8 +275,9 @@ def rate_seconds(expression: str) -> float | None:
     raise ValueError(f"unsupported schedule expression {expression!r}")
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                            "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"))}
+_MONTHS = {
+    m: i + 1 for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"))
+}
 _DAYS = {d: i + 1 for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
 _CRON_FIELDS = [(0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, _MONTHS), (1, 7, _DAYS), (1970, 2199, {})]
 
@@ -279,8 +291,10 @@ def parse_cron(expression: str) -> list[list[tuple[int, int, int]]]:
     fields = match.group(1).split() if match else []
     if len(fields) != 6:
         raise ValueError(f"unsupported schedule expression {expression!r}")
-    return [[_cron_range(part, low, high, names) for part in text.upper().split(",")]
-            for text, (low, high, names) in zip(fields, _CRON_FIELDS, strict=True)]
+    return [
+        [_cron_range(part, low, high, names) for part in text.upper().split(",")]
+        for text, (low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
+    ]
 
 
 def _cron_range(part: str, low: int, high: int, names: dict[str, int]) -> tuple[int, int, int]:

@@ -138,8 +138,13 @@ class Api:
     def delete(self, path, user=None, **kw):
         return self.call("DELETE", path, user, **kw)
 
-    def signup(self, email: str | None = None, password: str = "correct horse battery", first: str = "Ada",
-               last: str | None = "Lovelace") -> User:
+    def signup(
+        self,
+        email: str | None = None,
+        password: str = "correct horse battery",
+        first: str = "Ada",
+        last: str | None = "Lovelace",
+    ) -> User:
         email = email or f"{unique('u')}@example.com"
         body = {"email": email, "password": password, "firstName": first}
         if last:
@@ -156,16 +161,17 @@ class Api:
         assert response.status_code == 201, response.body
         return response.json
 
-
     def create_project(self, user: User, slug: str, kind: str = "versioned", name: str | None = None) -> dict:
         response = self.post(f"/api/{slug}/projects", user, {"type": kind, "name": name or unique("Project ")})
         assert response.status_code == 201, response.body
         return response.json
 
-    def create_version(self, user: User, slug: str, project_id: str, kind: str = "incremental",
-                       name: str | None = None) -> dict:
-        response = self.post(f"/api/{slug}/projects/{project_id}/versions", user,
-                             {"type": kind, "name": name or unique("v")})
+    def create_version(
+        self, user: User, slug: str, project_id: str, kind: str = "incremental", name: str | None = None
+    ) -> dict:
+        response = self.post(
+            f"/api/{slug}/projects/{project_id}/versions", user, {"type": kind, "name": name or unique("v")}
+        )
         assert response.status_code == 201, response.body
         return response.json
 
@@ -206,9 +212,18 @@ def registry_item(moto_server):
 
     def make(team: dict) -> str:
         now, registry_id = ids.utcnow(), ids.new_id()
-        RegistryItem(keys.team(team["id"]), keys.registry(registry_id), id=registry_id, name=unique("Local "),
-                     kind="unchecked", details={"url": "registry.local", "local": False}, created_at=now,
-                     created_by="test", updated_at=now, updated_by="test").save()
+        RegistryItem(
+            keys.team(team["id"]),
+            keys.registry(registry_id),
+            id=registry_id,
+            name=unique("Local "),
+            kind="unchecked",
+            details={"url": "registry.local", "local": False},
+            created_at=now,
+            created_by="test",
+            updated_at=now,
+            updated_by="test",
+        ).save()
         return registry_id
 
     return make
@@ -255,4 +270,3 @@ def agent_package(moto_server):
 from tests.fixtures.docker_engine import busybox_image, docker_client  # noqa: E402,F401
 from tests.fixtures.receiver import receiver  # noqa: E402,F401
 from tests.fixtures.registry import local_registry  # noqa: E402,F401
-

@@ -71,10 +71,18 @@ class DockerRuntime:
         state = attrs.get("State", {})
         status = state.get("Status", "")
         command = [*(attrs.get("Config", {}).get("Entrypoint") or []), *(attrs.get("Config", {}).get("Cmd") or [])]
-        return ContainerInfo(prefix=prefix, name=name, state=_STATES.get(status, "waiting"),
-                             reason=status if status not in _STATES else (state.get("Error") or None),
-                             image_name=image_name, image_tag=image_tag, command=" ".join(command),
-                             created_at=_created(attrs.get("Created")), ports=_ports(attrs), labels=labels)
+        return ContainerInfo(
+            prefix=prefix,
+            name=name,
+            state=_STATES.get(status, "waiting"),
+            reason=status if status not in _STATES else (state.get("Error") or None),
+            image_name=image_name,
+            image_tag=image_tag,
+            command=" ".join(command),
+            created_at=_created(attrs.get("Created")),
+            ports=_ports(attrs),
+            labels=labels,
+        )
 
 
 def _created(value: str | None) -> datetime | None:

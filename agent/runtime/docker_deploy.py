@@ -59,9 +59,17 @@ def deploy(client: DockerClient, request: Deploy, report: Report, open_sealed: O
             if state == "running":
                 started.append((workload, container_name(request.prefix, workload.name), time.monotonic()))
         except DeployError as error:
-            report([log(f"{workload.name}: {error}", level="error"),
-                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited",
-                                    reason=str(error)[:200])])
+            report(
+                [
+                    log(f"{workload.name}: {error}", level="error"),
+                    DeploymentEvent(
+                        type="container-state",
+                        instance_id=workload.instance_id,
+                        state="exited",
+                        reason=str(error)[:200],
+                    ),
+                ]
+            )
             return False
         except APIError as error:
             report([log(f"{workload.name}: the Docker engine refused: {error.explanation or error}", level="error")])
@@ -79,9 +87,16 @@ def _still_running(client: DockerClient, started: list[tuple[Workload, str, floa
         attrs = client.api.inspect_container(name)
         state = attrs["State"]
         if state.get("Status") != "running" or state.get("Restarting") or attrs.get("RestartCount"):
-            report([log(f"{workload.name}: the container stopped right after starting (exit code "
-                        f"{state.get('ExitCode')}, restarts {attrs.get('RestartCount') or 0})", level="error"),
-                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited")])
+            report(
+                [
+                    log(
+                        f"{workload.name}: the container stopped right after starting (exit code "
+                        f"{state.get('ExitCode')}, restarts {attrs.get('RestartCount') or 0})",
+                        level="error",
+                    ),
+                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="exited"),
+                ]
+            )
             return False
     return True
 
@@ -97,8 +112,12 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
     container_id = _create(client, spec)
     client.api.start(container_id)
     state = _wait_expected(client, container_id, spec.expected_state)
-    report([log(f"{spec.short_name}: container {spec.name} is {state}"),
-            DeploymentEvent(type="container-state", instance_id=workload.instance_id, state=state)])
+    report(
+        [
+            log(f"{spec.short_name}: container {spec.name} is {state}"),
+            DeploymentEvent(type="container-state", instance_id=workload.instance_id, state=state),
+        ]
+    )
     return state
 
 
@@ -116,17 +135,34 @@ def _create(client: DockerClient, spec: ContainerSpec) -> str:
     bindings = cast("dict[int | str, int]", spec.port_bindings)
     binds = cast("dict[str, Mapping[str, str]]", spec.mounts.binds)
     host_config = client.api.create_host_config(
-        port_bindings=bindings or None, binds=binds or None, tmpfs=spec.mounts.tmpfs or None,
-        restart_policy={"Name": spec.restart_policy}, network_mode=spec.host_network_mode,
+        port_bindings=bindings or None,
+        binds=binds or None,
+        tmpfs=spec.mounts.tmpfs or None,
+        restart_policy={"Name": spec.restart_policy},
+        network_mode=spec.host_network_mode,
         log_config=LogConfig(**spec.log_config) if spec.log_config else None,
-        extra_hosts={"host.docker.internal": "host-gateway"})
+        extra_hosts={"host.docker.internal": "host-gateway"},
+    )
     attached = spec.attached_networks
-    networking = client.api.create_networking_config(  # a dict of network → endpoint, whatever the stubs say
-        {attached[0]: client.api.create_endpoint_config(aliases=spec.aliases)}) if attached else None  # type: ignore[arg-type]
+    endpoints = {attached[0]: client.api.create_endpoint_config(aliases=spec.aliases)} if attached else None
+    # A dict of network → endpoint, whatever the stubs say.
+    networking = client.api.create_networking_config(endpoints) if endpoints else None  # type: ignore[arg-type]
     created = client.api.create_container(
-        spec.image, name=spec.name, hostname=spec.name, environment=spec.environment, labels=spec.labels,
-        ports=spec.exposed or None, host_config=host_config, detach=True, tty=spec.tty, entrypoint=spec.entrypoint,
-        command=spec.command, user=spec.user, working_dir=spec.working_dir, networking_config=networking)
+        spec.image,
+        name=spec.name,
+        hostname=spec.name,
+        environment=spec.environment,
+        labels=spec.labels,
+        ports=spec.exposed or None,
+        host_config=host_config,
+        detach=True,
+        tty=spec.tty,
+        entrypoint=spec.entrypoint,
+        command=spec.command,
+        user=spec.user,
+        working_dir=spec.working_dir,
+        networking_config=networking,
+    )
     container_id: str = created["Id"]
     for extra in attached[1:]:
         client.api.connect_container_to_network(container_id, extra, aliases=spec.aliases)
@@ -147,9 +183,11 @@ def _pull(client: DockerClient, run: _Run, workload: Workload, report: Report, o
             pass
     auth = None
     if workload.registry_auth:
-        auth = {"username": workload.registry_auth.user,
-                "password": open_sealed(workload.registry_auth.sealed_password),
-                "serveraddress": workload.registry_auth.server}
+        auth = {
+            "username": workload.registry_auth.user,
+            "password": open_sealed(workload.registry_auth.sealed_password),
+            "serveraddress": workload.registry_auth.server,
+        }
     repository, _, tag = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (reference, "", "latest")
     report([log(f"{workload.name}: pulling {reference}")])
     try:
@@ -184,8 +222,16 @@ def _run_init(client: DockerClient, run: _Run, init: InitSpec, report: Report) -
     _remove(client, run, init.name)
     report([log(f"{init.parent}: running init container {init.short_name}")])
     container = client.containers.run(
-        init.image, command=init.command, entrypoint=init.entrypoint, name=init.name, detach=True,
-        environment=init.environment, labels=init.labels, volumes=init.binds or None, network=init.network)
+        init.image,
+        command=init.command,
+        entrypoint=init.entrypoint,
+        name=init.name,
+        detach=True,
+        environment=init.environment,
+        labels=init.labels,
+        volumes=init.binds or None,
+        network=init.network,
+    )
     try:
         code = container.wait(timeout=EXPECTED_TIMEOUT).get("StatusCode")
     except Exception as error:  # noqa: BLE001 - requests' timeout or an engine error

@@ -103,14 +103,25 @@ def container_spec(prefix: str, workload: Workload, open_sealed: Callable[[str],
     environment, secret_keys = _environment(config, open_sealed)
     exposed, bindings = ports(config)
     return ContainerSpec(
-        name=container_name(prefix, name), short_name=name, image=workload.image, environment=environment,
-        labels=_labels(prefix, name, secret_keys, config), exposed=exposed, port_bindings=bindings,
-        mounts=mounts(prefix, name, config), restart_policy=_restart_policy(config),
-        network_mode=_own_network_mode(config), networks=_keys(config.get("networks")),
-        log_config=_log_config(config), tty=bool(config.get("tty")),
-        entrypoint=_keys(config.get("commands")) or None, command=_keys(config.get("args")) or None,
-        user=_user(config), working_dir=config.get("workingDirectory") or None,
-        expected_state=config.get("expectedState") or {})
+        name=container_name(prefix, name),
+        short_name=name,
+        image=workload.image,
+        environment=environment,
+        labels=_labels(prefix, name, secret_keys, config),
+        exposed=exposed,
+        port_bindings=bindings,
+        mounts=mounts(prefix, name, config),
+        restart_policy=_restart_policy(config),
+        network_mode=_own_network_mode(config),
+        networks=_keys(config.get("networks")),
+        log_config=_log_config(config),
+        tty=bool(config.get("tty")),
+        entrypoint=_keys(config.get("commands")) or None,
+        command=_keys(config.get("args")) or None,
+        user=_user(config),
+        working_dir=config.get("workingDirectory") or None,
+        expected_state=config.get("expectedState") or {},
+    )
 
 
 def init_spec(parent: ContainerSpec, prefix: str, init: Config) -> InitSpec:
@@ -126,11 +137,17 @@ def init_spec(parent: ContainerSpec, prefix: str, init: Config) -> InitSpec:
             raise DeployError(f"init container {init['name']}: no volume named {volume['name']!r} in the container")
         binds[source] = {"bind": volume["path"], "mode": "rw"}
     return InitSpec(
-        name=f"{parent.name}-{init['name']}", short_name=init["name"], parent=parent.name, image=init["image"],
+        name=f"{parent.name}-{init['name']}",
+        short_name=init["name"],
+        parent=parent.name,
+        image=init["image"],
         environment={**parent.environment, **own_env} if inherit else own_env,
         labels={PREFIX_LABEL: prefix, NAME_LABEL: f"{parent.short_name}-{init['name']}"},
-        entrypoint=_keys(init.get("command")) or None, command=_keys(init.get("args")) or None, binds=binds,
-        network=parent.networks[0] if parent.networks and inherit else None)
+        entrypoint=_keys(init.get("command")) or None,
+        command=_keys(init.get("args")) or None,
+        binds=binds,
+        network=parent.networks[0] if parent.networks and inherit else None,
+    )
 
 
 def ports(config: Config) -> tuple[list[int], dict[int, int]]:

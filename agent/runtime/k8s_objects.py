@@ -45,10 +45,14 @@ def _quantity(value: str, what: str) -> str:
     return str(value)
 
 
-def _meta(name: str, prefix: str, labels: dict[str, str] | None = None,
-          annotations: dict[str, str] | None = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "namespace": prefix,
-                            "labels": {"app": name, PREFIX_LABEL: prefix, NAME_LABEL: name, **(labels or {})}}
+def _meta(
+    name: str, prefix: str, labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": prefix,
+        "labels": {"app": name, PREFIX_LABEL: prefix, NAME_LABEL: name, **(labels or {})},
+    }
     if annotations:
         meta["annotations"] = annotations
     return meta
@@ -65,9 +69,16 @@ class _Volumes:
     claims: list[Manifest]  # the PersistentVolumeClaims to create
 
 
-def build_objects(prefix: str, name: str, image: str, config: dict[str, Any], secrets: dict[str, str],
-                  registry_auth: dict[str, str] | None = None, root_domain: str | None = None,
-                  now: datetime | None = None) -> list[Manifest]:
+def build_objects(
+    prefix: str,
+    name: str,
+    image: str,
+    config: dict[str, Any],
+    secrets: dict[str, str],
+    registry_auth: dict[str, str] | None = None,
+    root_domain: str | None = None,
+    now: datetime | None = None,
+) -> list[Manifest]:
     """Every object of one container, in the order they are applied (the Namespace first)."""
     _check_name("prefix", prefix)
     _check_name("container name", name)
@@ -77,13 +88,25 @@ def build_objects(prefix: str, name: str, image: str, config: dict[str, Any], se
     volumes = _volumes(prefix, name, config)
     env_from: list[Manifest] = [{"configMapRef": {"name": name}}, *([{"secretRef": {"name": name}}] if secret else [])]
     pod_spec = _pod_spec(name, image, config, env_from, volumes, pull_secret)
-    deployment = _deployment(prefix, name, config, pod_spec, labels["deployment"], annotations["deployment"],
-                             now or datetime.now(UTC))
+    deployment = _deployment(
+        prefix, name, config, pod_spec, labels["deployment"], annotations["deployment"], now or datetime.now(UTC)
+    )
     service = _service(prefix, name, config, labels["service"], annotations["service"])
-    ingress = _ingress(prefix, name, config, service, labels["ingress"], annotations["ingress"], root_domain) \
-        if service else None
-    objects = [_namespace(prefix), _config_map(prefix, name, config), secret, pull_secret, *volumes.claims, deployment,
-               service, ingress]
+    ingress = (
+        _ingress(prefix, name, config, service, labels["ingress"], annotations["ingress"], root_domain)
+        if service
+        else None
+    )
+    objects = [
+        _namespace(prefix),
+        _config_map(prefix, name, config),
+        secret,
+        pull_secret,
+        *volumes.claims,
+        deployment,
+        service,
+        ingress,
+    ]
     return [obj for obj in objects if obj is not None]
 
 
@@ -97,15 +120,24 @@ def _namespace(prefix: str) -> Manifest:
 
 def _config_map(prefix: str, name: str, config: dict[str, Any]) -> Manifest:
     """The environment, given to the container (and init containers that ask) through `envFrom`."""
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(name, prefix),
-            "data": _kv(config.get("environment"))}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(name, prefix),
+        "data": _kv(config.get("environment")),
+    }
 
 
 def _secret(prefix: str, name: str, secrets: dict[str, str]) -> Manifest | None:
     if not secrets:
         return None
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(name, prefix),
-            "data": {k: _b64(v) for k, v in secrets.items()}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": _meta(name, prefix),
+        "data": {k: _b64(v) for k, v in secrets.items()},
+    }
 
 
 def _pull_secret(prefix: str, name: str, registry_auth: dict[str, str] | None) -> Manifest | None:
@@ -113,16 +145,30 @@ def _pull_secret(prefix: str, name: str, registry_auth: dict[str, str] | None) -
     if not registry_auth:
         return None
     user, password = registry_auth["user"], registry_auth["password"]
-    docker_config = {"auths": {registry_auth["url"]: {"username": user, "password": password,
-                                                      "auth": _b64(f"{user}:{password}")}}}
-    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-            "metadata": _meta(f"{name}-reg", prefix), "data": {".dockerconfigjson": _b64(json.dumps(docker_config))}}
+    docker_config = {
+        "auths": {registry_auth["url"]: {"username": user, "password": password, "auth": _b64(f"{user}:{password}")}}
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/dockerconfigjson",
+        "metadata": _meta(f"{name}-reg", prefix),
+        "data": {".dockerconfigjson": _b64(json.dumps(docker_config))},
+    }
 
 
-def _pod_spec(name: str, image: str, config: dict[str, Any], env_from: list[Manifest], volumes: _Volumes,
-              pull_secret: Manifest | None) -> Manifest:
-    pod_spec: Manifest = {"containers": [_container(name, image, config, env_from, volumes.mounts)],
-                          "volumes": volumes.pod}
+def _pod_spec(
+    name: str,
+    image: str,
+    config: dict[str, Any],
+    env_from: list[Manifest],
+    volumes: _Volumes,
+    pull_secret: Manifest | None,
+) -> Manifest:
+    pod_spec: Manifest = {
+        "containers": [_container(name, image, config, env_from, volumes.mounts)],
+        "volumes": volumes.pod,
+    }
     if pull_secret:
         pod_spec["imagePullSecrets"] = [{"name": pull_secret["metadata"]["name"]}]
     init = [_init_container(name, entry, env_from, volumes.mounts) for entry in config.get("initContainers") or []]
@@ -131,13 +177,18 @@ def _pod_spec(name: str, image: str, config: dict[str, Any], env_from: list[Mani
     return pod_spec
 
 
-def _container(name: str, image: str, config: dict[str, Any], env_from: list[Manifest],
-               mounts: list[Manifest]) -> Manifest:
+def _container(
+    name: str, image: str, config: dict[str, Any], env_from: list[Manifest], mounts: list[Manifest]
+) -> Manifest:
     ports = config.get("ports") or []
-    container: Manifest = {"name": name, "image": image, "envFrom": env_from,
-                           "ports": [{"name": f"port-{p['internal']}", "containerPort": p["internal"],
-                                      "protocol": "TCP"} for p in ports],
-                           "volumeMounts": mounts, "resources": _resources(config.get("resourceConfig") or {})}
+    container: Manifest = {
+        "name": name,
+        "image": image,
+        "envFrom": env_from,
+        "ports": [{"name": f"port-{p['internal']}", "containerPort": p["internal"], "protocol": "TCP"} for p in ports],
+        "volumeMounts": mounts,
+        "resources": _resources(config.get("resourceConfig") or {}),
+    }
     if config.get("tty") is not None:
         container["tty"] = bool(config["tty"])
     if config.get("workingDirectory"):
@@ -159,16 +210,33 @@ def _command_line(entry: dict[str, Any], command_field: str, args_field: str) ->
     return line
 
 
-def _deployment(prefix: str, name: str, config: dict[str, Any], pod_spec: Manifest, labels: dict[str, str],
-                annotations: dict[str, str], now: datetime) -> Manifest:
+def _deployment(
+    prefix: str,
+    name: str,
+    config: dict[str, Any],
+    pod_spec: Manifest,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    now: datetime,
+) -> Manifest:
     """One replica; the pod template's restartedAt annotation makes every deploy roll the pods."""
     strategy = "Recreate" if config.get("deploymentStrategy") == "recreate" else "RollingUpdate"
     selector = {"app": name}
-    template_meta = {"labels": {**selector, PREFIX_LABEL: prefix, NAME_LABEL: name, **labels},
-                     "annotations": {RESTARTED_AT: now.isoformat(), **annotations}}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, prefix, labels, annotations or None),
-            "spec": {"replicas": 1, "strategy": {"type": strategy}, "selector": {"matchLabels": selector},
-                     "template": {"metadata": template_meta, "spec": pod_spec}}}
+    template_meta = {
+        "labels": {**selector, PREFIX_LABEL: prefix, NAME_LABEL: name, **labels},
+        "annotations": {RESTARTED_AT: now.isoformat(), **annotations},
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(name, prefix, labels, annotations or None),
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": strategy},
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": template_meta, "spec": pod_spec},
+        },
+    }
 
 
 def _volumes(prefix: str, name: str, config: dict[str, Any]) -> _Volumes:
@@ -182,8 +250,9 @@ def _volumes(prefix: str, name: str, config: dict[str, Any]) -> _Volumes:
             found.pod.append({"name": volume_name, "emptyDir": _empty_dir(kind, volume)})
         else:
             found.claims.append(_claim(prefix, volume_name, kind, volume))
-            found.pod.append({"name": volume_name, "persistentVolumeClaim": {"claimName": volume_name,
-                                                                             "readOnly": kind == "ro"}})
+            found.pod.append(
+                {"name": volume_name, "persistentVolumeClaim": {"claimName": volume_name, "readOnly": kind == "ro"}}
+            )
         found.mounts.append({"name": volume_name, "mountPath": volume["path"], "readOnly": kind == "ro"})
     return found
 
@@ -196,8 +265,10 @@ def _empty_dir(kind: str, volume: dict[str, Any]) -> Manifest:
 
 
 def _claim(prefix: str, volume_name: str, kind: str, volume: dict[str, Any]) -> Manifest:
-    spec: Manifest = {"accessModes": [ACCESS[kind]], "resources": {"requests": {
-        "storage": _quantity(volume.get("size") or DEFAULT_VOLUME_SIZE, "volume size")}}}
+    spec: Manifest = {
+        "accessModes": [ACCESS[kind]],
+        "resources": {"requests": {"storage": _quantity(volume.get("size") or DEFAULT_VOLUME_SIZE, "volume size")}},
+    }
     if volume.get("class"):
         spec["storageClassName"] = volume["class"]
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(volume_name, prefix), "spec": spec}
@@ -208,23 +279,32 @@ def _resources(resource_config: dict[str, Any]) -> dict[str, Any]:
     requests = {**DEFAULT_REQUESTS, **{k: v for k, v in (resource_config.get("requests") or {}).items() if v}}
     if str(limits.get("cpu")) == "0":
         del limits["cpu"]  # "0" removes the CPU limit
-    return {"limits": {k: _quantity(v, f"limit {k}") for k, v in limits.items()},
-            "requests": {k: _quantity(v, f"request {k}") for k, v in requests.items()}}
+    return {
+        "limits": {k: _quantity(v, f"limit {k}") for k, v in limits.items()},
+        "requests": {k: _quantity(v, f"request {k}") for k, v in requests.items()},
+    }
 
 
 def _probes(health: dict[str, Any], ports: list[dict[str, Any]]) -> dict[str, Any]:
     port = health.get("port") or (ports[0]["internal"] if ports else None)
     probes = {}
-    for field, key in (("livenessProbe", "livenessProbe"), ("readinessProbe", "readinessProbe"),
-                       ("startupProbe", "startupProbe")):
+    for field, key in (
+        ("livenessProbe", "livenessProbe"),
+        ("readinessProbe", "readinessProbe"),
+        ("startupProbe", "startupProbe"),
+    ):
         if health.get(field) and port:
-            probes[key] = {"httpGet": {"path": health[field], "port": port}, "initialDelaySeconds": 30,
-                           "failureThreshold": 1}
+            probes[key] = {
+                "httpGet": {"path": health[field], "port": port},
+                "initialDelaySeconds": 30,
+                "failureThreshold": 1,
+            }
     return probes
 
 
-def _init_container(parent: str, entry: dict[str, Any], parent_env_from: list[Manifest],
-                    parent_mounts: list[Manifest]) -> Manifest:
+def _init_container(
+    parent: str, entry: dict[str, Any], parent_env_from: list[Manifest], parent_mounts: list[Manifest]
+) -> Manifest:
     """Always pulled; the parent's environment only with `useParentConfig`; mounts the parent's volumes by name."""
     container: Manifest = {"name": entry["name"], "image": entry["image"], "imagePullPolicy": "Always"}
     container.update(_command_line(entry, "command", "args"))
@@ -249,10 +329,13 @@ def _init_mounts(parent: str, entry: dict[str, Any], parent_mounts: list[Manifes
     return mounts
 
 
-def _service(prefix: str, name: str, config: dict[str, Any], labels: dict[str, str],
-             annotations: dict[str, str]) -> dict[str, Any] | None:
-    ports = [{"name": f"tcp-{p['internal']}", "port": p["internal"], "targetPort": p["internal"], "protocol": "TCP"}
-             for p in config.get("ports") or []]
+def _service(
+    prefix: str, name: str, config: dict[str, Any], labels: dict[str, str], annotations: dict[str, str]
+) -> dict[str, Any] | None:
+    ports = [
+        {"name": f"tcp-{p['internal']}", "port": p["internal"], "targetPort": p["internal"], "protocol": "TCP"}
+        for p in config.get("ports") or []
+    ]
     for rng in config.get("portRanges") or []:
         for offset in range(rng["internal"]["to"] - rng["internal"]["from"] + 1):
             port = rng["internal"]["from"] + offset
@@ -263,12 +346,23 @@ def _service(prefix: str, name: str, config: dict[str, Any], labels: dict[str, s
     if config.get("useLoadBalancer"):
         spec.update(type="LoadBalancer", externalTrafficPolicy="Local")
         annotations = {**annotations, **_kv(config.get("extraLBAnnotations"))}
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(name, prefix, labels, annotations or None),
-            "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(name, prefix, labels, annotations or None),
+        "spec": spec,
+    }
 
 
-def _ingress(prefix: str, name: str, config: dict[str, Any], service: Manifest, labels: dict[str, str],
-             annotations: dict[str, str], root_domain: str | None) -> Manifest | None:
+def _ingress(
+    prefix: str,
+    name: str,
+    config: dict[str, Any],
+    service: Manifest,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    root_domain: str | None,
+) -> Manifest | None:
     """An nginx Ingress for `expose` (cert-manager TLS for `exposeWithTls`); the host is routing.domain,
     else `<name>.<prefix>.<ROOT_DOMAIN>`."""
     expose = config.get("expose") or "none"
@@ -281,14 +375,31 @@ def _ingress(prefix: str, name: str, config: dict[str, Any], service: Manifest, 
     port = routing.get("port") or service["spec"]["ports"][0]["port"]
     path, rewrite_notes = _ingress_path(routing)
     notes = {"kubernetes.io/ingress.class": "nginx", **annotations, **rewrite_notes, **_header_notes(config)}
-    spec: Manifest = {"rules": [{"host": host, "http": {"paths": [{
-        "path": path, "pathType": "ImplementationSpecific",
-        "backend": {"service": {"name": name, "port": {"number": port}}}}]}}]}
+    spec: Manifest = {
+        "rules": [
+            {
+                "host": host,
+                "http": {
+                    "paths": [
+                        {
+                            "path": path,
+                            "pathType": "ImplementationSpecific",
+                            "backend": {"service": {"name": name, "port": {"number": port}}},
+                        }
+                    ]
+                },
+            }
+        ]
+    }
     if expose == "exposeWithTls":
         notes.update({"kubernetes.io/tls-acme": "true", "cert-manager.io/cluster-issuer": "letsencrypt-prod"})
         spec["tls"] = [{"hosts": [host], "secretName": f"{name}-tls"}]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": _meta(name, prefix, labels, notes), "spec": spec}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": _meta(name, prefix, labels, notes),
+        "spec": spec,
+    }
 
 
 def _ingress_path(routing: dict[str, Any]) -> tuple[str, dict[str, str]]:
@@ -309,9 +420,13 @@ def _header_notes(config: dict[str, Any]) -> dict[str, str]:
     notes = {}
     headers = [h["key"] for h in config.get("customHeaders") or []]
     if config.get("proxyHeaders"):
-        notes.update({"nginx.ingress.kubernetes.io/enable-cors": "true",
-                      "nginx.ingress.kubernetes.io/proxy-buffering": "on",
-                      "nginx.ingress.kubernetes.io/proxy-buffer-size": "256k"})
+        notes.update(
+            {
+                "nginx.ingress.kubernetes.io/enable-cors": "true",
+                "nginx.ingress.kubernetes.io/proxy-buffering": "on",
+                "nginx.ingress.kubernetes.io/proxy-buffer-size": "256k",
+            }
+        )
         headers += ["X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP", "X-Requested-With"]
     if headers:
         notes["nginx.ingress.kubernetes.io/cors-allow-headers"] = ",".join(headers)

@@ -78,8 +78,11 @@ class KubernetesRuntime:
         if operation in ("start", "stop"):
             body: dict[str, Any] = {"spec": {"replicas": 1 if operation == "start" else 0}}
         elif operation == "restart":
-            body = {"spec": {"template": {"metadata": {"annotations": {
-                k8s_objects.RESTARTED_AT: datetime.now(UTC).isoformat()}}}}}
+            body = {
+                "spec": {
+                    "template": {"metadata": {"annotations": {k8s_objects.RESTARTED_AT: datetime.now(UTC).isoformat()}}}
+                }
+            }
         else:
             raise ValueError(f"unknown operation {operation!r}")
         try:
@@ -90,10 +93,14 @@ class KubernetesRuntime:
             raise
 
     def delete_container(self, prefix: str, name: str) -> None:
-        deletions = [(self.apps.delete_namespaced_deployment, name), (self.core.delete_namespaced_service, name),
-                     (self.core.delete_namespaced_config_map, name), (self.core.delete_namespaced_secret, name),
-                     (self.core.delete_namespaced_secret, f"{name}-reg"),
-                     (self.net.delete_namespaced_ingress, name)]
+        deletions = [
+            (self.apps.delete_namespaced_deployment, name),
+            (self.core.delete_namespaced_service, name),
+            (self.core.delete_namespaced_config_map, name),
+            (self.core.delete_namespaced_secret, name),
+            (self.core.delete_namespaced_secret, f"{name}-reg"),
+            (self.net.delete_namespaced_ingress, name),
+        ]
         deleted = 0
         for delete, object_name in deletions:
             try:
@@ -117,14 +124,21 @@ class KubernetesRuntime:
             secrets = _opened_secrets(workload, open_sealed)
             auth = _registry_auth(workload, open_sealed)
             try:
-                self.apply(k8s_objects.build_objects(request.prefix, workload.name, workload.image, workload.config,
-                                                     secrets, auth, self.root_domain))
+                self.apply(
+                    k8s_objects.build_objects(
+                        request.prefix, workload.name, workload.image, workload.config, secrets, auth, self.root_domain
+                    )
+                )
             except (ValueError, ApiException) as error:
                 reason = getattr(error, "reason", None) or str(error)
                 report([DeploymentEvent(type="log", log=[f"{workload.name}: {reason}"], level="error")])
                 return False
-            report([DeploymentEvent(type="log", log=[f"{workload.name}: applied to namespace {request.prefix}"]),
-                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="waiting")])
+            report(
+                [
+                    DeploymentEvent(type="log", log=[f"{workload.name}: applied to namespace {request.prefix}"]),
+                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="waiting"),
+                ]
+            )
         return True
 
     @staticmethod
@@ -133,11 +147,17 @@ class KubernetesRuntime:
         container = spec.template.spec.containers[0]
         image_name, image_tag = split_image(container.image or "")
         command = [*(container.command or []), *(container.args or [])]
-        return ContainerInfo(prefix=meta.namespace, name=meta.name, state=_state(spec.replicas, deployment.status),
-                             image_name=image_name, image_tag=image_tag, command=" ".join(command),
-                             created_at=meta.creation_timestamp,
-                             ports=[ContainerPort(internal=p.container_port) for p in container.ports or []],
-                             labels=dict(meta.labels or {}))
+        return ContainerInfo(
+            prefix=meta.namespace,
+            name=meta.name,
+            state=_state(spec.replicas, deployment.status),
+            image_name=image_name,
+            image_tag=image_tag,
+            command=" ".join(command),
+            created_at=meta.creation_timestamp,
+            ports=[ContainerPort(internal=p.container_port) for p in container.ports or []],
+            labels=dict(meta.labels or {}),
+        )
 
 
 def _opened_secrets(workload: Workload, open_sealed: OpenSealed) -> dict[str, str]:
@@ -148,8 +168,11 @@ def _opened_secrets(workload: Workload, open_sealed: OpenSealed) -> dict[str, st
 def _registry_auth(workload: Workload, open_sealed: OpenSealed) -> dict[str, str] | None:
     if not workload.registry_auth:
         return None
-    return {"url": workload.registry_auth.server, "user": workload.registry_auth.user,
-            "password": open_sealed(workload.registry_auth.sealed_password)}
+    return {
+        "url": workload.registry_auth.server,
+        "user": workload.registry_auth.user,
+        "password": open_sealed(workload.registry_auth.sealed_password),
+    }
 
 
 def _state(replicas: int | None, status: Any) -> str:

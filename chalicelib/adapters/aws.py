@@ -27,8 +27,15 @@ def client(service: str) -> Any:
     return _client(service, settings.endpoint_url(), settings.region())
 
 
-_OUTAGE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                           "InternalServerError", "ServiceUnavailable"})
+_OUTAGE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
 
 
 def is_outage(exc: BaseException | None) -> bool:

@@ -7,6 +7,7 @@ environment, so every function, not only the socket handlers, can push.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any
 
@@ -24,14 +25,17 @@ def _client(endpoint: str, region: str) -> Any:
 
     # Pushes are small and the caller decides what a failure means: one quick try.
     config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=5)
-    return boto3.session.Session().client("apigatewaymanagementapi", endpoint_url=endpoint, region_name=region,
-                                          config=config)
+    return boto3.session.Session().client(
+        "apigatewaymanagementapi", endpoint_url=endpoint, region_name=region, config=config
+    )
 
 
 def _gone(error: Exception) -> bool:
     response = getattr(error, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "GoneException" or \
-        response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410
+    return (
+        response.get("Error", {}).get("Code") == "GoneException"
+        or response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410
+    )
 
 
 def send(connection_id: str, data: bytes) -> None:
@@ -55,7 +59,5 @@ def close(connection_id: str) -> None:
     if not endpoint:
         return
     client = _client(endpoint, settings.region())
-    try:
+    with contextlib.suppress(client.exceptions.GoneException):
         client.delete_connection(ConnectionId=connection_id)
-    except client.exceptions.GoneException:
-        pass

@@ -10,6 +10,9 @@ def send(to: str, subject: str, text: str) -> str:
     response = aws.client("ses").send_email(
         Source=settings.mail_sender(),
         Destination={"ToAddresses": [to]},
-        Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}},
+        Message={
+            "Subject": {"Data": subject, "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+        },
     )
     return response["MessageId"]

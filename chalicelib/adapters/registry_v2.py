@@ -13,12 +13,14 @@ from typing import Any
 import requests
 
 TIMEOUT = 5
-MANIFEST_TYPES = ", ".join((
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-))
+MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+    )
+)
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -56,8 +58,12 @@ class RegistryClient:
         self._get("/v2/", scope=None)
 
     def manifest(self, repository: str, reference: str) -> dict[str, Any]:
-        reply = self._get(f"/v2/{repository}/manifests/{reference}", scope=f"repository:{repository}:pull",
-                          headers={"Accept": MANIFEST_TYPES}, missing=f"{repository}:{reference}")
+        reply = self._get(
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull",
+            headers={"Accept": MANIFEST_TYPES},
+            missing=f"{repository}:{reference}",
+        )
         return reply.json()
 
     def labels(self, repository: str, reference: str) -> dict[str, str]:
@@ -66,26 +72,30 @@ class RegistryClient:
         digest = (manifest.get("config") or {}).get("digest")
         if not digest:
             return {}
-        blob = self._get(f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull",
-                         missing=digest).json()
+        blob = self._get(
+            f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull", missing=digest
+        ).json()
         return dict((blob.get("config") or {}).get("Labels") or {})
 
-    def _get(self, path: str, scope: str | None, headers: dict[str, str] | None = None,
-             missing: str | None = None) -> requests.Response:
+    def _get(
+        self, path: str, scope: str | None, headers: dict[str, str] | None = None, missing: str | None = None
+    ) -> requests.Response:
         reply = self._send(path, scope, headers)
         if reply.status_code == 401:
             reply = self._send(path, scope, headers, challenge=reply.headers.get("WWW-Authenticate", ""))
         if reply.status_code in (401, 403):
-            raise Unauthorized("The registry refused the credentials." if self.auth
-                               else "The registry requires credentials.")
+            raise Unauthorized(
+                "The registry refused the credentials." if self.auth else "The registry requires credentials."
+            )
         if reply.status_code == 404 and missing:
             raise NotFound(f"{missing} was not found in the registry.")
         if reply.status_code >= 400:
             raise RegistryError(f"The registry answered {reply.status_code}.")
         return reply
 
-    def _send(self, path: str, scope: str | None, headers: dict[str, str] | None,
-              challenge: str | None = None) -> requests.Response:
+    def _send(
+        self, path: str, scope: str | None, headers: dict[str, str] | None, challenge: str | None = None
+    ) -> requests.Response:
         headers = dict(headers or {})
         auth = None
         if challenge:

@@ -7,8 +7,9 @@ from chalicelib.adapters import aws
 
 
 def put(key: str, body: bytes, content_type: str) -> None:
-    aws.client("s3").put_object(Bucket=settings.bucket_name(), Key=key, Body=body, ContentType=content_type,
-                                ServerSideEncryption="AES256")
+    aws.client("s3").put_object(
+        Bucket=settings.bucket_name(), Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256"
+    )
 
 
 def get(key: str) -> bytes | None:
@@ -34,8 +35,9 @@ def exists(key: str) -> bool:
 
 def presigned_get(key: str, seconds: int) -> str:
     """A URL anyone can GET until it expires: how a one-line install command fetches its script."""
-    return aws.client("s3").generate_presigned_url("get_object", Params={"Bucket": settings.bucket_name(), "Key": key},
-                                                   ExpiresIn=seconds)
+    return aws.client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": settings.bucket_name(), "Key": key}, ExpiresIn=seconds
+    )
 
 
 def delete_prefix(prefix: str) -> None:

@@ -12,7 +12,6 @@ bp = Blueprint(__name__)
 route = Router(bp, "Dashboard")
 
 
-@route.get("/api/{teamSlug}/dashboard", summary="Team counts and the onboarding checklist",
-           response=DashboardResponse)
+@route.get("/api/{teamSlug}/dashboard", summary="Team counts and the onboarding checklist", response=DashboardResponse)
 def get_dashboard(ctx: RequestContext, team_slug: str):
     return dashboard.dashboard(ctx.team, ctx.user)

@@ -39,10 +39,14 @@ def get_openapi(ctx: RequestContext) -> Response:
 
 @route.get(openapi.DOCS_PATH, summary="Human-readable API reference (HTML)", auth=None)
 def get_docs(ctx: RequestContext) -> Response:
-    return Response(body=render_html(), status_code=200, headers={
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    })
+    return Response(
+        body=render_html(),
+        status_code=200,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
 
 
 def schema_name(schema: dict[str, Any] | None) -> str:
@@ -75,10 +79,12 @@ def _row(method: str, path: str, op: dict[str, Any]) -> str:
     success = next(code for code in responses if code.startswith("2"))
     errors = ", ".join(code for code in responses if not code.startswith("2"))
     auth = "bearer" if op["security"] else "public"
-    return (f'<tr id="{escape(op["operationId"])}"><td><span class="m {method}">{method}</span></td>'
-            f"<td><code>{escape(path)}</code></td><td>{escape(op['summary'])}</td><td>{auth}</td>"
-            f"<td>{_request_cell(op)}</td>"
-            f"<td>{success} {_link(_json_schema(responses[success]))}</td><td>{errors}</td></tr>")
+    return (
+        f'<tr id="{escape(op["operationId"])}"><td><span class="m {method}">{method}</span></td>'
+        f"<td><code>{escape(path)}</code></td><td>{escape(op['summary'])}</td><td>{auth}</td>"
+        f"<td>{_request_cell(op)}</td>"
+        f"<td>{success} {_link(_json_schema(responses[success]))}</td><td>{errors}</td></tr>"
+    )
 
 
 def _request_cell(op: dict[str, Any]) -> str:
@@ -98,16 +104,22 @@ def render_html() -> str:
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
             rows[op["tags"][0]].append(_row(method.upper(), path, op))
-    head = "<tr><th>Method</th><th>Path</th><th>Summary</th><th>Auth</th><th>Request</th><th>Response</th>" \
-           "<th>Errors</th></tr>"
+    head = (
+        "<tr><th>Method</th><th>Path</th><th>Summary</th><th>Auth</th><th>Request</th><th>Response</th>"
+        "<th>Errors</th></tr>"
+    )
     sections = [f"<h2>{escape(tag)}</h2><table>{head}{''.join(r)}</table>" for tag, r in rows.items()]
-    schemas = [f'<details id="schema-{escape(name)}"><summary><code>{escape(name)}</code></summary>'
-               f"<pre>{escape(json.dumps(schema, indent=2))}</pre></details>"
-               for name, schema in sorted(doc["components"]["schemas"].items())]
+    schemas = [
+        f'<details id="schema-{escape(name)}"><summary><code>{escape(name)}</code></summary>'
+        f"<pre>{escape(json.dumps(schema, indent=2))}</pre></details>"
+        for name, schema in sorted(doc["components"]["schemas"].items())
+    ]
     info = doc["info"]
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(info["title"])}</title>'
-            f"<style>{CSS}</style></head><body><h1>{escape(info['title'])} <small>{escape(info['version'])}"
-            f'</small></h1><p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI '
-            f'{doc["openapi"]}). Errors are JSON <code>{{message, property?, value?}}</code>; bearer routes '
-            f"take <code>Authorization: Bearer &lt;JWT&gt;</code>.</p>{''.join(sections)}"
-            f"<h2>Schemas</h2>{''.join(schemas)}</body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(info["title"])}</title>'
+        f"<style>{CSS}</style></head><body><h1>{escape(info['title'])} <small>{escape(info['version'])}"
+        f'</small></h1><p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI '
+        f"{doc['openapi']}). Errors are JSON <code>{{message, property?, value?}}</code>; bearer routes "
+        f"take <code>Authorization: Bearer &lt;JWT&gt;</code>.</p>{''.join(sections)}"
+        f"<h2>Schemas</h2>{''.join(schemas)}</body></html>"
+    )

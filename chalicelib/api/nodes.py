@@ -32,9 +32,18 @@ NODE = NODES + "/{nodeId}"
 
 def _node(node: NodeItem) -> dict[str, Any]:
     status = nodes.status(node)
-    return {"type": node.kind, "status": status, "description": node.description, "icon": node.icon,
-            "address": node.address, "connected_at": node.connected_at, "version": node.version,
-            "updating": status == "updating", "id": node.id, "name": node.name}
+    return {
+        "type": node.kind,
+        "status": status,
+        "description": node.description,
+        "icon": node.icon,
+        "address": node.address,
+        "connected_at": node.connected_at,
+        "version": node.version,
+        "updating": status == "updating",
+        "id": node.id,
+        "name": node.name,
+    }
 
 
 @route.get(NODES, summary="List the team's nodes with their status", response=list[NodeResponse])
@@ -51,12 +60,17 @@ def create_node(ctx: RequestContext, team_slug: str, body: CreateNodeRequest):
 def get_node(ctx: RequestContext, team_slug: str, node_id: str):
     node = nodes.get_node(ctx.team, node_id)
     install = nodes.installer(node)
-    return {**_node(node), "has_token": bool(node.token_id), "in_use": nodes.in_use(ctx.team, node.id),
-            "install": install.__dict__ if install else None}
+    return {
+        **_node(node),
+        "has_token": bool(node.token_id),
+        "in_use": nodes.in_use(ctx.team, node.id),
+        "install": install.__dict__ if install else None,
+    }
 
 
-@route.put(NODE, summary="Rename a node or change its description and icon", body=UpdateNodeRequest, status=204,
-           errors=(409,))
+@route.put(
+    NODE, summary="Rename a node or change its description and icon", body=UpdateNodeRequest, status=204, errors=(409,)
+)
 def update_node(ctx: RequestContext, team_slug: str, node_id: str, body: UpdateNodeRequest) -> None:
     nodes.update_node(ctx.team, ctx.user, node_id, body)
 
@@ -68,12 +82,21 @@ def delete_node(ctx: RequestContext, team_slug: str, node_id: str) -> None:
 
 @route.get(NODE + "/script", summary="The node's live install script (text)", media_type="text/plain")
 def get_script(ctx: RequestContext, team_slug: str, node_id: str) -> Response:
-    return Response(body=nodes.get_script(ctx.team, node_id), status_code=200,
-                    headers={"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"})
+    return Response(
+        body=nodes.get_script(ctx.team, node_id),
+        status_code=200,
+        headers={"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"},
+    )
 
 
-@route.post(NODE + "/script", summary="Generate a single-use install script and its one-line command",
-            body=GenerateScriptRequest, response=InstallResponse, status=201, errors=(409,))
+@route.post(
+    NODE + "/script",
+    summary="Generate a single-use install script and its one-line command",
+    body=GenerateScriptRequest,
+    response=InstallResponse,
+    status=201,
+    errors=(409,),
+)
 def generate_script(ctx: RequestContext, team_slug: str, node_id: str, body: GenerateScriptRequest):
     return nodes.generate_script(ctx.team, node_id, body).__dict__
 
@@ -93,21 +116,37 @@ def update_agent(ctx: RequestContext, team_slug: str, node_id: str) -> None:
     nodes.update_agent(ctx.team, ctx.user, node_id)
 
 
-@route.get(NODE + "/audit", summary="The node's audit log, newest first", query=NodeAuditQuery,
-           response=NodeAuditResponse)
+@route.get(
+    NODE + "/audit", summary="The node's audit log, newest first", query=NodeAuditQuery, response=NodeAuditResponse
+)
 def get_node_audit(ctx: RequestContext, team_slug: str, node_id: str, query: NodeAuditQuery):
     items, total = nodes.audit_log(ctx.team, node_id, query)
     return {"items": [{"created_at": i.created_at, "event": i.event, "data": i.data} for i in items], "total": total}
 
 
 def _containers(found) -> list[dict[str, Any]]:
-    return [{"state": c.state, "id": {"prefix": c.prefix, "name": c.name}, "command": c.command,
-             "created_at": c.created_at, "reason": c.reason, "image_name": c.image_name, "image_tag": c.image_tag,
-             "ports": [p.dump() for p in c.ports]} for c in found]
+    return [
+        {
+            "state": c.state,
+            "id": {"prefix": c.prefix, "name": c.name},
+            "command": c.command,
+            "created_at": c.created_at,
+            "reason": c.reason,
+            "image_name": c.image_name,
+            "image_tag": c.image_tag,
+            "ports": [p.dump() for p in c.ports],
+        }
+        for c in found
+    ]
 
 
-@route.get(NODE + "/containers", summary="Containers on the node (optionally of one prefix)", query=ContainersQuery,
-           response=list[ContainerResponse], errors=(412,))
+@route.get(
+    NODE + "/containers",
+    summary="Containers on the node (optionally of one prefix)",
+    query=ContainersQuery,
+    response=list[ContainerResponse],
+    errors=(412,),
+)
 def list_containers(ctx: RequestContext, team_slug: str, node_id: str, query: ContainersQuery):
     return _containers(nodes.list_containers(ctx.team, node_id, query.prefix))
 
@@ -128,14 +167,12 @@ for _op in ("start", "stop", "restart"):
         _operation(_op, _with_prefix)
 
 
-@route.delete(NODE + "/{prefix}/containers", summary="Delete every container of a prefix", status=204,
-              errors=(412,))
+@route.delete(NODE + "/{prefix}/containers", summary="Delete every container of a prefix", status=204, errors=(412,))
 def delete_prefix(ctx: RequestContext, team_slug: str, node_id: str, prefix: str) -> None:
     nodes.delete_prefix(ctx.team, ctx.user, node_id, prefix)
 
 
-@route.delete(NODE + "/{prefix}/containers/{name}", summary="Delete a container of a prefix", status=204,
-              errors=(412,))
+@route.delete(NODE + "/{prefix}/containers/{name}", summary="Delete a container of a prefix", status=204, errors=(412,))
 def delete_container_of_prefix(ctx: RequestContext, team_slug: str, node_id: str, prefix: str, name: str) -> None:
     nodes.delete_container(ctx.team, ctx.user, node_id, prefix, name)
 

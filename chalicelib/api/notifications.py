@@ -19,8 +19,14 @@ BASE = "/api/{teamSlug}/notifications"
 
 
 def _item(item: NotificationItem) -> dict[str, Any]:
-    return {"type": item.kind, "id": item.id, "name": item.name, "url": item.url, "active": bool(item.active),
-            "creator_name": item.creator_name}
+    return {
+        "type": item.kind,
+        "id": item.id,
+        "name": item.name,
+        "url": item.url,
+        "active": bool(item.active),
+        "creator_name": item.creator_name,
+    }
 
 
 def _details(item: NotificationItem) -> dict[str, Any]:
@@ -32,8 +38,14 @@ def list_notifications(ctx: RequestContext, team_slug: str):
     return [_item(n) for n in notifications.list_notifications(ctx.team)]
 
 
-@route.post(BASE, summary="Create a notification", body=NotificationRequest, response=NotificationResponse,
-            status=201, errors=(409,))
+@route.post(
+    BASE,
+    summary="Create a notification",
+    body=NotificationRequest,
+    response=NotificationResponse,
+    status=201,
+    errors=(409,),
+)
 def create_notification(ctx: RequestContext, team_slug: str, body: NotificationRequest):
     return _details(notifications.create_notification(ctx.team, ctx.user, body))
 
@@ -43,8 +55,13 @@ def get_notification(ctx: RequestContext, team_slug: str, notification_id: str):
     return _details(notifications.get_notification(ctx.team, notification_id))
 
 
-@route.put(BASE + "/{notificationId}", summary="Change a notification", body=NotificationRequest,
-           response=NotificationResponse, errors=(409,))
+@route.put(
+    BASE + "/{notificationId}",
+    summary="Change a notification",
+    body=NotificationRequest,
+    response=NotificationResponse,
+    errors=(409,),
+)
 def update_notification(ctx: RequestContext, team_slug: str, notification_id: str, body: NotificationRequest):
     return _details(notifications.update_notification(ctx.team, notification_id, body))
 
@@ -54,7 +71,11 @@ def delete_notification(ctx: RequestContext, team_slug: str, notification_id: st
     notifications.delete_notification(ctx.team, notification_id)
 
 
-@route.post(BASE + "/{notificationId}/test", summary="Send a test message to the notification's webhook",
-            status=204, errors=(400,))
+@route.post(
+    BASE + "/{notificationId}/test",
+    summary="Send a test message to the notification's webhook",
+    status=204,
+    errors=(400,),
+)
 def test_notification(ctx: RequestContext, team_slug: str, notification_id: str) -> None:
     notifications.send_test(ctx.team, ctx.user, notification_id)

@@ -30,10 +30,17 @@ ERROR_SCHEMA = {
     "required": ["message"],
 }
 REASONS = {
-    200: "OK", 201: "Created", 204: "No content", 400: "Bad request: malformed JSON, missing or invalid field",
-    401: "Missing, invalid or expired bearer token", 403: "Not allowed for this user or team",
-    404: "Not found", 409: "Conflict: name or slug taken", 412: "Precondition failed: the state forbids this",
-    413: "Request body too large", 503: "Service temporarily unavailable, try again",
+    200: "OK",
+    201: "Created",
+    204: "No content",
+    400: "Bad request: malformed JSON, missing or invalid field",
+    401: "Missing, invalid or expired bearer token",
+    403: "Not allowed for this user or team",
+    404: "Not found",
+    409: "Conflict: name or slug taken",
+    412: "Precondition failed: the state forbids this",
+    413: "Request body too large",
+    503: "Service temporarily unavailable, try again",
 }
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -54,8 +61,11 @@ def document() -> dict[str, Any]:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, schemas, defs, routes)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "dyrector.io API", "version": settings.VERSION,
-                 "description": "dyrector.io-compatible container deployment platform."},
+        "info": {
+            "title": "dyrector.io API",
+            "version": settings.VERSION,
+            "description": "dyrector.io-compatible container deployment platform.",
+        },
         "servers": [{"url": "/"}],
         "tags": [{"name": tag} for tag in dict.fromkeys(r.tag for r in routes)],
         "paths": paths,
@@ -86,7 +96,9 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def _operation(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSpec]) -> dict[str, Any]:
     path_params = _PARAM.findall(route.path)
     op: dict[str, Any] = {
-        "tags": [route.tag], "operationId": route.name, "summary": route.summary,
+        "tags": [route.tag],
+        "operationId": route.name,
+        "summary": route.summary,
         "security": [{"bearer": []}] if route.auth else [],
     }
     params = [_path_param(name, name in route.free_params) for name in path_params]
@@ -95,10 +107,14 @@ def _operation(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSp
     if params:
         op["parameters"] = params
     if route.body is not None:
-        op["requestBody"] = {"required": not route.body_optional,
-                             "content": {"application/json": {"schema": schemas[(route.name, "body")]}}}
-    op["responses"] = {str(route.status): _success(route, schemas, defs, routes),
-                       **{str(code): _error(code) for code in _error_codes(route, path_params)}}
+        op["requestBody"] = {
+            "required": not route.body_optional,
+            "content": {"application/json": {"schema": schemas[(route.name, "body")]}},
+        }
+    op["responses"] = {
+        str(route.status): _success(route, schemas, defs, routes),
+        **{str(code): _error(code) for code in _error_codes(route, path_params)},
+    }
     return op
 
 
@@ -133,8 +149,7 @@ def _success(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSpec
     schema = schemas[(route.name, "response")]
     reply["content"] = {"application/json": {"schema": schema}}
     if route.status == 201 and _locates(route, _resolve(schema, defs), routes):
-        reply["headers"] = {"Location": {"description": "Path of the created resource",
-                                         "schema": {"type": "string"}}}
+        reply["headers"] = {"Location": {"description": "Path of the created resource", "schema": {"type": "string"}}}
     return reply
 
 
@@ -160,5 +175,7 @@ def _error_codes(route: RouteSpec, path_params: list[str]) -> list[int]:
 
 
 def _error(code: int) -> dict[str, Any]:
-    return {"description": REASONS.get(code, "Error"),
-            "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    return {
+        "description": REASONS.get(code, "Error"),
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+    }

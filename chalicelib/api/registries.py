@@ -19,19 +19,42 @@ BASE = "/api/{teamSlug}/registries"
 
 
 def _details(item: RegistryItem) -> dict[str, Any]:
-    return {"type": item.kind, "details": item.details or {}, "id": item.id, "name": item.name,
-            "description": item.description, "icon": item.icon, "in_use": registries.in_use(item),
-            "created_at": item.created_at, "updated_at": item.updated_at}
+    return {
+        "type": item.kind,
+        "details": item.details or {},
+        "id": item.id,
+        "name": item.name,
+        "description": item.description,
+        "icon": item.icon,
+        "in_use": registries.in_use(item),
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
 
 
 @route.get(BASE, summary="List the team's registries", response=list[RegistryListItem])
 def list_registries(ctx: RequestContext, team_slug: str):
-    return [{"type": r.kind, "id": r.id, "name": r.name, "description": r.description, "icon": r.icon,
-             "url": registries.display_url(r)} for r in registries.list_registries(ctx.team)]
+    return [
+        {
+            "type": r.kind,
+            "id": r.id,
+            "name": r.name,
+            "description": r.description,
+            "icon": r.icon,
+            "url": registries.display_url(r),
+        }
+        for r in registries.list_registries(ctx.team)
+    ]
 
 
-@route.post(BASE, summary="Add a registry (its credentials are checked live and stored encrypted)",
-            body=RegistryRequest, response=RegistryResponse, status=201, errors=(409,))
+@route.post(
+    BASE,
+    summary="Add a registry (its credentials are checked live and stored encrypted)",
+    body=RegistryRequest,
+    response=RegistryResponse,
+    status=201,
+    errors=(409,),
+)
 def create_registry(ctx: RequestContext, team_slug: str, body: Any):
     return _details(registries.create_registry(ctx.team, ctx.user, body))
 
@@ -41,8 +64,13 @@ def get_registry(ctx: RequestContext, team_slug: str, registry_id: str):
     return _details(registries.get_registry(ctx.team.team_id, registry_id))
 
 
-@route.put(BASE + "/{registryId}", summary="Change a registry (without a token the stored one is kept)",
-           body=RegistryRequest, status=204, errors=(409,))
+@route.put(
+    BASE + "/{registryId}",
+    summary="Change a registry (without a token the stored one is kept)",
+    body=RegistryRequest,
+    status=204,
+    errors=(409,),
+)
 def update_registry(ctx: RequestContext, team_slug: str, registry_id: str, body: Any) -> None:
     registries.update_registry(ctx.team, ctx.user, registry_id, body)
 

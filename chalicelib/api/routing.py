@@ -111,8 +111,11 @@ def _snake(name: str) -> str:
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status,
-                    headers={"Content-Type": "application/json", **(headers or {})})
+    return Response(
+        body=json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def error_response(error: AppError) -> Response:
@@ -177,8 +180,9 @@ def _authorize(ctx: RequestContext, path_params: dict[str, str], role: str | Non
         access.member_of_team(path_params["teamId"], ctx.user, role)
 
 
-def _view_arguments(ctx: RequestContext, spec: RouteSpec, path_params: dict[str, str],
-                    body_adapter: TypeAdapter | None) -> dict[str, Any]:
+def _view_arguments(
+    ctx: RequestContext, spec: RouteSpec, path_params: dict[str, str], body_adapter: TypeAdapter | None
+) -> dict[str, Any]:
     """Credentials, then membership and role, before anything else: a stranger learns nothing,
     not even a 400 for a malformed id. Then the path ids, the body and the query, validated."""
     _authenticate(ctx, spec.auth)
@@ -216,11 +220,23 @@ class Router:
         self.blueprint = blueprint
         self.tag = tag
 
-    def route(self, method: str, path: str, *, summary: str, body: Any = None, query: Any = None,
-              response: Any = None, status: int = 200, auth: str | None = "user",
-              errors: tuple[int, ...] = (), body_optional: bool = False,
-              free_params: tuple[str, ...] = (), role: str | None = None, media_type: str | None = None,
-              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: Any = None,
+        query: Any = None,
+        response: Any = None,
+        status: int = 200,
+        auth: str | None = "user",
+        errors: tuple[int, ...] = (),
+        body_optional: bool = False,
+        free_params: tuple[str, ...] = (),
+        role: str | None = None,
+        media_type: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`auth`: "user" (bearer login/personal token), "user-or-deploy" (also a deployment token),
         "agent" / "agent-install" (a node agent's tokens) or None (public).
         `role`: the least team role needed; `/api/{teamSlug}/...` defaults to "user" (any member,
@@ -228,8 +244,23 @@ class Router:
         role = _declared_role(method, path, role)
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-            spec = RouteSpec(method, path, view.__name__, self.tag, summary, auth, status, body, query, response,
-                             errors, body_optional, free_params, role, media_type)
+            spec = RouteSpec(
+                method,
+                path,
+                view.__name__,
+                self.tag,
+                summary,
+                auth,
+                status,
+                body,
+                query,
+                response,
+                errors,
+                body_optional,
+                free_params,
+                role,
+                media_type,
+            )
             ROUTES.append(spec)
             self.blueprint.route(path, methods=[method])(functools.wraps(view)(self._handler(spec, view)))
             return view
@@ -238,6 +269,7 @@ class Router:
 
     def _handler(self, spec: RouteSpec, view: Callable[..., Any]) -> Callable[..., Response]:
         """The Chalice view for `view`: everything around it, and every failure answered here."""
+
         def handler(**path_params: str) -> Response:
             body_adapter = adapter(spec.body) if spec.body is not None else None
             response_adapter = adapter(spec.response) if spec.response is not None else None

@@ -28,8 +28,9 @@ class SocketResponse(ResponseModel):
     url: str
 
 
-@route.get("/api/socket", summary="The WebSocket URL for live deployment and node events", response=SocketResponse,
-           auth=None)
+@route.get(
+    "/api/socket", summary="The WebSocket URL for live deployment and node events", response=SocketResponse, auth=None
+)
 def get_socket(ctx: RequestContext):
     return {"url": settings.socket_url()}
 

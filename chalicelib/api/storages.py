@@ -19,13 +19,22 @@ BASE = "/api/{teamSlug}/storages"
 
 
 def _item(storage: StorageItem) -> dict[str, Any]:
-    return {"description": storage.description, "icon": storage.icon, "url": storage.url, "id": storage.id,
-            "name": storage.name}
+    return {
+        "description": storage.description,
+        "icon": storage.icon,
+        "url": storage.url,
+        "id": storage.id,
+        "name": storage.name,
+    }
 
 
 def _details(ctx: RequestContext, storage: StorageItem) -> dict[str, Any]:
-    return {**_item(storage), "access_key": storages.access_key(ctx.team, storage), "secret_key": None,
-            "in_use": storages.in_use(storage)}
+    return {
+        **_item(storage),
+        "access_key": storages.access_key(ctx.team, storage),
+        "secret_key": None,
+        "in_use": storages.in_use(storage),
+    }
 
 
 @route.get(BASE, summary="List the team's storages (never their keys)", response=list[StorageListItem])
@@ -33,8 +42,14 @@ def list_storages(ctx: RequestContext, team_slug: str):
     return [_item(s) for s in storages.list_storages(ctx.team)]
 
 
-@route.post(BASE, summary="Add an S3-compatible storage (keys stored KMS-encrypted)", body=StorageRequest,
-            response=StorageResponse, status=201, errors=(409,))
+@route.post(
+    BASE,
+    summary="Add an S3-compatible storage (keys stored KMS-encrypted)",
+    body=StorageRequest,
+    response=StorageResponse,
+    status=201,
+    errors=(409,),
+)
 def create_storage(ctx: RequestContext, team_slug: str, body: StorageRequest):
     return _details(ctx, storages.create_storage(ctx.team, ctx.user, body))
 
@@ -44,14 +59,20 @@ def storage_options(ctx: RequestContext, team_slug: str):
     return [{"id": s.id, "name": s.name} for s in storages.list_storages(ctx.team)]
 
 
-@route.get(BASE + "/{storageId}", summary="A storage's details (the secret key is never returned)",
-           response=StorageResponse)
+@route.get(
+    BASE + "/{storageId}", summary="A storage's details (the secret key is never returned)", response=StorageResponse
+)
 def get_storage(ctx: RequestContext, team_slug: str, storage_id: str):
     return _details(ctx, storages.get_storage(ctx.team, storage_id))
 
 
-@route.put(BASE + "/{storageId}", summary="Change a storage (without keys the stored ones are kept)",
-           body=StorageRequest, status=204, errors=(409,))
+@route.put(
+    BASE + "/{storageId}",
+    summary="Change a storage (without keys the stored ones are kept)",
+    body=StorageRequest,
+    status=204,
+    errors=(409,),
+)
 def update_storage(ctx: RequestContext, team_slug: str, storage_id: str, body: StorageRequest) -> None:
     storages.update_storage(ctx.team, ctx.user, storage_id, body)
 

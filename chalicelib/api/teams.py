@@ -37,44 +37,75 @@ def list_teams(ctx: RequestContext):
     return [_team(t, stats[t.id]) for t in mine]
 
 
-@route.post("/api/teams", summary="Create a team (you become its owner)", body=CreateTeamRequest,
-            response=TeamResponse, status=201, errors=(409,))
+@route.post(
+    "/api/teams",
+    summary="Create a team (you become its owner)",
+    body=CreateTeamRequest,
+    response=TeamResponse,
+    status=201,
+    errors=(409,),
+)
 def create_team(ctx: RequestContext, body: CreateTeamRequest):
     team = teams.create_team(ctx.user, body)
     ctx.audit_team_id = team.id
     return _team(team)
 
 
-@route.get("/api/teams/{teamId}", summary="Team details with its users", response=TeamDetailsResponse,
-           errors=(404,), role="user")
+@route.get(
+    "/api/teams/{teamId}",
+    summary="Team details with its users",
+    response=TeamDetailsResponse,
+    errors=(404,),
+    role="user",
+)
 def get_team(ctx: RequestContext, team_id: str):
     team = teams.get_team(ctx.user, team_id)
     return {**_team(team), "users": teams.team_users(team.id)}
 
 
-@route.put("/api/teams/{teamId}", summary="Rename a team (admin)", body=UpdateTeamRequest, status=204,
-           errors=(404, 409), role="admin")
+@route.put(
+    "/api/teams/{teamId}",
+    summary="Rename a team (admin)",
+    body=UpdateTeamRequest,
+    status=204,
+    errors=(404, 409),
+    role="admin",
+)
 def update_team(ctx: RequestContext, team_id: str, body: UpdateTeamRequest) -> None:
     teams.update_team(ctx.user, team_id, body)
     ctx.audit_team_id = team_id
 
 
-@route.delete("/api/teams/{teamId}", summary="Delete a team and everything in it (owner)", status=204,
-              errors=(404,), role="owner")
+@route.delete(
+    "/api/teams/{teamId}", summary="Delete a team and everything in it (owner)", status=204, errors=(404,), role="owner"
+)
 def delete_team(ctx: RequestContext, team_id: str) -> None:
     teams.delete_team(ctx.user, team_id)
 
 
-@route.post("/api/teams/{teamId}/users", summary="Invite a user by e-mail (admin)", body=InviteUserRequest,
-            response=TeamUserResponse, status=201, errors=(404, 409), role="admin")
+@route.post(
+    "/api/teams/{teamId}/users",
+    summary="Invite a user by e-mail (admin)",
+    body=InviteUserRequest,
+    response=TeamUserResponse,
+    status=201,
+    errors=(404, 409),
+    role="admin",
+)
 def invite_user(ctx: RequestContext, team_id: str, body: InviteUserRequest):
     invited = teams.invite_user(ctx.user, team_id, body)
     ctx.audit_team_id = team_id
     return invited
 
 
-@route.put("/api/teams/{teamId}/users/{userId}/role", summary="Change a member's role (admin)",
-           body=UpdateUserRoleRequest, status=204, errors=(404,), role="admin")
+@route.put(
+    "/api/teams/{teamId}/users/{userId}/role",
+    summary="Change a member's role (admin)",
+    body=UpdateUserRoleRequest,
+    status=204,
+    errors=(404,),
+    role="admin",
+)
 def update_user_role(ctx: RequestContext, team_id: str, user_id: str, body: UpdateUserRoleRequest) -> None:
     teams.set_user_role(ctx.user, team_id, user_id, body.role.value)
     ctx.audit_team_id = team_id
@@ -86,15 +117,25 @@ def leave_team(ctx: RequestContext, team_id: str) -> None:
     ctx.audit_team_id = team_id
 
 
-@route.delete("/api/teams/{teamId}/users/{userId}", summary="Remove a user or invitation (admin)", status=204,
-              errors=(404,), role="admin")
+@route.delete(
+    "/api/teams/{teamId}/users/{userId}",
+    summary="Remove a user or invitation (admin)",
+    status=204,
+    errors=(404,),
+    role="admin",
+)
 def remove_user(ctx: RequestContext, team_id: str, user_id: str) -> None:
     teams.remove_user(ctx.user, team_id, user_id)
     ctx.audit_team_id = team_id
 
 
-@route.post("/api/teams/{teamId}/users/{userId}/reinvite", summary="Send a new invitation (admin)", status=204,
-            errors=(404, 412), role="admin")
+@route.post(
+    "/api/teams/{teamId}/users/{userId}/reinvite",
+    summary="Send a new invitation (admin)",
+    status=204,
+    errors=(404, 412),
+    role="admin",
+)
 def reinvite_user(ctx: RequestContext, team_id: str, user_id: str) -> None:
     teams.reinvite_user(ctx.user, team_id, user_id)
     ctx.audit_team_id = team_id

@@ -17,12 +17,19 @@ def list_tokens(ctx: RequestContext):
     return tokens.list_tokens(ctx.user)
 
 
-@route.post("/api/tokens", summary="Generate an access token (shown once)", body=GenerateTokenRequest,
-            response=GeneratedTokenResponse, status=201, errors=(409,))
+@route.post(
+    "/api/tokens",
+    summary="Generate an access token (shown once)",
+    body=GenerateTokenRequest,
+    response=GeneratedTokenResponse,
+    status=201,
+    errors=(409,),
+)
 def generate_token(ctx: RequestContext, body: GenerateTokenRequest):
     item, jwt = tokens.generate_token(ctx.user, body)
-    return GeneratedTokenResponse(id=item.id, name=item.name, expires_at=item.expires_at,
-                                  created_at=item.created_at, token=jwt)
+    return GeneratedTokenResponse(
+        id=item.id, name=item.name, expires_at=item.expires_at, created_at=item.created_at, token=jwt
+    )
 
 
 @route.get("/api/tokens/{tokenId}", summary="Get an access token", response=TokenResponse, errors=(404,))

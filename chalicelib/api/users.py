@@ -12,8 +12,7 @@ bp = Blueprint(__name__)
 route = Router(bp, "Users")
 
 
-@route.post("/api/users/me", summary="The current user, their teams and pending invitations",
-            response=UserMetaResponse)
+@route.post("/api/users/me", summary="The current user, their teams and pending invitations", response=UserMetaResponse)
 def get_me(ctx: RequestContext) -> UserMetaResponse:
     user, memberships, invited = teams.me(ctx.user)
     return UserMetaResponse(

@@ -26,31 +26,46 @@ def list_versions(ctx: RequestContext, team_slug: str, project_id: str):
     return [shapes.version(item, project) for item in items]
 
 
-@route.post(BASE, summary="Create a version (copies the default version's images)", body=CreateVersionRequest,
-            response=VersionResponse, status=201, errors=(409, 412))
+@route.post(
+    BASE,
+    summary="Create a version (copies the default version's images)",
+    body=CreateVersionRequest,
+    response=VersionResponse,
+    status=201,
+    errors=(409, 412),
+)
 def create_version(ctx: RequestContext, team_slug: str, project_id: str, body: CreateVersionRequest):
     created = versions.create_version(ctx.team, ctx.user, project_id, body)
     return shapes.version(created.version, created.project)
 
 
-@route.get(BASE + "/{versionId}", summary="Version details with its images and deployments",
-           response=VersionDetailsResponse)
+@route.get(
+    BASE + "/{versionId}", summary="Version details with its images and deployments", response=VersionDetailsResponse
+)
 def get_version(ctx: RequestContext, team_slug: str, project_id: str, version_id: str):
     found = versions.view(ctx.team, project_id, version_id)
     items = images.list_images(ctx.team, project_id, version_id)
     registries = images.registry_summaries(ctx.team, items)
-    return {**shapes.version(found.version, found.project), "mutable": found.mutable,
-            "deletable": found.deletion_blocker is None,
-            "auto_copy_deployments": bool(found.version.auto_copy_deployments),
-            "images": [shapes.image(item, registries) for item in items],
-            "deployments": shapes.version_deployments(found.deployments,
-                                                      deployments.nodes_of(ctx.team, found.deployments))}
+    return {
+        **shapes.version(found.version, found.project),
+        "mutable": found.mutable,
+        "deletable": found.deletion_blocker is None,
+        "auto_copy_deployments": bool(found.version.auto_copy_deployments),
+        "images": [shapes.image(item, registries) for item in items],
+        "deployments": shapes.version_deployments(found.deployments, deployments.nodes_of(ctx.team, found.deployments)),
+    }
 
 
-@route.put(BASE + "/{versionId}", summary="Rename a version or change its changelog", body=UpdateVersionRequest,
-           status=204, errors=(409, 412))
-def update_version(ctx: RequestContext, team_slug: str, project_id: str, version_id: str,
-                   body: UpdateVersionRequest) -> None:
+@route.put(
+    BASE + "/{versionId}",
+    summary="Rename a version or change its changelog",
+    body=UpdateVersionRequest,
+    status=204,
+    errors=(409, 412),
+)
+def update_version(
+    ctx: RequestContext, team_slug: str, project_id: str, version_id: str, body: UpdateVersionRequest
+) -> None:
     versions.update_version(ctx.team, ctx.user, project_id, version_id, body)
 
 
@@ -64,9 +79,16 @@ def set_default_version(ctx: RequestContext, team_slug: str, project_id: str, ve
     versions.set_default_version(ctx.team, project_id, version_id)
 
 
-@route.post(BASE + "/{versionId}/increase", summary="Create the next incremental version with copies of the images",
-            body=IncreaseVersionRequest, response=VersionResponse, status=201, errors=(409, 412))
-def increase_version(ctx: RequestContext, team_slug: str, project_id: str, version_id: str,
-                     body: IncreaseVersionRequest):
+@route.post(
+    BASE + "/{versionId}/increase",
+    summary="Create the next incremental version with copies of the images",
+    body=IncreaseVersionRequest,
+    response=VersionResponse,
+    status=201,
+    errors=(409, 412),
+)
+def increase_version(
+    ctx: RequestContext, team_slug: str, project_id: str, version_id: str, body: IncreaseVersionRequest
+):
     created = versions.increase_version(ctx.team, ctx.user, project_id, version_id, body)
     return shapes.version(created.version, created.project)

@@ -31,8 +31,9 @@ def _range(model, start: datetime | None, end: datetime | None):
     return model.SK.between(low, high)
 
 
-def page_by_time(model, partition: str, start: datetime | None, end: datetime | None, skip: int, take: int,
-                 predicate=None) -> tuple[list, int]:
+def page_by_time(
+    model, partition: str, start: datetime | None, end: datetime | None, skip: int, take: int, predicate=None
+) -> tuple[list, int]:
     """Newest first; `total` counts every entry in the range (after `predicate`)."""
     condition = _range(model, start, end)
     if predicate is None:
@@ -40,11 +41,12 @@ def page_by_time(model, partition: str, start: datetime | None, end: datetime | 
         items = model.query(partition, condition, scan_index_forward=False, page_size=min(skip + take, 1000))
         return list(itertools.islice(items, skip, skip + take)), total
     matching = [item for item in model.query(partition, condition, scan_index_forward=False) if predicate(item)]
-    return matching[skip:skip + take], len(matching)
+    return matching[skip : skip + take], len(matching)
 
 
-def page(team_id: str, start: datetime | None, end: datetime | None, skip: int, take: int,
-         predicate=None) -> tuple[list[AuditItem], int]:
+def page(
+    team_id: str, start: datetime | None, end: datetime | None, skip: int, take: int, predicate=None
+) -> tuple[list[AuditItem], int]:
     return page_by_time(AuditItem, keys.audit(team_id), start, end, skip, take, predicate)
 
 

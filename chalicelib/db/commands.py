@@ -23,10 +23,20 @@ _KEEP_SECONDS = 86400
 def new_item(team_id: str, node_id: str, kind: str, body: dict[str, Any]) -> CommandItem:
     """A pending command, not yet written (callers that must write it with other items use this)."""
     command_id = str(ULID())
-    return CommandItem(keys.node_commands(node_id), keys.command(command_id), GSI2PK=keys.pending_commands(node_id),
-                       GSI2SK=command_id, id=command_id, node_id=node_id, team_id=team_id, kind=kind,
-                       body={**body, "id": command_id, "kind": kind}, status="pending", created_at=ids.utcnow(),
-                       ttl=int(time.time()) + _KEEP_SECONDS)
+    return CommandItem(
+        keys.node_commands(node_id),
+        keys.command(command_id),
+        GSI2PK=keys.pending_commands(node_id),
+        GSI2SK=command_id,
+        id=command_id,
+        node_id=node_id,
+        team_id=team_id,
+        kind=kind,
+        body={**body, "id": command_id, "kind": kind},
+        status="pending",
+        created_at=ids.utcnow(),
+        ttl=int(time.time()) + _KEEP_SECONDS,
+    )
 
 
 def enqueue(team_id: str, node_id: str, kind: str, body: dict[str, Any]) -> CommandItem:
@@ -36,8 +46,11 @@ def enqueue(team_id: str, node_id: str, kind: str, body: dict[str, Any]) -> Comm
 
 
 def pending(node_id: str, limit: int = 20) -> list[CommandItem]:
-    return [item for item in BaseItem.gsi2.query(keys.pending_commands(node_id), limit=limit)
-            if isinstance(item, CommandItem)]
+    return [
+        item
+        for item in BaseItem.gsi2.query(keys.pending_commands(node_id), limit=limit)
+        if isinstance(item, CommandItem)
+    ]
 
 
 def get(node_id: str, command_id: str) -> CommandItem | None:
@@ -49,13 +62,23 @@ def get(node_id: str, command_id: str) -> CommandItem | None:
 
 def acknowledge(item: CommandItem) -> None:
     """Idempotent: a repeated ack of the same command changes nothing."""
-    actions = [CommandItem.status.set("acknowledged"), CommandItem.acknowledged_at.set(ids.utcnow()),
-               CommandItem.GSI2PK.remove(), CommandItem.GSI2SK.remove()]
+    actions = [
+        CommandItem.status.set("acknowledged"),
+        CommandItem.acknowledged_at.set(ids.utcnow()),
+        CommandItem.GSI2PK.remove(),
+        CommandItem.GSI2SK.remove(),
+    ]
     conditional(lambda: item.update(actions=actions, condition=CommandItem.status == "pending"))
 
 
 def finish(item: CommandItem, ok: bool, result: dict[str, Any]) -> None:
-    item.update(actions=[CommandItem.status.set("done" if ok else "failed"), CommandItem.result.set(result),
-                         CommandItem.finished_at.set(ids.utcnow()), CommandItem.GSI2PK.remove(),
-                         CommandItem.GSI2SK.remove()],
-                condition=CommandItem.PK.exists())
+    item.update(
+        actions=[
+            CommandItem.status.set("done" if ok else "failed"),
+            CommandItem.result.set(result),
+            CommandItem.finished_at.set(ids.utcnow()),
+            CommandItem.GSI2PK.remove(),
+            CommandItem.GSI2SK.remove(),
+        ],
+        condition=CommandItem.PK.exists(),
+    )

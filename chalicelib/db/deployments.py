@@ -24,20 +24,53 @@ ROLLING = "rolling"
 _PER_TRANSACTION = 90
 
 
-def new_item(team_id: str, deployment_id: str, project_id: str, version_id: str, node_id: str, prefix: str,
-             note: str | None, config: dict[str, Any], by: str, now: datetime) -> DeploymentItem:
-    return DeploymentItem(keys.team(team_id), keys.deployment(deployment_id), GSI1PK=keys.version_ref(version_id),
-                          GSI1SK=keys.deployment(deployment_id), id=deployment_id, project_id=project_id,
-                          version_id=version_id, node_id=node_id, prefix=prefix, status="preparing", note=note,
-                          config=config, tries=0, dispatched_try=0, created_at=now, created_by=by, updated_at=now,
-                          updated_by=by)
+def new_item(
+    team_id: str,
+    deployment_id: str,
+    project_id: str,
+    version_id: str,
+    node_id: str,
+    prefix: str,
+    note: str | None,
+    config: dict[str, Any],
+    by: str,
+    now: datetime,
+) -> DeploymentItem:
+    return DeploymentItem(
+        keys.team(team_id),
+        keys.deployment(deployment_id),
+        GSI1PK=keys.version_ref(version_id),
+        GSI1SK=keys.deployment(deployment_id),
+        id=deployment_id,
+        project_id=project_id,
+        version_id=version_id,
+        node_id=node_id,
+        prefix=prefix,
+        status="preparing",
+        note=note,
+        config=config,
+        tries=0,
+        dispatched_try=0,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
 
 
-def new_instance(team_id: str, deployment_id: str, image_id: str, config: dict[str, Any],
-                 now: datetime) -> InstanceItem:
+def new_instance(
+    team_id: str, deployment_id: str, image_id: str, config: dict[str, Any], now: datetime
+) -> InstanceItem:
     instance_id = ids.new_id()
-    return InstanceItem(keys.team(team_id), keys.instance(deployment_id, instance_id), id=instance_id,
-                        deployment_id=deployment_id, image_id=image_id, config=config, updated_at=now)
+    return InstanceItem(
+        keys.team(team_id),
+        keys.instance(deployment_id, instance_id),
+        id=instance_id,
+        deployment_id=deployment_id,
+        image_id=image_id,
+        config=config,
+        updated_at=now,
+    )
 
 
 def get(team_id: str, deployment_id: str, consistent: bool = False) -> DeploymentItem | None:
@@ -48,14 +81,19 @@ def get(team_id: str, deployment_id: str, consistent: bool = False) -> Deploymen
 
 
 def list_for_team(team_id: str) -> list[DeploymentItem]:
-    return sorted(named.query(DeploymentItem, team_id, keys.DEPLOYMENT_PREFIX), key=lambda d: d.created_at,
-                  reverse=True)
+    return sorted(
+        named.query(DeploymentItem, team_id, keys.DEPLOYMENT_PREFIX), key=lambda d: d.created_at, reverse=True
+    )
 
 
 def of_version(version_id: str) -> list[DeploymentItem]:
-    return [item for item in BaseItem.gsi1.query(keys.version_ref(version_id),
-                                                  BaseItem.GSI1SK.startswith(keys.DEPLOYMENT_PREFIX))
-            if isinstance(item, DeploymentItem)]
+    return [
+        item
+        for item in BaseItem.gsi1.query(
+            keys.version_ref(version_id), BaseItem.GSI1SK.startswith(keys.DEPLOYMENT_PREFIX)
+        )
+        if isinstance(item, DeploymentItem)
+    ]
 
 
 def of_versions(version_ids: list[str]) -> dict[str, list[DeploymentItem]]:
@@ -73,9 +111,12 @@ def get_instance(team_id: str, deployment_id: str, instance_id: str) -> Instance
 def related(team_id: str, deployment: DeploymentItem) -> dict[str, Any]:
     """The deployment's version, node, project and token (those that exist) in one BatchGetItem,
     as {"version"|"node"|"project"|"token": item}."""
-    wanted = {keys.version(deployment.project_id, deployment.version_id): "version",
-              keys.node(deployment.node_id): "node", keys.project(deployment.project_id): "project",
-              keys.deployment_token(deployment.id): "token"}
+    wanted = {
+        keys.version(deployment.project_id, deployment.version_id): "version",
+        keys.node(deployment.node_id): "node",
+        keys.project(deployment.project_id): "project",
+        keys.deployment_token(deployment.id): "token",
+    }
     return {wanted[item.SK]: item for item in BaseItem.batch_get([(keys.team(team_id), sk) for sk in wanted])}
 
 
@@ -101,34 +142,54 @@ def prefix_taken(team_id: str, version_id: str, node_id: str, prefix: str, versi
 
 def create(team_id: str, deployment: DeploymentItem, items: list[InstanceItem], version_kind: str) -> None:
     conflict = ConflictError("Prefix taken for the node.", property="prefix")
-    tx = Transaction().create(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
-                              conflict)
+    tx = Transaction().create(
+        _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id), conflict
+    )
     tx.create(deployment)
     for item in items[:_PER_TRANSACTION]:
         tx.create(item)
     try:
         tx.commit()
     except ConflictError:
-        raise prefix_taken(team_id, deployment.version_id, deployment.node_id, deployment.prefix,
-                           version_kind) from None
+        raise prefix_taken(
+            team_id, deployment.version_id, deployment.node_id, deployment.prefix, version_kind
+        ) from None
     _put_all(items[_PER_TRANSACTION:])
 
 
-def update(team_id: str, deployment: DeploymentItem, version_kind: str, *, prefix: str, note: str | None,
-           config: dict[str, Any], by: str, now: datetime, mutable_statuses: tuple[str, ...]) -> None:
+def update(
+    team_id: str,
+    deployment: DeploymentItem,
+    version_kind: str,
+    *,
+    prefix: str,
+    note: str | None,
+    config: dict[str, Any],
+    by: str,
+    now: datetime,
+    mutable_statuses: tuple[str, ...],
+) -> None:
     """Note, prefix (moving its guard) and deployment config, while the status allows changes."""
     tx = Transaction()
     holds_place = version_kind == ROLLING or deployment.status == "preparing"
     if prefix != deployment.prefix and holds_place:
-        tx.create(_place_guard(team_id, deployment, version_kind, prefix, deployment.node_id),
-                  ConflictError("Prefix taken for the node.", property="prefix"))
+        tx.create(
+            _place_guard(team_id, deployment, version_kind, prefix, deployment.node_id),
+            ConflictError("Prefix taken for the node.", property="prefix"),
+        )
         tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id))
-    tx.update(deployment, [DeploymentItem.prefix.set(prefix),
-                           DeploymentItem.note.set(note) if note is not None else DeploymentItem.note.remove(),
-                           DeploymentItem.config.set(config), DeploymentItem.updated_at.set(now),
-                           DeploymentItem.updated_by.set(by)],
-              DeploymentItem.status.is_in(*mutable_statuses),
-              PreconditionFailedError("The deployment's status does not allow changes.", property="status"))
+    tx.update(
+        deployment,
+        [
+            DeploymentItem.prefix.set(prefix),
+            DeploymentItem.note.set(note) if note is not None else DeploymentItem.note.remove(),
+            DeploymentItem.config.set(config),
+            DeploymentItem.updated_at.set(now),
+            DeploymentItem.updated_by.set(by),
+        ],
+        DeploymentItem.status.is_in(*mutable_statuses),
+        PreconditionFailedError("The deployment's status does not allow changes.", property="status"),
+    )
     try:
         tx.commit()
     except ConflictError as error:
@@ -138,25 +199,35 @@ def update(team_id: str, deployment: DeploymentItem, version_kind: str, *, prefi
 
 
 def save_instance_config(item: InstanceItem, config: dict[str, Any], now: datetime) -> None:
-    item.update(actions=[InstanceItem.config.set(config), InstanceItem.updated_at.set(now)],
-                condition=InstanceItem.PK.exists())
+    item.update(
+        actions=[InstanceItem.config.set(config), InstanceItem.updated_at.set(now)], condition=InstanceItem.PK.exists()
+    )
 
 
 def delete(team_id: str, deployment: DeploymentItem, version_kind: str) -> None:
     tx = Transaction()
-    tx.delete(deployment, DeploymentItem.status != "in-progress",
-              PreconditionFailedError("A deployment in progress cannot be deleted.", property="status"))
-    tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
-              GuardItem.ref == deployment.id)
+    tx.delete(
+        deployment,
+        DeploymentItem.status != "in-progress",
+        PreconditionFailedError("A deployment in progress cannot be deleted.", property="status"),
+    )
+    tx.delete(
+        _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
+        GuardItem.ref == deployment.id,
+    )
     try:
         tx.commit()
     except ConflictError:  # the place guard belonged to another deployment (or none): delete without it
-        Transaction().delete(deployment, DeploymentItem.status != "in-progress",
-                             PreconditionFailedError("A deployment in progress cannot be deleted.",
-                                                     property="status")).commit()
+        Transaction().delete(
+            deployment,
+            DeploymentItem.status != "in-progress",
+            PreconditionFailedError("A deployment in progress cannot be deleted.", property="status"),
+        ).commit()
     with BaseItem.batch_write() as batch:
-        for partition, prefix in ((keys.team(team_id), keys.instances_of(deployment.id)),
-                                  (keys.deployment_events(deployment.id), None)):
+        for partition, prefix in (
+            (keys.team(team_id), keys.instances_of(deployment.id)),
+            (keys.deployment_events(deployment.id), None),
+        ):
             condition = BaseItem.SK.startswith(prefix) if prefix else None
             for item in BaseItem.query(partition, condition, attributes_to_get=["PK", "SK"]):
                 batch.delete(item)
@@ -170,16 +241,28 @@ def start(team_id: str, deployment: DeploymentItem, version_kind: str, by: str |
     """
     attempt = int(deployment.tries or 0) + 1
     tx = Transaction()
-    tx.create(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id),
-              ConflictError("A deployment of this prefix is already in progress on the node.", property="prefix",
-                            value=deployment.prefix))
-    tx.update(deployment, [DeploymentItem.status.set("in-progress"), DeploymentItem.tries.set(attempt),
-                           DeploymentItem.started_at.set(now), DeploymentItem.updated_at.set(now),
-                           DeploymentItem.deployed_by.set(by) if by else DeploymentItem.deployed_by.remove(),
-                           DeploymentItem.GSI2PK.set(keys.IN_PROGRESS),
-                           DeploymentItem.GSI2SK.set(f"{ids.iso(now)}#{deployment.id}")],
-              (DeploymentItem.status == deployment.status) & (DeploymentItem.tries == int(deployment.tries or 0)),
-              PreconditionFailedError("The deployment changed meanwhile; reload it.", property="status"))
+    tx.create(
+        named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id),
+        ConflictError(
+            "A deployment of this prefix is already in progress on the node.",
+            property="prefix",
+            value=deployment.prefix,
+        ),
+    )
+    tx.update(
+        deployment,
+        [
+            DeploymentItem.status.set("in-progress"),
+            DeploymentItem.tries.set(attempt),
+            DeploymentItem.started_at.set(now),
+            DeploymentItem.updated_at.set(now),
+            DeploymentItem.deployed_by.set(by) if by else DeploymentItem.deployed_by.remove(),
+            DeploymentItem.GSI2PK.set(keys.IN_PROGRESS),
+            DeploymentItem.GSI2SK.set(f"{ids.iso(now)}#{deployment.id}"),
+        ],
+        (DeploymentItem.status == deployment.status) & (DeploymentItem.tries == int(deployment.tries or 0)),
+        PreconditionFailedError("The deployment changed meanwhile; reload it.", property="status"),
+    )
     if deployment.status == "preparing" and version_kind != ROLLING:
         tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id))
     tx.commit()
@@ -192,9 +275,14 @@ def dispatch(deployment: DeploymentItem, attempt: int, command: BaseItem, event:
     redelivered message either finds the try dispatched (and writes nothing) or dispatches it.
     False for a duplicate delivery (nothing written)."""
     tx = Transaction()
-    tx.update(deployment, [DeploymentItem.dispatched_try.set(attempt)],
-              (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt)
-              & (DeploymentItem.dispatched_try < attempt), ConditionFailed("already dispatched"))
+    tx.update(
+        deployment,
+        [DeploymentItem.dispatched_try.set(attempt)],
+        (DeploymentItem.status == "in-progress")
+        & (DeploymentItem.tries == attempt)
+        & (DeploymentItem.dispatched_try < attempt),
+        ConditionFailed("already dispatched"),
+    )
     tx.create(command)
     tx.create(event)
     try:
@@ -207,10 +295,17 @@ def dispatch(deployment: DeploymentItem, attempt: int, command: BaseItem, event:
 def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, now: datetime) -> bool:
     """in-progress → successful/failed for this try only; frees the prefix. False if already final."""
     tx = Transaction()
-    tx.update(deployment, [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now),
-                           DeploymentItem.GSI2PK.remove(), DeploymentItem.GSI2SK.remove()],
-              (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt),
-              ConditionFailed("already final"))
+    tx.update(
+        deployment,
+        [
+            DeploymentItem.status.set(status),
+            DeploymentItem.updated_at.set(now),
+            DeploymentItem.GSI2PK.remove(),
+            DeploymentItem.GSI2SK.remove(),
+        ],
+        (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt),
+        ConditionFailed("already final"),
+    )
     tx.delete(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id))
     try:
         tx.commit()
@@ -226,19 +321,31 @@ def set_status(deployment: DeploymentItem, status: str, only_from: tuple[str, ..
 
 
 def stuck_since(cutoff: datetime) -> list[DeploymentItem]:
-    return [item for item in BaseItem.gsi2.query(keys.IN_PROGRESS, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
-            if isinstance(item, DeploymentItem)]
+    return [
+        item
+        for item in BaseItem.gsi2.query(keys.IN_PROGRESS, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
+        if isinstance(item, DeploymentItem)
+    ]
 
 
-def new_event(deployment_id: str, kind: str, value: Any, attempt: int,
-              now: datetime | None = None) -> DeploymentEventItem:
+def new_event(
+    deployment_id: str, kind: str, value: Any, attempt: int, now: datetime | None = None
+) -> DeploymentEventItem:
     now = now or ids.utcnow()
-    return DeploymentEventItem(keys.deployment_events(deployment_id), ids.time_key(now), deployment_id=deployment_id,
-                               kind=kind, value=value, try_count=attempt, created_at=now)
+    return DeploymentEventItem(
+        keys.deployment_events(deployment_id),
+        ids.time_key(now),
+        deployment_id=deployment_id,
+        kind=kind,
+        value=value,
+        try_count=attempt,
+        created_at=now,
+    )
 
 
-def add_event(deployment_id: str, kind: str, value: Any, attempt: int,
-              now: datetime | None = None) -> DeploymentEventItem:
+def add_event(
+    deployment_id: str, kind: str, value: Any, attempt: int, now: datetime | None = None
+) -> DeploymentEventItem:
     event = new_event(deployment_id, kind, value, attempt, now)
     event.save()
     return event
@@ -255,8 +362,9 @@ def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) 
 
 def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:
     """Pages are taken newest first; items within a page are returned oldest first (dyrector)."""
-    items, total = audit.page_by_time(DeploymentEventItem, keys.deployment_events(deployment_id), None, None,
-                                      skip, take)
+    items, total = audit.page_by_time(
+        DeploymentEventItem, keys.deployment_events(deployment_id), None, None, skip, take
+    )
     return list(reversed(items)), total
 
 

@@ -19,12 +19,34 @@ from chalicelib.errors import not_found
 _PER_TRANSACTION = 100
 
 
-def new_item(team_id: str, project_id: str, version_id: str, image_id: str, registry_id: str, name: str,
-             tag: str | None, order: int, config: dict[str, Any], labels: dict[str, str] | None,
-             now: datetime) -> ImageItem:
-    item = ImageItem(keys.team(team_id), keys.image(version_id, image_id), id=image_id, project_id=project_id,
-                     version_id=version_id, registry_id=registry_id, name=name, tag=tag, order=order,
-                     labels=labels or None, config=config, created_at=now, updated_at=now)
+def new_item(
+    team_id: str,
+    project_id: str,
+    version_id: str,
+    image_id: str,
+    registry_id: str,
+    name: str,
+    tag: str | None,
+    order: int,
+    config: dict[str, Any],
+    labels: dict[str, str] | None,
+    now: datetime,
+) -> ImageItem:
+    item = ImageItem(
+        keys.team(team_id),
+        keys.image(version_id, image_id),
+        id=image_id,
+        project_id=project_id,
+        version_id=version_id,
+        registry_id=registry_id,
+        name=name,
+        tag=tag,
+        order=order,
+        labels=labels or None,
+        config=config,
+        created_at=now,
+        updated_at=now,
+    )
     index(item)
     return item
 
@@ -48,7 +70,7 @@ def put_new(images: list[ImageItem]) -> None:
     """New images, all-or-nothing per 100 (a request adds far fewer)."""
     for start in range(0, len(images), _PER_TRANSACTION):
         tx = Transaction()
-        for image in images[start:start + _PER_TRANSACTION]:
+        for image in images[start : start + _PER_TRANSACTION]:
             tx.create(image)
         tx.commit()
 
@@ -63,8 +85,12 @@ def save(image: ImageItem, now: datetime) -> None:
 def reorder(team_id: str, version_id: str, order: list[str]) -> None:
     tx = Transaction()
     for position, image_id in enumerate(order):
-        tx.update(ImageItem(keys.team(team_id), keys.image(version_id, image_id)), [ImageItem.order.set(position)],
-                  ImageItem.PK.exists(), not_found("image"))
+        tx.update(
+            ImageItem(keys.team(team_id), keys.image(version_id, image_id)),
+            [ImageItem.order.set(position)],
+            ImageItem.PK.exists(),
+            not_found("image"),
+        )
     tx.commit()
 
 
@@ -72,12 +98,26 @@ def delete(image: ImageItem) -> None:
     image.delete(condition=ImageItem.PK.exists())
 
 
-def copy_all(team_id: str, source: list[ImageItem], project_id: str, version_id: str, new_id: Any,
-             now: datetime) -> list[ImageItem]:
+def copy_all(
+    team_id: str, source: list[ImageItem], project_id: str, version_id: str, new_id: Any, now: datetime
+) -> list[ImageItem]:
     """Deep copies of a version's images (configs included) for another version."""
-    return [new_item(team_id, project_id, version_id, new_id(), image.registry_id, image.name, image.tag,
-                     int(image.order), copy.deepcopy(image.config), image.labels, now) for image in source]
-
+    return [
+        new_item(
+            team_id,
+            project_id,
+            version_id,
+            new_id(),
+            image.registry_id,
+            image.name,
+            image.tag,
+            int(image.order),
+            copy.deepcopy(image.config),
+            image.labels,
+            now,
+        )
+        for image in source
+    ]
 
 
 def registries_of(team_id: str, registry_ids: set[str]) -> dict[str, RegistryItem]:

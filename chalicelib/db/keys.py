@@ -31,8 +31,8 @@ as the entity with `attribute_not_exists(PK)`.
 | images pulled from a registry (inUse) | GSI1          | GSI1PK=REGISTRY#<rid>, GSI1SK begins_with IMAGE# |
 | configs using a storage (inUse)       | GSI2          | GSI2PK=STORAGE#<sid>                           |
 | deployments of a version              | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK begins_with DEPLOYMENT# |
-| registries / storages / notifications | table         | PK=TEAM#<tid>, SK begins_with REGISTRY# / STORAGE# / NOTIFICATION# |
-| their names unique per team           | table         | PK=TEAM#<tid>, SK=REGISTRYNAME# / STORAGENAME# / NOTIFICATIONNAME#<lower> |
+| registries / storages / notifications | table         | PK=TEAM#<tid>, SK begins_with <KIND>#           |
+| their names unique per team           | table         | PK=TEAM#<tid>, SK=<KIND>NAME#<lower> (the kinds above) |
 | nodes of a team / node name unique    | table         | PK=TEAM#<tid>, SK begins_with NODE# / SK=NODENAME#<lower> |
 | a node's commands (by id = ULID)      | table         | PK=NODECMD#<nid>, SK=CMD#<ulid>                |
 | a node's pending commands, in order   | GSI2          | GSI2PK=PENDING#<nid>, GSI2SK=<ulid> (removed on ack) |
@@ -45,9 +45,9 @@ as the entity with `attribute_not_exists(PK)`.
 | one deployment per version+node+prefix (rolling) | table | PK=TEAM#<tid>, SK=DEPLOYSLOT#<vid>#<nid>#<prefix> |
 | one preparing per version+node+prefix (incremental) | table | PK=TEAM#<tid>, SK=PREPARING#<vid>#<nid>#<prefix> |
 | one deployment in flight per node+prefix | table      | PK=TEAM#<tid>, SK=INFLIGHT#<nid>#<prefix>      |
-| deployment token (one per deployment) | table         | PK=TEAM#<tid>, SK=DEPLOYTOKEN#<did>; name guard DEPLOYTOKENNAME#<lower> |
+| deployment token (one per deployment) | table         | PK=TEAM#<tid>, SK=DEPLOYTOKEN#<did> (+ name guard) |
 | an open WebSocket connection          | table         | PK=SOCKET#<connectionId>, SK=SOCKET (TTL: API Gateway's 2 h) |
-| connections following a deployment/node | table       | PK=SUBS#DEPLOYMENT#<did> / SUBS#NODE#<nid>, SK=<connectionId> (TTL) |
+| connections following a deployment/node | table       | PK=SUBS#DEPLOYMENT#<did> / SUBS#NODE#<nid>, SK=<conn id> |
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def invite(user_id: str) -> str:
 
 def audit(team_id: str) -> str:
     return f"AUDIT#{team_id}"
+
 
 # Children of a team partition; the first four are counted for team statistics. Name
 # guards use distinct words (PROJECTNAME#, not PROJECT#NAME) so a begins_with on an

@@ -52,9 +52,18 @@ def create(team_id: str, item: Any, guard_sk: str, conflict: AppError, tx: Trans
     (tx or Transaction()).create(guard(team_id, guard_sk, item.id), conflict).create(item, conflict).commit()
 
 
-def update(team_id: str, item: Any, old_guard_sk: str, new_guard_sk: str, actions: list[Any], conflict: AppError,
-           missing: NotFoundError, condition: Condition | None = None, on_fail: AppError | None = None,
-           tx: Transaction | None = None) -> None:
+def update(
+    team_id: str,
+    item: Any,
+    old_guard_sk: str,
+    new_guard_sk: str,
+    actions: list[Any],
+    conflict: AppError,
+    missing: NotFoundError,
+    condition: Condition | None = None,
+    on_fail: AppError | None = None,
+    tx: Transaction | None = None,
+) -> None:
     """Applies `actions` to the item (which must still exist), moving its name guard if the name changed.
 
     A vanished item fails with `missing`; `condition` (e.g. "still mutable"), checked atomically
@@ -72,6 +81,12 @@ def update(team_id: str, item: Any, old_guard_sk: str, new_guard_sk: str, action
     tx.commit()
 
 
-def delete(team_id: str, item: Any, guard_sk: str, condition: Condition | None = None,
-           on_fail: AppError | None = None, tx: Transaction | None = None) -> None:
+def delete(
+    team_id: str,
+    item: Any,
+    guard_sk: str,
+    condition: Condition | None = None,
+    on_fail: AppError | None = None,
+    tx: Transaction | None = None,
+) -> None:
     (tx or Transaction()).delete(item, condition, on_fail).delete(guard(team_id, guard_sk, item.id)).commit()

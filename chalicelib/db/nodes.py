@@ -17,10 +17,21 @@ from chalicelib.db.named import set_or_remove
 from chalicelib.errors import UnauthorizedError, not_found, taken
 
 
-def new_item(team_id: str, node_id: str, name: str, description: str | None, icon: str | None, by: str,
-             now: datetime) -> NodeItem:
-    return NodeItem(keys.team(team_id), keys.node(node_id), id=node_id, name=name, description=description,
-                    icon=icon, created_at=now, created_by=by, updated_at=now, updated_by=by)
+def new_item(
+    team_id: str, node_id: str, name: str, description: str | None, icon: str | None, by: str, now: datetime
+) -> NodeItem:
+    return NodeItem(
+        keys.team(team_id),
+        keys.node(node_id),
+        id=node_id,
+        name=name,
+        description=description,
+        icon=icon,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
 
 
 def get(team_id: str, node_id: str) -> NodeItem | None:
@@ -35,12 +46,24 @@ def create(team_id: str, node: NodeItem) -> None:
     named.create(team_id, node, keys.node_name(node.name), taken("node", value=node.name))
 
 
-def update(team_id: str, node: NodeItem, name: str, description: str | None, icon: str | None, by: str,
-           now: datetime) -> None:
-    named.update(team_id, node, keys.node_name(node.name), keys.node_name(name),
-                 [NodeItem.name.set(name), set_or_remove(NodeItem.description, description),
-                  set_or_remove(NodeItem.icon, icon), NodeItem.updated_at.set(now), NodeItem.updated_by.set(by)],
-                 taken("node", value=name), not_found("node"))
+def update(
+    team_id: str, node: NodeItem, name: str, description: str | None, icon: str | None, by: str, now: datetime
+) -> None:
+    named.update(
+        team_id,
+        node,
+        keys.node_name(node.name),
+        keys.node_name(name),
+        [
+            NodeItem.name.set(name),
+            set_or_remove(NodeItem.description, description),
+            set_or_remove(NodeItem.icon, icon),
+            NodeItem.updated_at.set(now),
+            NodeItem.updated_by.set(by),
+        ],
+        taken("node", value=name),
+        not_found("node"),
+    )
 
 
 def delete(team_id: str, node: NodeItem) -> None:
@@ -52,38 +75,83 @@ def delete(team_id: str, node: NodeItem) -> None:
 
 
 def has_deployments(team_id: str, node_id: str) -> bool:
-    found = DeploymentItem.query(keys.team(team_id), DeploymentItem.SK.startswith(keys.DEPLOYMENT_PREFIX),
-                                 filter_condition=DeploymentItem.node_id == node_id)
+    found = DeploymentItem.query(
+        keys.team(team_id),
+        DeploymentItem.SK.startswith(keys.DEPLOYMENT_PREFIX),
+        filter_condition=DeploymentItem.node_id == node_id,
+    )
     return next(iter(found), None) is not None
 
 
-def set_installer(node: NodeItem, install_id: str, expires_at: datetime, node_type: str, script_type: str,
-                  command: str, script_key: str) -> None:
-    _update(node, [NodeItem.install_id.set(install_id), NodeItem.install_expires_at.set(expires_at),
-                   NodeItem.install_type.set(node_type), NodeItem.install_script_type.set(script_type),
-                   NodeItem.install_command.set(command), NodeItem.install_script_key.set(script_key),
-                   NodeItem.kind.set(node_type)])
+def set_installer(
+    node: NodeItem,
+    install_id: str,
+    expires_at: datetime,
+    node_type: str,
+    script_type: str,
+    command: str,
+    script_key: str,
+) -> None:
+    _update(
+        node,
+        [
+            NodeItem.install_id.set(install_id),
+            NodeItem.install_expires_at.set(expires_at),
+            NodeItem.install_type.set(node_type),
+            NodeItem.install_script_type.set(script_type),
+            NodeItem.install_command.set(command),
+            NodeItem.install_script_key.set(script_key),
+            NodeItem.kind.set(node_type),
+        ],
+    )
 
 
 def clear_installer(node: NodeItem) -> None:
-    _update(node, [NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
-                   NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
-                   NodeItem.install_script_key.remove()])
+    _update(
+        node,
+        [
+            NodeItem.install_id.remove(),
+            NodeItem.install_expires_at.remove(),
+            NodeItem.install_type.remove(),
+            NodeItem.install_script_type.remove(),
+            NodeItem.install_command.remove(),
+            NodeItem.install_script_key.remove(),
+        ],
+    )
 
 
-def register(node: NodeItem, install_id: str, token_id: str, *, version: str, kind: str, public_key: str,
-             address: str | None, hostname: str, now: datetime) -> None:
+def register(
+    node: NodeItem,
+    install_id: str,
+    token_id: str,
+    *,
+    version: str,
+    kind: str,
+    public_key: str,
+    address: str | None,
+    hostname: str,
+    now: datetime,
+) -> None:
     """Swaps the single-use installer for a connection token (the node connects with its WebSocket)."""
     actions = [
-        NodeItem.install_id.remove(), NodeItem.install_expires_at.remove(), NodeItem.install_type.remove(),
-        NodeItem.install_script_type.remove(), NodeItem.install_command.remove(),
-        NodeItem.install_script_key.remove(), NodeItem.token_id.set(token_id), NodeItem.version.set(version),
-        NodeItem.kind.set(kind), NodeItem.public_key.set(public_key), set_or_remove(NodeItem.address, address),
+        NodeItem.install_id.remove(),
+        NodeItem.install_expires_at.remove(),
+        NodeItem.install_type.remove(),
+        NodeItem.install_script_type.remove(),
+        NodeItem.install_command.remove(),
+        NodeItem.install_script_key.remove(),
+        NodeItem.token_id.set(token_id),
+        NodeItem.version.set(version),
+        NodeItem.kind.set(kind),
+        NodeItem.public_key.set(public_key),
+        set_or_remove(NodeItem.address, address),
         NodeItem.hostname.set(hostname),
     ]
     unspent = (NodeItem.install_id == install_id) & (NodeItem.install_expires_at > now)
-    conditional(lambda: node.update(actions=actions, condition=unspent),
-                UnauthorizedError("The install token was already used or has expired."))
+    conditional(
+        lambda: node.update(actions=actions, condition=unspent),
+        UnauthorizedError("The install token was already used or has expired."),
+    )
 
 
 def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | None, address: str | None) -> None:
@@ -93,8 +161,10 @@ def heartbeat(node: NodeItem, token_id: str, *, version: str, public_key: str | 
         actions.append(NodeItem.public_key.set(public_key))
     if address:
         actions.append(NodeItem.address.set(address))
-    conditional(lambda: node.update(actions=actions, condition=NodeItem.token_id == token_id),
-                UnauthorizedError("Token revoked."))
+    conditional(
+        lambda: node.update(actions=actions, condition=NodeItem.token_id == token_id),
+        UnauthorizedError("Token revoked."),
+    )
 
 
 def connect_actions(node: NodeItem, connection_id: str, now: datetime) -> list:
@@ -106,35 +176,51 @@ def detach(team_id: str, node_id: str, connection_id: str) -> NodeItem | None:
     """The node's connection is gone: unreachable (the node as it is now), unless a newer connection
     replaced it (None)."""
     node = NodeItem(keys.team(team_id), keys.node(node_id))  # update() fills it with the new state
-    left = conditional(lambda: node.update(actions=[NodeItem.connection_id.remove(), *_disconnected()],
-                                           condition=NodeItem.connection_id == connection_id))
+    left = conditional(
+        lambda: node.update(
+            actions=[NodeItem.connection_id.remove(), *_disconnected()],
+            condition=NodeItem.connection_id == connection_id,
+        )
+    )
     return node if left else None
 
 
 def seen(team_id: str, node_id: str, connection_id: str, now: datetime) -> bool:
     """An agent's occasional sign of life on its connection (the health sweep reads it)."""
     node = NodeItem(keys.team(team_id), keys.node(node_id))
-    return conditional(lambda: node.update(actions=_connected(node_id, now, reconnected=False),
-                                           condition=NodeItem.connection_id == connection_id))
+    return conditional(
+        lambda: node.update(
+            actions=_connected(node_id, now, reconnected=False), condition=NodeItem.connection_id == connection_id
+        )
+    )
 
 
 def revoke_token(node: NodeItem) -> None:
-    conditional(lambda: node.update(actions=[NodeItem.token_id.remove(), NodeItem.connection_id.remove(),
-                                             *_disconnected()],
-                                    condition=NodeItem.token_id.exists()),
-                not_found("token"))
+    conditional(
+        lambda: node.update(
+            actions=[NodeItem.token_id.remove(), NodeItem.connection_id.remove(), *_disconnected()],
+            condition=NodeItem.token_id.exists(),
+        ),
+        not_found("token"),
+    )
 
 
 def silent_since(shard: str, cutoff: datetime) -> list[NodeItem]:
     """Connected nodes whose last heartbeat is older than `cutoff` (GSI2 range Query)."""
-    return [item for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
-            if isinstance(item, NodeItem)]
+    return [
+        item
+        for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
+        if isinstance(item, NodeItem)
+    ]
 
 
 def mark_unreachable(node: NodeItem, cutoff: datetime) -> bool:
     """False when the node reported in meanwhile (the condition keeps a fresh node connected)."""
-    return conditional(lambda: node.update(actions=[NodeItem.connection_id.remove(), *_disconnected()],
-                                           condition=NodeItem.last_seen < cutoff))
+    return conditional(
+        lambda: node.update(
+            actions=[NodeItem.connection_id.remove(), *_disconnected()], condition=NodeItem.last_seen < cutoff
+        )
+    )
 
 
 def set_updating(node: NodeItem, since: datetime | None) -> None:
@@ -142,9 +228,12 @@ def set_updating(node: NodeItem, since: datetime | None) -> None:
 
 
 def _connected(node_id: str, now: datetime, reconnected: bool) -> list:
-    actions = [NodeItem.connection.set("connected"), NodeItem.last_seen.set(now),
-               NodeItem.GSI2PK.set(keys.connected_shard(node_id)),
-               NodeItem.GSI2SK.set(keys.connected_since(ids.iso(now), node_id))]
+    actions = [
+        NodeItem.connection.set("connected"),
+        NodeItem.last_seen.set(now),
+        NodeItem.GSI2PK.set(keys.connected_shard(node_id)),
+        NodeItem.GSI2SK.set(keys.connected_since(ids.iso(now), node_id)),
+    ]
     if reconnected:
         actions.append(NodeItem.connected_at.set(now))
     return actions

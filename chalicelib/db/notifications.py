@@ -9,11 +9,33 @@ from chalicelib.db.items import NotificationItem
 from chalicelib.errors import not_found, taken
 
 
-def new_item(team_id: str, notification_id: str, *, name: str, url: str, kind: str, active: bool,
-             enabled_events: list[str], creator_id: str, creator_name: str, now: datetime) -> NotificationItem:
-    return NotificationItem(keys.team(team_id), keys.notification(notification_id), id=notification_id, name=name,
-                            url=url, kind=kind, active=active, enabled_events=enabled_events, creator_id=creator_id,
-                            creator_name=creator_name, created_at=now, updated_at=now)
+def new_item(
+    team_id: str,
+    notification_id: str,
+    *,
+    name: str,
+    url: str,
+    kind: str,
+    active: bool,
+    enabled_events: list[str],
+    creator_id: str,
+    creator_name: str,
+    now: datetime,
+) -> NotificationItem:
+    return NotificationItem(
+        keys.team(team_id),
+        keys.notification(notification_id),
+        id=notification_id,
+        name=name,
+        url=url,
+        kind=kind,
+        active=active,
+        enabled_events=enabled_events,
+        creator_id=creator_id,
+        creator_name=creator_name,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def get(team_id: str, notification_id: str) -> NotificationItem | None:
@@ -28,13 +50,33 @@ def create(team_id: str, item: NotificationItem) -> None:
     named.create(team_id, item, keys.notification_name(item.name), taken("notification", value=item.name))
 
 
-def update(team_id: str, item: NotificationItem, *, name: str, url: str, kind: str, active: bool,
-           enabled_events: list[str], now: datetime) -> None:
-    named.update(team_id, item, keys.notification_name(item.name), keys.notification_name(name),
-                 [NotificationItem.name.set(name), NotificationItem.url.set(url), NotificationItem.kind.set(kind),
-                  NotificationItem.active.set(active), NotificationItem.enabled_events.set(enabled_events),
-                  NotificationItem.updated_at.set(now)],
-                 taken("notification", value=name), not_found("notification"))
+def update(
+    team_id: str,
+    item: NotificationItem,
+    *,
+    name: str,
+    url: str,
+    kind: str,
+    active: bool,
+    enabled_events: list[str],
+    now: datetime,
+) -> None:
+    named.update(
+        team_id,
+        item,
+        keys.notification_name(item.name),
+        keys.notification_name(name),
+        [
+            NotificationItem.name.set(name),
+            NotificationItem.url.set(url),
+            NotificationItem.kind.set(kind),
+            NotificationItem.active.set(active),
+            NotificationItem.enabled_events.set(enabled_events),
+            NotificationItem.updated_at.set(now),
+        ],
+        taken("notification", value=name),
+        not_found("notification"),
+    )
 
 
 def delete(team_id: str, item: NotificationItem) -> None:

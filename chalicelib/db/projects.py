@@ -10,17 +10,27 @@ from collections import Counter
 from datetime import datetime
 
 from chalicelib.db import keys, named
-from chalicelib.db.named import set_or_remove
 from chalicelib.db.items import BaseItem, ProjectItem, VersionItem
+from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found, taken
 
 
-def new_item(team_id: str, project_id: str, name: str, description: str | None, kind: str, by: str,
-             now: datetime) -> ProjectItem:
-    return ProjectItem(keys.team(team_id), keys.project(project_id), id=project_id, name=name,
-                       description=description, kind=kind, created_at=now, created_by=by, updated_at=now,
-                       updated_by=by)
+def new_item(
+    team_id: str, project_id: str, name: str, description: str | None, kind: str, by: str, now: datetime
+) -> ProjectItem:
+    return ProjectItem(
+        keys.team(team_id),
+        keys.project(project_id),
+        id=project_id,
+        name=name,
+        description=description,
+        kind=kind,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
 
 
 def get(team_id: str, project_id: str) -> ProjectItem | None:
@@ -34,9 +44,10 @@ def list_for_team(team_id: str) -> list[ProjectItem]:
 def version_counts(team_id: str) -> Counter[str]:
     """Versions per project id, from one key-only Query over the team's versions."""
     counts: Counter[str] = Counter()
-    for item in VersionItem.query(keys.team(team_id), VersionItem.SK.startswith(keys.VERSION_PREFIX),
-                                  attributes_to_get=["SK"]):
-        counts[item.SK[len(keys.VERSION_PREFIX):].split("#", 1)[0]] += 1
+    for item in VersionItem.query(
+        keys.team(team_id), VersionItem.SK.startswith(keys.VERSION_PREFIX), attributes_to_get=["SK"]
+    ):
+        counts[item.SK[len(keys.VERSION_PREFIX) :].split("#", 1)[0]] += 1
     return counts
 
 
@@ -45,17 +56,37 @@ def create(team_id: str, project: ProjectItem, tx: Transaction) -> None:
     named.create(team_id, project, keys.project_name(project.name), taken("project", value=project.name), tx)
 
 
-def update(team_id: str, project: ProjectItem, name: str, description: str | None, by: str, now: datetime,
-           tx: Transaction | None = None) -> None:
-    named.update(team_id, project, keys.project_name(project.name), keys.project_name(name),
-                 [ProjectItem.name.set(name), set_or_remove(ProjectItem.description, description),
-                  ProjectItem.updated_at.set(now), ProjectItem.updated_by.set(by)],
-                 taken("project", value=name), not_found("project"), tx=tx)
+def update(
+    team_id: str,
+    project: ProjectItem,
+    name: str,
+    description: str | None,
+    by: str,
+    now: datetime,
+    tx: Transaction | None = None,
+) -> None:
+    named.update(
+        team_id,
+        project,
+        keys.project_name(project.name),
+        keys.project_name(name),
+        [
+            ProjectItem.name.set(name),
+            set_or_remove(ProjectItem.description, description),
+            ProjectItem.updated_at.set(now),
+            ProjectItem.updated_by.set(by),
+        ],
+        taken("project", value=name),
+        not_found("project"),
+        tx=tx,
+    )
 
 
 def convert(project: ProjectItem, by: str, now: datetime) -> None:
-    project.update(actions=[ProjectItem.kind.set("versioned"), ProjectItem.updated_at.set(now),
-                            ProjectItem.updated_by.set(by)], condition=ProjectItem.PK.exists())
+    project.update(
+        actions=[ProjectItem.kind.set("versioned"), ProjectItem.updated_at.set(now), ProjectItem.updated_by.set(by)],
+        condition=ProjectItem.PK.exists(),
+    )
 
 
 def delete(team_id: str, project: ProjectItem, version_ids: list[str]) -> None:

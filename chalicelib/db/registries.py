@@ -6,17 +6,39 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.db import keys, named
-from chalicelib.db.named import set_or_remove
 from chalicelib.db.items import BaseItem, RegistryItem
+from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import PreconditionFailedError, not_found, taken
 
 
-def new_item(team_id: str, registry_id: str, name: str, description: str | None, icon: str | None, kind: str,
-             details: dict[str, Any], sealed_token: bytes | None, by: str, now: datetime) -> RegistryItem:
-    return RegistryItem(keys.team(team_id), keys.registry(registry_id), id=registry_id, name=name,
-                        description=description, icon=icon, kind=kind, details=details, sealed_token=sealed_token,
-                        created_at=now, created_by=by, updated_at=now, updated_by=by)
+def new_item(
+    team_id: str,
+    registry_id: str,
+    name: str,
+    description: str | None,
+    icon: str | None,
+    kind: str,
+    details: dict[str, Any],
+    sealed_token: bytes | None,
+    by: str,
+    now: datetime,
+) -> RegistryItem:
+    return RegistryItem(
+        keys.team(team_id),
+        keys.registry(registry_id),
+        id=registry_id,
+        name=name,
+        description=description,
+        icon=icon,
+        kind=kind,
+        details=details,
+        sealed_token=sealed_token,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
 
 
 def get(team_id: str, registry_id: str) -> RegistryItem | None:
@@ -30,21 +52,46 @@ def list_for_team(team_id: str) -> list[RegistryItem]:
 def add_to(tx: Transaction, team_id: str, registry: RegistryItem) -> Transaction:
     conflict = taken("registry", value=registry.name)
     return tx.create(named.guard(team_id, keys.registry_name(registry.name), registry.id), conflict).create(
-        registry, conflict)
+        registry, conflict
+    )
 
 
 def create(team_id: str, registry: RegistryItem) -> None:
     add_to(Transaction(), team_id, registry).commit()
 
 
-def update(team_id: str, registry: RegistryItem, *, name: str, description: str | None, icon: str | None,
-           kind: str, details: dict[str, Any], sealed_token: bytes | None, by: str, now: datetime) -> None:
+def update(
+    team_id: str,
+    registry: RegistryItem,
+    *,
+    name: str,
+    description: str | None,
+    icon: str | None,
+    kind: str,
+    details: dict[str, Any],
+    sealed_token: bytes | None,
+    by: str,
+    now: datetime,
+) -> None:
     token_action = RegistryItem.sealed_token.set(sealed_token) if sealed_token else RegistryItem.sealed_token.remove()
-    named.update(team_id, registry, keys.registry_name(registry.name), keys.registry_name(name),
-                 [RegistryItem.name.set(name), set_or_remove(RegistryItem.description, description),
-                  set_or_remove(RegistryItem.icon, icon), RegistryItem.kind.set(kind), RegistryItem.details.set(details),
-                  token_action, RegistryItem.updated_at.set(now), RegistryItem.updated_by.set(by)],
-                 taken("registry", value=name), not_found("registry"))
+    named.update(
+        team_id,
+        registry,
+        keys.registry_name(registry.name),
+        keys.registry_name(name),
+        [
+            RegistryItem.name.set(name),
+            set_or_remove(RegistryItem.description, description),
+            set_or_remove(RegistryItem.icon, icon),
+            RegistryItem.kind.set(kind),
+            RegistryItem.details.set(details),
+            token_action,
+            RegistryItem.updated_at.set(now),
+            RegistryItem.updated_by.set(by),
+        ],
+        taken("registry", value=name),
+        not_found("registry"),
+    )
 
 
 def in_use(registry_id: str) -> bool:

@@ -27,19 +27,35 @@ def _ttl() -> int:
 
 
 def agent_socket(connection_id: str, team_id: str, node_id: str, token_id: str, now: datetime) -> SocketItem:
-    return SocketItem(keys.socket(connection_id), keys.SOCKET, kind="agent", team_id=team_id, node_id=node_id,
-                      token_id=token_id, connected_at=now, ttl=_ttl())
+    return SocketItem(
+        keys.socket(connection_id),
+        keys.SOCKET,
+        kind="agent",
+        team_id=team_id,
+        node_id=node_id,
+        token_id=token_id,
+        connected_at=now,
+        ttl=_ttl(),
+    )
 
 
 def open_user(connection_id: str, user_id: str, deployment_id: str | None, now: datetime) -> None:
-    SocketItem(keys.socket(connection_id), keys.SOCKET, kind="user", user_id=user_id, deployment_id=deployment_id,
-               connected_at=now, ttl=_ttl()).save()
+    SocketItem(
+        keys.socket(connection_id),
+        keys.SOCKET,
+        kind="user",
+        user_id=user_id,
+        deployment_id=deployment_id,
+        connected_at=now,
+        ttl=_ttl(),
+    ).save()
 
 
 def open_agent(node: NodeItem, socket: SocketItem, node_actions: list) -> None:
     """The connection item and the node's new connection in one write; refused once the token is revoked."""
-    Transaction().put(socket).update(node, node_actions, NodeItem.token_id == socket.token_id,
-                                     UnauthorizedError("Token revoked.")).commit()
+    Transaction().put(socket).update(
+        node, node_actions, NodeItem.token_id == socket.token_id, UnauthorizedError("Token revoked.")
+    ).commit()
 
 
 def get(connection_id: str) -> SocketItem | None:

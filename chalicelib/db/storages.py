@@ -6,17 +6,37 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.db import keys, named
-from chalicelib.db.named import set_or_remove
 from chalicelib.db.items import BaseItem, StorageItem
+from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found, taken
 
 
-def new_item(team_id: str, storage_id: str, name: str, description: str | None, icon: str | None, url: str,
-             credentials_key: str | None, by: str, now: datetime) -> StorageItem:
-    return StorageItem(keys.team(team_id), keys.storage(storage_id), id=storage_id, name=name,
-                       description=description, icon=icon, url=url, credentials_key=credentials_key,
-                       created_at=now, created_by=by, updated_at=now, updated_by=by)
+def new_item(
+    team_id: str,
+    storage_id: str,
+    name: str,
+    description: str | None,
+    icon: str | None,
+    url: str,
+    credentials_key: str | None,
+    by: str,
+    now: datetime,
+) -> StorageItem:
+    return StorageItem(
+        keys.team(team_id),
+        keys.storage(storage_id),
+        id=storage_id,
+        name=name,
+        description=description,
+        icon=icon,
+        url=url,
+        credentials_key=credentials_key,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
 
 
 def get(team_id: str, storage_id: str) -> StorageItem | None:
@@ -31,13 +51,35 @@ def create(team_id: str, storage: StorageItem) -> None:
     named.create(team_id, storage, keys.storage_name(storage.name), taken("storage", value=storage.name))
 
 
-def update(team_id: str, storage: StorageItem, *, name: str, description: str | None, icon: str | None, url: str,
-           credentials_key: str | None, by: str, now: datetime) -> None:
-    named.update(team_id, storage, keys.storage_name(storage.name), keys.storage_name(name),
-                 [StorageItem.name.set(name), set_or_remove(StorageItem.description, description), set_or_remove(StorageItem.icon, icon),
-                  StorageItem.url.set(url), set_or_remove(StorageItem.credentials_key, credentials_key),
-                  StorageItem.updated_at.set(now), StorageItem.updated_by.set(by)],
-                 taken("storage", value=name), not_found("storage"))
+def update(
+    team_id: str,
+    storage: StorageItem,
+    *,
+    name: str,
+    description: str | None,
+    icon: str | None,
+    url: str,
+    credentials_key: str | None,
+    by: str,
+    now: datetime,
+) -> None:
+    named.update(
+        team_id,
+        storage,
+        keys.storage_name(storage.name),
+        keys.storage_name(name),
+        [
+            StorageItem.name.set(name),
+            set_or_remove(StorageItem.description, description),
+            set_or_remove(StorageItem.icon, icon),
+            StorageItem.url.set(url),
+            set_or_remove(StorageItem.credentials_key, credentials_key),
+            StorageItem.updated_at.set(now),
+            StorageItem.updated_by.set(by),
+        ],
+        taken("storage", value=name),
+        not_found("storage"),
+    )
 
 
 def in_use(storage_id: str) -> bool:

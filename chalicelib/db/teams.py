@@ -37,23 +37,35 @@ def batch_get(team_ids: set[str]) -> dict[str, TeamItem]:
 
 
 def new_member(team_id: str, user_id: str, role: str, now: datetime) -> MemberItem:
-    return MemberItem(keys.team(team_id), keys.member(user_id), GSI1PK=keys.user(user_id),
-                      GSI1SK=keys.team(team_id), team_id=team_id, user_id=user_id, role=role, joined_at=now)
+    return MemberItem(
+        keys.team(team_id),
+        keys.member(user_id),
+        GSI1PK=keys.user(user_id),
+        GSI1SK=keys.team(team_id),
+        team_id=team_id,
+        user_id=user_id,
+        role=role,
+        joined_at=now,
+    )
 
 
 def _guards(team: TeamItem) -> tuple[GuardItem, GuardItem]:
-    return (GuardItem(keys.team_slug(team.slug), keys.GUARD, ref=team.id),
-            GuardItem(keys.team_name(team.name), keys.GUARD, ref=team.id))
+    return (
+        GuardItem(keys.team_slug(team.slug), keys.GUARD, ref=team.id),
+        GuardItem(keys.team_name(team.name), keys.GUARD, ref=team.id),
+    )
 
 
 def create(team: TeamItem, owner: MemberItem, registry: RegistryItem) -> None:
     """The team, its guards, its owner and its starter registry, all or nothing."""
     slug_guard, name_guard = _guards(team)
-    tx = (Transaction()
-          .create(slug_guard, taken("team", "slug", team.slug))
-          .create(name_guard, taken("team", "name", team.name))
-          .create(team)
-          .create(owner))
+    tx = (
+        Transaction()
+        .create(slug_guard, taken("team", "slug", team.slug))
+        .create(name_guard, taken("team", "name", team.name))
+        .create(team)
+        .create(owner)
+    )
     registries.add_to(tx, team.id, registry).commit()
 
 
@@ -67,9 +79,12 @@ def rename(team: TeamItem, name: str, slug: str, by: str, now: datetime) -> None
     if keys.team_name(name) != keys.team_name(team.name):
         tx.create(GuardItem(keys.team_name(name), keys.GUARD, ref=team.id), taken("team", "name", name))
         tx.delete(old_name)
-    tx.update(team, [TeamItem.name.set(name), TeamItem.slug.set(slug), TeamItem.updated_at.set(now),
-                     TeamItem.updated_by.set(by)], TeamItem.slug == team.slug,
-              ConflictError("The team was changed concurrently, try again."))
+    tx.update(
+        team,
+        [TeamItem.name.set(name), TeamItem.slug.set(slug), TeamItem.updated_at.set(now), TeamItem.updated_by.set(by)],
+        TeamItem.slug == team.slug,
+        ConflictError("The team was changed concurrently, try again."),
+    )
     tx.commit()
 
 
@@ -99,19 +114,27 @@ def members(team_id: str) -> list[MemberItem]:
 
 
 def memberships_of(user_id: str) -> list[MemberItem]:
-    return [m for m in BaseItem.gsi1.query(keys.user(user_id), BaseItem.GSI1SK.startswith(keys.TEAM_PREFIX))
-            if isinstance(m, MemberItem)]
+    return [
+        m
+        for m in BaseItem.gsi1.query(keys.user(user_id), BaseItem.GSI1SK.startswith(keys.TEAM_PREFIX))
+        if isinstance(m, MemberItem)
+    ]
 
 
 def set_role(membership: MemberItem, role: str) -> None:
-    conditional(lambda: membership.update(actions=[MemberItem.role.set(role)],
-                                          condition=MemberItem.PK.exists() & (MemberItem.role != "owner")),
-                ConflictError("The member changed concurrently, try again."))
+    conditional(
+        lambda: membership.update(
+            actions=[MemberItem.role.set(role)], condition=MemberItem.PK.exists() & (MemberItem.role != "owner")
+        ),
+        ConflictError("The member changed concurrently, try again."),
+    )
 
 
 def remove_member(membership: MemberItem) -> None:
-    conditional(lambda: membership.delete(condition=MemberItem.role != "owner"),
-                ConflictError("The member changed concurrently, try again."))
+    conditional(
+        lambda: membership.delete(condition=MemberItem.role != "owner"),
+        ConflictError("The member changed concurrently, try again."),
+    )
 
 
 def invitation(team_id: str, user_id: str) -> InvitationItem | None:
@@ -126,14 +149,26 @@ def invitations(team_id: str) -> list[InvitationItem]:
 
 
 def invitations_of(user_id: str) -> list[InvitationItem]:
-    return [i for i in BaseItem.gsi1.query(keys.user(user_id), BaseItem.GSI1SK.startswith(keys.INVITE_PREFIX))
-            if isinstance(i, InvitationItem)]
+    return [
+        i
+        for i in BaseItem.gsi1.query(keys.user(user_id), BaseItem.GSI1SK.startswith(keys.INVITE_PREFIX))
+        if isinstance(i, InvitationItem)
+    ]
 
 
 def new_invitation(team_id: str, user_id: str, email: str, by: str, now: datetime) -> InvitationItem:
-    return InvitationItem(keys.team(team_id), keys.invite(user_id), GSI1PK=keys.user(user_id),
-                          GSI1SK=keys.invite(team_id), team_id=team_id, user_id=user_id, email=email,
-                          status="pending", created_at=now, invited_by=by)
+    return InvitationItem(
+        keys.team(team_id),
+        keys.invite(user_id),
+        GSI1PK=keys.user(user_id),
+        GSI1SK=keys.invite(team_id),
+        team_id=team_id,
+        user_id=user_id,
+        email=email,
+        status="pending",
+        created_at=now,
+        invited_by=by,
+    )
 
 
 def put_invitation(invite: InvitationItem, live_since: datetime) -> None:
@@ -142,15 +177,20 @@ def put_invitation(invite: InvitationItem, live_since: datetime) -> None:
     An older invitation that was declined or has expired (created before `live_since`) is
     replaced; a pending, unexpired one or a membership is a 409 on `email`.
     """
-    conflict = ConflictError("User is already invited to or already in the team.", property="email",
-                             value=invite.email)
-    replaceable = (InvitationItem.PK.does_not_exist() | (InvitationItem.status != "pending")
-                   | (InvitationItem.created_at < live_since))
-    (Transaction()
-     .check(MemberItem, keys.team(invite.team_id), keys.member(invite.user_id), MemberItem.PK.does_not_exist(),
-            conflict)
-     .put(invite, replaceable, conflict)
-     .commit())
+    conflict = ConflictError("User is already invited to or already in the team.", property="email", value=invite.email)
+    replaceable = (
+        InvitationItem.PK.does_not_exist()
+        | (InvitationItem.status != "pending")
+        | (InvitationItem.created_at < live_since)
+    )
+    (
+        Transaction()
+        .check(
+            MemberItem, keys.team(invite.team_id), keys.member(invite.user_id), MemberItem.PK.does_not_exist(), conflict
+        )
+        .put(invite, replaceable, conflict)
+        .commit()
+    )
 
 
 def set_invitation_status(invite: InvitationItem, status: str) -> None:
@@ -159,10 +199,12 @@ def set_invitation_status(invite: InvitationItem, status: str) -> None:
 
 def accept_invitation(invite: InvitationItem, member_item: MemberItem) -> None:
     gone = ConflictError("The invitation is no longer pending.")
-    (Transaction()
-     .delete(invite, InvitationItem.status == "pending", gone)
-     .create(member_item, ConflictError("Already a member of the team."))
-     .commit())
+    (
+        Transaction()
+        .delete(invite, InvitationItem.status == "pending", gone)
+        .create(member_item, ConflictError("Already a member of the team."))
+        .commit()
+    )
 
 
 def delete_invitation(invite: InvitationItem) -> None:

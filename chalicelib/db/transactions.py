@@ -36,24 +36,26 @@ class Transaction:
         self._errors.append(on_fail)
         return self
 
-    def put(self, item: BaseItem, condition: Condition | None = None,
-            on_fail: Exception | None = None) -> Transaction:
+    def put(self, item: BaseItem, condition: Condition | None = None, on_fail: Exception | None = None) -> Transaction:
         return self._add("save", on_fail, item, condition)
 
     def create(self, item: BaseItem, on_fail: Exception | None = None) -> Transaction:
         """Put that fails when an item with the same key exists (entities and guards)."""
         return self.put(item, type(item).PK.does_not_exist(), on_fail)
 
-    def update(self, item: BaseItem, actions: list[Any], condition: Condition | None = None,
-               on_fail: Exception | None = None) -> Transaction:
+    def update(
+        self, item: BaseItem, actions: list[Any], condition: Condition | None = None, on_fail: Exception | None = None
+    ) -> Transaction:
         return self._add("update", on_fail, item, actions, condition)
 
-    def delete(self, item: BaseItem, condition: Condition | None = None,
-               on_fail: Exception | None = None) -> Transaction:
+    def delete(
+        self, item: BaseItem, condition: Condition | None = None, on_fail: Exception | None = None
+    ) -> Transaction:
         return self._add("delete", on_fail, item, condition)
 
-    def check(self, model: type[BaseItem], pk: str, sk: str, condition: Condition,
-              on_fail: Exception | None = None) -> Transaction:
+    def check(
+        self, model: type[BaseItem], pk: str, sk: str, condition: Condition, on_fail: Exception | None = None
+    ) -> Transaction:
         return self._add("condition_check", on_fail, model, pk, sk, condition)
 
     def commit(self) -> None:

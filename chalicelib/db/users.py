@@ -33,10 +33,19 @@ def batch_get(user_ids: set[str]) -> dict[str, UserItem]:
     return {item.id: item for item in found}
 
 
-def new_item(user_id: str, email: str, first_name: str, last_name: str | None,
-             password_hash: str | None, now: datetime) -> UserItem:
-    return UserItem(keys.user(user_id), keys.PROFILE, id=user_id, email=email.strip().lower(),
-                    first_name=first_name, last_name=last_name, password_hash=password_hash, created_at=now)
+def new_item(
+    user_id: str, email: str, first_name: str, last_name: str | None, password_hash: str | None, now: datetime
+) -> UserItem:
+    return UserItem(
+        keys.user(user_id),
+        keys.PROFILE,
+        id=user_id,
+        email=email.strip().lower(),
+        first_name=first_name,
+        last_name=last_name,
+        password_hash=password_hash,
+        created_at=now,
+    )
 
 
 def email_guard(user: UserItem) -> GuardItem:
@@ -51,10 +60,15 @@ def create(user: UserItem) -> None:
 
 def set_password(user: UserItem, password_hash: str, first_name: str, last_name: str | None) -> None:
     """Completes the sign-up of an invited user; fails if someone claimed it first."""
-    actions = [UserItem.password_hash.set(password_hash), UserItem.first_name.set(first_name),
-               UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove()]
-    conditional(lambda: user.update(actions=actions, condition=UserItem.password_hash.does_not_exist()),
-                ConflictError("Email taken.", property="email"))
+    actions = [
+        UserItem.password_hash.set(password_hash),
+        UserItem.first_name.set(first_name),
+        UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove(),
+    ]
+    conditional(
+        lambda: user.update(actions=actions, condition=UserItem.password_hash.does_not_exist()),
+        ConflictError("Email taken.", property="email"),
+    )
 
 
 def record_login(user: UserItem, now: datetime) -> None:

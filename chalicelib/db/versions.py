@@ -19,12 +19,35 @@ from chalicelib.errors import ConflictError, PreconditionFailedError, not_found,
 _IMAGES_PER_TRANSACTION = 90
 
 
-def new_item(team_id: str, project_id: str, version_id: str, name: str, changelog: str | None, kind: str,
-             auto_copy: bool, by: str, now: datetime, parent_id: str | None = None) -> VersionItem:
-    return VersionItem(keys.team(team_id), keys.version(project_id, version_id), GSI1PK=keys.version_ref(version_id),
-                       GSI1SK=keys.VERSION_SELF, id=version_id, project_id=project_id, name=name,
-                       changelog=changelog, kind=kind, auto_copy_deployments=auto_copy, parent_id=parent_id,
-                       created_at=now, created_by=by, updated_at=now, updated_by=by)
+def new_item(
+    team_id: str,
+    project_id: str,
+    version_id: str,
+    name: str,
+    changelog: str | None,
+    kind: str,
+    auto_copy: bool,
+    by: str,
+    now: datetime,
+    parent_id: str | None = None,
+) -> VersionItem:
+    return VersionItem(
+        keys.team(team_id),
+        keys.version(project_id, version_id),
+        GSI1PK=keys.version_ref(version_id),
+        GSI1SK=keys.VERSION_SELF,
+        id=version_id,
+        project_id=project_id,
+        name=name,
+        changelog=changelog,
+        kind=kind,
+        auto_copy_deployments=auto_copy,
+        parent_id=parent_id,
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
 
 
 def get(team_id: str, project_id: str, version_id: str) -> VersionItem | None:
@@ -37,53 +60,80 @@ def list_for_project(team_id: str, project_id: str) -> list[VersionItem]:
 
 def by_id(version_id: str) -> VersionItem | None:
     """A version by id alone (GSI1, eventually consistent); callers check its team."""
-    return next((item for item in BaseItem.gsi1.query(keys.version_ref(version_id),
-                                                       BaseItem.GSI1SK == keys.VERSION_SELF)
-                 if isinstance(item, VersionItem)), None)
+    return next(
+        (
+            item
+            for item in BaseItem.gsi1.query(keys.version_ref(version_id), BaseItem.GSI1SK == keys.VERSION_SELF)
+            if isinstance(item, VersionItem)
+        ),
+        None,
+    )
 
 
 def add_to(tx: Transaction, team_id: str, version: VersionItem) -> Transaction:
     """Puts the version and its name guard into `tx` (used for a versionless project's rolling version)."""
     conflict = taken("version", value=version.name)
-    return (tx.create(named.guard(team_id, keys.version_name(version.project_id, version.name), version.id), conflict)
-              .create(version, conflict))
+    return tx.create(
+        named.guard(team_id, keys.version_name(version.project_id, version.name), version.id), conflict
+    ).create(version, conflict)
 
 
-def create(team_id: str, version: VersionItem, project: ProjectItem, images: list[ImageItem],
-           parent: VersionItem | None = None) -> None:
+def create(
+    team_id: str, version: VersionItem, project: ProjectItem, images: list[ImageItem], parent: VersionItem | None = None
+) -> None:
     """The version, its guard, its images, the project default if none is set, and the link
     from its parent (which must still have no child) in one transaction."""
     tx = add_to(Transaction(), team_id, version)
-    tx.update(project, [ProjectItem.default_version_id.set(ProjectItem.default_version_id | version.id)],
-              ProjectItem.PK.exists(), not_found("project"))
+    tx.update(
+        project,
+        [ProjectItem.default_version_id.set(ProjectItem.default_version_id | version.id)],
+        ProjectItem.PK.exists(),
+        not_found("project"),
+    )
     if parent is not None:
-        tx.update(parent, [VersionItem.child_id.set(version.id)],
-                  VersionItem.PK.exists() & VersionItem.child_id.does_not_exist(),
-                  ConflictError("The version already has a child version.", property="versionId"))
+        tx.update(
+            parent,
+            [VersionItem.child_id.set(version.id)],
+            VersionItem.PK.exists() & VersionItem.child_id.does_not_exist(),
+            ConflictError("The version already has a child version.", property="versionId"),
+        )
     for image in images[:_IMAGES_PER_TRANSACTION]:
         tx.create(image)
     tx.commit()
     _put_all(images[_IMAGES_PER_TRANSACTION:])
 
 
-def update(team_id: str, version: VersionItem, name: str, changelog: str | None, auto_copy: bool, by: str,
-           now: datetime) -> None:
-    named.update(team_id, version, keys.version_name(version.project_id, version.name),
-                 keys.version_name(version.project_id, name),
-                 [VersionItem.name.set(name),
-                  VersionItem.changelog.set(changelog) if changelog is not None else VersionItem.changelog.remove(),
-                  VersionItem.auto_copy_deployments.set(auto_copy), VersionItem.updated_at.set(now),
-                  VersionItem.updated_by.set(by)],
-                 taken("version", value=name), not_found("version"),
-                 condition=VersionItem.child_id.does_not_exist() | (VersionItem.kind == "rolling"),
-                 on_fail=PreconditionFailedError("The version is not mutable.", property="versionId"))
+def update(
+    team_id: str, version: VersionItem, name: str, changelog: str | None, auto_copy: bool, by: str, now: datetime
+) -> None:
+    named.update(
+        team_id,
+        version,
+        keys.version_name(version.project_id, version.name),
+        keys.version_name(version.project_id, name),
+        [
+            VersionItem.name.set(name),
+            VersionItem.changelog.set(changelog) if changelog is not None else VersionItem.changelog.remove(),
+            VersionItem.auto_copy_deployments.set(auto_copy),
+            VersionItem.updated_at.set(now),
+            VersionItem.updated_by.set(by),
+        ],
+        taken("version", value=name),
+        not_found("version"),
+        condition=VersionItem.child_id.does_not_exist() | (VersionItem.kind == "rolling"),
+        on_fail=PreconditionFailedError("The version is not mutable.", property="versionId"),
+    )
 
 
 def set_changelog(version: VersionItem, changelog: str | None, by: str, now: datetime) -> None:
-    version.update(actions=[VersionItem.changelog.set(changelog) if changelog is not None
-                            else VersionItem.changelog.remove(),
-                            VersionItem.updated_at.set(now), VersionItem.updated_by.set(by)],
-                   condition=VersionItem.PK.exists())
+    version.update(
+        actions=[
+            VersionItem.changelog.set(changelog) if changelog is not None else VersionItem.changelog.remove(),
+            VersionItem.updated_at.set(now),
+            VersionItem.updated_by.set(by),
+        ],
+        condition=VersionItem.PK.exists(),
+    )
 
 
 def set_default(project: ProjectItem, version_id: str) -> None:
@@ -94,19 +144,22 @@ def delete(team_id: str, version: VersionItem, project: ProjectItem) -> None:
     """Removes the version (if it still has no child), its guard and images; unlinks its
     parent and clears the project's default if it was this version."""
     tx = Transaction()
-    tx.delete(version, VersionItem.PK.exists() & VersionItem.child_id.does_not_exist(),
-              PreconditionFailedError("The version has a child version.", property="versionId"))
+    tx.delete(
+        version,
+        VersionItem.PK.exists() & VersionItem.child_id.does_not_exist(),
+        PreconditionFailedError("The version has a child version.", property="versionId"),
+    )
     tx.delete(named.guard(team_id, keys.version_name(version.project_id, version.name), version.id))
     if version.parent_id:
         parent = VersionItem(keys.team(team_id), keys.version(version.project_id, version.parent_id))
         tx.update(parent, [VersionItem.child_id.remove()], VersionItem.child_id == version.id)
     if project.default_version_id == version.id:
-        tx.update(project, [ProjectItem.default_version_id.remove()],
-                  ProjectItem.default_version_id == version.id)
+        tx.update(project, [ProjectItem.default_version_id.remove()], ProjectItem.default_version_id == version.id)
     tx.commit()
     with BaseItem.batch_write() as batch:
-        for item in BaseItem.query(keys.team(team_id), BaseItem.SK.startswith(keys.images_of(version.id)),
-                                   attributes_to_get=["PK", "SK"]):
+        for item in BaseItem.query(
+            keys.team(team_id), BaseItem.SK.startswith(keys.images_of(version.id)), attributes_to_get=["PK", "SK"]
+        ):
             batch.delete(item)
 
 

@@ -33,19 +33,24 @@ def deployable_statuses(rolling: bool) -> tuple[str, ...]:
     return (*_DEPLOYABLE, "successful") if rolling else _DEPLOYABLE
 
 
-def effective_config(image: dict[str, Any] | None, deployment: dict[str, Any] | None,
-                     instance: dict[str, Any] | None, version_name: str) -> dict[str, Any]:
+def effective_config(
+    image: dict[str, Any] | None, deployment: dict[str, Any] | None, instance: dict[str, Any] | None, version_name: str
+) -> dict[str, Any]:
     """What one container gets: instance > deployment > image (§4.6), `{{versionName}}` filled in."""
     return with_version_name(merge(image, deployment, instance), version_name)
 
 
 def with_version_name(config: dict[str, Any], version_name: str) -> dict[str, Any]:
     """`{{versionName}}` (first occurrence) in env values and storage bucket/path (dyrector §4.4)."""
-    config["environment"] = [{**e, "value": _VERSION_NAME.sub(version_name, e.get("value") or "", count=1)}
-                             for e in config.get("environment") or []]
+    config["environment"] = [
+        {**e, "value": _VERSION_NAME.sub(version_name, e.get("value") or "", count=1)}
+        for e in config.get("environment") or []
+    ]
     if isinstance(config.get("storage"), dict):
-        config["storage"] = {k: _VERSION_NAME.sub(version_name, v, count=1) if isinstance(v, str) else v
-                             for k, v in config["storage"].items()}
+        config["storage"] = {
+            k: _VERSION_NAME.sub(version_name, v, count=1) if isinstance(v, str) else v
+            for k, v in config["storage"].items()
+        }
     return config
 
 
@@ -106,17 +111,21 @@ def _check_unique_name(config: dict[str, Any], names: set[str]) -> None:
 def _check_required_secrets(container: Container) -> None:
     missing = [s["key"] for s in container.config["secrets"] if s.get("required") and not s.get("value")]
     if missing:
-        raise PreconditionFailedError(f"Required secrets have no value: {', '.join(missing)}.",
-                                      property="instanceSecrets",
-                                      value={"instanceId": container.instance_id, "secretKeys": missing})
+        raise PreconditionFailedError(
+            f"Required secrets have no value: {', '.join(missing)}.",
+            property="instanceSecrets",
+            value={"instanceId": container.instance_id, "secretKeys": missing},
+        )
 
 
 def _check_sealed_for(container: Container, public_key: str) -> None:
     stale = [s["key"] for s in container.config["secrets"] if s.get("value") and s.get("publicKey") != public_key]
     if stale:
-        raise PreconditionFailedError(f"Secrets were sealed for another key of the node; seal them again: "
-                                      f"{', '.join(stale)}.", property="secrets",
-                                      value={"instanceId": container.instance_id, "secretKeys": stale})
+        raise PreconditionFailedError(
+            f"Secrets were sealed for another key of the node; seal them again: {', '.join(stale)}.",
+            property="secrets",
+            value={"instanceId": container.instance_id, "secretKeys": stale},
+        )
 
 
 def _check_ports(config: dict[str, Any]) -> None:
@@ -125,5 +134,6 @@ def _check_ports(config: dict[str, Any]) -> None:
         internal = port["internal"]
         inside_range = any(r["internal"]["from"] <= internal <= r["internal"]["to"] for r in ranges)
         if not 1 <= internal <= MAX_PORT or inside_range:
-            raise BadRequestError(f"Port {internal} is out of range or inside a port range.",
-                                  property="ports", value=internal)
+            raise BadRequestError(
+                f"Port {internal} is out of range or inside a port range.", property="ports", value=internal
+            )

@@ -65,7 +65,7 @@ def config_from_labels(labels: dict[str, str] | None) -> dict[str, Any]:
 def _env_label(label: str, rule: str) -> tuple[str, set[str], str | None] | None:
     """`org.dyrectorio.env.<KEY>` = `<type>[,flag...][,default:<value>]` → (KEY, flags, default);
     None for any other label."""
-    key = label[len(ENV_LABEL):].strip() if label.startswith(ENV_LABEL) else ""
+    key = label[len(ENV_LABEL) :].strip() if label.startswith(ENV_LABEL) else ""
     if not key:
         return None
     options = [part.strip() for part in rule.split(",")][1:]  # the first part is the type

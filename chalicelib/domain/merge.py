@@ -17,9 +17,23 @@ Entry = dict[str, Any]
 # returns the merged value; None leaves the field out of the merged config.
 Rule = Callable[[list[Any]], Any]
 
-WHOLE = ("name", "workingDirectory", "expose", "routing", "configContainer", "initContainers", "healthCheckConfig",
-         "resourceConfig", "deploymentStrategy", "metrics", "logConfig", "networkMode", "restartPolicy",
-         "expectedState", "storage")
+WHOLE = (
+    "name",
+    "workingDirectory",
+    "expose",
+    "routing",
+    "configContainer",
+    "initContainers",
+    "healthCheckConfig",
+    "resourceConfig",
+    "deploymentStrategy",
+    "metrics",
+    "logConfig",
+    "networkMode",
+    "restartPolicy",
+    "expectedState",
+    "storage",
+)
 TYPED = {"user": int, "tty": bool, "proxyHeaders": bool, "useLoadBalancer": bool}
 FILLABLE = ("environment", "dockerLabels", "extraLBAnnotations")
 KEYED = ("commands", "args", "networks", "customHeaders")
@@ -83,8 +97,10 @@ def _without_overlaps(lists: list[list[Entry] | None]) -> list[Entry]:
     for entries in lists:
         stronger = list(kept)
         for entry in entries or []:
-            if not any(_overlaps(entry["internal"], s["internal"]) or _overlaps(entry["external"], s["external"])
-                       for s in stronger):
+            if not any(
+                _overlaps(entry["internal"], s["internal"]) or _overlaps(entry["external"], s["external"])
+                for s in stronger
+            ):
                 kept.append(entry)
     return kept
 
@@ -111,8 +127,9 @@ RULES: dict[str, Rule] = {
 }
 
 
-def merge(image: dict[str, Any] | None, deployment: dict[str, Any] | None = None,
-          instance: dict[str, Any] | None = None) -> dict[str, Any]:
+def merge(
+    image: dict[str, Any] | None, deployment: dict[str, Any] | None = None, instance: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The effective config of one container; the arguments are never modified."""
     levels = [level or {} for level in (instance, deployment, image)]  # strongest first
     merged: dict[str, Any] = {}
@@ -124,8 +141,9 @@ def merge(image: dict[str, Any] | None, deployment: dict[str, Any] | None = None
     return merged
 
 
-def merge_secrets(image: dict[str, Any] | None, deployment: dict[str, Any] | None,
-                  instance: dict[str, Any] | None) -> list[Entry]:
+def merge_secrets(
+    image: dict[str, Any] | None, deployment: dict[str, Any] | None, instance: dict[str, Any] | None
+) -> list[Entry]:
     """Concrete secrets: instance over deployment by key; the image declares which keys exist.
 
     With no concrete secrets at all, every declared key is taken with an empty value;
@@ -146,5 +164,11 @@ def _secrets_of(level: dict[str, Any] | None) -> list[Entry]:
 
 
 def _empty_secret(declared: Entry) -> Entry:
-    return {"id": declared.get("id"), "key": declared["key"], "value": "", "required": bool(declared.get("required")),
-            "encrypted": False, "publicKey": None}
+    return {
+        "id": declared.get("id"),
+        "key": declared["key"],
+        "value": "",
+        "required": bool(declared.get("required")),
+        "encrypted": False,
+        "publicKey": None,
+    }

@@ -27,8 +27,16 @@ def supported(version: str | None, platform_version: str) -> bool:
     return parsed is not None and newest is not None and MIN_AGENT_VERSION <= parsed <= newest
 
 
-def status(*, connection: str, last_seen: datetime | None, version: str | None, updating_since: datetime | None,
-           now: datetime, timeout_seconds: int, platform_version: str) -> str:
+def status(
+    *,
+    connection: str,
+    last_seen: datetime | None,
+    version: str | None,
+    updating_since: datetime | None,
+    now: datetime,
+    timeout_seconds: int,
+    platform_version: str,
+) -> str:
     if updating_since is not None and now - updating_since < UPDATE_WINDOW:
         return "updating"
     if connection != "connected" or last_seen is None or (now - last_seen).total_seconds() > timeout_seconds:

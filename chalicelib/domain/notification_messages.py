@@ -22,8 +22,10 @@ SUBSCRIBERS = {
 def text(event: Any) -> str:
     if isinstance(event, events.DeploymentStatusChanged):
         outcome = "was successful" if event.status == "successful" else f"{event.status}"
-        return (f"{event.actor_name}'s deployment of {event.project_name} {event.version_name} to node "
-                f"{event.node_name} (prefix {event.prefix}) {outcome}.")
+        return (
+            f"{event.actor_name}'s deployment of {event.project_name} {event.version_name} to node "
+            f"{event.node_name} (prefix {event.prefix}) {outcome}."
+        )
     if isinstance(event, events.VersionCreated):
         return f"{event.actor_name} created version {event.version_name} of project {event.project_name}."
     if isinstance(event, events.NodeAdded):
@@ -41,18 +43,31 @@ def payload(kind: str, message: str, event_type: str, team_id: str, now: datetim
     if kind == "discord":
         return {"embeds": [{"title": TITLE, "description": message, "color": COLOR, "timestamp": stamp}]}
     if kind == "slack":
-        return {"blocks": [{"type": "context", "elements": [{"type": "plain_text", "text": message}]},
-                           {"type": "context", "elements": [{"type": "mrkdwn", "text": now.strftime("%c UTC")}]}]}
+        return {
+            "blocks": [
+                {"type": "context", "elements": [{"type": "plain_text", "text": message}]},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": now.strftime("%c UTC")}]},
+            ]
+        }
     if kind == "teams":
-        return {"type": "message", "attachments": [{
-            "contentType": "application/vnd.microsoft.card.adaptive",
-            "content": {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                        "version": "1.3", "body": [
+        return {
+            "type": "message",
+            "attachments": [
+                {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": {
+                        "type": "AdaptiveCard",
+                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                        "version": "1.3",
+                        "body": [
                             {"type": "TextBlock", "text": TITLE, "size": "large", "weight": "bolder"},
                             {"type": "TextBlock", "text": message, "size": "medium", "wrap": True},
-                            {"type": "TextBlock", "text": now.strftime("%c UTC"), "size": "small",
-                             "isSubtle": True}]}}]}
+                            {"type": "TextBlock", "text": now.strftime("%c UTC"), "size": "small", "isSubtle": True},
+                        ],
+                    },
+                }
+            ],
+        }
     if kind in ("rocket", "mattermost"):
-        return {"attachments": [{"title": TITLE, "color": COLOR, "text": message,
-                                 "title_link": "https://dyrector.io"}]}
+        return {"attachments": [{"title": TITLE, "color": COLOR, "text": message, "title_link": "https://dyrector.io"}]}
     return {"event": event_type, "message": message, "teamId": team_id, "createdAt": stamp}

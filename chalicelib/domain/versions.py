@@ -28,8 +28,9 @@ def is_increasable(version_type: str, has_child: bool) -> bool:
     return version_type == INCREMENTAL and not has_child
 
 
-def deletion_blocker(version_type: str, project_type: str, has_child: bool,
-                     deployment_statuses: Iterable[str]) -> str | None:
+def deletion_blocker(
+    version_type: str, project_type: str, has_child: bool, deployment_statuses: Iterable[str]
+) -> str | None:
     """Why the version cannot be deleted, or None when it can."""
     statuses = list(deployment_statuses)
     if not is_mutable(version_type, has_child, statuses):

@@ -17,7 +17,7 @@ class AuditLogQuery(RequestModel):
     filter: str | None = Field(None, max_length=200)
 
     @model_validator(mode="after")
-    def _range(self) -> "AuditLogQuery":
+    def _range(self) -> AuditLogQuery:
         if self.from_ and self.to and self.from_ > self.to:
             from pydantic_core import PydanticCustomError
 

@@ -15,8 +15,11 @@ from pydantic.alias_generators import to_camel
 from chalicelib.ids import iso
 
 # WithJsonSchema keeps `format: date-time` in the serialization schema the OpenAPI document shows.
-UtcDateTime = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json"),
-                        WithJsonSchema({"type": "string", "format": "date-time"})]
+UtcDateTime = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 # Names are trimmed and 1..70 characters, as dyrector's database allows.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
@@ -28,8 +31,9 @@ Skip = Annotated[int, Field(ge=0, le=2**31 - 1)]
 # defer_build: a model's validator is built when it is first used, not at import, so a Lambda
 # cold start pays only for the models its request touches.
 class RequestModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid",
-                              str_strip_whitespace=False, defer_build=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=False, defer_build=True
+    )
 
 
 class ResponseModel(BaseModel):
@@ -43,9 +47,12 @@ class Audit(ResponseModel):
     updated_by: str
 
     @classmethod
-    def of(cls, item: object) -> "Audit":
+    def of(cls, item: object) -> Audit:
         """From any item with created/updated at/by (`updatedBy` falls back to `createdBy`)."""
-        created_by = getattr(item, "created_by")
-        return cls(created_at=getattr(item, "created_at"), created_by=created_by,
-                   updated_at=getattr(item, "updated_at", None) or getattr(item, "created_at"),
-                   updated_by=getattr(item, "updated_by", None) or created_by)
+        created_by = item.created_by
+        return cls(
+            created_at=item.created_at,
+            created_by=created_by,
+            updated_at=getattr(item, "updated_at", None) or item.created_at,
+            updated_by=getattr(item, "updated_by", None) or created_by,
+        )

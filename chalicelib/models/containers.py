@@ -9,7 +9,7 @@ Image configs declare secret *keys*; instance and deployment configs hold concre
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
@@ -28,31 +28,31 @@ ContainerName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-
 ItemId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class Expose(str, Enum):
+class Expose(StrEnum):
     none = "none"
     expose = "expose"
     expose_with_tls = "exposeWithTls"
 
 
-class RestartPolicy(str, Enum):
+class RestartPolicy(StrEnum):
     always = "always"
     unless_stopped = "unlessStopped"
     no = "no"
     on_failure = "onFailure"
 
 
-class NetworkMode(str, Enum):
+class NetworkMode(StrEnum):
     none = "none"
     host = "host"
     bridge = "bridge"
 
 
-class DeploymentStrategy(str, Enum):
+class DeploymentStrategy(StrEnum):
     recreate = "recreate"
     rolling = "rolling"
 
 
-class VolumeType(str, Enum):
+class VolumeType(StrEnum):
     ro = "ro"
     rwo = "rwo"
     rwx = "rwx"
@@ -60,7 +60,7 @@ class VolumeType(str, Enum):
     tmp = "tmp"
 
 
-class LogDriver(str, Enum):
+class LogDriver(StrEnum):
     node_default = "nodeDefault"
     none = "none"
     gcplogs = "gcplogs"
@@ -76,7 +76,7 @@ class LogDriver(str, Enum):
     logentries = "logentries"
 
 
-class ContainerState(str, Enum):
+class ContainerState(StrEnum):
     running = "running"
     waiting = "waiting"
     exited = "exited"
@@ -233,8 +233,15 @@ class Metrics(RequestModel):
 
 
 # List fields whose entries must have distinct keys (and, for ports, distinct internal ports).
-_KEYED_LISTS = ("environment", "secrets", "capabilities", "networks", "docker_labels", "custom_headers",
-                "extra_lb_annotations")
+_KEYED_LISTS = (
+    "environment",
+    "secrets",
+    "capabilities",
+    "networks",
+    "docker_labels",
+    "custom_headers",
+    "extra_lb_annotations",
+)
 
 
 class _ContainerConfigBase(RequestModel):

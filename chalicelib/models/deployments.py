@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -17,7 +17,7 @@ Prefix = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=D
 Note = Annotated[str, StringConstraints(max_length=2000)]
 
 
-class DeploymentStatus(str, Enum):
+class DeploymentStatus(StrEnum):
     preparing = "preparing"
     in_progress = "in-progress"
     successful = "successful"
@@ -135,11 +135,15 @@ class DeploymentEventResponse(ResponseModel):
     def of(cls, event: Any) -> DeploymentEventResponse:
         """From a stored deployment event (`kind` and its `value`), for the log page and live followers."""
         value = event.value or {}
-        return cls(type=event.kind, created_at=event.created_at,
-                   log=value.get("log") if event.kind == "log" else None,
-                   deployment_status=value.get("status") if event.kind == "deployment-status" else None,
-                   container_state=ContainerStateSummary(state=value.get("state"), instance_id=value.get("instanceId"))
-                   if event.kind == "container-state" else None)
+        return cls(
+            type=event.kind,
+            created_at=event.created_at,
+            log=value.get("log") if event.kind == "log" else None,
+            deployment_status=value.get("status") if event.kind == "deployment-status" else None,
+            container_state=ContainerStateSummary(state=value.get("state"), instance_id=value.get("instanceId"))
+            if event.kind == "container-state"
+            else None,
+        )
 
 
 class DeploymentLogResponse(ResponseModel):

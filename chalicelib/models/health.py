@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from chalicelib.models.base import ResponseModel
 
 
-class HealthStatus(str, Enum):
+class HealthStatus(StrEnum):
     operational = "operational"
     disrupted = "disrupted"
     unavailable = "unavailable"

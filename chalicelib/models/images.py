@@ -9,8 +9,13 @@ from pydantic import Field, StringConstraints
 from chalicelib.models.base import RequestModel, ResponseModel, UtcDateTime
 from chalicelib.models.containers import ImageConfig
 
-Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                                                 r"[0-9a-fA-F]{12}$")]
+Uuid = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+        r"[0-9a-fA-F]{12}$"
+    ),
+]
 ImageReference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
 

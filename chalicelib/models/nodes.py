@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, StringConstraints, model_validator
@@ -13,19 +13,19 @@ Description = Annotated[str, StringConstraints(max_length=2000)]
 Icon = Annotated[str, StringConstraints(max_length=200)]
 
 
-class NodeType(str, Enum):
+class NodeType(StrEnum):
     docker = "docker"
     k8s = "k8s"
 
 
-class NodeStatus(str, Enum):
+class NodeStatus(StrEnum):
     unreachable = "unreachable"
     connected = "connected"
     outdated = "outdated"
     updating = "updating"
 
 
-class ScriptType(str, Enum):
+class ScriptType(StrEnum):
     shell = "shell"
     powershell = "powershell"
 
@@ -47,11 +47,13 @@ class Traefik(RequestModel):
 class GenerateScriptRequest(RequestModel):
     type: NodeType
     script_type: ScriptType
-    root_path: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^'\"`$\\\n\r]+$")] | None = None
+    root_path: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^'\"`$\\\n\r]+$")] | None = (
+        None
+    )
     dagent_traefik: Traefik | None = None
 
     @model_validator(mode="after")
-    def _kubernetes_uses_shell(self) -> "GenerateScriptRequest":
+    def _kubernetes_uses_shell(self) -> GenerateScriptRequest:
         if self.type == NodeType.k8s and self.script_type == ScriptType.powershell:
             from pydantic_core import PydanticCustomError
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from chalicelib.models.base import Name, RequestModel, ResponseModel
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://[^\s/$.?#@][^\s@]*$")]
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://[^\s/$.?#@][^\s@]*$")
+]
 
 
-class NotificationType(str, Enum):
+class NotificationType(StrEnum):
     discord = "discord"
     slack = "slack"
     teams = "teams"
@@ -21,7 +23,7 @@ class NotificationType(str, Enum):
     webhook = "webhook"  # ours: a generic JSON webhook
 
 
-class NotificationEvent(str, Enum):
+class NotificationEvent(StrEnum):
     deployment_created = "deployment-created"  # the documented name; fires on deployment results
     deployment_status = "deployment-status"
     version_created = "version-created"

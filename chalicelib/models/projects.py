@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -14,7 +14,7 @@ Description = Annotated[str, StringConstraints(max_length=2000)]
 Changelog = Annotated[str, StringConstraints(max_length=10000)]
 
 
-class ProjectType(str, Enum):
+class ProjectType(StrEnum):
     versionless = "versionless"
     versioned = "versioned"
 

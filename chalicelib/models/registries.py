@@ -6,8 +6,8 @@ token) is accepted, never returned: response details are built from the stored, 
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated, Literal, Union
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -15,16 +15,25 @@ from pydantic_core import PydanticCustomError
 from chalicelib.models.base import Name, RequestModel, ResponseModel, UtcDateTime
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Prefix = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255,
-                                          pattern=r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$")]
-Host = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255,
-                                        pattern=r"^(https?://)?[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._/-]*)?$")]
+Prefix = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$"),
+]
+Host = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=255,
+        pattern=r"^(https?://)?[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._/-]*)?$",
+    ),
+]
 Token = Annotated[SecretStr, StringConstraints(min_length=1, max_length=8192)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 Icon = Annotated[str, StringConstraints(max_length=200)]
 
 
-class RegistryType(str, Enum):
+class RegistryType(StrEnum):
     v2 = "v2"
     hub = "hub"
     gitlab = "gitlab"
@@ -131,8 +140,10 @@ class UncheckedRegistry(_Registry):
     details: UncheckedDetails
 
 
-RegistryRequest = Annotated[Union[V2Registry, HubRegistry, GitlabRegistry, GithubRegistry, GoogleRegistry,
-                                  UncheckedRegistry], Field(discriminator="type")]
+RegistryRequest = Annotated[
+    V2Registry | HubRegistry | GitlabRegistry | GithubRegistry | GoogleRegistry | UncheckedRegistry,
+    Field(discriminator="type"),
+]
 
 
 class RegistryListItem(ResponseModel):

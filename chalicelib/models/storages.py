@@ -24,7 +24,7 @@ class StorageRequest(RequestModel):
     public: bool | None = None
 
     @model_validator(mode="after")
-    def _keys_together(self) -> "StorageRequest":
+    def _keys_together(self) -> StorageRequest:
         if (self.access_key is None) != (self.secret_key is None):
             raise PydanticCustomError("keys", "give both accessKey and secretKey, or neither")
         if self.public and self.access_key is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import EmailStr, StringConstraints
@@ -14,13 +14,13 @@ Slug = Annotated[str, StringConstraints(min_length=3, max_length=16, pattern=r"^
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     owner = "owner"
     admin = "admin"
     user = "user"
 
 
-class UserStatus(str, Enum):
+class UserStatus(StrEnum):
     pending = "pending"
     verified = "verified"
     expired = "expired"

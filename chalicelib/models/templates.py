@@ -29,5 +29,3 @@ class TemplateProjectResponse(ResponseModel):
     audit: Audit
     id: str
     name: str
-
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -13,7 +13,7 @@ from chalicelib.models.images import ImageResponse
 Changelog = Annotated[str, StringConstraints(max_length=10000)]
 
 
-class VersionType(str, Enum):
+class VersionType(StrEnum):
     incremental = "incremental"
     rolling = "rolling"
 

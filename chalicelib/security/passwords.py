@@ -22,8 +22,7 @@ from chalicelib import settings
 PROFILES: dict[str, Parameters] = {
     "rfc9106": RFC_9106_LOW_MEMORY,
     # argon2id at its smallest cost (1 pass over 8 KiB), full-size salt and hash.
-    "test": Parameters(type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=1, memory_cost=8,
-                       parallelism=1),
+    "test": Parameters(type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=1, memory_cost=8, parallelism=1),
 }
 
 

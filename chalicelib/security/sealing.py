@@ -13,8 +13,9 @@ from chalicelib.adapters import aws
 
 
 def seal(plaintext: str, context: dict[str, str]) -> bytes:
-    response = aws.client("kms").encrypt(KeyId=settings.kms_key_id(), Plaintext=plaintext.encode(),
-                                         EncryptionContext=context)
+    response = aws.client("kms").encrypt(
+        KeyId=settings.kms_key_id(), Plaintext=plaintext.encode(), EncryptionContext=context
+    )
     return response["CiphertextBlob"]
 
 

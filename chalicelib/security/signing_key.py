@@ -36,7 +36,9 @@ def _load_or_create() -> bytes:
         item = SigningKeyItem.get(keys.META, keys.SIGNING_KEY)
     except SigningKeyItem.DoesNotExist:
         data_key = kms.generate_data_key(KeyId=settings.kms_key_id(), KeySpec="AES_256")
-        item = SigningKeyItem(keys.META, keys.SIGNING_KEY, ciphertext=data_key["CiphertextBlob"], created_at=ids.utcnow())
+        item = SigningKeyItem(
+            keys.META, keys.SIGNING_KEY, ciphertext=data_key["CiphertextBlob"], created_at=ids.utcnow()
+        )
         try:
             item.save(condition=SigningKeyItem.PK.does_not_exist())
             return data_key["Plaintext"]

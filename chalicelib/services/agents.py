@@ -34,6 +34,7 @@ from chalicelib.security.agent_tokens import CONNECTION, INSTALL, issue_connecti
 from chalicelib.services import deployment_lifecycle, push
 from chalicelib.services.identity import bearer_token
 
+
 @dataclass(frozen=True)
 class AgentIdentity:
     team_id: str
@@ -48,26 +49,38 @@ def authenticate(authorization: str | None, kind: str = CONNECTION) -> AgentIden
     token_id = claims.get("jti")
     expected = node.install_id if (node and kind == INSTALL) else (node.token_id if node else None)
     if node is None or not token_id or token_id != expected:
-        raise UnauthorizedError("The install token was already used or has expired." if kind == INSTALL
-                                else "Token revoked.")
+        raise UnauthorizedError(
+            "The install token was already used or has expired." if kind == INSTALL else "Token revoked."
+        )
     return AgentIdentity(node.PK.removeprefix("TEAM#"), node.id, token_id, node)
 
 
 def register(agent: AgentIdentity, request: RegisterRequest, address: str | None) -> RegisterResponse:
     """Swaps the install token for a connection token (the install token is spent)."""
     token_id, now = ids.new_id(), ids.utcnow()
-    node_repo.register(agent.node, agent.token_id, token_id, version=request.version, kind=request.type,
-                       public_key=request.public_key, address=address, hostname=request.hostname, now=now)
-    node_events.record(agent.node_id, "installed", {"version": request.version, "address": address,
-                                                    "hostname": request.hostname})
+    node_repo.register(
+        agent.node,
+        agent.token_id,
+        token_id,
+        version=request.version,
+        kind=request.type,
+        public_key=request.public_key,
+        address=address,
+        hostname=request.hostname,
+        now=now,
+    )
+    node_events.record(
+        agent.node_id, "installed", {"version": request.version, "address": address, "hostname": request.hostname}
+    )
     token = issue_connection_token(agent.team_id, agent.node_id, token_id, now)
     return RegisterResponse(node_id=agent.node_id, token=token, **_settings().model_dump())
 
 
 def heartbeat(agent: AgentIdentity, request: Heartbeat, address: str | None) -> AgentSettings:
     """An agent reporting in when it starts: its version and key, and where to connect."""
-    node_repo.heartbeat(agent.node, agent.token_id, version=request.version, public_key=request.public_key,
-                        address=address)
+    node_repo.heartbeat(
+        agent.node, agent.token_id, version=request.version, public_key=request.public_key, address=address
+    )
     if agent.node.updating_since and request.version == AGENT_VERSION:
         node_repo.set_updating(agent.node, None)
         node_events.record(agent.node_id, "updateCompleted", {"toVersion": request.version})
@@ -75,8 +88,12 @@ def heartbeat(agent: AgentIdentity, request: Heartbeat, address: str | None) -> 
 
 
 def _settings() -> AgentSettings:
-    return AgentSettings(socket_url=settings.socket_url(), ping_seconds=settings.ping_seconds(),
-                         seen_every_pings=settings.seen_every_pings(), reconnect_seconds=settings.reconnect_seconds())
+    return AgentSettings(
+        socket_url=settings.socket_url(),
+        ping_seconds=settings.ping_seconds(),
+        seen_every_pings=settings.seen_every_pings(),
+        reconnect_seconds=settings.reconnect_seconds(),
+    )
 
 
 def pending(agent: AgentIdentity) -> list[dict[str, Any]]:
@@ -109,10 +126,17 @@ def report_deployment(agent: AgentIdentity, deployment_id: str, report: Deployme
     deployment = deployment_repo.get(agent.team_id, deployment_id, consistent=True)
     if deployment is None or deployment.node_id != agent.node_id:
         raise NotFoundError("Deployment not found.", property="deploymentId")
-    written = deployment_repo.add_events(deployment.id, [
-        ("log", {"log": event.log or [], "level": event.level}) if event.type == "log" else
-        ("container-state", {"instanceId": event.instance_id, "state": event.state, "reason": event.reason})
-        for event in report.events if event.type in ("log", "container-state")], report.attempt)
+    written = deployment_repo.add_events(
+        deployment.id,
+        [
+            ("log", {"log": event.log or [], "level": event.level})
+            if event.type == "log"
+            else ("container-state", {"instanceId": event.instance_id, "state": event.state, "reason": event.reason})
+            for event in report.events
+            if event.type in ("log", "container-state")
+        ],
+        report.attempt,
+    )
     push.deployment(deployment.id, written)
     final = next((e.status for e in report.events if e.status in ("successful", "failed")), None)
     if final:

@@ -12,12 +12,20 @@ from chalicelib.services.identity import Identity
 
 
 def record(team_id: str, identity: Identity | None, method: str, event: str, data: Any) -> None:
-    audit_repo.put(audit_repo.new_item(
-        team_id, ids.utcnow(), actor_type=_actor_type(identity),
-        user_id=identity.user_id if identity else None, email=identity.email if identity else None,
-        user_name=identity.name if identity else None, context="http", method=method.lower(), event=event,
-        data=data,
-    ))
+    audit_repo.put(
+        audit_repo.new_item(
+            team_id,
+            ids.utcnow(),
+            actor_type=_actor_type(identity),
+            user_id=identity.user_id if identity else None,
+            email=identity.email if identity else None,
+            user_name=identity.name if identity else None,
+            context="http",
+            method=method.lower(),
+            event=event,
+            data=data,
+        )
+    )
 
 
 def list_entries(team_id: str, query: AuditLogQuery) -> tuple[list[AuditItem], int]:

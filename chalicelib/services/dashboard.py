@@ -52,8 +52,10 @@ def onboarding(team: TeamAccess, identity: Identity) -> dict[str, dict[str, Any]
         "create_version": _step(version_id),
         "add_images": _step(image.id if image else None),
         "add_deployment": _step(deployment.id if deployment else None),
-        "deploy": {"done": deployment is not None and deployment.status != "preparing",
-                   "resource_id": deployment.id if deployment else None},
+        "deploy": {
+            "done": deployment is not None and deployment.status != "preparing",
+            "resource_id": deployment.id if deployment else None,
+        },
     }
 
 

@@ -25,8 +25,11 @@ def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, 
     now = ids.utcnow()
     written = []
     if log:
-        written.append(repo.add_event(deployment.id, "log", {"log": log, "level": "error" if status == "failed"
-                                                             else "info"}, attempt))
+        written.append(
+            repo.add_event(
+                deployment.id, "log", {"log": log, "level": "error" if status == "failed" else "info"}, attempt
+            )
+        )
     if not repo.finish(team_id, deployment, attempt, status, now):
         push.deployment(deployment.id, written)
         return False
@@ -57,8 +60,15 @@ def _announce(team_id: str, deployment: DeploymentItem, status: str) -> None:
     related = repo.related(team_id, deployment)
     project, version, node = related.get("project"), related.get("version"), related.get("node")
     user = user_repo.get(deployment.deployed_by) if deployment.deployed_by else None
-    events.publish(DeploymentStatusChanged(
-        team_id=team_id, deployment_id=deployment.id, status=status, prefix=deployment.prefix,
-        project_name=project.name if project else "", version_name=version.name if version else "",
-        node_name=node.name if node else "",
-        actor_name=(user.name or user.email) if user else "A deployment token"))
+    events.publish(
+        DeploymentStatusChanged(
+            team_id=team_id,
+            deployment_id=deployment.id,
+            status=status,
+            prefix=deployment.prefix,
+            project_name=project.name if project else "",
+            version_name=version.name if version else "",
+            node_name=node.name if node else "",
+            actor_name=(user.name or user.email) if user else "A deployment token",
+        )
+    )

@@ -93,15 +93,23 @@ def details(team: TeamAccess, deployment_id: str) -> DeploymentDetails:
     found, related = _viewed(team, get_item(team, deployment_id))
     item = found.deployment
     images = {i.id: i for i in image_repo.list_for_version(team.team_id, item.version_id)}
-    instances = [(inst, images[inst.image_id]) for inst in repo.instances(team.team_id, item.id)
-                 if inst.image_id in images]
+    instances = [
+        (inst, images[inst.image_id]) for inst in repo.instances(team.team_id, item.id) if inst.image_id in images
+    ]
     instances.sort(key=lambda pair: int(pair[1].order))
     project = related.get("project")
-    context = {"projects": {project.id: project} if project else {}, "versions": {found.version.id: found.version},
-               "nodes": {found.node.id: found.node}}
-    return DeploymentDetails(found, context, instances,
-                             image_repo.registries_of(team.team_id, {i.registry_id for i in images.values()}),
-                             related.get("token"))
+    context = {
+        "projects": {project.id: project} if project else {},
+        "versions": {found.version.id: found.version},
+        "nodes": {found.node.id: found.node},
+    }
+    return DeploymentDetails(
+        found,
+        context,
+        instances,
+        image_repo.registries_of(team.team_id, {i.registry_id for i in images.values()}),
+        related.get("token"),
+    )
 
 
 def list_deployments(team: TeamAccess) -> list[DeploymentItem]:
@@ -114,8 +122,11 @@ def context(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, di
     versions = {}
     for project_id in {d.project_id for d in deployments}:
         versions.update({v.id: v for v in version_repo.list_for_project(team.team_id, project_id)})
-    return {"projects": projects, "versions": versions,
-            "nodes": repo.nodes_of(team.team_id, {d.node_id for d in deployments})}
+    return {
+        "projects": projects,
+        "versions": versions,
+        "nodes": repo.nodes_of(team.team_id, {d.node_id for d in deployments}),
+    }
 
 
 def create_deployment(team: TeamAccess, identity: Identity, request: CreateDeploymentRequest) -> DeploymentItem:
@@ -127,15 +138,26 @@ def create_deployment(team: TeamAccess, identity: Identity, request: CreateDeplo
     if not images:
         raise PreconditionFailedError("The version has no images to deploy.", property="versionId")
     now = ids.utcnow()
-    deployment = repo.new_item(team.team_id, ids.new_id(), version.project_id, version.id, node.id, request.prefix,
-                               request.note, {}, identity.user_id, now)
+    deployment = repo.new_item(
+        team.team_id,
+        ids.new_id(),
+        version.project_id,
+        version.id,
+        node.id,
+        request.prefix,
+        request.note,
+        {},
+        identity.user_id,
+        now,
+    )
     instances = [repo.new_instance(team.team_id, deployment.id, image.id, {}, now) for image in images]
     repo.create(team.team_id, deployment, instances, version.kind)
     return deployment
 
 
-def copy_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
-                    request: CopyDeploymentRequest) -> DeploymentItem:
+def copy_deployment(
+    team: TeamAccess, identity: Identity, deployment_id: str, request: CopyDeploymentRequest
+) -> DeploymentItem:
     """Same version, another node or prefix; sealed secrets survive only on the same node."""
     source = view(team, deployment_id)
     if source.deployment.status == "in-progress":
@@ -144,12 +166,28 @@ def copy_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
     same_node = node.id == source.node.id
     now = ids.utcnow()
     config = source.deployment.config if same_node else rules.without_secret_values(source.deployment.config)
-    copy = repo.new_item(team.team_id, ids.new_id(), source.deployment.project_id, source.version.id, node.id,
-                         request.prefix, request.note if request.note is not None else source.deployment.note,
-                         config, identity.user_id, now)
-    instances = [repo.new_instance(team.team_id, copy.id, item.image_id,
-                                   item.config if same_node else rules.without_secret_values(item.config), now)
-                 for item in repo.instances(team.team_id, source.deployment.id)]
+    copy = repo.new_item(
+        team.team_id,
+        ids.new_id(),
+        source.deployment.project_id,
+        source.version.id,
+        node.id,
+        request.prefix,
+        request.note if request.note is not None else source.deployment.note,
+        config,
+        identity.user_id,
+        now,
+    )
+    instances = [
+        repo.new_instance(
+            team.team_id,
+            copy.id,
+            item.image_id,
+            item.config if same_node else rules.without_secret_values(item.config),
+            now,
+        )
+        for item in repo.instances(team.team_id, source.deployment.id)
+    ]
     repo.create(team.team_id, copy, instances, source.version.kind)
     return copy
 
@@ -159,12 +197,22 @@ def patch_deployment(team: TeamAccess, identity: Identity, deployment_id: str, r
     _require_mutable(found)
     config = dict(found.deployment.config or {})
     if "environment" in request.model_fields_set:
-        config = rules.merge_patch(config, {"environment": [e.model_dump(mode="json", by_alias=True)
-                                                      for e in request.environment or []] or None})
+        config = rules.merge_patch(
+            config,
+            {"environment": [e.model_dump(mode="json", by_alias=True) for e in request.environment or []] or None},
+        )
     note = request.note if "note" in request.model_fields_set else found.deployment.note
-    repo.update(team.team_id, found.deployment, found.version.kind, prefix=request.prefix or found.deployment.prefix,
-                note=note, config=config, by=identity.user_id, now=ids.utcnow(),
-                mutable_statuses=rules.mutable_statuses(found.rolling))
+    repo.update(
+        team.team_id,
+        found.deployment,
+        found.version.kind,
+        prefix=request.prefix or found.deployment.prefix,
+        note=note,
+        config=config,
+        by=identity.user_id,
+        now=ids.utcnow(),
+        mutable_statuses=rules.mutable_statuses(found.rolling),
+    )
 
 
 def delete_deployment(team: TeamAccess, deployment_id: str) -> None:
@@ -216,18 +264,23 @@ def instance_secrets(team: TeamAccess, deployment_id: str, instance_id: str) -> 
     """Which secret keys the running container on the node holds (asked of the agent)."""
     found, instance = get_instance(team, deployment_id, instance_id)
     image = image_repo.get(team.team_id, found.deployment.version_id, instance.image_id)
-    config = rules.effective_config(image.config if image else None, found.deployment.config, instance.config,
-                                    found.version.name)
+    config = rules.effective_config(
+        image.config if image else None, found.deployment.config, instance.config, found.version.name
+    )
     name = rules.container_name(config, instance.id)
     containers = node_service.list_containers(team, found.node.id, found.deployment.prefix)
     running = next((c for c in containers if c.name == name), None)
     keys_ = [k for k in (running.labels.get(SECRET_KEYS_LABEL, "") if running else "").split(",") if k]
-    return {"container": {"prefix": found.deployment.prefix, "name": name}, "public_key": found.node.public_key,
-            "keys": keys_}
+    return {
+        "container": {"prefix": found.deployment.prefix, "name": name},
+        "public_key": found.node.public_key,
+        "keys": keys_,
+    }
 
 
-def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
-                     instance_ids: list[str] | None = None) -> int:
+def start_deployment(
+    team: TeamAccess, identity: Identity, deployment_id: str, instance_ids: list[str] | None = None
+) -> int:
     """Validates (§4.4), moves to in-progress atomically and queues the deployment."""
     _check_token_scope(identity, deployment_id)
     found = view(team, deployment_id)
@@ -235,8 +288,13 @@ def start_deployment(team: TeamAccess, identity: Identity, deployment_id: str,
     _check_node_ready(found.node)
     images = {i.id: i for i in image_repo.list_for_version(team.team_id, found.deployment.version_id)}
     rules.check_startable(_containers(found, instances, images), found.node.public_key)
-    attempt = repo.start(team.team_id, found.deployment, found.version.kind,
-                         identity.user_id if identity.kind != DEPLOY_TOKEN else None, ids.utcnow())
+    attempt = repo.start(
+        team.team_id,
+        found.deployment,
+        found.version.kind,
+        identity.user_id if identity.kind != DEPLOY_TOKEN else None,
+        ids.utcnow(),
+    )
     event = repo.add_event(found.deployment.id, "deployment-status", {"status": "in-progress"}, attempt)
     push.deployment(found.deployment.id, [event], "in-progress")
     _queue(team, found.deployment, attempt, [i.id for i in instances] if instance_ids else None)
@@ -273,26 +331,30 @@ def _check_node_ready(node: NodeItem) -> None:
         raise PreconditionFailedError("The node's agent has no public key yet.", property="nodeId")
 
 
-def _containers(found: DeploymentView, instances: list[InstanceItem],
-                images: dict[str, ImageItem]) -> Iterator[rules.Container]:
+def _containers(
+    found: DeploymentView, instances: list[InstanceItem], images: dict[str, ImageItem]
+) -> Iterator[rules.Container]:
     """Each instance with the config the deploy worker will send (checked one by one, in order)."""
     for instance in instances:
         image = images.get(instance.image_id)
         if image is None:
-            raise PreconditionFailedError("An image of this deployment was removed from its version.",
-                                          property="instances", value=instance.id)
+            raise PreconditionFailedError(
+                "An image of this deployment was removed from its version.", property="instances", value=instance.id
+            )
         config = rules.effective_config(image.config, found.deployment.config, instance.config, found.version.name)
         yield rules.Container(instance.id, config)
 
 
 def _queue(team: TeamAccess, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None) -> None:
-    message = DeployRequested(team_id=team.team_id, deployment_id=deployment.id, attempt=attempt,
-                              instances=instance_ids)
+    message = DeployRequested(
+        team_id=team.team_id, deployment_id=deployment.id, attempt=attempt, instances=instance_ids
+    )
     try:
         queues.send(settings.deploy_queue_name(), message.dump())
     except Exception:  # noqa: BLE001 - the queue is down: fail this try instead of leaving it stuck
-        deployment_lifecycle.finish(team.team_id, deployment, attempt, "failed",
-                                    ["The deployment could not be queued; start it again."])
+        deployment_lifecycle.finish(
+            team.team_id, deployment, attempt, "failed", ["The deployment could not be queued; start it again."]
+        )
         raise
 
 
@@ -301,23 +363,43 @@ def log(team: TeamAccess, deployment_id: str, skip: int, take: int):
     return repo.events_page(deployment.id, skip, take)
 
 
-def create_token(team: TeamAccess, identity: Identity, deployment_id: str,
-                 request: DeploymentTokenRequest) -> tuple[DeploymentTokenItem, str, str]:
+def create_token(
+    team: TeamAccess, identity: Identity, deployment_id: str, request: DeploymentTokenRequest
+) -> tuple[DeploymentTokenItem, str, str]:
     """A CI token that can start this deployment and nothing else (rolling versions only)."""
     found = view(team, deployment_id)
     if not found.rolling:
-        raise PreconditionFailedError("Deployment tokens exist only for deployments of rolling versions.",
-                                      property="deploymentId")
+        raise PreconditionFailedError(
+            "Deployment tokens exist only for deployments of rolling versions.", property="deploymentId"
+        )
     now = ids.utcnow()
     expires_at = now + timedelta(days=request.expiration_in_days) if request.expiration_in_days else None
-    item = DeploymentTokenItem(keys.team(team.team_id), keys.deployment_token(deployment_id), id=ids.new_id(),
-                               deployment_id=deployment_id, name=request.name, created_by=identity.user_id,
-                               created_at=now, expires_at=expires_at)
+    item = DeploymentTokenItem(
+        keys.team(team.team_id),
+        keys.deployment_token(deployment_id),
+        id=ids.new_id(),
+        deployment_id=deployment_id,
+        name=request.name,
+        created_by=identity.user_id,
+        created_at=now,
+        expires_at=expires_at,
+    )
     guard = named.guard(team.team_id, keys.deployment_token_name(request.name), item.id)
-    (Transaction().create(guard, taken("token", value=request.name))
-     .create(item, taken("token", "deploymentId", deployment_id)).commit())
-    token = jwts.issue(DEPLOY_TOKEN, identity.user_id, expires_at=expires_at, issued_at=now, jti=item.id,
-                       did=deployment_id, tid=team.team_id)
+    (
+        Transaction()
+        .create(guard, taken("token", value=request.name))
+        .create(item, taken("token", "deploymentId", deployment_id))
+        .commit()
+    )
+    token = jwts.issue(
+        DEPLOY_TOKEN,
+        identity.user_id,
+        expires_at=expires_at,
+        issued_at=now,
+        jti=item.id,
+        did=deployment_id,
+        tid=team.team_id,
+    )
     url = f"{settings.public_url()}/api/{team.slug}/deployments/{deployment_id}/start"
     return item, token, f"curl -X POST -H 'Authorization: Bearer {token}' {url}"
 
@@ -344,13 +426,23 @@ def _check_sealed(secrets: list[dict[str, Any]] | None, node: NodeItem) -> None:
     """Secret values are accepted only sealed to the node agent's current public key."""
     for secret in secrets or []:
         if secret.get("value") and (not secret.get("encrypted") or secret.get("publicKey") != node.public_key):
-            raise BadRequestError("Secret values must be sealed to the node's public key (see `python -m cli "
-                                  "seal`); plain values are never stored.", property="config.secrets",
-                                  value=secret.get("key"))
+            raise BadRequestError(
+                "Secret values must be sealed to the node's public key (see `python -m cli "
+                "seal`); plain values are never stored.",
+                property="config.secrets",
+                value=secret.get("key"),
+            )
 
 
-def copy_to_version(team_id: str, source_version_id: str, target: VersionItem, images: dict[str, str],
-                    statuses: tuple[str, ...] | None, by: str, keep_deployment_config: bool = True) -> int:
+def copy_to_version(
+    team_id: str,
+    source_version_id: str,
+    target: VersionItem,
+    images: dict[str, str],
+    statuses: tuple[str, ...] | None,
+    by: str,
+    keep_deployment_config: bool = True,
+) -> int:
     """Copies a version's deployments into a new version (dyrector §3): status `preparing`, same
     node, prefix and note, configs copied, instances re-pointed to the copied images
     (`images` maps source image id → copied image id). `statuses` limits which are copied."""
@@ -359,10 +451,23 @@ def copy_to_version(team_id: str, source_version_id: str, target: VersionItem, i
     for source in repo.of_version(source_version_id):
         if statuses is not None and source.status not in statuses:
             continue
-        copy = repo.new_item(team_id, ids.new_id(), target.project_id, target.id, source.node_id, source.prefix,
-                             source.note, dict(source.config or {}) if keep_deployment_config else {}, by, now)
-        instances = [repo.new_instance(team_id, copy.id, images[item.image_id], dict(item.config or {}), now)
-                     for item in repo.instances(team_id, source.id) if item.image_id in images]
+        copy = repo.new_item(
+            team_id,
+            ids.new_id(),
+            target.project_id,
+            target.id,
+            source.node_id,
+            source.prefix,
+            source.note,
+            dict(source.config or {}) if keep_deployment_config else {},
+            by,
+            now,
+        )
+        instances = [
+            repo.new_instance(team_id, copy.id, images[item.image_id], dict(item.config or {}), now)
+            for item in repo.instances(team_id, source.id)
+            if item.image_id in images
+        ]
         repo.create(team_id, copy, instances, target.kind)
         copied += 1
     return copied

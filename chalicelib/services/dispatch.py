@@ -44,8 +44,12 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
         deployment_lifecycle.finish(team_id, deployment, attempt, "failed", [error.message])
         return "failed"
     item = command_repo.new_item(team_id, deployment.node_id, "deploy", command.dump())
-    event = repo.new_event(deployment.id, "log", {"log": [f"Deploying {len(command.workloads)} container(s) to the "
-                                                          "node."], "level": "info"}, attempt)
+    event = repo.new_event(
+        deployment.id,
+        "log",
+        {"log": [f"Deploying {len(command.workloads)} container(s) to the node."], "level": "info"},
+        attempt,
+    )
     faults.point("dispatch.before-command")
     if not repo.dispatch(deployment, attempt, item, event):
         return "duplicate"
@@ -65,15 +69,23 @@ def _push_again(team_id: str, deployment: DeploymentItem, attempt: int) -> None:
             push.command(team_id, node, item)
 
 
-def build(team_id: str, deployment: DeploymentItem, attempt: int,
-          instance_ids: list[str] | None) -> tuple[NodeItem, contract.Deploy]:
+def build(
+    team_id: str, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None
+) -> tuple[NodeItem, contract.Deploy]:
     """The deployment's node and the command its agent gets."""
     node, version = _target(team_id, deployment)
     pull_auth = _PullAuth(team_id, node.public_key)
-    workloads = [_workload(instance, image, deployment, version.name, pull_auth)
-                 for instance, image in _instances(team_id, deployment, instance_ids)]
-    return node, contract.Deploy(deployment_id=deployment.id, attempt=attempt, prefix=deployment.prefix,
-                                 version_name=version.name, workloads=workloads)
+    workloads = [
+        _workload(instance, image, deployment, version.name, pull_auth)
+        for instance, image in _instances(team_id, deployment, instance_ids)
+    ]
+    return node, contract.Deploy(
+        deployment_id=deployment.id,
+        attempt=attempt,
+        prefix=deployment.prefix,
+        version_name=version.name,
+        workloads=workloads,
+    )
 
 
 def _target(team_id: str, deployment: DeploymentItem) -> tuple[NodeItem, VersionItem]:
@@ -84,22 +96,31 @@ def _target(team_id: str, deployment: DeploymentItem) -> tuple[NodeItem, Version
     return node, version
 
 
-def _instances(team_id: str, deployment: DeploymentItem,
-               instance_ids: list[str] | None) -> list[tuple[InstanceItem, ImageItem]]:
+def _instances(
+    team_id: str, deployment: DeploymentItem, instance_ids: list[str] | None
+) -> list[tuple[InstanceItem, ImageItem]]:
     """The instances of this try with their images, in image order (instances of removed images are skipped)."""
     images = {i.id: i for i in image_repo.list_for_version(team_id, deployment.version_id)}
-    pairs = [(i, images[i.image_id]) for i in repo.instances(team_id, deployment.id)
-             if i.image_id in images and (not instance_ids or i.id in instance_ids)]
+    pairs = [
+        (i, images[i.image_id])
+        for i in repo.instances(team_id, deployment.id)
+        if i.image_id in images and (not instance_ids or i.id in instance_ids)
+    ]
     return sorted(pairs, key=lambda pair: int(pair[1].order))
 
 
-def _workload(instance: InstanceItem, image: ImageItem, deployment: DeploymentItem, version_name: str,
-              pull_auth: _PullAuth) -> contract.Workload:
+def _workload(
+    instance: InstanceItem, image: ImageItem, deployment: DeploymentItem, version_name: str, pull_auth: _PullAuth
+) -> contract.Workload:
     registry, auth = pull_auth.of(image.registry_id)
     config = rules.effective_config(image.config, deployment.config, instance.config, version_name)
-    return contract.Workload(instance_id=instance.id, name=rules.container_name(config, instance.id),
-                             image=registries.image_reference(registry, image.name, image.tag),
-                             registry_auth=auth, config=config)
+    return contract.Workload(
+        instance_id=instance.id,
+        name=rules.container_name(config, instance.id),
+        image=registries.image_reference(registry, image.name, image.tag),
+        registry_auth=auth,
+        config=config,
+    )
 
 
 class _PullAuth:
@@ -117,7 +138,10 @@ class _PullAuth:
             credentials = registries.credentials(self.team_id, registry)
             auth = None
             if credentials:
-                auth = contract.RegistryAuth(server=registries.pull_server(registry), user=credentials[0],
-                                             sealed_password=seal_for_agent(self.public_key, credentials[1]))
+                auth = contract.RegistryAuth(
+                    server=registries.pull_server(registry),
+                    user=credentials[0],
+                    sealed_password=seal_for_agent(self.public_key, credentials[1]),
+                )
             self.known[registry_id] = (registry, auth)
         return self.known[registry_id]

@@ -38,8 +38,9 @@ def signup(request: SignupRequest) -> UserItem:
         user_repo.set_password(existing, password_hash, request.first_name, request.last_name)
         existing.first_name, existing.last_name = request.first_name, request.last_name
         return existing
-    user = user_repo.new_item(ids.new_id(), request.email, request.first_name, request.last_name,
-                              password_hash, ids.utcnow())
+    user = user_repo.new_item(
+        ids.new_id(), request.email, request.first_name, request.last_name, password_hash, ids.utcnow()
+    )
     user_repo.create(user)
     return user
 
@@ -66,14 +67,25 @@ def bearer_token(authorization: str | None) -> str:
 
 def authenticate(authorization: str | None, allow_deploy_token: bool = False) -> Identity:
     """A user's login or personal token; with `allow_deploy_token`, also a deployment token."""
-    claims = jwts.verify(bearer_token(authorization), typ={"session", "pat", "deploy"} if allow_deploy_token
-                         else {"session", "pat"})
-    identity = Identity(user_id=claims["sub"], email=claims.get("email", ""), name=claims.get("name", ""),
-                        kind=claims["typ"], token_id=claims.get("jti"), deployment_id=claims.get("did"))
-    if identity.kind == "pat" and (not identity.token_id or token_repo.get(identity.user_id, identity.token_id) is None):
+    claims = jwts.verify(
+        bearer_token(authorization), typ={"session", "pat", "deploy"} if allow_deploy_token else {"session", "pat"}
+    )
+    identity = Identity(
+        user_id=claims["sub"],
+        email=claims.get("email", ""),
+        name=claims.get("name", ""),
+        kind=claims["typ"],
+        token_id=claims.get("jti"),
+        deployment_id=claims.get("did"),
+    )
+    if identity.kind == "pat" and (
+        not identity.token_id or token_repo.get(identity.user_id, identity.token_id) is None
+    ):
         raise UnauthorizedError("Token revoked.")
     if identity.kind == "deploy":
-        stored = named.get(DeploymentTokenItem, str(claims.get("tid")), keys.deployment_token(str(identity.deployment_id)))
+        stored = named.get(
+            DeploymentTokenItem, str(claims.get("tid")), keys.deployment_token(str(identity.deployment_id))
+        )
         if stored is None or stored.id != identity.token_id:
             raise UnauthorizedError("Token revoked.")
     return identity

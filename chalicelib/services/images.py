@@ -53,15 +53,27 @@ def add_images(team: TeamAccess, project_id: str, version_id: str, entries: list
             labels = registries.verify_image(team.team_id, registry, name, tag)
             config = {"name": rules.container_name(name, names), **rules.config_from_labels(labels)}
             names.add(config["name"])
-            added.append(image_repo.new_item(team.team_id, found.project.id, found.version.id, ids.new_id(),
-                                             registry.id, name, tag, order, config, labels, now))
+            added.append(
+                image_repo.new_item(
+                    team.team_id,
+                    found.project.id,
+                    found.version.id,
+                    ids.new_id(),
+                    registry.id,
+                    name,
+                    tag,
+                    order,
+                    config,
+                    labels,
+                    now,
+                )
+            )
             order += 1
     image_repo.put_new(added)
     return added
 
 
-def patch_image(team: TeamAccess, project_id: str, version_id: str, image_id: str,
-                request: PatchImageRequest) -> None:
+def patch_image(team: TeamAccess, project_id: str, version_id: str, image_id: str, request: PatchImageRequest) -> None:
     """A new tag (checked in the registry) and/or the given config fields (null clears one)."""
     found = versions.require_mutable(team, project_id, version_id)
     image = image_repo.get(team.team_id, found.version.id, image_id)
@@ -99,8 +111,10 @@ def order_images(team: TeamAccess, project_id: str, version_id: str, order: list
         raise ConflictError("Each image may appear only once.", property="imageIds", value=duplicates[0])
     if set(order) != current:
         missing, unknown = current - set(order), set(order) - current
-        raise BadRequestError(f"List every image of the version exactly once ({len(missing)} missing, "
-                              f"{len(unknown)} unknown).", property="imageIds")
+        raise BadRequestError(
+            f"List every image of the version exactly once ({len(missing)} missing, {len(unknown)} unknown).",
+            property="imageIds",
+        )
     image_repo.reorder(team.team_id, found.version.id, order)
 
 

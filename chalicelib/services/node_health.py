@@ -21,7 +21,10 @@ def sweep(now: datetime | None = None) -> list[str]:
     for shard in keys.connected_shards():
         for node in node_repo.silent_since(shard, cutoff):
             if node_repo.mark_unreachable(node, cutoff):
-                node_events.record(node.id, "left", {"reason": "missed heartbeats",
-                                                     "lastSeen": ids.iso(node.last_seen) if node.last_seen else None})
+                node_events.record(
+                    node.id,
+                    "left",
+                    {"reason": "missed heartbeats", "lastSeen": ids.iso(node.last_seen) if node.last_seen else None},
+                )
                 marked.append(node.id)
     return marked

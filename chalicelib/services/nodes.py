@@ -48,9 +48,15 @@ class Installer:
 
 
 def status(node: NodeItem) -> str:
-    return rules.status(connection=node.connection, last_seen=node.last_seen, version=node.version,
-                        updating_since=node.updating_since, now=ids.utcnow(),
-                        timeout_seconds=settings.node_timeout_seconds(), platform_version=contract.AGENT_VERSION)
+    return rules.status(
+        connection=node.connection,
+        last_seen=node.last_seen,
+        version=node.version,
+        updating_since=node.updating_since,
+        now=ids.utcnow(),
+        timeout_seconds=settings.node_timeout_seconds(),
+        platform_version=contract.AGENT_VERSION,
+    )
 
 
 def get_node(team: TeamAccess, node_id: str) -> NodeItem:
@@ -62,18 +68,23 @@ def list_nodes(team: TeamAccess) -> list[NodeItem]:
 
 
 def create_node(team: TeamAccess, identity: Identity, request: CreateNodeRequest) -> NodeItem:
-    node = node_repo.new_item(team.team_id, ids.new_id(), request.name, request.description, request.icon,
-                              identity.user_id, ids.utcnow())
+    node = node_repo.new_item(
+        team.team_id, ids.new_id(), request.name, request.description, request.icon, identity.user_id, ids.utcnow()
+    )
     node_repo.create(team.team_id, node)
-    events.publish(NodeAdded(team_id=team.team_id, node_id=node.id, node_name=node.name,
-                             actor_name=identity.name or identity.email))
+    events.publish(
+        NodeAdded(
+            team_id=team.team_id, node_id=node.id, node_name=node.name, actor_name=identity.name or identity.email
+        )
+    )
     return node
 
 
 def update_node(team: TeamAccess, identity: Identity, node_id: str, request: UpdateNodeRequest) -> None:
     node = get_node(team, node_id)
-    node_repo.update(team.team_id, node, request.name, request.description, request.icon, identity.user_id,
-                     ids.utcnow())
+    node_repo.update(
+        team.team_id, node, request.name, request.description, request.icon, identity.user_id, ids.utcnow()
+    )
 
 
 def in_use(team: TeamAccess, node_id: str) -> bool:
@@ -107,11 +118,15 @@ def generate_script(team: TeamAccess, node_id: str, request: GenerateScriptReque
     """A single-use installer; an unexpired one of the same kind is returned unchanged."""
     node = get_node(team, node_id)
     if status(node) in ("connected", "outdated", "updating"):
-        raise ConflictError("The node's agent is connected; revoke its token before installing again.",
-                            property="nodeId")
+        raise ConflictError(
+            "The node's agent is connected; revoke its token before installing again.", property="nodeId"
+        )
     current = installer(node)
-    if current is not None and node.install_type == request.type.value \
-            and node.install_script_type == request.script_type.value:
+    if (
+        current is not None
+        and node.install_type == request.type.value
+        and node.install_script_type == request.script_type.value
+    ):
         return current
     if not s3.exists(settings.agent_package_key()):
         raise ServiceUnavailableError("The agent program is not published yet (run `python -m infra.agent_package`).")
@@ -120,10 +135,14 @@ def generate_script(team: TeamAccess, node_id: str, request: GenerateScriptReque
     seconds = int((expires_at - now).total_seconds())
     install_id = ids.new_id()
     params = install_scripts.InstallParams(
-        platform_url=settings.public_url(), node_name=node.name, node_type=request.type.value,
+        platform_url=settings.public_url(),
+        node_name=node.name,
+        node_type=request.type.value,
         install_token=issue_install_token(team.team_id, node.id, install_id, expires_at),
-        agent_url=s3.presigned_get(settings.agent_package_key(), seconds), root_path=request.root_path,
-        traefik_acme_email=str(request.dagent_traefik.acme_email) if request.dagent_traefik else None)
+        agent_url=s3.presigned_get(settings.agent_package_key(), seconds),
+        root_path=request.root_path,
+        traefik_acme_email=str(request.dagent_traefik.acme_email) if request.dagent_traefik else None,
+    )
     script = install_scripts.render(request.script_type.value, params)
     extension = "ps1" if request.script_type.value == "powershell" else "sh"
     key = f"scripts/{team.team_id}/{node.id}/{install_id}.{extension}"
@@ -170,8 +189,9 @@ def update_agent(team: TeamAccess, identity: Identity, node_id: str) -> None:
     url = s3.presigned_get(settings.agent_package_key(), 600)
     _send(team, node, contract.UpdateAgent(version=contract.AGENT_VERSION, url=url))
     node_repo.set_updating(node, ids.utcnow())
-    node_events.record(node.id, "update", {"fromVersion": node.version, "toVersion": contract.AGENT_VERSION,
-                                           "by": identity.user_id})
+    node_events.record(
+        node.id, "update", {"fromVersion": node.version, "toVersion": contract.AGENT_VERSION, "by": identity.user_id}
+    )
 
 
 def audit_log(team: TeamAccess, node_id: str, query: NodeAuditQuery):
@@ -185,21 +205,28 @@ def list_containers(team: TeamAccess, node_id: str, prefix: str | None) -> list[
     return [contract.ContainerInfo.model_validate(c) for c in result.get("containers") or []]
 
 
-def container_command(team: TeamAccess, identity: Identity, node_id: str, prefix: str, name: str,
-                      operation: str) -> None:
+def container_command(
+    team: TeamAccess, identity: Identity, node_id: str, prefix: str, name: str, operation: str
+) -> None:
     node = _connected(team, node_id)
     prefix = _prefix(prefix)
     _send(team, node, contract.ContainerCommand(prefix=prefix, name=name, operation=operation))
-    node_events.record(node.id, "containerCommand", {"container": {"prefix": prefix, "name": name},
-                                                     "operation": f"{operation}Container", "by": identity.user_id})
+    node_events.record(
+        node.id,
+        "containerCommand",
+        {"container": {"prefix": prefix, "name": name}, "operation": f"{operation}Container", "by": identity.user_id},
+    )
 
 
 def delete_container(team: TeamAccess, identity: Identity, node_id: str, prefix: str, name: str) -> None:
     node = _connected(team, node_id)
     prefix = _prefix(prefix)
     _ask(team, node, contract.DeleteContainer(prefix=prefix, name=name))
-    node_events.record(node.id, "containerCommand", {"operation": "deleteContainer", "by": identity.user_id,
-                                                     "target": {"prefix": prefix, "name": name}})
+    node_events.record(
+        node.id,
+        "containerCommand",
+        {"operation": "deleteContainer", "by": identity.user_id, "target": {"prefix": prefix, "name": name}},
+    )
 
 
 def delete_prefix(team: TeamAccess, identity: Identity, node_id: str, prefix: str) -> None:
@@ -207,8 +234,11 @@ def delete_prefix(team: TeamAccess, identity: Identity, node_id: str, prefix: st
         raise BadRequestError("Deleting every container without a prefix is not allowed.", property="prefix")
     node = _connected(team, node_id)
     _ask(team, node, contract.DeletePrefix(prefix=prefix))
-    node_events.record(node.id, "containerCommand", {"operation": "deleteContainers", "by": identity.user_id,
-                                                     "target": {"prefix": prefix}})
+    node_events.record(
+        node.id,
+        "containerCommand",
+        {"operation": "deleteContainers", "by": identity.user_id, "target": {"prefix": prefix}},
+    )
 
 
 def _prefix(prefix: str) -> str:

@@ -35,17 +35,34 @@ def list_notifications(team: TeamAccess) -> list[NotificationItem]:
 
 
 def create_notification(team: TeamAccess, identity: Identity, request: NotificationRequest) -> NotificationItem:
-    item = repo.new_item(team.team_id, ids.new_id(), name=request.name, url=request.url, kind=request.type.value,
-                         active=request.active, enabled_events=_events(request), creator_id=identity.user_id,
-                         creator_name=identity.name or identity.email, now=ids.utcnow())
+    item = repo.new_item(
+        team.team_id,
+        ids.new_id(),
+        name=request.name,
+        url=request.url,
+        kind=request.type.value,
+        active=request.active,
+        enabled_events=_events(request),
+        creator_id=identity.user_id,
+        creator_name=identity.name or identity.email,
+        now=ids.utcnow(),
+    )
     repo.create(team.team_id, item)
     return item
 
 
 def update_notification(team: TeamAccess, notification_id: str, request: NotificationRequest) -> NotificationItem:
     item = get_notification(team, notification_id)
-    repo.update(team.team_id, item, name=request.name, url=request.url, kind=request.type.value,
-                active=request.active, enabled_events=_events(request), now=ids.utcnow())
+    repo.update(
+        team.team_id,
+        item,
+        name=request.name,
+        url=request.url,
+        kind=request.type.value,
+        active=request.active,
+        enabled_events=_events(request),
+        now=ids.utcnow(),
+    )
     return get_notification(team, notification_id)
 
 
@@ -71,8 +88,11 @@ def fan_out(event: Any) -> int:
     queued = 0
     for item in repo.list_for_team(event.team_id):
         if item.active and wanted & set(item.enabled_events or []):
-            events.publish(NotificationDelivery(team_id=event.team_id, notification_id=item.id,
-                                                event_type=event.type, message=text))
+            events.publish(
+                NotificationDelivery(
+                    team_id=event.team_id, notification_id=item.id, event_type=event.type, message=text
+                )
+            )
             queued += 1
     return queued
 

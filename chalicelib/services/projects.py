@@ -45,12 +45,22 @@ def list_projects(team: TeamAccess) -> list[tuple[ProjectItem, int]]:
 
 def create_project(team: TeamAccess, identity: Identity, request: CreateProjectRequest) -> tuple[ProjectItem, int]:
     now = ids.utcnow()
-    project = project_repo.new_item(team.team_id, ids.new_id(), request.name, request.description,
-                                    request.type.value, identity.user_id, now)
+    project = project_repo.new_item(
+        team.team_id, ids.new_id(), request.name, request.description, request.type.value, identity.user_id, now
+    )
     tx = Transaction()
     if request.type.value == rules.VERSIONLESS:
-        version = version_repo.new_item(team.team_id, project.id, ids.new_id(), ROLLING_VERSION_NAME,
-                                        request.changelog, rules.ROLLING, False, identity.user_id, now)
+        version = version_repo.new_item(
+            team.team_id,
+            project.id,
+            ids.new_id(),
+            ROLLING_VERSION_NAME,
+            request.changelog,
+            rules.ROLLING,
+            False,
+            identity.user_id,
+            now,
+        )
         project.default_version_id = version.id
         version_repo.add_to(tx, team.team_id, version)
     project_repo.create(team.team_id, project, tx)
@@ -69,8 +79,10 @@ def update_project(team: TeamAccess, identity: Identity, project_id: str, reques
     now = ids.utcnow()
     if request.changelog is not None:
         if project.kind != rules.VERSIONLESS:
-            raise PreconditionFailedError("Only a versionless project has a project-level changelog; "
-                                          "change the changelog of a version instead.", property="changelog")
+            raise PreconditionFailedError(
+                "Only a versionless project has a project-level changelog; change the changelog of a version instead.",
+                property="changelog",
+            )
         rolling = version_repo.list_for_project(team.team_id, project.id)
         if rolling:
             version_repo.set_changelog(rolling[0], request.changelog, identity.user_id, now)

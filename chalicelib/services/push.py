@@ -8,6 +8,7 @@ which then gets the push) and the node becomes unreachable at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -88,7 +89,5 @@ def publish(topic: str, message: push.Message) -> int:
 
 def reply(connection_id: str, message: push.Message) -> None:
     """An answer to the connection that asked (a subscription's current state, an error)."""
-    try:
+    with contextlib.suppress(connections.Gone):
         connections.send(connection_id, message.model_dump_json(by_alias=True).encode())
-    except connections.Gone:
-        pass

@@ -59,8 +59,18 @@ def create_registry(team: TeamAccess, identity: Identity, request: Any) -> Regis
         raise BadRequestError("A private registry needs a token.", property="details.token")
     _check(request.type, details, token)
     sealed = sealing.seal(token, _context(team.team_id, registry_id)) if token else None
-    registry = repo.new_item(team.team_id, registry_id, request.name, request.description, request.icon,
-                             request.type, details, sealed, identity.user_id, now)
+    registry = repo.new_item(
+        team.team_id,
+        registry_id,
+        request.name,
+        request.description,
+        request.icon,
+        request.type,
+        details,
+        sealed,
+        identity.user_id,
+        now,
+    )
     repo.create(team.team_id, registry)
     return registry
 
@@ -75,10 +85,21 @@ def update_registry(team: TeamAccess, identity: Identity, registry_id: str, requ
     if _needs_credentials(request.type, details) and not token:
         raise BadRequestError("A private registry needs a token.", property="details.token")
     _check(request.type, details, token)
-    sealed = registry.sealed_token if keep else (sealing.seal(token, _context(team.team_id, registry.id))
-                                                 if token else None)
-    repo.update(team.team_id, registry, name=request.name, description=request.description, icon=request.icon,
-                kind=request.type, details=details, sealed_token=sealed, by=identity.user_id, now=ids.utcnow())
+    sealed = (
+        registry.sealed_token if keep else (sealing.seal(token, _context(team.team_id, registry.id)) if token else None)
+    )
+    repo.update(
+        team.team_id,
+        registry,
+        name=request.name,
+        description=request.description,
+        icon=request.icon,
+        kind=request.type,
+        details=details,
+        sealed_token=sealed,
+        by=identity.user_id,
+        now=ids.utcnow(),
+    )
 
 
 def delete_registry(team: TeamAccess, registry_id: str) -> None:
@@ -87,8 +108,9 @@ def delete_registry(team: TeamAccess, registry_id: str) -> None:
 
 def seeded_hub(team_id: str, by: str, now: datetime) -> RegistryItem:
     """The public Docker Hub library registry every new team starts with."""
-    return repo.new_item(team_id, ids.new_id(), SEEDED_HUB["name"], None, None, "hub", dict(SEEDED_HUB["details"]),
-                         None, by, now)
+    return repo.new_item(
+        team_id, ids.new_id(), SEEDED_HUB["name"], None, None, "hub", dict(SEEDED_HUB["details"]), None, by, now
+    )
 
 
 def credentials(team_id: str, registry: RegistryItem) -> tuple[str, str] | None:
@@ -129,8 +151,11 @@ def verify_image(team_id: str, registry: RegistryItem, name: str, tag: str | Non
     try:
         return client.labels(repository, tag or "latest")
     except registry_v2.NotFound:
-        raise BadRequestError(f"Image {name}:{tag or 'latest'} not found in registry {registry.name}.",
-                              property="images", value=f"{name}:{tag or 'latest'}") from None
+        raise BadRequestError(
+            f"Image {name}:{tag or 'latest'} not found in registry {registry.name}.",
+            property="images",
+            value=f"{name}:{tag or 'latest'}",
+        ) from None
     except registry_v2.RegistryError as error:
         raise BadRequestError(f"Registry {registry.name}: {error}", property="registryId", value=registry.id) from None
 
@@ -145,8 +170,11 @@ def _split(details: Any) -> tuple[dict[str, Any], str | None]:
 
 
 def _needs_credentials(kind: str, details: dict[str, Any]) -> bool:
-    return kind in ("gitlab", "github") or (kind in ("v2", "google") and not details.get("public")) or \
-        (kind == "hub" and not details.get("public"))
+    return (
+        kind in ("gitlab", "github")
+        or (kind in ("v2", "google") and not details.get("public"))
+        or (kind == "hub" and not details.get("public"))
+    )
 
 
 def _endpoint(kind: str, details: dict[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ An idle connection costs nothing here: a plain ping touches no table, an agent's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -92,27 +93,40 @@ def _seen(connection_id: str) -> None:
 def _subscribe(connection_id: str, request: messages.Subscribe) -> messages.Subscribed:
     """Subscribes first, then reads the current state: a change in between is pushed, never lost."""
     socket = _person(connection_id)
-    caller = Identity(user_id=socket.user_id or "", email="", name="", kind="socket",
-                      deployment_id=socket.deployment_id)
+    caller = Identity(
+        user_id=socket.user_id or "", email="", name="", kind="socket", deployment_id=socket.deployment_id
+    )
     team = access.member_of_slug(request.team_slug, caller)
-    if request.deployment_id:
-        if socket.deployment_id and socket.deployment_id != request.deployment_id:
-            raise ForbiddenError("This deployment token follows another deployment.", property="deploymentId")
-        topic = f"DEPLOYMENT#{request.deployment_id}"
-        socket_repo.subscribe(topic, connection_id)
-        deployment = deployment_repo.get(team.team_id, request.deployment_id, consistent=True)
-        status = deployment.status if deployment else None
-    elif request.node_id and not socket.deployment_id:
-        topic = f"NODE#{request.node_id}"
-        socket_repo.subscribe(topic, connection_id)
-        node = node_repo.get(team.team_id, request.node_id)
-        status = nodes.status(node) if node else None
-    else:
-        raise ForbiddenError("Subscribe to a deployment or a node.", property="deploymentId")
+    topic, read = _topic(team.team_id, socket, request)
+    socket_repo.subscribe(topic, connection_id)
+    status = read()
     if status is None:  # not this team's: nothing is followed, nothing is revealed
         socket_repo.unsubscribe(topic, connection_id)
         raise NotFoundError("Not found.", property="deploymentId" if request.deployment_id else "nodeId")
     return messages.Subscribed(topic=topic.split("#")[0].lower(), status=status)
+
+
+def _topic(team_id: str, socket: SocketItem, request: messages.Subscribe) -> tuple[str, Callable[[], str | None]]:
+    """What the request follows, and how to read its current status (None: not in this team)."""
+    if request.deployment_id:
+        if socket.deployment_id and socket.deployment_id != request.deployment_id:
+            raise ForbiddenError("This deployment token follows another deployment.", property="deploymentId")
+        deployment_id = request.deployment_id
+
+        def deployment_status() -> str | None:
+            deployment = deployment_repo.get(team_id, deployment_id, consistent=True)
+            return deployment.status if deployment else None
+
+        return f"DEPLOYMENT#{deployment_id}", deployment_status
+    if request.node_id and not socket.deployment_id:
+        node_id = request.node_id
+
+        def node_status() -> str | None:
+            node = node_repo.get(team_id, node_id)
+            return nodes.status(node) if node else None
+
+        return f"NODE#{node_id}", node_status
+    raise ForbiddenError("Subscribe to a deployment or a node.", property="deploymentId")
 
 
 def _person(connection_id: str) -> SocketItem:

@@ -42,8 +42,7 @@ def check_in_team(team: TeamAccess, storage: dict | None) -> None:
     """A container config (image or instance) may name only a storage of its own team."""
     storage_id = (storage or {}).get("storageId")
     if storage_id and repo.get(team.team_id, storage_id) is None:
-        raise BadRequestError("Storage not found in this team.", property="config.storage.storageId",
-                              value=storage_id)
+        raise BadRequestError("Storage not found in this team.", property="config.storage.storageId", value=storage_id)
 
 
 def list_storages(team: TeamAccess) -> list[StorageItem]:
@@ -65,8 +64,17 @@ def access_key(team: TeamAccess, storage: StorageItem) -> str | None:
 def create_storage(team: TeamAccess, identity: Identity, request: StorageRequest) -> StorageItem:
     storage_id = ids.new_id()
     key = _put_keys(team.team_id, storage_id, request)
-    storage = repo.new_item(team.team_id, storage_id, request.name, request.description, request.icon, request.url,
-                            key, identity.user_id, ids.utcnow())
+    storage = repo.new_item(
+        team.team_id,
+        storage_id,
+        request.name,
+        request.description,
+        request.icon,
+        request.url,
+        key,
+        identity.user_id,
+        ids.utcnow(),
+    )
     try:
         repo.create(team.team_id, storage)
     except Exception:
@@ -82,8 +90,17 @@ def update_storage(team: TeamAccess, identity: Identity, storage_id: str, reques
     new = _put_keys(team.team_id, storage.id, request)
     key = new or (None if request.public else old)
     try:
-        repo.update(team.team_id, storage, name=request.name, description=request.description, icon=request.icon,
-                    url=request.url, credentials_key=key, by=identity.user_id, now=ids.utcnow())
+        repo.update(
+            team.team_id,
+            storage,
+            name=request.name,
+            description=request.description,
+            icon=request.icon,
+            url=request.url,
+            credentials_key=key,
+            by=identity.user_id,
+            now=ids.utcnow(),
+        )
     except Exception:
         if new:
             s3.delete(new)  # the stored keys stay as they were
@@ -105,8 +122,9 @@ def _put_keys(team_id: str, storage_id: str, request: StorageRequest) -> str | N
     """Writes the request's keys (if any) to a new sealed object; returns its S3 key."""
     if request.access_key is None:
         return None
-    plaintext = json.dumps({"accessKey": request.access_key.get_secret_value(),
-                            "secretKey": request.secret_key.get_secret_value()})
+    plaintext = json.dumps(
+        {"accessKey": request.access_key.get_secret_value(), "secretKey": request.secret_key.get_secret_value()}
+    )
     key = _new_key(team_id, storage_id)
     s3.put(key, sealing.seal(plaintext, _context(team_id, storage_id)), "application/octet-stream")
     return key

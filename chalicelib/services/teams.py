@@ -86,11 +86,23 @@ def create_team(identity: Identity, request: CreateTeamRequest) -> TeamItem:
     _check_slug(request.slug)
     now = ids.utcnow()
     team_id = ids.new_id()
-    team = TeamItem(keys.team(team_id), keys.TEAM, id=team_id, name=request.name, slug=request.slug,
-                    created_at=now, created_by=identity.user_id, updated_at=now, updated_by=identity.user_id)
+    team = TeamItem(
+        keys.team(team_id),
+        keys.TEAM,
+        id=team_id,
+        name=request.name,
+        slug=request.slug,
+        created_at=now,
+        created_by=identity.user_id,
+        updated_at=now,
+        updated_by=identity.user_id,
+    )
     # A new team starts with the public Docker Hub library registry, as in dyrector.
-    team_repo.create(team, team_repo.new_member(team_id, identity.user_id, "owner", now),
-                     registries.seeded_hub(team_id, identity.user_id, now))
+    team_repo.create(
+        team,
+        team_repo.new_member(team_id, identity.user_id, "owner", now),
+        registries.seeded_hub(team_id, identity.user_id, now),
+    )
     return team
 
 
@@ -103,8 +115,9 @@ def team_users(team_id: str) -> list[TeamUser]:
     members = team_repo.members(team_id)
     invitations = [i for i in team_repo.invitations(team_id) if i.user_id not in {m.user_id for m in members}]
     users = user_repo.batch_get({m.user_id for m in members} | {i.user_id for i in invitations})
-    return ([_member_user(m, users.get(m.user_id)) for m in members]
-            + [_invited_user(i, users.get(i.user_id)) for i in invitations])
+    return [_member_user(m, users.get(m.user_id)) for m in members] + [
+        _invited_user(i, users.get(i.user_id)) for i in invitations
+    ]
 
 
 def _member_user(member: MemberItem, user: UserItem | None) -> TeamUser:
@@ -152,11 +165,18 @@ def _find_or_create_invitee(request: InviteUserRequest) -> UserItem:
 
 def _send_invitation(identity: Identity, team: TeamItem, user: UserItem) -> None:
     base = settings.public_url()
-    events.publish(UserInvited(
-        team_id=team.id, team_name=team.name, email=user.email, invitee_name=user.name,
-        inviter_name=identity.name or identity.email, accept_url=f"{base}/api/users/me/invitations/{team.id}",
-        signup_url=f"{base}/api/auth/signup", expires_in_days=settings.invitation_days(),
-    ))
+    events.publish(
+        UserInvited(
+            team_id=team.id,
+            team_name=team.name,
+            email=user.email,
+            invitee_name=user.name,
+            inviter_name=identity.name or identity.email,
+            accept_url=f"{base}/api/users/me/invitations/{team.id}",
+            signup_url=f"{base}/api/auth/signup",
+            expires_in_days=settings.invitation_days(),
+        )
+    )
 
 
 def invite_user(identity: Identity, team_id: str, request: InviteUserRequest) -> TeamUser:

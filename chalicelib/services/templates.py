@@ -90,14 +90,33 @@ def create_project(team: TeamAccess, identity: Identity, template_id: str, reque
     if project.kind == "versionless":
         version = version_repo.list_for_project(team.team_id, project.id)[0]
     else:
-        version = versions.create_version(team, identity, project.id, CreateVersionRequest(
-            type="incremental", name=FIRST_VERSION, changelog=f"From the {template.name} template.")).version
+        version = versions.create_version(
+            team,
+            identity,
+            project.id,
+            CreateVersionRequest(
+                type="incremental", name=FIRST_VERSION, changelog=f"From the {template.name} template."
+            ),
+        ).version
     now = ids.utcnow()
-    image_repo.put_new([
-        image_repo.new_item(team.team_id, project.id, version.id, ids.new_id(), registry_ids[image.registry_name],
-                            image.name, image.tag, order, image.config.stored_with_new_ids(),
-                            None, now)
-        for order, image in enumerate(template.images)])
+    image_repo.put_new(
+        [
+            image_repo.new_item(
+                team.team_id,
+                project.id,
+                version.id,
+                ids.new_id(),
+                registry_ids[image.registry_name],
+                image.name,
+                image.tag,
+                order,
+                image.config.stored_with_new_ids(),
+                None,
+                now,
+            )
+            for order, image in enumerate(template.images)
+        ]
+    )
     return project
 
 
@@ -107,8 +126,18 @@ def _ensure_registries(team: TeamAccess, identity: Identity, template: Template)
     for wanted in template.registries:
         registry_id = existing.get(wanted.name.strip().lower())
         if registry_id is None:
-            item = registry_repo.new_item(team.team_id, ids.new_id(), wanted.name, None, None, wanted.type,
-                                          dict(wanted.details), None, identity.user_id, ids.utcnow())
+            item = registry_repo.new_item(
+                team.team_id,
+                ids.new_id(),
+                wanted.name,
+                None,
+                None,
+                wanted.type,
+                dict(wanted.details),
+                None,
+                identity.user_id,
+                ids.utcnow(),
+            )
             registry_repo.create(team.team_id, item)
             registry_id = item.id
         result[wanted.name] = registry_id

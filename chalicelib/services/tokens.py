@@ -19,11 +19,25 @@ def generate_token(identity: Identity, request: GenerateTokenRequest) -> tuple[T
     now = ids.utcnow()
     expires_at = now + timedelta(days=request.expiration_in_days) if request.expiration_in_days else None
     token_id = ids.new_id()
-    item = TokenItem(keys.user(identity.user_id), keys.token(token_id), id=token_id, user_id=identity.user_id,
-                     name=request.name, created_at=now, expires_at=expires_at)
+    item = TokenItem(
+        keys.user(identity.user_id),
+        keys.token(token_id),
+        id=token_id,
+        user_id=identity.user_id,
+        name=request.name,
+        created_at=now,
+        expires_at=expires_at,
+    )
     token_repo.create(item)
-    jwt = jwts.issue("pat", identity.user_id, expires_at=expires_at, issued_at=now, jti=token_id,
-                     email=identity.email, name=identity.name)
+    jwt = jwts.issue(
+        "pat",
+        identity.user_id,
+        expires_at=expires_at,
+        issued_at=now,
+        jti=token_id,
+        email=identity.email,
+        name=identity.name,
+    )
     return item, jwt
 
 

@@ -44,8 +44,7 @@ class VersionView:
 
     @property
     def deletion_blocker(self) -> str | None:
-        return rules.deletion_blocker(self.version.kind, self.project.kind, bool(self.version.child_id),
-                                      self._statuses)
+        return rules.deletion_blocker(self.version.kind, self.project.kind, bool(self.version.child_id), self._statuses)
 
     @property
     def _statuses(self) -> list[str]:
@@ -64,8 +63,9 @@ def require_mutable(team: TeamAccess, project_id: str, version_id: str) -> Versi
     """The version, if its images and configs may still change (412 otherwise)."""
     found = view(team, project_id, version_id)
     if not found.mutable:
-        raise PreconditionFailedError("The version is not mutable: it has a child version or deployments that ran.",
-                                      property="versionId")
+        raise PreconditionFailedError(
+            "The version is not mutable: it has a child version or deployments that ran.", property="versionId"
+        )
     return found
 
 
@@ -77,36 +77,63 @@ def list_versions(team: TeamAccess, project_id: str) -> tuple[ProjectItem, list[
 def create_version(team: TeamAccess, identity: Identity, project_id: str, request: CreateVersionRequest) -> VersionView:
     project = get_project_item(team, project_id)
     if project.kind == rules.VERSIONLESS:
-        raise PreconditionFailedError("A versionless project has exactly one version; convert it to versioned first.",
-                                      property="projectId")
+        raise PreconditionFailedError(
+            "A versionless project has exactly one version; convert it to versioned first.", property="projectId"
+        )
     rolling = request.type.value == rules.ROLLING
     auto_copy = False if rolling else (True if request.auto_copy_deployments is None else request.auto_copy_deployments)
     now = ids.utcnow()
-    version = version_repo.new_item(team.team_id, project.id, ids.new_id(), request.name, request.changelog,
-                                    request.type.value, auto_copy, identity.user_id, now)
-    source_images = image_repo.list_for_version(team.team_id, project.default_version_id) \
-        if project.default_version_id else []
+    version = version_repo.new_item(
+        team.team_id,
+        project.id,
+        ids.new_id(),
+        request.name,
+        request.changelog,
+        request.type.value,
+        auto_copy,
+        identity.user_id,
+        now,
+    )
+    source_images = (
+        image_repo.list_for_version(team.team_id, project.default_version_id) if project.default_version_id else []
+    )
     images = image_repo.copy_all(team.team_id, source_images, project.id, version.id, ids.new_id, now)
     version_repo.create(team.team_id, version, project, images)
     if project.default_version_id is None:
         project.default_version_id = version.id  # the first version became the default in the same write
     else:  # every deployment of the default version comes along, as `preparing`
-        deployments.copy_to_version(team.team_id, project.default_version_id, version,
-                                    {s.id: c.id for s, c in zip(source_images, images)}, None, identity.user_id)
+        deployments.copy_to_version(
+            team.team_id,
+            project.default_version_id,
+            version,
+            {s.id: c.id for s, c in zip(source_images, images, strict=True)},
+            None,
+            identity.user_id,
+        )
     _announce(team, identity, project, version)
     return VersionView(version, project)
 
 
-def update_version(team: TeamAccess, identity: Identity, project_id: str, version_id: str,
-                   request: UpdateVersionRequest) -> None:
+def update_version(
+    team: TeamAccess, identity: Identity, project_id: str, version_id: str, request: UpdateVersionRequest
+) -> None:
     found = require_mutable(team, project_id, version_id)
     if found.project.kind == rules.VERSIONLESS:
-        raise PreconditionFailedError("Change a versionless project's name and changelog on the project.",
-                                      property="projectId")
-    auto_copy = found.version.auto_copy_deployments if request.auto_copy_deployments is None \
-        else request.auto_copy_deployments
-    version_repo.update(team.team_id, found.version, request.name, request.changelog,
-                        auto_copy and found.version.kind != rules.ROLLING, identity.user_id, ids.utcnow())
+        raise PreconditionFailedError(
+            "Change a versionless project's name and changelog on the project.", property="projectId"
+        )
+    auto_copy = (
+        found.version.auto_copy_deployments if request.auto_copy_deployments is None else request.auto_copy_deployments
+    )
+    version_repo.update(
+        team.team_id,
+        found.version,
+        request.name,
+        request.changelog,
+        auto_copy and found.version.kind != rules.ROLLING,
+        identity.user_id,
+        ids.utcnow(),
+    )
 
 
 def delete_version(team: TeamAccess, project_id: str, version_id: str) -> None:
@@ -124,32 +151,55 @@ def set_default_version(team: TeamAccess, project_id: str, version_id: str) -> N
     version_repo.set_default(found.project, found.version.id)
 
 
-def increase_version(team: TeamAccess, identity: Identity, project_id: str, version_id: str,
-                     request: IncreaseVersionRequest) -> VersionView:
+def increase_version(
+    team: TeamAccess, identity: Identity, project_id: str, version_id: str, request: IncreaseVersionRequest
+) -> VersionView:
     """A child release of an incremental version, with copies of its images and configs."""
     parent = view(team, project_id, version_id)
     if parent.version.kind != rules.INCREMENTAL or parent.project.kind == rules.VERSIONLESS:
-        raise PreconditionFailedError("Only incremental versions of a versioned project can be increased.",
-                                      property="versionId")
+        raise PreconditionFailedError(
+            "Only incremental versions of a versioned project can be increased.", property="versionId"
+        )
     if parent.version.child_id:
         raise ConflictError("The version already has a child version.", property="versionId")
     now = ids.utcnow()
-    child = version_repo.new_item(team.team_id, parent.project.id, ids.new_id(), request.name, request.changelog,
-                                  rules.INCREMENTAL, parent.version.auto_copy_deployments, identity.user_id, now,
-                                  parent_id=parent.version.id)
+    child = version_repo.new_item(
+        team.team_id,
+        parent.project.id,
+        ids.new_id(),
+        request.name,
+        request.changelog,
+        rules.INCREMENTAL,
+        parent.version.auto_copy_deployments,
+        identity.user_id,
+        now,
+        parent_id=parent.version.id,
+    )
     source_images = image_repo.list_for_version(team.team_id, parent.version.id)
     images = image_repo.copy_all(team.team_id, source_images, parent.project.id, child.id, ids.new_id, now)
     version_repo.create(team.team_id, child, parent.project, images, parent=parent.version)
     if parent.version.auto_copy_deployments:  # with fresh deployment configs, dyrector §3
-        deployments.copy_to_version(team.team_id, parent.version.id, child,
-                                    {s.id: c.id for s, c in zip(source_images, images)},
-                                    ("successful", "preparing", "failed"), identity.user_id,
-                                    keep_deployment_config=False)
+        deployments.copy_to_version(
+            team.team_id,
+            parent.version.id,
+            child,
+            {s.id: c.id for s, c in zip(source_images, images, strict=True)},
+            ("successful", "preparing", "failed"),
+            identity.user_id,
+            keep_deployment_config=False,
+        )
     _announce(team, identity, parent.project, child)
     return VersionView(child, parent.project)
 
 
 def _announce(team: TeamAccess, identity: Identity, project: ProjectItem, version: VersionItem) -> None:
-    events.publish(VersionCreated(team_id=team.team_id, project_id=project.id, project_name=project.name,
-                                  version_id=version.id, version_name=version.name,
-                                  actor_name=identity.name or identity.email))
+    events.publish(
+        VersionCreated(
+            team_id=team.team_id,
+            project_id=project.id,
+            project_name=project.name,
+            version_id=version.id,
+            version_name=version.name,
+            actor_name=identity.name or identity.email,
+        )
+    )

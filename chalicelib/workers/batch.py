@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,9 @@ def process(records: Iterable[Any], handle: Callable[[str], None]) -> dict[str, 
         except Exception as error:  # noqa: BLE001 - reported back to SQS for redelivery / DLQ
             # Never log the body, nor the error's message: parsers quote their input (pydantic's
             # `input_value`), and messages may carry e-mail addresses, webhook URLs or secrets.
-            log.error("message %s failed: %s\n%s", record.to_dict().get("messageId"), type(error).__name__,
-                      _frames(error))
+            log.error(
+                "message %s failed: %s\n%s", record.to_dict().get("messageId"), type(error).__name__, _frames(error)
+            )
             failures.append({"itemIdentifier": record.to_dict().get("messageId")})
     return {"batchItemFailures": failures}
 

@@ -15,7 +15,7 @@ from chalicelib.services import notifications
 def invitation_text(event: events.UserInvited) -> str:
     return (
         f"Hello {event.invitee_name},\n\n"
-        f"{event.inviter_name} invited you to the team \"{event.team_name}\".\n\n"
+        f'{event.inviter_name} invited you to the team "{event.team_name}".\n\n'
         f"Accept the invitation: {event.accept_url}\n"
         f"(log in first; if you have no account yet, sign up with this e-mail address at {event.signup_url}).\n\n"
         f"The invitation expires in {event.expires_in_days} days.\n"

@@ -15,10 +15,19 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-ROUTE = re.compile(r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
-                   r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<plural>[a-z]+))?(?:/(?P<name>[^/]+))?$")
-KINDS = {"configmaps": "ConfigMap", "secrets": "Secret", "services": "Service", "persistentvolumeclaims":
-         "PersistentVolumeClaim", "deployments": "Deployment", "ingresses": "Ingress", "namespaces": "Namespace"}
+ROUTE = re.compile(
+    r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
+    r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<plural>[a-z]+))?(?:/(?P<name>[^/]+))?$"
+)
+KINDS = {
+    "configmaps": "ConfigMap",
+    "secrets": "Secret",
+    "services": "Service",
+    "persistentvolumeclaims": "PersistentVolumeClaim",
+    "deployments": "Deployment",
+    "ingresses": "Ingress",
+    "namespaces": "Namespace",
+}
 
 
 def merge(target: dict, patch: dict) -> dict:
@@ -49,8 +58,11 @@ def _selected(objects: dict, gv: str, ns: str, plural: str, selector: str) -> li
     def matches(labels: dict) -> bool:
         return not key or (key in labels and (not value or labels[key] == value))
 
-    return [o for (g, n, p, _), o in objects.items()
-            if g == gv and p == plural and (not ns or n == ns) and matches(o["metadata"].get("labels", {}))]
+    return [
+        o
+        for (g, n, p, _), o in objects.items()
+        if g == gv and p == plural and (not ns or n == ns) and matches(o["metadata"].get("labels", {}))
+    ]
 
 
 class FakeKubernetes:
@@ -85,8 +97,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _status(self, code: int, reason: str) -> None:
-        self._send(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
-                          "code": code, "message": reason})
+        self._send(
+            code,
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "reason": reason,
+                "code": code,
+                "message": reason,
+            },
+        )
 
     def _route(self):
         url = urlparse(self.path)
@@ -110,8 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             if key in self.fake.objects:
                 return self._status(409, "AlreadyExists")
-            body["metadata"].update(namespace=ns or None, uid=f"uid-{len(self.fake.objects)}",
-                                    creationTimestamp=_now())
+            body["metadata"].update(namespace=ns or None, uid=f"uid-{len(self.fake.objects)}", creationTimestamp=_now())
             if plural == "deployments":
                 _with_status(body)
             self.fake.objects[key] = body

@@ -15,14 +15,18 @@ SERVE = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
 
 
 def command(prefix: str, *workloads: Workload) -> Deploy:
-    return Deploy(id=str(uuid.uuid4()), deployment_id=str(uuid.uuid4()), attempt=1, prefix=prefix,
-                  workloads=list(workloads))
+    return Deploy(
+        id=str(uuid.uuid4()), deployment_id=str(uuid.uuid4()), attempt=1, prefix=prefix, workloads=list(workloads)
+    )
 
 
 def workload(image: str, name: str, argv: list[str], **config) -> Workload:
-    return Workload(instance_id=str(uuid.uuid4()), name=name, image=image,
-                    config={"commands": [{"key": a} for a in argv[:2]], "args": [{"key": a} for a in argv[2:]],
-                            **config})
+    return Workload(
+        instance_id=str(uuid.uuid4()),
+        name=name,
+        image=image,
+        config={"commands": [{"key": a} for a in argv[:2]], "args": [{"key": a} for a in argv[2:]], **config},
+    )
 
 
 def deploy(docker_client, request: Deploy) -> tuple[bool, list]:
@@ -53,12 +57,22 @@ def test_a_container_that_dies_right_after_starting_fails_the_deployment(docker_
 
 
 def test_an_expected_exit_code_counts_as_success(docker_client, busybox_image, prefix):
-    job = workload(busybox_image, "job", ["sh", "-c", "exit 4"], restartPolicy="no",
-                   expectedState={"state": "exited", "exitCode": 4, "timeout": 20})
+    job = workload(
+        busybox_image,
+        "job",
+        ["sh", "-c", "exit 4"],
+        restartPolicy="no",
+        expectedState={"state": "exited", "exitCode": 4, "timeout": 20},
+    )
     ok, events = deploy(docker_client, command(prefix, job))
     assert ok, log_lines(events)
-    wrong = workload(busybox_image, "job", ["sh", "-c", "exit 5"], restartPolicy="no",
-                     expectedState={"state": "exited", "exitCode": 4, "timeout": 20})
+    wrong = workload(
+        busybox_image,
+        "job",
+        ["sh", "-c", "exit 5"],
+        restartPolicy="no",
+        expectedState={"state": "exited", "exitCode": 4, "timeout": 20},
+    )
     ok, events = deploy(docker_client, command(prefix, wrong))
     assert not ok and "exited with code 5, expected 4" in log_lines(events)
 
@@ -83,17 +97,26 @@ DockerRuntime().deploy(Deploy.model_validate_json(sys.argv[1]), lambda events: N
 
 
 def test_an_agent_killed_during_an_init_container_leaves_nothing_the_prefix_cannot_see_or_delete(
-        docker_client, busybox_image, prefix):
+    docker_client, busybox_image, prefix
+):
     import subprocess
     import sys
     import time
     from pathlib import Path
 
     # GIVEN an agent process deploying a workload whose init container takes long
-    slow = workload(busybox_image, "web", SERVE, initContainers=[
-        {"name": "migrate", "image": busybox_image, "command": [{"key": "sleep"}], "args": [{"key": "600"}]}])
-    agent = subprocess.Popen([sys.executable, "-c", KILLED_MID_INIT, command(prefix, slow).model_dump_json()],
-                             cwd=Path(__file__).resolve().parents[2])
+    slow = workload(
+        busybox_image,
+        "web",
+        SERVE,
+        initContainers=[
+            {"name": "migrate", "image": busybox_image, "command": [{"key": "sleep"}], "args": [{"key": "600"}]}
+        ],
+    )
+    agent = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_INIT, command(prefix, slow).model_dump_json()],
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         deadline = time.monotonic() + 60
         while not docker_client.containers.list(all=True, filters={"name": f"{prefix}-web-migrate"}):

@@ -25,7 +25,11 @@ def test_lists_only_the_prefix_with_image_ports_and_state(docker_client, busybox
         assert set(found) == {"web", "worker"}
         web = found["web"]
         assert (web.prefix, web.state, web.image_name, web.image_tag) == (
-            prefix, "running", "dyrector-test/busybox", "1.0")
+            prefix,
+            "running",
+            "dyrector-test/busybox",
+            "1.0",
+        )
         assert [p.internal for p in web.ports] == [8080] and web.ports[0].external
         assert web.created_at is not None and "sleep" in web.command
     finally:
@@ -57,4 +61,3 @@ def test_delete_prefix_removes_every_container_of_it_and_is_idempotent(docker_cl
     runtime.delete_prefix(prefix)
     assert runtime.list_containers(prefix) == []
     runtime.delete_prefix(prefix)
-

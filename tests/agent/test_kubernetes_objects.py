@@ -13,9 +13,15 @@ from kubernetes.client import ApiClient
 from agent.runtime.k8s_objects import build_objects
 
 pytestmark = pytest.mark.agent
-MODELS = {"Namespace": "V1Namespace", "ConfigMap": "V1ConfigMap", "Secret": "V1Secret",
-          "PersistentVolumeClaim": "V1PersistentVolumeClaim", "Deployment": "V1Deployment", "Service": "V1Service",
-          "Ingress": "V1Ingress"}
+MODELS = {
+    "Namespace": "V1Namespace",
+    "ConfigMap": "V1ConfigMap",
+    "Secret": "V1Secret",
+    "PersistentVolumeClaim": "V1PersistentVolumeClaim",
+    "Deployment": "V1Deployment",
+    "Service": "V1Service",
+    "Ingress": "V1Ingress",
+}
 
 
 def kv(key, value):
@@ -23,25 +29,44 @@ def kv(key, value):
 
 
 FULL = {
-    "name": "web", "environment": [kv("MODE", "prod"), kv("EMPTY", "")],
+    "name": "web",
+    "environment": [kv("MODE", "prod"), kv("EMPTY", "")],
     "ports": [{"internal": 8080, "external": 80}, {"internal": 9090}],
     "portRanges": [{"internal": {"from": 7000, "to": 7001}, "external": {"from": 17000, "to": 17001}}],
-    "volumes": [{"name": "data", "path": "/data", "type": "rwo", "size": "5Gi", "class": "fast"},
-                {"name": "shared", "path": "/shared", "type": "rwx"}, {"name": "conf", "path": "/conf", "type": "ro"},
-                {"name": "cache", "path": "/cache", "type": "mem", "size": "64Mi"}, {"name": "tmp", "path": "/tmp", "type": "tmp"}],
-    "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "exec server --port 8080"}],
-    "initContainers": [{"name": "migrate", "image": "acme/migrate:1", "command": [{"key": "migrate"}],
-                        "args": [{"key": "up"}], "environment": [kv("STEP", "1")], "useParentConfig": True,
-                        "volumes": [{"name": "data", "path": "/data"}]}],
-    "user": 1000, "tty": True, "workingDirectory": "/srv",
+    "volumes": [
+        {"name": "data", "path": "/data", "type": "rwo", "size": "5Gi", "class": "fast"},
+        {"name": "shared", "path": "/shared", "type": "rwx"},
+        {"name": "conf", "path": "/conf", "type": "ro"},
+        {"name": "cache", "path": "/cache", "type": "mem", "size": "64Mi"},
+        {"name": "tmp", "path": "/tmp", "type": "tmp"},
+    ],
+    "commands": [{"key": "sh"}, {"key": "-c"}],
+    "args": [{"key": "exec server --port 8080"}],
+    "initContainers": [
+        {
+            "name": "migrate",
+            "image": "acme/migrate:1",
+            "command": [{"key": "migrate"}],
+            "args": [{"key": "up"}],
+            "environment": [kv("STEP", "1")],
+            "useParentConfig": True,
+            "volumes": [{"name": "data", "path": "/data"}],
+        }
+    ],
+    "user": 1000,
+    "tty": True,
+    "workingDirectory": "/srv",
     "resourceConfig": {"limits": {"cpu": "0", "memory": "256Mi"}, "requests": {"cpu": "100m"}},
     "healthCheckConfig": {"port": 8080, "livenessProbe": "/live", "readinessProbe": "/ready", "startupProbe": "/start"},
     "labels": {"deployment": [kv("tier", "web")], "service": [kv("svc", "yes")], "ingress": [kv("ing", "yes")]},
     "annotations": {"deployment": [kv("note", "d")], "service": [kv("note", "s")], "ingress": [kv("note", "i")]},
-    "expose": "exposeWithTls", "routing": {"domain": "shop.example.com", "path": "/api", "stripPath": True,
-                                           "uploadLimit": "16m", "port": 8080},
-    "useLoadBalancer": True, "extraLBAnnotations": [kv("lb/type", "nlb")],
-    "customHeaders": [{"key": "X-Trace"}], "proxyHeaders": True, "deploymentStrategy": "recreate",
+    "expose": "exposeWithTls",
+    "routing": {"domain": "shop.example.com", "path": "/api", "stripPath": True, "uploadLimit": "16m", "port": 8080},
+    "useLoadBalancer": True,
+    "extraLBAnnotations": [kv("lb/type", "nlb")],
+    "customHeaders": [{"key": "X-Trace"}],
+    "proxyHeaders": True,
+    "deploymentStrategy": "recreate",
 }
 
 
@@ -59,32 +84,61 @@ def validated(obj):
 
 
 def test_every_object_is_valid_for_the_kubernetes_schemas():
-    objects = build_objects("shop", "web", "127.0.0.1:5000/acme/web:1.0", FULL, {"DB_PASSWORD": "s3cret"},
-                            {"url": "127.0.0.1:5000", "user": "ci", "password": "pw"})
-    assert sorted(o["kind"] for o in objects) == ["ConfigMap", "Deployment", "Ingress", "Namespace",
-                                                  "PersistentVolumeClaim", "PersistentVolumeClaim",
-                                                  "PersistentVolumeClaim", "Secret", "Secret", "Service"]
+    objects = build_objects(
+        "shop",
+        "web",
+        "127.0.0.1:5000/acme/web:1.0",
+        FULL,
+        {"DB_PASSWORD": "s3cret"},
+        {"url": "127.0.0.1:5000", "user": "ci", "password": "pw"},
+    )
+    assert sorted(o["kind"] for o in objects) == [
+        "ConfigMap",
+        "Deployment",
+        "Ingress",
+        "Namespace",
+        "PersistentVolumeClaim",
+        "PersistentVolumeClaim",
+        "PersistentVolumeClaim",
+        "Secret",
+        "Secret",
+        "Service",
+    ]
     for obj in objects:
         validated(obj)
 
 
 def test_deployment_container_carries_the_whole_config():
-    objects = by_kind(build_objects("shop", "web", "reg/acme/web:1", FULL, {"DB_PASSWORD": "s3cret"},
-                                    {"url": "reg", "user": "ci", "password": "pw"}))
+    objects = by_kind(
+        build_objects(
+            "shop",
+            "web",
+            "reg/acme/web:1",
+            FULL,
+            {"DB_PASSWORD": "s3cret"},
+            {"url": "reg", "user": "ci", "password": "pw"},
+        )
+    )
     [deployment] = objects["Deployment"]
     assert deployment["metadata"]["namespace"] == "shop" and deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
     assert deployment["metadata"]["labels"]["tier"] == "web"
     template = deployment["spec"]["template"]
-    assert template["metadata"]["annotations"]["note"] == "d" and "crane.dyrector.io/restartedAt" in \
-        template["metadata"]["annotations"]
+    assert (
+        template["metadata"]["annotations"]["note"] == "d"
+        and "crane.dyrector.io/restartedAt" in template["metadata"]["annotations"]
+    )
     pod = template["spec"]
     assert pod["imagePullSecrets"] == [{"name": "web-reg"}]
     [container] = pod["containers"]
     assert container["image"] == "reg/acme/web:1"
     assert container["envFrom"] == [{"configMapRef": {"name": "web"}}, {"secretRef": {"name": "web"}}]
     assert [p["containerPort"] for p in container["ports"]] == [8080, 9090]
-    assert (container["tty"], container["workingDir"], container["securityContext"]) == (True, "/srv", {"runAsUser": 1000})
+    assert (container["tty"], container["workingDir"], container["securityContext"]) == (
+        True,
+        "/srv",
+        {"runAsUser": 1000},
+    )
     assert (container["command"], container["args"]) == (["sh", "-c"], ["exec server --port 8080"])
     assert container["resources"] == {"limits": {"memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}}
     assert container["startupProbe"]["httpGet"] == {"path": "/start", "port": 8080}
@@ -95,14 +149,26 @@ def test_deployment_container_carries_the_whole_config():
     assert volumes["web-cache"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "64Mi"}
     assert volumes["web-tmp"]["emptyDir"] == {}
     [init] = pod["initContainers"]
-    assert (init["name"], init["command"], init["args"], init["envFrom"]) == \
-        ("migrate", ["migrate"], ["up"], container["envFrom"])
+    assert (init["name"], init["command"], init["args"], init["envFrom"]) == (
+        "migrate",
+        ["migrate"],
+        ["up"],
+        container["envFrom"],
+    )
     assert init["volumeMounts"] == [{"name": "web-data", "mountPath": "/data"}]
 
 
 def test_config_secrets_volumes_service_and_ingress():
-    objects = by_kind(build_objects("shop", "web", "img", FULL, {"DB_PASSWORD": "s3cret"},
-                                    {"url": "reg.example", "user": "ci", "password": "pw"}))
+    objects = by_kind(
+        build_objects(
+            "shop",
+            "web",
+            "img",
+            FULL,
+            {"DB_PASSWORD": "s3cret"},
+            {"url": "reg.example", "user": "ci", "password": "pw"},
+        )
+    )
     [config_map] = objects["ConfigMap"]
     assert config_map["data"] == {"MODE": "prod", "EMPTY": ""}
     secrets = {s["metadata"]["name"]: s for s in objects["Secret"]}
@@ -110,8 +176,11 @@ def test_config_secrets_volumes_service_and_ingress():
     auths = json.loads(base64.b64decode(secrets["web-reg"]["data"][".dockerconfigjson"]))["auths"]
     assert auths["reg.example"]["username"] == "ci" and secrets["web-reg"]["type"] == "kubernetes.io/dockerconfigjson"
     claims = {c["metadata"]["name"]: c["spec"] for c in objects["PersistentVolumeClaim"]}
-    assert claims["web-data"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}},
-                                  "storageClassName": "fast"}
+    assert claims["web-data"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "5Gi"}},
+        "storageClassName": "fast",
+    }
     assert claims["web-shared"]["accessModes"] == ["ReadWriteMany"]
     assert claims["web-conf"]["accessModes"] == ["ReadOnlyMany"]
     assert claims["web-conf"]["resources"]["requests"]["storage"] == "1Gi"
@@ -136,18 +205,25 @@ def test_a_minimal_config_has_defaults_and_no_service_or_ingress():
     objects = by_kind(build_objects("p", "worker", "img:1", {}, {}))
     assert set(objects) == {"Namespace", "ConfigMap", "Deployment"}
     container = objects["Deployment"][0]["spec"]["template"]["spec"]["containers"][0]
-    assert container["resources"] == {"limits": {"cpu": "100m", "memory": "128Mi"},
-                                      "requests": {"cpu": "50m", "memory": "64Mi"}}
+    assert container["resources"] == {
+        "limits": {"cpu": "100m", "memory": "128Mi"},
+        "requests": {"cpu": "50m", "memory": "64Mi"},
+    }
     assert objects["Deployment"][0]["spec"]["strategy"] == {"type": "RollingUpdate"}
     for obj in (o for objs in objects.values() for o in objs):
         validated(obj)
 
 
-@pytest.mark.parametrize("prefix,name,config", [
-    ("Bad_Prefix", "web", {}), ("p", "-web", {}), ("p", "web", {"resourceConfig": {"limits": {"cpu": "lots"}}}),
-    ("p", "web", {"expose": "expose", "ports": [{"internal": 80}]}),
-    ("p", "web", {"initContainers": [{"name": "i", "image": "x", "volumes": [{"name": "nope", "path": "/x"}]}]}),
-])
+@pytest.mark.parametrize(
+    "prefix,name,config",
+    [
+        ("Bad_Prefix", "web", {}),
+        ("p", "-web", {}),
+        ("p", "web", {"resourceConfig": {"limits": {"cpu": "lots"}}}),
+        ("p", "web", {"expose": "expose", "ports": [{"internal": 80}]}),
+        ("p", "web", {"initContainers": [{"name": "i", "image": "x", "volumes": [{"name": "nope", "path": "/x"}]}]}),
+    ],
+)
 def test_invalid_names_quantities_and_routes_are_refused(prefix, name, config):
     with pytest.raises(ValueError):
         build_objects(prefix, name, "img", config, {})

@@ -68,13 +68,28 @@ def test_list_start_stop_restart_delete_and_delete_prefix(cluster):
 def test_deploy_applies_each_workload_with_opened_secrets(cluster):
     fake, runtime = cluster
     events = []
-    request = Deploy(deployment_id="d", attempt=1, prefix="shop", workloads=[
-        Workload(instance_id="i1", name="web", image="img:1",
-                 config={"ports": [{"internal": 80}], "secrets": [{"key": "PW", "value": "sealed"}]})])
+    request = Deploy(
+        deployment_id="d",
+        attempt=1,
+        prefix="shop",
+        workloads=[
+            Workload(
+                instance_id="i1",
+                name="web",
+                image="img:1",
+                config={"ports": [{"internal": 80}], "secrets": [{"key": "PW", "value": "sealed"}]},
+            )
+        ],
+    )
     assert runtime.deploy(request, events.extend, lambda sealed: "opened-" + sealed) is True
     import base64
+
     assert base64.b64decode(fake.get("secrets", "shop", "web")["data"]["PW"]).decode() == "opened-sealed"
-    bad = Deploy(deployment_id="d", attempt=2, prefix="shop", workloads=[
-        Workload(instance_id="i2", name="Bad_Name", image="img:1", config={})])
+    bad = Deploy(
+        deployment_id="d",
+        attempt=2,
+        prefix="shop",
+        workloads=[Workload(instance_id="i2", name="Bad_Name", image="img:1", config={})],
+    )
     assert runtime.deploy(bad, events.extend, str) is False
     assert any("DNS-1123" in line for e in events if e.type == "log" for line in e.log or [])

@@ -49,8 +49,20 @@ PUBLIC = {
 USER_AUTH, DEPLOY_AUTH, AGENT_AUTH, INSTALL_AUTH = "user", "user-or-deploy", "agent", "agent-install"
 ROLE_RANK = {"user": 0, "admin": 1, "owner": 2}
 # Path parameters naming a resource of a team (team A's real ids are put there).
-RESOURCE_PARAMS = {"projectId", "versionId", "imageId", "deploymentId", "instanceId", "nodeId", "registryId",
-                   "storageId", "notificationId", "tokenId", "command", "deployment"}
+RESOURCE_PARAMS = {
+    "projectId",
+    "versionId",
+    "imageId",
+    "deploymentId",
+    "instanceId",
+    "nodeId",
+    "registryId",
+    "storageId",
+    "notificationId",
+    "tokenId",
+    "command",
+    "deployment",
+}
 FIGURES = {"calls": 0, "routes": 0, "callers": {}}
 
 
@@ -122,8 +134,13 @@ def connect_agent(api: Api, owner: User, base: str, node: dict) -> str:
     open for the session, so the node stays connected); its connection token."""
     script = ok(api.post(f"{base}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}), 201)
     public_key = base64.b64encode(b"k" * 32).decode()
-    connection = ok(api.post("/api/agent/register", headers=bearer(install_token(script["script"])),
-                             body={"version": AGENT_VERSION, "type": "docker", "publicKey": public_key}))["token"]
+    connection = ok(
+        api.post(
+            "/api/agent/register",
+            headers=bearer(install_token(script["script"])),
+            body={"version": AGENT_VERSION, "type": "docker", "publicKey": public_key},
+        )
+    )["token"]
     ok(api.post("/api/agent/heartbeat", headers=bearer(connection), body={"version": AGENT_VERSION}))
     OPEN_SOCKETS.append(AgentSocket(connection))
     return connection
@@ -138,48 +155,109 @@ def build_team(api: Api) -> Team:
     members = add_members(api, owner, team)
     names = [team["name"], owner.email] + [member.email for member in members.values()]
 
-    registry = ok(api.post(f"{base}/registries", owner, {"type": "unchecked", "name": unique("Reg "),
-                                                          "details": {"url": "registry.local"}}), 201)
-    storage = ok(api.post(f"{base}/storages", owner, {"name": unique("Store "), "url": "https://s3.example.com",
-                                                       "public": True}), 201)
-    notification = ok(api.post(f"{base}/notifications", owner, {
-        "type": "discord", "name": unique("Hook "), "url": "https://discord.com/api/webhooks/1/abc"}), 201)
+    registry = ok(
+        api.post(
+            f"{base}/registries",
+            owner,
+            {"type": "unchecked", "name": unique("Reg "), "details": {"url": "registry.local"}},
+        ),
+        201,
+    )
+    storage = ok(
+        api.post(
+            f"{base}/storages", owner, {"name": unique("Store "), "url": "https://s3.example.com", "public": True}
+        ),
+        201,
+    )
+    notification = ok(
+        api.post(
+            f"{base}/notifications",
+            owner,
+            {"type": "discord", "name": unique("Hook "), "url": "https://discord.com/api/webhooks/1/abc"},
+        ),
+        201,
+    )
     project = api.create_project(owner, slug, "versioned", name=unique("Project "))
     version = api.create_version(owner, slug, project["id"], kind="rolling", name=unique("v"))
-    ok(api.post(f"{base}/projects/{project['id']}/versions/{version['id']}/images", owner,
-                [{"registryId": registry["id"], "images": ["acme/web:1"]}]), 201)
+    ok(
+        api.post(
+            f"{base}/projects/{project['id']}/versions/{version['id']}/images",
+            owner,
+            [{"registryId": registry["id"], "images": ["acme/web:1"]}],
+        ),
+        201,
+    )
     [image] = ok(api.get(f"{base}/projects/{project['id']}/versions/{version['id']}/images", owner))
     node = ok(api.post(f"{base}/nodes", owner, {"name": unique("node-")}), 201)
     connection = connect_agent(api, owner, base, node)
     spare = ok(api.post(f"{base}/nodes", owner, {"name": unique("spare-")}), 201)
-    spare_script = ok(api.post(f"{base}/nodes/{spare['id']}/script", owner, {"type": "docker", "scriptType": "shell"}),
-                      201)
-    deployment = ok(api.post(f"{base}/deployments", owner, {"versionId": version["id"], "nodeId": node["id"],
-                                                            "prefix": "web"}), 201)
+    spare_script = ok(
+        api.post(f"{base}/nodes/{spare['id']}/script", owner, {"type": "docker", "scriptType": "shell"}), 201
+    )
+    deployment = ok(
+        api.post(f"{base}/deployments", owner, {"versionId": version["id"], "nodeId": node["id"], "prefix": "web"}), 201
+    )
     [instance] = ok(api.get(f"{base}/deployments/{deployment['id']}", owner))["instances"]
-    ci = ok(api.post(f"{base}/deployments", owner, {"versionId": version["id"], "nodeId": node["id"],
-                                                    "prefix": "ci"}), 201)
+    ci = ok(
+        api.post(f"{base}/deployments", owner, {"versionId": version["id"], "nodeId": node["id"], "prefix": "ci"}), 201
+    )
     deploy_token = ok(api.put(f"{base}/deployments/{ci['id']}/token", owner, {"name": unique("ci-")}), 201)["token"]
     ok(api.post(f"{base}/nodes/{node['id']}/web/containers/web/restart", owner), 204)
-    [command] = [c for c in ok(api.get("/api/agent/commands", headers=bearer(connection)))
-                 if c.get("kind") == "container-command"]
+    [command] = [
+        c
+        for c in ok(api.get("/api/agent/commands", headers=bearer(connection)))
+        if c.get("kind") == "container-command"
+    ]
     pat = ok(api.post("/api/tokens", owner, {"name": unique("pat "), "expirationInDays": 1}), 201)
     revoked = ok(api.post("/api/tokens", owner, {"name": unique("gone "), "expirationInDays": 1}), 201)
     ok(api.delete(f"/api/tokens/{revoked['id']}", owner), 204)
 
-    ids = {"teamId": team["id"], "projectId": project["id"], "versionId": version["id"], "imageId": image["id"],
-           "deploymentId": deployment["id"], "instanceId": instance["id"], "nodeId": node["id"],
-           "registryId": registry["id"], "storageId": storage["id"], "notificationId": notification["id"],
-           "tokenId": pat["id"], "userId": members["user"].id, "command": command["id"],
-           "deployment": deployment["id"], "ciDeploymentId": ci["id"], "spareNodeId": spare["id"],
-           "ownerId": owner.id}
-    names += [project["name"], version["name"], node["name"], spare["name"], registry["name"], storage["name"],
-              notification["name"], pat["name"]]
-    tokens = {"connection": connection, "install": install_token(spare_script["script"]), "deploy": deploy_token,
-              "pat": pat["token"], "revoked": revoked["token"]}
-    partitions = [keys.team(team["id"]), keys.audit(team["id"]), keys.team_slug(slug), keys.node_commands(node["id"]),
-                  keys.node_events(node["id"]), keys.node_events(spare["id"]), keys.deployment_events(deployment["id"]),
-                  keys.deployment_events(ci["id"])] + [keys.user(u.id) for u in (owner, *members.values())]
+    ids = {
+        "teamId": team["id"],
+        "projectId": project["id"],
+        "versionId": version["id"],
+        "imageId": image["id"],
+        "deploymentId": deployment["id"],
+        "instanceId": instance["id"],
+        "nodeId": node["id"],
+        "registryId": registry["id"],
+        "storageId": storage["id"],
+        "notificationId": notification["id"],
+        "tokenId": pat["id"],
+        "userId": members["user"].id,
+        "command": command["id"],
+        "deployment": deployment["id"],
+        "ciDeploymentId": ci["id"],
+        "spareNodeId": spare["id"],
+        "ownerId": owner.id,
+    }
+    names += [
+        project["name"],
+        version["name"],
+        node["name"],
+        spare["name"],
+        registry["name"],
+        storage["name"],
+        notification["name"],
+        pat["name"],
+    ]
+    tokens = {
+        "connection": connection,
+        "install": install_token(spare_script["script"]),
+        "deploy": deploy_token,
+        "pat": pat["token"],
+        "revoked": revoked["token"],
+    }
+    partitions = [
+        keys.team(team["id"]),
+        keys.audit(team["id"]),
+        keys.team_slug(slug),
+        keys.node_commands(node["id"]),
+        keys.node_events(node["id"]),
+        keys.node_events(spare["id"]),
+        keys.deployment_events(deployment["id"]),
+        keys.deployment_events(ci["id"]),
+    ] + [keys.user(u.id) for u in (owner, *members.values())]
     return Team(owner, team, ids, names, tokens, members, partitions)
 
 
@@ -208,8 +286,13 @@ def snapshot(team: Team, partitions: list[str] | None = None) -> dict[str, list[
     def partition(pk: str) -> list[str]:
         items, start = [], {}
         while True:
-            page = dynamo.query(TableName=table, KeyConditionExpression="PK = :pk", ConsistentRead=True,
-                                ExpressionAttributeValues={":pk": {"S": pk}}, **start)
+            page = dynamo.query(
+                TableName=table,
+                KeyConditionExpression="PK = :pk",
+                ConsistentRead=True,
+                ExpressionAttributeValues={":pk": {"S": pk}},
+                **start,
+            )
             items += [json.dumps(item, sort_keys=True) for item in page["Items"]]
             if "LastEvaluatedKey" not in page:
                 return sorted(items)
@@ -233,10 +316,21 @@ def bad_credentials(a: Team) -> dict[str, dict[str, str]]:
     from chalicelib.security import jwts
 
     now = ids.utcnow()
-    claims = {"iss": jwts.ISSUER, "typ": "session", "sub": a.owner.id, "email": a.owner.email,
-              "iat": int(now.timestamp()), "exp": int((now + timedelta(hours=1)).timestamp())}
-    expired = jwts.issue("session", a.owner.id, expires_at=now - timedelta(minutes=1),
-                         issued_at=now - timedelta(hours=2), email=a.owner.email)
+    claims = {
+        "iss": jwts.ISSUER,
+        "typ": "session",
+        "sub": a.owner.id,
+        "email": a.owner.email,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+    }
+    expired = jwts.issue(
+        "session",
+        a.owner.id,
+        expires_at=now - timedelta(minutes=1),
+        issued_at=now - timedelta(hours=2),
+        email=a.owner.email,
+    )
     return {
         "none": {},
         "garbage": bearer("garbage"),
@@ -272,21 +366,28 @@ def body_for(route, refs: dict[str, str]):
         "/api/{teamSlug}/deployments/{deploymentId}/start": None,
         "/api/{teamSlug}/deployments/{deploymentId}/copy": {"nodeId": refs["nodeId"], "prefix": "cp"},
         "/api/{teamSlug}/deployments/{deploymentId}/token": {"name": n},
-        "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images":
-            [{"registryId": refs["registryId"], "images": ["acme/other:1"]}],
+        "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images": [
+            {"registryId": refs["registryId"], "images": ["acme/other:1"]}
+        ],
         "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images/{imageId}": config_with_storage,
         "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images/order": [refs["imageId"]],
         "/api/{teamSlug}/nodes": {"name": n},
         "/api/{teamSlug}/nodes/{nodeId}": {"name": n},
         "/api/{teamSlug}/nodes/{nodeId}/script": {"type": "docker", "scriptType": "shell"},
         "/api/{teamSlug}/notifications": {"type": "discord", "name": n, "url": "https://discord.com/api/webhooks/2/b"},
-        "/api/{teamSlug}/notifications/{notificationId}":
-            {"type": "discord", "name": n, "url": "https://discord.com/api/webhooks/2/b"},
+        "/api/{teamSlug}/notifications/{notificationId}": {
+            "type": "discord",
+            "name": n,
+            "url": "https://discord.com/api/webhooks/2/b",
+        },
         "/api/{teamSlug}/projects": {"type": "versioned", "name": n},
         "/api/{teamSlug}/projects/{projectId}": {"name": n},
         "/api/{teamSlug}/registries": {"type": "unchecked", "name": n, "details": {"url": "registry.local"}},
-        "/api/{teamSlug}/registries/{registryId}":
-            {"type": "unchecked", "name": n, "details": {"url": "registry.local"}},
+        "/api/{teamSlug}/registries/{registryId}": {
+            "type": "unchecked",
+            "name": n,
+            "details": {"url": "registry.local"},
+        },
         "/api/{teamSlug}/storages": {"name": n, "url": "https://s3.example.com", "public": True},
         "/api/{teamSlug}/storages/{storageId}": {"name": n, "url": "https://s3.example.com", "public": True},
         "/api/teams": {"name": n, "slug": n[:16]},
@@ -346,11 +447,12 @@ def cases(route, a: Team, b: Team) -> list[Case]:
 def user_route_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]:
     params = params_of(route.path)
     # Tokens of other kinds, all of team A.
-    out = [Case("agent-connection", bearer(a.tokens["connection"]), a_path, a_body, {401}),
-           Case("agent-install", bearer(a.tokens["install"]), a_path, a_body, {401}),
-           # The CI token of team A's other deployment: only a start, and only of its own deployment.
-           Case("deploy-token", bearer(a.tokens["deploy"]), a_path, a_body,
-                {403} if route.auth == DEPLOY_AUTH else {401})]
+    out = [
+        Case("agent-connection", bearer(a.tokens["connection"]), a_path, a_body, {401}),
+        Case("agent-install", bearer(a.tokens["install"]), a_path, a_body, {401}),
+        # The CI token of team A's other deployment: only a start, and only of its own deployment.
+        Case("deploy-token", bearer(a.tokens["deploy"]), a_path, a_body, {403} if route.auth == DEPLOY_AUTH else {401}),
+    ]
     out += outsider_cases(route, a, b, a_path, a_body)
     stranger = b.owner.headers
     if "teamSlug" in params and params & RESOURCE_PARAMS:
@@ -358,8 +460,15 @@ def user_route_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]
         out.append(Case("own-team-foreign-path", stranger, fill(route.path, b.slug, a.ids), a_body, {403, 404}))
     if not params - {"templateId"}:
         # A route about the caller alone (its teams, tokens, profile, the catalog): served, for team B only.
-        out.append(Case("other-team-own-scope", stranger, fill(route.path, b.slug, b.ids),
-                        body_for(route, refs_of(b)), {200, 201}))
+        out.append(
+            Case(
+                "other-team-own-scope",
+                stranger,
+                fill(route.path, b.slug, b.ids),
+                body_for(route, refs_of(b)),
+                {200, 201},
+            )
+        )
     refs = BODY_REFS.get((route.method, route.path))
     if refs:
         # Its own path, team A's ids in the body.
@@ -375,19 +484,29 @@ def outsider_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]:
     own_scope = route.path.startswith("/api/users/me/") or route.path.startswith("/api/tokens/")
     stranger = b.owner.headers
     if in_team:
-        out = [Case("other-team", stranger, a_path, a_body, {403, 404}),
-               Case("invited-only", a.members["invitee"].headers, a_path, a_body, {403, 404})]
-        return out + [Case(f"role-{member}", a.members[member].headers, a_path, a_body, {403})
-                      for member in ("user", "admin") if ROLE_RANK[member] < ROLE_RANK[route.role]]
+        out = [
+            Case("other-team", stranger, a_path, a_body, {403, 404}),
+            Case("invited-only", a.members["invitee"].headers, a_path, a_body, {403, 404}),
+        ]
+        return out + [
+            Case(f"role-{member}", a.members[member].headers, a_path, a_body, {403})
+            for member in ("user", "admin")
+            if ROLE_RANK[member] < ROLE_RANK[route.role]
+        ]
     if own_scope or params & RESOURCE_PARAMS:
         return [Case("other-team", stranger, a_path, a_body, {403, 404})]
     return []
 
 
 def agent_route_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]:
-    out = [Case(name, bearer(token), a_path, a_body, {401})
-           for name, token in (("user-session", a.owner.token), ("user-pat", a.tokens["pat"]),
-                               ("deploy-token", a.tokens["deploy"]))]
+    out = [
+        Case(name, bearer(token), a_path, a_body, {401})
+        for name, token in (
+            ("user-session", a.owner.token),
+            ("user-pat", a.tokens["pat"]),
+            ("deploy-token", a.tokens["deploy"]),
+        )
+    ]
     wrong_kind = a.tokens["connection"] if route.auth == INSTALL_AUTH else a.tokens["install"]
     out.append(Case("agent-wrong-kind", bearer(wrong_kind), a_path, a_body, {401}))
     if params_of(route.path) & RESOURCE_PARAMS:
@@ -426,16 +545,18 @@ def test_route_refuses_every_caller_without_the_right(teams, route):
         response = api.call(route.method, case.path, body=case.body, headers=case.headers)
         sent = case.path + json.dumps(case.body) + json.dumps(case.headers)
         if response.status_code not in case.expect:
-            failures.append(f"{case.caller}: {response.status_code} not in {sorted(case.expect)}: "
-                            f"{response.body[:200]}")
+            failures.append(
+                f"{case.caller}: {response.status_code} not in {sorted(case.expect)}: {response.body[:200]}"
+            )
         if found := leaked(response.body or "", a, sent):
             failures.append(f"{case.caller}: team A's {found} in the answer")
     assert not failures, "\n".join(failures)
     assert snapshot(a, watched) == before, "team A changed"
 
 
-@pytest.mark.parametrize("route", [r for r in all_routes() if r.role in ("admin", "owner")
-                                   and "{teamId}" in r.path], ids=route_id)
+@pytest.mark.parametrize(
+    "route", [r for r in all_routes() if r.role in ("admin", "owner") and "{teamId}" in r.path], ids=route_id
+)
 def test_the_declared_role_is_enough(app_module, route):
     """The other direction: a member holding exactly the declared role is not refused for it."""
     from chalice.test import Client
@@ -454,8 +575,10 @@ def test_the_declared_role_is_enough(app_module, route):
             ok(api.post(f"/api/users/me/invitations/{team['id']}", holder), 204)
             ok(api.put(f"/api/teams/{team['id']}/users/{holder.id}/role", owner, {"role": "admin"}), 204)
         path = route.path.replace("{teamId}", team["id"]).replace("{userId}", target.id)
-        body = body_for(route, {"teamSlug": team["slug"], "storageId": "", "versionId": "", "nodeId": "",
-                                "registryId": "", "imageId": ""})
+        body = body_for(
+            route,
+            {"teamSlug": team["slug"], "storageId": "", "versionId": "", "nodeId": "", "registryId": "", "imageId": ""},
+        )
         response = api.call(route.method, path, holder, body=body)
         assert response.status_code in (200, 201, 204), response.body
 

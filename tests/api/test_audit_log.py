@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import unique
 
@@ -21,8 +21,11 @@ def test_writes_are_recorded_newest_first_with_who_and_what(api):
     body = log.json
     assert body["total"] == 3
     events = [(i["method"], i["event"]) for i in body["items"]]
-    assert events == [("put", f"/api/teams/{team['id']}"), ("post", f"/api/teams/{team['id']}/users"),
-                      ("post", "/api/teams")]
+    assert events == [
+        ("put", f"/api/teams/{team['id']}"),
+        ("post", f"/api/teams/{team['id']}/users"),
+        ("post", "/api/teams"),
+    ]
     newest = body["items"][0]
     assert newest["user"] == {"id": owner.id, "email": owner.email}
     assert newest["actorType"] == "user" and newest["context"] == "http" and newest["name"] == "Ada Lovelace"
@@ -43,7 +46,7 @@ def test_skip_take_and_time_range(api):
     everything = api.get(f"{base}?skip=0&take=10", owner).json["items"]
     assert [i["createdAt"] for i in page["items"]] == [i["createdAt"] for i in everything[1:3]]
 
-    future = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     none = api.get(f"{base}?skip=0&take=10&from={future}", owner).json
     assert none == {"items": [], "total": 0}
     upto = everything[2]["createdAt"]
@@ -55,8 +58,14 @@ def test_bad_paging_parameters_are_400(api):
     owner = api.signup()
     team = api.create_team(owner)
     base = f"/api/{team['slug']}/audit-log"
-    for query in ("skip=-1", "take=0", "take=abc", "from=yesterday", "take=5000",
-                  "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"):
+    for query in (
+        "skip=-1",
+        "take=0",
+        "take=abc",
+        "from=yesterday",
+        "take=5000",
+        "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+    ):
         response = api.get(f"{base}?{query}", owner)
         assert response.status_code == 400, query
         assert response.json["message"]

@@ -6,8 +6,7 @@ from chalicelib import ids
 from chalicelib.db import keys
 from chalicelib.db.items import DeploymentItem
 
-STEPS = ["signUp", "createTeam", "createNode", "createProject", "createVersion", "addImages", "addDeployment",
-         "deploy"]
+STEPS = ["signUp", "createTeam", "createNode", "createProject", "createVersion", "addImages", "addDeployment", "deploy"]
 
 
 def done(board):
@@ -16,10 +15,22 @@ def done(board):
 
 def save_deployment(team, project, version, status, owner):
     now, deployment_id = ids.utcnow(), ids.new_id()
-    DeploymentItem(keys.team(team["id"]), keys.deployment(deployment_id), GSI1PK=keys.version_ref(version["id"]),
-                   GSI1SK=keys.deployment(deployment_id), id=deployment_id, project_id=project["id"],
-                   version_id=version["id"], node_id=ids.new_id(), prefix="web", status=status, created_at=now,
-                   created_by=owner.id, updated_at=now, updated_by=owner.id).save()
+    DeploymentItem(
+        keys.team(team["id"]),
+        keys.deployment(deployment_id),
+        GSI1PK=keys.version_ref(version["id"]),
+        GSI1SK=keys.deployment(deployment_id),
+        id=deployment_id,
+        project_id=project["id"],
+        version_id=version["id"],
+        node_id=ids.new_id(),
+        prefix="web",
+        status=status,
+        created_at=now,
+        created_by=owner.id,
+        updated_at=now,
+        updated_by=owner.id,
+    ).save()
     return deployment_id
 
 
@@ -29,12 +40,23 @@ def test_dashboard_follows_the_team_from_sign_up_to_deploy(api, registry_item):
     slug = team["slug"]
     board = api.get(f"/api/{slug}/dashboard", owner)
     assert board.status_code == 200
-    assert set(board.json) == {"users", "auditLog", "projects", "versions", "deployments", "failedDeployments",
-                               "onboarding"}
+    assert set(board.json) == {
+        "users",
+        "auditLog",
+        "projects",
+        "versions",
+        "deployments",
+        "failedDeployments",
+        "onboarding",
+    }
     assert set(board.json["onboarding"]) == set(STEPS)
     assert all(set(item) == {"done", "resourceId"} for item in board.json["onboarding"].values())
-    assert (board.json["users"], board.json["projects"], board.json["versions"], board.json["deployments"]) == \
-        (1, 0, 0, 0)
+    assert (board.json["users"], board.json["projects"], board.json["versions"], board.json["deployments"]) == (
+        1,
+        0,
+        0,
+        0,
+    )
     assert done(board.json) == ["signUp", "createTeam"]
     assert board.json["onboarding"]["signUp"]["resourceId"] == owner.id
     assert board.json["onboarding"]["createTeam"]["resourceId"] == team["id"]

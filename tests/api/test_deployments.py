@@ -25,8 +25,11 @@ def world(api, registry_item, agent_package):
     script = api.post(f"/api/{slug}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}).json
     key = PrivateKey.generate()
     public = base64.b64encode(bytes(key.public_key)).decode()
-    token = api.post("/api/agent/register", headers=agent_headers(install_token(script["script"])),
-                     body={"version": AGENT_VERSION, "type": "docker", "publicKey": public}).json["token"]
+    token = api.post(
+        "/api/agent/register",
+        headers=agent_headers(install_token(script["script"])),
+        body={"version": AGENT_VERSION, "type": "docker", "publicKey": public},
+    ).json["token"]
     socket = AgentSocket(token)  # the agent's push channel: the node is connected while it is open
     project = api.create_project(owner, slug, "versioned")
     registry = registry_item(team)
@@ -34,18 +37,33 @@ def world(api, registry_item, agent_package):
     def version(kind="rolling", images=("acme/web:1", "acme/worker:1")):
         created = api.create_version(owner, slug, project["id"], kind=kind)
         if images:
-            api.post(f"/api/{slug}/projects/{project['id']}/versions/{created['id']}/images", owner,
-                     [{"registryId": registry, "images": list(images)}])
+            api.post(
+                f"/api/{slug}/projects/{project['id']}/versions/{created['id']}/images",
+                owner,
+                [{"registryId": registry, "images": list(images)}],
+            )
         return created
 
-    yield {"owner": owner, "team": team, "slug": slug, "node": node, "token": token, "public": public,
-           "version": version, "project": project, "socket": socket}
+    yield {
+        "owner": owner,
+        "team": team,
+        "slug": slug,
+        "node": node,
+        "token": token,
+        "public": public,
+        "version": version,
+        "project": project,
+        "socket": socket,
+    }
     socket.close()
 
 
 def create(api, w, version, prefix="web", node=None):
-    return api.post(f"/api/{w['slug']}/deployments", w["owner"],
-                    {"versionId": version["id"], "nodeId": node or w["node"]["id"], "prefix": prefix, "note": "n"})
+    return api.post(
+        f"/api/{w['slug']}/deployments",
+        w["owner"],
+        {"versionId": version["id"], "nodeId": node or w["node"]["id"], "prefix": prefix, "note": "n"},
+    )
 
 
 def test_create_lists_details_and_one_instance_per_image(api, world):
@@ -57,8 +75,12 @@ def test_create_lists_details_and_one_instance_per_image(api, world):
     details = api.get(f"/api/{world['slug']}/deployments/{created.json['id']}", world["owner"]).json
     assert set(details) == SUMMARY_KEYS | {"environment", "publicKey", "instances", "lastTry", "token"}
     assert [i["image"]["name"] for i in details["instances"]] == ["acme/web", "acme/worker"]
-    assert (details["publicKey"], details["lastTry"], details["token"], details["environment"]) == \
-        (world["public"], 0, None, [])
+    assert (details["publicKey"], details["lastTry"], details["token"], details["environment"]) == (
+        world["public"],
+        0,
+        None,
+        [],
+    )
     assert [d["id"] for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json] == [created.json["id"]]
 
 
@@ -102,8 +124,12 @@ def test_instance_secrets_are_accepted_only_sealed_for_the_node(api, world):
     plain = {"config": {"secrets": [{"key": "DB_PASSWORD", "value": "hunter2"}]}}
     refused = api.patch(path, world["owner"], plain)
     assert refused.status_code == 400 and "hunter2" not in refused.body
-    sealed = {"config": {"secrets": [{"key": "DB_PASSWORD", "value": "c2VhbGVk", "encrypted": True,
-                                      "publicKey": world["public"]}], "user": 1000}}
+    sealed = {
+        "config": {
+            "secrets": [{"key": "DB_PASSWORD", "value": "c2VhbGVk", "encrypted": True, "publicKey": world["public"]}],
+            "user": 1000,
+        }
+    }
     assert api.patch(path, world["owner"], sealed).status_code == 204
     got = api.get(path, world["owner"]).json
     assert set(got) == {"id", "updatedAt", "image", "config"} and got["config"]["user"] == 1000
@@ -137,10 +163,14 @@ def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, clie
     assert deploy["deploymentId"] == deployment["id"] and deploy["attempt"] == 1 and deploy["prefix"] == "web"
     assert [w["name"] for w in deploy["workloads"]] == ["web", "worker"]
     # The agent reports; the final status is written once.
-    report = {"attempt": 1, "events": [*({"type": "log", "log": [f"line {i}"]} for i in range(30)),
-                                       {"type": "container-state", "instanceId": deploy["workloads"][0]["instanceId"],
-                                        "state": "running"},
-                                       {"type": "deployment-status", "status": "successful"}]}
+    report = {
+        "attempt": 1,
+        "events": [
+            *({"type": "log", "log": [f"line {i}"]} for i in range(30)),
+            {"type": "container-state", "instanceId": deploy["workloads"][0]["instanceId"], "state": "running"},
+            {"type": "deployment-status", "status": "successful"},
+        ],
+    }
     url = f"/api/agent/deployments/{deployment['id']}/events"
     assert api.post(url, headers=agent_headers(world["token"]), body=report).status_code == 204
     assert api.get(path, world["owner"]).json["status"] == "successful"
@@ -151,8 +181,10 @@ def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, clie
     assert log["total"] >= 33
     reported = [i["log"][0] for i in log["items"] if i["type"] == "log" and i["log"][0].startswith("line ")]
     assert reported == [f"line {i}" for i in range(30)]  # one batch write keeps their order
-    assert [i["deploymentStatus"] for i in log["items"] if i["type"] == "deployment-status"] == \
-        ["in-progress", "successful"]
+    assert [i["deploymentStatus"] for i in log["items"] if i["type"] == "deployment-status"] == [
+        "in-progress",
+        "successful",
+    ]
     # A rolling deployment stays deployable after success.
     assert start(api, world, deployment["id"]).status_code == 204
     assert api.get(path, world["owner"]).json["lastTry"] == 2
@@ -160,7 +192,8 @@ def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, clie
 
 @pytest.mark.parametrize("crash_at", ["dispatch.before-command", "dispatch.after-command"])
 def test_a_worker_crash_around_the_command_write_still_delivers_exactly_one_command(
-        api, world, client, deploy_queue, monkeypatch, crash_at):
+    api, world, client, deploy_queue, monkeypatch, crash_at
+):
     from chalicelib import faults
 
     # GIVEN a started deployment and a deploy worker that dies at `crash_at` on its first run
@@ -190,12 +223,18 @@ def test_a_later_success_makes_the_older_deployment_obsolete(api, world, client,
     deploy_queue()
     for deployment in (first, None):
         if deployment is None:
-            deployment = api.post(f"/api/{world['slug']}/deployments/{first['id']}/copy", world["owner"],
-                                  {"nodeId": world["node"]["id"], "prefix": "web"}).json
+            deployment = api.post(
+                f"/api/{world['slug']}/deployments/{first['id']}/copy",
+                world["owner"],
+                {"nodeId": world["node"]["id"], "prefix": "web"},
+            ).json
             second = deployment
         start(api, world, deployment["id"])
-        api.post(f"/api/agent/deployments/{deployment['id']}/events", headers=agent_headers(world["token"]),
-                 body={"attempt": 1, "events": [{"type": "deployment-status", "status": "successful"}]})
+        api.post(
+            f"/api/agent/deployments/{deployment['id']}/events",
+            headers=agent_headers(world["token"]),
+            body={"attempt": 1, "events": [{"type": "deployment-status", "status": "successful"}]},
+        )
     statuses = {d["id"]: d["status"] for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json}
     assert statuses == {first["id"]: "obsolete", second["id"]: "successful"}
 
@@ -235,8 +274,11 @@ def test_copy_keeps_sealed_secrets_only_on_the_same_node(api, world):
     source = create(api, world, version).json
     base = f"/api/{world['slug']}/deployments"
     instance = api.get(f"{base}/{source['id']}", world["owner"]).json["instances"][0]
-    api.patch(f"{base}/{source['id']}/instances/{instance['id']}", world["owner"],
-              {"config": {"secrets": [{"key": "K", "value": "c2VhbGVk", "encrypted": True, "publicKey": world["public"]}]}})
+    api.patch(
+        f"{base}/{source['id']}/instances/{instance['id']}",
+        world["owner"],
+        {"config": {"secrets": [{"key": "K", "value": "c2VhbGVk", "encrypted": True, "publicKey": world["public"]}]}},
+    )
     other_node = api.post(f"/api/{world['slug']}/nodes", world["owner"], {"name": "other"}).json
     same = api.post(f"{base}/{source['id']}/copy", world["owner"], {"nodeId": world["node"]["id"], "prefix": "copy"})
     moved = api.post(f"{base}/{source['id']}/copy", world["owner"], {"nodeId": other_node["id"], "prefix": "web"})
@@ -244,11 +286,17 @@ def test_copy_keeps_sealed_secrets_only_on_the_same_node(api, world):
 
     def secret_value(deployment_id):
         details = api.get(f"{base}/{deployment_id}", world["owner"]).json
-        return next(i for i in details["instances"] if i["image"]["name"] == "acme/web")["config"]["secrets"][0]["value"]
+        return next(i for i in details["instances"] if i["image"]["name"] == "acme/web")["config"]["secrets"][0][
+            "value"
+        ]
 
     assert (secret_value(same.json["id"]), secret_value(moved.json["id"])) == ("c2VhbGVk", "")
-    assert api.post(f"{base}/{source['id']}/copy", world["owner"], {"nodeId": world["node"]["id"],
-                                                                    "prefix": "copy"}).status_code == 409
+    assert (
+        api.post(
+            f"{base}/{source['id']}/copy", world["owner"], {"nodeId": world["node"]["id"], "prefix": "copy"}
+        ).status_code
+        == 409
+    )
 
 
 def test_deployment_tokens_are_for_rolling_versions_and_unique(api, world):
@@ -277,12 +325,14 @@ def test_new_versions_bring_the_default_versions_deployments_as_preparing(api, w
     api.patch(f"{base}/{deployment['id']}/instances/{instance['id']}", world["owner"], {"config": {"user": 42}})
     second = world["version"]("rolling", images=())
     copies = [d for d in api.get(base, world["owner"]).json if d["version"]["id"] == second["id"]]
-    assert [(d["status"], d["prefix"], d["node"]["id"], d["note"]) for d in copies] == \
-        [("preparing", "web", world["node"]["id"], "n")]
+    assert [(d["status"], d["prefix"], d["node"]["id"], d["note"]) for d in copies] == [
+        ("preparing", "web", world["node"]["id"], "n")
+    ]
     details = api.get(f"{base}/{copies[0]['id']}", world["owner"]).json
     assert sorted(i["config"].get("user") or 0 for i in details["instances"]) == [0, 42]
-    images = api.get(f"/api/{world['slug']}/projects/{world['project']['id']}/versions/{second['id']}/images",
-                     world["owner"]).json
+    images = api.get(
+        f"/api/{world['slug']}/projects/{world['project']['id']}/versions/{second['id']}/images", world["owner"]
+    ).json
     assert {i["image"]["id"] for i in details["instances"]} == {i["id"] for i in images}
 
 
@@ -294,8 +344,11 @@ def test_increase_copies_deployments_when_auto_copy_is_on(api, world, deploy_que
     start(api, world, running["id"])  # in progress: not copied
     path = f"/api/{world['slug']}/projects/{world['project']['id']}/versions/{parent['id']}/increase"
     child = api.post(path, world["owner"], {"name": "next"}).json
-    copies = [d for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json
-              if d["version"]["id"] == child["id"]]
+    copies = [
+        d
+        for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json
+        if d["version"]["id"] == child["id"]
+    ]
     assert [(d["prefix"], d["status"]) for d in copies] == [("kept", "preparing")]
     assert kept["id"] != copies[0]["id"]
 
@@ -315,25 +368,40 @@ def test_deleting_a_version_or_project_removes_its_idle_deployments(api, world):
     create(api, world, doomed, "gone")
     base = f"/api/{world['slug']}/projects/{world['project']['id']}"
     assert api.delete(f"{base}/versions/{doomed['id']}", world["owner"]).status_code == 204
-    assert [d for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json
-            if d["version"]["id"] == doomed["id"]] == []
+    assert [
+        d
+        for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json
+        if d["version"]["id"] == doomed["id"]
+    ] == []
     create(api, world, world["version"]("rolling"), "web")
     assert api.delete(base, world["owner"]).status_code == 204
     assert api.get(f"/api/{world['slug']}/deployments", world["owner"]).json == []
     assert api.get(f"/api/{world['slug']}/dashboard", world["owner"]).json["deployments"] == 0
 
 
-def test_a_deployment_result_is_announced_to_subscribed_notifications(api, world, client, deploy_queue,
-                                                                      events_queue, receiver):
-    api.post(f"/api/{world['slug']}/notifications", world["owner"], {
-        "type": "webhook", "name": "ci", "url": receiver.url + "/deploys", "active": True,
-        "enabledEvents": ["deployment-created"]})
+def test_a_deployment_result_is_announced_to_subscribed_notifications(
+    api, world, client, deploy_queue, events_queue, receiver
+):
+    api.post(
+        f"/api/{world['slug']}/notifications",
+        world["owner"],
+        {
+            "type": "webhook",
+            "name": "ci",
+            "url": receiver.url + "/deploys",
+            "active": True,
+            "enabledEvents": ["deployment-created"],
+        },
+    )
     deployment = create(api, world, world["version"]()).json
     deploy_queue()
     events_queue()
     start(api, world, deployment["id"])
-    api.post(f"/api/agent/deployments/{deployment['id']}/events", headers=agent_headers(world["token"]),
-             body={"attempt": 1, "events": [{"type": "deployment-status", "status": "failed"}]})
+    api.post(
+        f"/api/agent/deployments/{deployment['id']}/events",
+        headers=agent_headers(world["token"]),
+        body={"attempt": 1, "events": [{"type": "deployment-status", "status": "failed"}]},
+    )
     [announced] = [b for b in events_queue() if json.loads(b)["type"] == "deployment-status"]
     assert json.loads(announced)["status"] == "failed" and json.loads(announced)["prefix"] == "web"
     # The events worker fans it out and delivers it.

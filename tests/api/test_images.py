@@ -8,10 +8,36 @@ import pytest
 
 IMAGE_KEYS = {"id", "name", "tag", "order", "config", "createdAt", "registry"}
 DOCUMENTED_CONFIG_KEYS = {
-    "expose", "restartPolicy", "networkMode", "deploymentStrategy", "name", "environment", "secrets", "routing",
-    "user", "tty", "configContainer", "ports", "portRanges", "volumes", "commands", "args", "initContainers",
-    "capabilities", "storage", "logConfig", "networks", "dockerLabels", "customHeaders", "proxyHeaders",
-    "useLoadBalancer", "extraLBAnnotations", "healthCheckConfig", "resourceConfig", "annotations", "labels",
+    "expose",
+    "restartPolicy",
+    "networkMode",
+    "deploymentStrategy",
+    "name",
+    "environment",
+    "secrets",
+    "routing",
+    "user",
+    "tty",
+    "configContainer",
+    "ports",
+    "portRanges",
+    "volumes",
+    "commands",
+    "args",
+    "initContainers",
+    "capabilities",
+    "storage",
+    "logConfig",
+    "networks",
+    "dockerLabels",
+    "customHeaders",
+    "proxyHeaders",
+    "useLoadBalancer",
+    "extraLBAnnotations",
+    "healthCheckConfig",
+    "resourceConfig",
+    "annotations",
+    "labels",
 }
 
 
@@ -20,26 +46,47 @@ def kv(key, value):
 
 
 FULL_CONFIG = {
-    "expose": "exposeWithTls", "restartPolicy": "onFailure", "networkMode": "bridge", "deploymentStrategy": "rolling",
-    "name": "web-app", "environment": [kv("MODE", "prod"), kv("EMPTY", "")],
+    "expose": "exposeWithTls",
+    "restartPolicy": "onFailure",
+    "networkMode": "bridge",
+    "deploymentStrategy": "rolling",
+    "name": "web-app",
+    "environment": [kv("MODE", "prod"), kv("EMPTY", "")],
     "secrets": [{"id": "s1", "key": "DB_PASSWORD", "required": True}],
     "routing": {"domain": "app.example.com", "path": "/api", "stripPath": True, "uploadLimit": "16m", "port": 8080},
-    "user": 1000, "tty": True, "workingDirectory": "/srv",
+    "user": 1000,
+    "tty": True,
+    "workingDirectory": "/srv",
     "configContainer": {"image": "busybox", "volume": "cfg", "path": "/config", "keepFiles": True},
     "ports": [{"id": "p1", "internal": 8080, "external": 18080}, {"id": "p2", "internal": 9090, "external": None}],
     "portRanges": [{"id": "r1", "internal": {"from": 7000, "to": 7010}, "external": {"from": 17000, "to": 17010}}],
-    "volumes": [{"id": "v1", "name": "data", "path": "/data", "type": "rwo", "size": "1Gi", "class": "fast"},
-                {"id": "v2", "name": "cache", "path": "/cache", "type": "tmp", "size": None, "class": None}],
-    "commands": [{"id": "c1", "key": "/bin/sh"}], "args": [{"id": "a1", "key": "-c"}, {"id": "a2", "key": "run"}],
-    "initContainers": [{"id": "i1", "name": "migrate", "image": "acme/migrate:1", "command": [{"id": "ic", "key": "m"}],
-                        "args": [{"id": "ia", "key": "up"}], "environment": [kv("STEP", "1")],
-                        "useParentConfig": True, "volumes": [{"id": "iv", "name": "data", "path": "/data"}]}],
+    "volumes": [
+        {"id": "v1", "name": "data", "path": "/data", "type": "rwo", "size": "1Gi", "class": "fast"},
+        {"id": "v2", "name": "cache", "path": "/cache", "type": "tmp", "size": None, "class": None},
+    ],
+    "commands": [{"id": "c1", "key": "/bin/sh"}],
+    "args": [{"id": "a1", "key": "-c"}, {"id": "a2", "key": "run"}],
+    "initContainers": [
+        {
+            "id": "i1",
+            "name": "migrate",
+            "image": "acme/migrate:1",
+            "command": [{"id": "ic", "key": "m"}],
+            "args": [{"id": "ia", "key": "up"}],
+            "environment": [kv("STEP", "1")],
+            "useParentConfig": True,
+            "volumes": [{"id": "iv", "name": "data", "path": "/data"}],
+        }
+    ],
     "capabilities": [kv("NET_ADMIN", "true")],
     "storage": None,
     "logConfig": {"driver": "json-file", "options": [kv("max-size", "10m")]},
-    "networks": [{"id": "n1", "key": "backend"}], "dockerLabels": [kv("team", "web")],
+    "networks": [{"id": "n1", "key": "backend"}],
+    "dockerLabels": [kv("team", "web")],
     "expectedState": {"state": "running", "timeout": 30, "exitCode": None},
-    "customHeaders": [{"id": "h1", "key": "X-Trace"}], "proxyHeaders": True, "useLoadBalancer": True,
+    "customHeaders": [{"id": "h1", "key": "X-Trace"}],
+    "proxyHeaders": True,
+    "useLoadBalancer": True,
     "extraLBAnnotations": [kv("lb/kind", "nlb")],
     "healthCheckConfig": {"port": 8080, "livenessProbe": "/healthz", "readinessProbe": "/ready", "startupProbe": "/up"},
     "resourceConfig": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}},
@@ -74,8 +121,10 @@ def test_added_images_have_every_field_a_container_name_and_follow_each_other(ap
     owner, _, registry_id, base = version
     first = add(api, owner, base, registry_id, "acme/web:1.0", "acme/web:2.0")
     assert [set(i) for i in first] == [IMAGE_KEYS, IMAGE_KEYS]
-    assert [(i["name"], i["tag"], i["order"], i["config"]["name"]) for i in first] == \
-        [("acme/web", "1.0", 0, "web"), ("acme/web", "2.0", 1, "web-2")]
+    assert [(i["name"], i["tag"], i["order"], i["config"]["name"]) for i in first] == [
+        ("acme/web", "1.0", 0, "web"),
+        ("acme/web", "2.0", 1, "web-2"),
+    ]
     assert set(first[0]["config"]) >= DOCUMENTED_CONFIG_KEYS
     assert first[0]["registry"]["id"] == registry_id and first[0]["registry"]["type"] == "unchecked"
     later = add(api, owner, base, registry_id, "redis")
@@ -100,16 +149,31 @@ def test_patch_changes_only_given_fields_and_null_clears(api, version):
     got = api.get(path, owner).json
     assert got["tag"] == "1.1"
     config = got["config"]
-    assert (config["user"], config["tty"], config["restartPolicy"], config["environment"]) == \
-        (1, None, "always", [kv("A", "1")])
+    assert (config["user"], config["tty"], config["restartPolicy"], config["environment"]) == (
+        1,
+        None,
+        "always",
+        [kv("A", "1")],
+    )
 
 
-@pytest.mark.parametrize("config", [
-    {"restartPolicy": "sometimes"}, {"networkMode": "overlay"}, {"expose": "yes"}, {"deploymentStrategy": "blue"},
-    {"volumes": [{"name": "d", "path": "/d", "type": "huge"}]}, {"logConfig": {"driver": "stdout"}},
-    {"ports": [{"internal": 65536}]}, {"environment": [kv("A", "1"), kv("A", "2")]}, {"user": "root"},
-    {"expectedState": {"state": "sleeping"}}, {"name": "-bad"}, {"unknown": True},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"restartPolicy": "sometimes"},
+        {"networkMode": "overlay"},
+        {"expose": "yes"},
+        {"deploymentStrategy": "blue"},
+        {"volumes": [{"name": "d", "path": "/d", "type": "huge"}]},
+        {"logConfig": {"driver": "stdout"}},
+        {"ports": [{"internal": 65536}]},
+        {"environment": [kv("A", "1"), kv("A", "2")]},
+        {"user": "root"},
+        {"expectedState": {"state": "sleeping"}},
+        {"name": "-bad"},
+        {"unknown": True},
+    ],
+)
 def test_bad_config_gets_400_and_changes_nothing(api, version, config):
     owner, _, registry_id, base = version
     [image] = add(api, owner, base, registry_id, "acme/web:1.0")
@@ -122,8 +186,11 @@ def test_bad_config_gets_400_and_changes_nothing(api, version, config):
 def test_config_naming_an_unknown_storage_is_refused(api, version):
     owner, _, registry_id, base = version
     [image] = add(api, owner, base, registry_id, "acme/web:1.0")
-    response = api.patch(f"{base}/{image['id']}", owner,
-                         {"config": {"storage": {"storageId": "5b0c2d3e-0000-4000-8000-000000000000", "bucket": "b"}}})
+    response = api.patch(
+        f"{base}/{image['id']}",
+        owner,
+        {"config": {"storage": {"storageId": "5b0c2d3e-0000-4000-8000-000000000000", "bucket": "b"}}},
+    )
     assert response.status_code == 400 and response.json["property"] == "config.storage.storageId"
 
 
@@ -134,8 +201,17 @@ def test_a_config_using_a_storage_is_indexed_under_that_storage(api, version):
 
     owner, team, registry_id, base = version
     now, storage_id = ids.utcnow(), ids.new_id()
-    StorageItem(keys.team(team["id"]), keys.storage(storage_id), id=storage_id, name="s3", url="http://s3.local",
-                created_at=now, created_by=owner.id, updated_at=now, updated_by=owner.id).save()
+    StorageItem(
+        keys.team(team["id"]),
+        keys.storage(storage_id),
+        id=storage_id,
+        name="s3",
+        url="http://s3.local",
+        created_at=now,
+        created_by=owner.id,
+        updated_at=now,
+        updated_by=owner.id,
+    ).save()
     [image] = add(api, owner, base, registry_id, "acme/web:1.0")
     path = f"{base}/{image['id']}"
     storage = {"storageId": storage_id, "bucket": "assets", "path": "data"}
@@ -167,10 +243,16 @@ def test_delete_an_image(api, version):
     assert api.get(base, owner).json == []
 
 
-@pytest.mark.parametrize("body", [
-    [], [{"registryId": "x", "images": ["a"]}], [{"images": ["acme/web"]}],
-    [{"registryId": "5b0c2d3e-0000-4000-8000-000000000000", "images": []}], {"registryId": "x"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        [{"registryId": "x", "images": ["a"]}],
+        [{"images": ["acme/web"]}],
+        [{"registryId": "5b0c2d3e-0000-4000-8000-000000000000", "images": []}],
+        {"registryId": "x"},
+    ],
+)
 def test_bad_add_bodies_get_400(api, version, body):
     owner, _, _, base = version
     assert api.post(base, owner, body).status_code == 400

@@ -20,8 +20,9 @@ def drain_events(client) -> int:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not messages:
             return handled
-        event = client.events.generate_sqs_event(message_bodies=[m["Body"] for m in messages],
-                                                 queue_name=settings.events_queue_name())
+        event = client.events.generate_sqs_event(
+            message_bodies=[m["Body"] for m in messages], queue_name=settings.events_queue_name()
+        )
         result = client.lambda_.invoke("on_event", event).payload
         assert result == {"batchItemFailures": []}
         for m in messages:
@@ -41,11 +42,18 @@ def test_invitation_mails_the_accept_link_and_accepting_joins_the_team(api, clie
     owner = api.signup()
     team = api.create_team(owner)
     invitee = api.signup()
-    invited = api.post(f"/api/teams/{team['id']}/users", owner,
-                       {"email": invitee.email, "firstName": "Grace", "lastName": "Hopper"})
+    invited = api.post(
+        f"/api/teams/{team['id']}/users", owner, {"email": invitee.email, "firstName": "Grace", "lastName": "Hopper"}
+    )
     assert invited.status_code == 201
-    assert invited.json == {"role": "user", "status": "pending", "email": invitee.email, "lastLogin": invited.json["lastLogin"],
-                            "id": invitee.id, "name": "Ada Lovelace"}
+    assert invited.json == {
+        "role": "user",
+        "status": "pending",
+        "email": invitee.email,
+        "lastLogin": invited.json["lastLogin"],
+        "id": invitee.id,
+        "name": "Ada Lovelace",
+    }
 
     drain_events(client)
     [mail] = sent_mail_to(invitee.email)
@@ -128,7 +136,8 @@ def test_admin_can_withdraw_a_pending_invitation(api):
 def test_a_bad_event_message_is_reported_as_a_batch_failure(client):
     from chalicelib import settings
 
-    event = client.events.generate_sqs_event(message_bodies=['{"type": "user-invited"}', "not json"],
-                                             queue_name=settings.events_queue_name())
+    event = client.events.generate_sqs_event(
+        message_bodies=['{"type": "user-invited"}', "not json"], queue_name=settings.events_queue_name()
+    )
     result = client.lambda_.invoke("on_event", event).payload
     assert len(result["batchItemFailures"]) == 2

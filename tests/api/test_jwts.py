@@ -44,8 +44,10 @@ def test_wrong_kind_issuer_or_missing_claims_are_refused(jwts):
     token = jwts.issue("agent", "n1", expires_at=None, issued_at=now)
     with pytest.raises(UnauthorizedError, match="Invalid token"):
         jwts.verify(token, typ={"session"})
-    for claims in ({"sub": "x", "typ": "session", "iat": 1, "iss": "someone-else"},
-                   {"typ": "session", "iat": 1, "iss": jwts.ISSUER}):
+    for claims in (
+        {"sub": "x", "typ": "session", "iat": 1, "iss": "someone-else"},
+        {"typ": "session", "iat": 1, "iss": jwts.ISSUER},
+    ):
         with pytest.raises(UnauthorizedError, match="Invalid token"):
             jwts.verify(jwt.encode(claims, _key(), algorithm="HS256"), typ={"session"})
 
@@ -61,14 +63,17 @@ def _b64(value: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),             # signature changed
-    lambda t: ".".join([t.split(".")[0], _b64({"sub": "admin", "typ": "session", "iat": 1}), t.split(".")[2]]),
-    lambda t: ".".join([_b64({"alg": "none"}), t.split(".")[1], ""]),          # unsigned
-    lambda t: t.replace(".", "", 1),                                            # two parts
-    lambda t: "é." + t,                                                         # not ASCII
-    lambda t: ".".join([_b64([1]), t.split(".")[1], t.split(".")[2]]),         # header not an object
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature changed
+        lambda t: ".".join([t.split(".")[0], _b64({"sub": "admin", "typ": "session", "iat": 1}), t.split(".")[2]]),
+        lambda t: ".".join([_b64({"alg": "none"}), t.split(".")[1], ""]),  # unsigned
+        lambda t: t.replace(".", "", 1),  # two parts
+        lambda t: "é." + t,  # not ASCII
+        lambda t: ".".join([_b64([1]), t.split(".")[1], t.split(".")[2]]),  # header not an object
+    ],
+)
 def test_tampered_tokens_are_refused(jwts, mangle):
     token = jwts.issue("session", "u", expires_at=None, issued_at=datetime.now(UTC))
     with pytest.raises(UnauthorizedError, match="Invalid token"):

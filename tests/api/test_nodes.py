@@ -7,11 +7,10 @@ from datetime import timedelta
 
 import pytest
 import requests
-
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chalicelib.contracts.agent import AGENT_VERSION
-from tests.fixtures.agents import AgentSocket, agent_headers, create_node, install_token, register, registered
+from tests.fixtures.agents import AgentSocket, agent_headers, create_node, register, registered
 
 NODE_KEYS = {"type", "status", "description", "icon", "address", "connectedAt", "version", "updating", "id", "name"}
 
@@ -44,7 +43,12 @@ def test_create_list_get_update_delete_a_node(api, team):
     slug = team_["slug"]
     node = create_node(api, owner, team_)
     assert set(node) == NODE_KEYS
-    assert (node["type"], node["status"], node["updating"], node["connectedAt"]) == ("docker", "unreachable", False, None)
+    assert (node["type"], node["status"], node["updating"], node["connectedAt"]) == (
+        "docker",
+        "unreachable",
+        False,
+        None,
+    )
     assert [n["id"] for n in api.get(f"/api/{slug}/nodes", owner).json] == [node["id"]]
     details = api.get(f"/api/{slug}/nodes/{node['id']}", owner).json
     assert set(details) == NODE_KEYS | {"hasToken", "install", "inUse"}
@@ -99,10 +103,13 @@ def test_script_request_validation(api, team, agent_package):
     owner, team_ = team
     node = create_node(api, owner, team_)
     path = f"/api/{team_['slug']}/nodes/{node['id']}/script"
-    for body in ({"type": "docker"}, {"type": "vm", "scriptType": "shell"},
-                 {"type": "k8s", "scriptType": "powershell"},
-                 {"type": "docker", "scriptType": "shell", "rootPath": "/x'; rm -rf /"},
-                 {"type": "docker", "scriptType": "shell", "dagentTraefik": {"acmeEmail": "nope"}}):
+    for body in (
+        {"type": "docker"},
+        {"type": "vm", "scriptType": "shell"},
+        {"type": "k8s", "scriptType": "powershell"},
+        {"type": "docker", "scriptType": "shell", "rootPath": "/x'; rm -rf /"},
+        {"type": "docker", "scriptType": "shell", "dagentTraefik": {"acmeEmail": "nope"}},
+    ):
         assert api.post(path, owner, body).status_code == 400, body
 
 
@@ -110,8 +117,9 @@ def test_install_token_works_once_and_the_node_connects_with_its_socket(api, tea
     owner, team_ = team
     node = create_node(api, owner, team_)
     slug = team_["slug"]
-    script = api.post(f"/api/{slug}/nodes/{node['id']}/script", owner,
-                      {"type": "docker", "scriptType": "shell"}).json["script"]
+    script = api.post(f"/api/{slug}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}).json[
+        "script"
+    ]
     first = register(api, script)
     assert first.status_code == 200
     assert set(first.json) == {"nodeId", "token", "socketUrl", "pingSeconds", "seenEveryPings", "reconnectSeconds"}
@@ -122,12 +130,18 @@ def test_install_token_works_once_and_the_node_connects_with_its_socket(api, tea
     assert api.get(f"/api/{slug}/nodes/{node['id']}", owner).json["status"] == "unreachable"
     socket = AgentSocket(first.json["token"], first.json["socketUrl"])
     details = api.get(f"/api/{slug}/nodes/{node['id']}", owner).json
-    assert (details["status"], details["hasToken"], details["install"], details["version"]) == \
-        ("connected", True, None, AGENT_VERSION)
+    assert (details["status"], details["hasToken"], details["install"], details["version"]) == (
+        "connected",
+        True,
+        None,
+        AGENT_VERSION,
+    )
     assert details["connectedAt"]
     # A connected node refuses a new installer until its token is revoked.
-    assert api.post(f"/api/{slug}/nodes/{node['id']}/script", owner,
-                    {"type": "docker", "scriptType": "shell"}).status_code == 409
+    assert (
+        api.post(f"/api/{slug}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}).status_code
+        == 409
+    )
     events = [e["event"] for e in api.get(f"/api/{slug}/nodes/{node['id']}/audit", owner).json["items"]]
     assert events[-2:] == ["connected", "installed"]  # newest first
     socket.close()
@@ -172,8 +186,10 @@ def test_container_commands_are_pushed_to_the_agent_and_closed_by_ack_and_result
     # THEN both arrive on the agent's socket at once, in order
     pushed = [connected.socket.pushed() for _ in range(2)]
     assert [m["type"] for m in pushed] == ["command", "command"]
-    assert [(c["kind"], c["prefix"], c["name"], c["operation"]) for c in (m["command"] for m in pushed)] == \
-        [("container-command", "web", "api", "restart"), ("container-command", "", "solo", "stop")]
+    assert [(c["kind"], c["prefix"], c["name"], c["operation"]) for c in (m["command"] for m in pushed)] == [
+        ("container-command", "web", "api", "restart"),
+        ("container-command", "", "solo", "stop"),
+    ]
     # AND they stay pending (what a reconnecting agent fetches) until acknowledged
     polled = api.get("/api/agent/commands", headers=agent_headers(token)).json
     assert [c["id"] for c in polled] == [m["command"]["id"] for m in pushed]
@@ -206,8 +222,7 @@ def test_node_becomes_unreachable_when_its_last_seen_is_too_old(api, connected, 
     # GIVEN no sign of life for longer than the window (a lost $disconnect), WHEN the scheduled sweep runs
     # A sweep "in the past" leaves this node alone (other tests' nodes may well be silent by now).
     assert node["id"] not in node_health.sweep(ids.utcnow() - timedelta(minutes=5))
-    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
-                                            resources=[])
+    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
     monkeypatch.setenv("NODE_TIMEOUT_SECONDS", "0")
     client.lambda_.invoke("check_health", event)
     # THEN the node is unreachable and its audit log says why
@@ -236,5 +251,10 @@ def test_node_added_event_is_published(api, team, events_queue):
     owner, team_ = team
     node = create_node(api, owner, team_, "announced")
     bodies = [json.loads(b) for b in events_queue()]
-    assert {"type": "node-added", "teamId": team_["id"], "nodeId": node["id"], "nodeName": "announced",
-            "actorName": "Ada Lovelace"} in bodies
+    assert {
+        "type": "node-added",
+        "teamId": team_["id"],
+        "nodeId": node["id"],
+        "nodeName": "announced",
+        "actorName": "Ada Lovelace",
+    } in bodies

@@ -17,11 +17,20 @@ def team(api):
     return owner, api.create_team(owner)
 
 
-def create(api, owner, team, receiver, kind="discord", path="/hook", events=("deployment-created",), active=True,
-           name=None):
-    response = api.post(f"/api/{team['slug']}/notifications", owner, {
-        "type": kind, "enabledEvents": list(events), "name": name or unique("Ops "), "url": receiver.url + path,
-        "active": active})
+def create(
+    api, owner, team, receiver, kind="discord", path="/hook", events=("deployment-created",), active=True, name=None
+):
+    response = api.post(
+        f"/api/{team['slug']}/notifications",
+        owner,
+        {
+            "type": kind,
+            "enabledEvents": list(events),
+            "name": name or unique("Ops "),
+            "url": receiver.url + path,
+            "active": active,
+        },
+    )
     assert response.status_code == 201, response.body
     return response.json
 
@@ -35,10 +44,23 @@ def test_crud_with_every_documented_field(api, team, receiver):
     listed = api.get(f"/api/{slug}/notifications", owner).json
     assert [set(n) for n in listed] == [KEYS - {"enabledEvents"}]
     path = f"/api/{slug}/notifications/{created['id']}"
-    updated = api.put(path, owner, {"type": "slack", "enabledEvents": ["node-added"], "name": "Alerts 2",
-                                    "url": receiver.url + "/slack", "active": False})
+    updated = api.put(
+        path,
+        owner,
+        {
+            "type": "slack",
+            "enabledEvents": ["node-added"],
+            "name": "Alerts 2",
+            "url": receiver.url + "/slack",
+            "active": False,
+        },
+    )
     assert updated.status_code == 200
-    assert (updated.json["type"], updated.json["enabledEvents"], updated.json["active"]) == ("slack", ["node-added"], False)
+    assert (updated.json["type"], updated.json["enabledEvents"], updated.json["active"]) == (
+        "slack",
+        ["node-added"],
+        False,
+    )
     assert api.get(path, owner).json == updated.json
     assert api.delete(path, owner).status_code == 204
     assert api.get(path, owner).status_code == 404
@@ -47,31 +69,48 @@ def test_crud_with_every_documented_field(api, team, receiver):
 def test_names_are_unique_per_team(api, team, receiver):
     owner, team_ = team
     create(api, owner, team_, receiver, name="Chat")
-    again = api.post(f"/api/{team_['slug']}/notifications", owner, {"type": "slack", "name": "chat",
-                                                                    "url": receiver.url, "enabledEvents": []})
+    again = api.post(
+        f"/api/{team_['slug']}/notifications",
+        owner,
+        {"type": "slack", "name": "chat", "url": receiver.url, "enabledEvents": []},
+    )
     assert again.status_code == 409
 
 
-@pytest.mark.parametrize("body", [
-    {"type": "pager", "name": "x", "url": "https://h.example/x"},
-    {"type": "slack", "name": "x", "url": "not-a-url"},
-    {"type": "slack", "name": "x", "url": "https://h.example/x", "enabledEvents": ["everything"]},
-    {"type": "slack", "url": "https://h.example/x"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "pager", "name": "x", "url": "https://h.example/x"},
+        {"type": "slack", "name": "x", "url": "not-a-url"},
+        {"type": "slack", "name": "x", "url": "https://h.example/x", "enabledEvents": ["everything"]},
+        {"type": "slack", "url": "https://h.example/x"},
+    ],
+)
 def test_bad_bodies_get_400(api, module_team, body):
     owner, team_ = module_team
     assert api.post(f"/api/{team_['slug']}/notifications", owner, body).status_code == 400
 
 
-@pytest.mark.parametrize("kind,check", [
-    ("discord", lambda b: "Test message" in b["embeds"][0]["description"] and b["embeds"][0]["title"] == "dyrector.io"),
-    ("slack", lambda b: "Test message" in b["blocks"][0]["elements"][0]["text"]),
-    ("teams", lambda b: b["attachments"][0]["content"]["type"] == "AdaptiveCard"
-     and "Test message" in b["attachments"][0]["content"]["body"][1]["text"]),
-    ("rocket", lambda b: "Test message" in b["attachments"][0]["text"]),
-    ("mattermost", lambda b: "Test message" in b["attachments"][0]["text"]),
-    ("webhook", lambda b: b["event"] == "test" and "Test message" in b["message"] and b["teamId"]),
-])
+@pytest.mark.parametrize(
+    "kind,check",
+    [
+        (
+            "discord",
+            lambda b: "Test message" in b["embeds"][0]["description"] and b["embeds"][0]["title"] == "dyrector.io",
+        ),
+        ("slack", lambda b: "Test message" in b["blocks"][0]["elements"][0]["text"]),
+        (
+            "teams",
+            lambda b: (
+                b["attachments"][0]["content"]["type"] == "AdaptiveCard"
+                and "Test message" in b["attachments"][0]["content"]["body"][1]["text"]
+            ),
+        ),
+        ("rocket", lambda b: "Test message" in b["attachments"][0]["text"]),
+        ("mattermost", lambda b: "Test message" in b["attachments"][0]["text"]),
+        ("webhook", lambda b: b["event"] == "test" and "Test message" in b["message"] and b["teamId"]),
+    ],
+)
 def test_test_really_posts_in_the_services_format(api, team, receiver, kind, check):
     owner, team_ = team
     item = create(api, owner, team_, receiver, kind=kind, path=f"/{kind}")
@@ -87,8 +126,11 @@ def test_a_failing_or_unreachable_webhook_makes_the_test_a_400(api, team, receiv
     response = api.post(f"/api/{team_['slug']}/notifications/{item['id']}/test", owner)
     assert response.status_code == 400 and "HTTP 500" in response.json["message"]
     assert "/broken" not in response.json["message"]
-    gone = api.put(f"/api/{team_['slug']}/notifications/{item['id']}", owner,
-                   {"type": "discord", "name": item["name"], "url": "http://127.0.0.1:9/hook", "active": True})
+    gone = api.put(
+        f"/api/{team_['slug']}/notifications/{item['id']}",
+        owner,
+        {"type": "discord", "name": item["name"], "url": "http://127.0.0.1:9/hook", "active": True},
+    )
     assert gone.status_code == 200
     assert api.post(f"/api/{team_['slug']}/notifications/{item['id']}/test", owner).status_code == 400
 
@@ -120,8 +162,9 @@ def test_events_fan_out_to_active_subscribed_notifications_and_deliver_each(api,
     assert receiver.bodies("/nodes") == [] and receiver.bodies("/off") == []
 
 
-def test_a_failing_delivery_is_reported_for_retry_without_repeating_the_others(api, team, receiver, client,
-                                                                                 events_queue):
+def test_a_failing_delivery_is_reported_for_retry_without_repeating_the_others(
+    api, team, receiver, client, events_queue
+):
     owner, team_ = team
     events_queue()
     create(api, owner, team_, receiver, path="/ok", events=("node-added",))

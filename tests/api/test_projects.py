@@ -17,8 +17,11 @@ def owner_and_team(api):
 
 def test_versionless_project_gets_its_default_rolling_version(api, owner_and_team):
     owner, team = owner_and_team
-    created = api.post(f"/api/{team['slug']}/projects", owner,
-                       {"type": "versionless", "name": "Shop", "description": "web shop", "changelog": "first"})
+    created = api.post(
+        f"/api/{team['slug']}/projects",
+        owner,
+        {"type": "versionless", "name": "Shop", "description": "web shop", "changelog": "first"},
+    )
     assert created.status_code == 201
     project = created.json
     assert set(project) == {"type", "description", "versionCount", "audit", "id", "name"}
@@ -30,8 +33,13 @@ def test_versionless_project_gets_its_default_rolling_version(api, owner_and_tea
     assert set(details) == {"type", "description", "deletable", "versions", "audit", "id", "name"}
     [version] = details["versions"]
     assert set(version) == {"type", "audit", "changelog", "default", "increasable", "id", "name"}
-    assert (version["name"], version["type"], version["default"], version["increasable"], version["changelog"]) == \
-        ("rolling", "rolling", True, False, "first")
+    assert (version["name"], version["type"], version["default"], version["increasable"], version["changelog"]) == (
+        "rolling",
+        "rolling",
+        True,
+        False,
+        "first",
+    )
     assert details["deletable"] is True
 
 
@@ -57,7 +65,10 @@ def test_project_name_is_unique_per_team_case_insensitively(api, owner_and_team)
     # Another team may use the name.
     other = api.signup()
     other_team = api.create_team(other)
-    assert api.post(f"/api/{other_team['slug']}/projects", other, {"type": "versioned", "name": "Billing"}).status_code == 201
+    assert (
+        api.post(f"/api/{other_team['slug']}/projects", other, {"type": "versioned", "name": "Billing"}).status_code
+        == 201
+    )
 
 
 def test_update_renames_moves_the_name_guard_and_sets_a_versionless_changelog(api, owner_and_team):
@@ -107,14 +118,17 @@ def test_delete_removes_the_project_its_versions_and_frees_the_name(api, owner_a
     assert api.post(f"/api/{slug}/projects", owner, {"type": "versioned", "name": "Gone"}).status_code == 201
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "x"},                                     # type missing
-    {"type": "sometimes", "name": "x"},                # unknown enum
-    {"type": "versioned", "name": ""},                 # empty name
-    {"type": "versioned", "name": "x" * 71},           # too long
-    {"type": "versioned", "name": "x", "extra": 1},    # unknown field
-    {"type": "versioned", "name": 5},                  # wrong type
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x"},  # type missing
+        {"type": "sometimes", "name": "x"},  # unknown enum
+        {"type": "versioned", "name": ""},  # empty name
+        {"type": "versioned", "name": "x" * 71},  # too long
+        {"type": "versioned", "name": "x", "extra": 1},  # unknown field
+        {"type": "versioned", "name": 5},  # wrong type
+    ],
+)
 def test_bad_project_bodies_get_400(api, module_team, body):
     owner, team = module_team  # no test of this module adds projects to it
     response = api.post(f"/api/{team['slug']}/projects", owner, body)

@@ -19,9 +19,18 @@ def team(api):
 
 
 def v2_body(local_registry, name=None, password=None, user=None, **details):
-    return {"type": "v2", "name": name or unique("Local "), "description": "CI images", "icon": "box",
-            "details": {"url": local_registry.url, "user": user or local_registry.user,
-                        "token": password or local_registry.password, **details}}
+    return {
+        "type": "v2",
+        "name": name or unique("Local "),
+        "description": "CI images",
+        "icon": "box",
+        "details": {
+            "url": local_registry.url,
+            "user": user or local_registry.user,
+            "token": password or local_registry.password,
+            **details,
+        },
+    }
 
 
 def test_new_teams_start_with_the_public_docker_hub_library(api, team):
@@ -42,9 +51,12 @@ def test_v2_registry_with_valid_credentials_is_created_and_its_password_never_sh
     assert set(registry) == DETAIL_KEYS
     assert registry["details"] == {"url": local_registry.url, "user": local_registry.user, "public": False}
     assert registry["inUse"] is False and created.headers["Location"].endswith(registry["id"])
-    bodies = [created.body, api.get(f"/api/{slug}/registries", owner).body,
-              api.get(f"/api/{slug}/registries/{registry['id']}", owner).body,
-              api.get(f"/api/{slug}/audit-log", owner).body]
+    bodies = [
+        created.body,
+        api.get(f"/api/{slug}/registries", owner).body,
+        api.get(f"/api/{slug}/registries/{registry['id']}", owner).body,
+        api.get(f"/api/{slug}/audit-log", owner).body,
+    ]
     assert all(local_registry.password not in body for body in bodies)
     listed = [r for r in api.get(f"/api/{slug}/registries", owner).json if r["id"] == registry["id"]]
     assert listed[0]["url"] == local_registry.url
@@ -56,8 +68,10 @@ def test_the_token_is_stored_kms_encrypted_not_in_plain_text(api, team, local_re
 
     owner, team_ = team
     registry = api.post(f"/api/{team_['slug']}/registries", owner, v2_body(local_registry)).json
-    raw = aws.client("dynamodb").get_item(TableName=settings.table_name(),
-                                          Key={"PK": {"S": f"TEAM#{team_['id']}"}, "SK": {"S": f"REGISTRY#{registry['id']}"}})
+    raw = aws.client("dynamodb").get_item(
+        TableName=settings.table_name(),
+        Key={"PK": {"S": f"TEAM#{team_['id']}"}, "SK": {"S": f"REGISTRY#{registry['id']}"}},
+    )
     stored = json.dumps(raw["Item"], default=str)
     assert local_registry.password not in stored and "sealedToken" in raw["Item"]
 
@@ -86,16 +100,23 @@ def test_an_unreachable_registry_gets_400(api, team):
     assert response.status_code == 400 and "not reachable" in response.json["message"]
 
 
-@pytest.mark.parametrize("body", [
-    {"type": "group", "name": "x", "details": {"imageNamePrefix": "a"}},
-    {"type": "v2", "name": "x", "details": {"url": "http://127.0.0.1:9", "token": "p"}},
-    {"type": "github", "name": "x", "details": {"imageNamePrefix": "acme", "namespace": "team", "user": "u", "token": "t"}},
-    {"type": "gitlab", "name": "x", "details": {"imageNamePrefix": "acme", "namespace": "group"}},
-    {"type": "unchecked", "name": "x", "details": {}},
-    {"type": "hub", "name": "x", "details": {}},
-    {"type": "v2", "name": "", "details": {"url": "a", "public": True}},
-    {"name": "x", "details": {}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "group", "name": "x", "details": {"imageNamePrefix": "a"}},
+        {"type": "v2", "name": "x", "details": {"url": "http://127.0.0.1:9", "token": "p"}},
+        {
+            "type": "github",
+            "name": "x",
+            "details": {"imageNamePrefix": "acme", "namespace": "team", "user": "u", "token": "t"},
+        },
+        {"type": "gitlab", "name": "x", "details": {"imageNamePrefix": "acme", "namespace": "group"}},
+        {"type": "unchecked", "name": "x", "details": {}},
+        {"type": "hub", "name": "x", "details": {}},
+        {"type": "v2", "name": "", "details": {"url": "a", "public": True}},
+        {"name": "x", "details": {}},
+    ],
+)
 def test_bad_registry_bodies_get_400_without_any_network_call(api, module_team, body):
     owner, team_ = module_team
     response = api.post(f"/api/{team_['slug']}/registries", owner, body)

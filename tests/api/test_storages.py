@@ -19,8 +19,15 @@ def team(api):
 
 
 def body(name=None, **extra):
-    return {"name": name or unique("Bucket "), "description": "assets", "icon": "s3", "url": "https://s3.example.com",
-            "accessKey": ACCESS, "secretKey": SECRET, **extra}
+    return {
+        "name": name or unique("Bucket "),
+        "description": "assets",
+        "icon": "s3",
+        "url": "https://s3.example.com",
+        "accessKey": ACCESS,
+        "secretKey": SECRET,
+        **extra,
+    }
 
 
 def test_create_read_list_options_and_the_secret_key_never_comes_back(api, team):
@@ -47,8 +54,10 @@ def test_keys_live_sealed_in_s3_not_in_the_table(api, team):
 
     owner, team_ = team
     storage = api.post(f"/api/{team_['slug']}/storages", owner, body()).json
-    item = aws.client("dynamodb").get_item(TableName=settings.table_name(), Key={
-        "PK": {"S": f"TEAM#{team_['id']}"}, "SK": {"S": f"STORAGE#{storage['id']}"}})["Item"]
+    item = aws.client("dynamodb").get_item(
+        TableName=settings.table_name(),
+        Key={"PK": {"S": f"TEAM#{team_['id']}"}, "SK": {"S": f"STORAGE#{storage['id']}"}},
+    )["Item"]
     assert SECRET not in json.dumps(item) and ACCESS not in json.dumps(item)
     key = item["credentialsKey"]["S"]
     stored = aws.client("s3").get_object(Bucket=settings.bucket_name(), Key=key)["Body"].read()
@@ -64,7 +73,12 @@ def test_update_keeps_keys_unless_given_and_public_removes_them(api, team):
     assert api.put(path, owner, {"name": "Kept", "url": "https://minio.local:9000"}).status_code == 204
     got = api.get(path, owner).json
     assert (got["name"], got["url"], got["accessKey"]) == ("Kept", "https://minio.local:9000", ACCESS)
-    assert api.put(path, owner, {"name": "Kept", "url": "https://x.local", "accessKey": "A2", "secretKey": "S2"}).status_code == 204
+    assert (
+        api.put(
+            path, owner, {"name": "Kept", "url": "https://x.local", "accessKey": "A2", "secretKey": "S2"}
+        ).status_code
+        == 204
+    )
     assert api.get(path, owner).json["accessKey"] == "A2"
     assert api.put(path, owner, {"name": "Kept", "url": "https://x.local", "public": True}).status_code == 204
     assert api.get(path, owner).json["accessKey"] is None
@@ -80,10 +94,18 @@ def test_names_are_unique_per_team(api, team):
     assert renamed.status_code == 409
 
 
-@pytest.mark.parametrize("bad", [
-    {"url": "ftp://x"}, {"url": "not a url"}, {"url": f"https://user:{SECRET}@s3.example.com"}, {"name": ""}, {"secretKey": None, "accessKey": "only-one"},
-    {"public": True}, {"unknown": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"url": "ftp://x"},
+        {"url": "not a url"},
+        {"url": f"https://user:{SECRET}@s3.example.com"},
+        {"name": ""},
+        {"secretKey": None, "accessKey": "only-one"},
+        {"public": True},
+        {"unknown": 1},
+    ],
+)
 def test_bad_bodies_get_400_and_never_echo_a_key(api, module_team, bad):
     owner, team_ = module_team
     payload = {k: v for k, v in {**body(), **bad}.items() if v is not None}
@@ -126,11 +148,23 @@ def test_a_failed_update_leaves_the_stored_keys_as_they_were(api, team):
     slug = team_["slug"]
     api.post(f"/api/{slug}/storages", owner, body("Taken"))
     storage = api.post(f"/api/{slug}/storages", owner, body("Mine")).json
-    objects = lambda: {o["Key"] for o in aws.client("s3").list_objects_v2(  # noqa: E731
-        Bucket=settings.bucket_name(), Prefix=f"storages/{team_['id']}/").get("Contents", [])}
+
+    def objects():
+        return {
+            o["Key"]
+            for o in aws.client("s3")
+            .list_objects_v2(  # noqa: E731
+                Bucket=settings.bucket_name(), Prefix=f"storages/{team_['id']}/"
+            )
+            .get("Contents", [])
+        }
+
     before = objects()
-    refused = api.put(f"/api/{slug}/storages/{storage['id']}", owner,
-                      {"name": "taken", "url": "https://s3.example.com", "accessKey": "NEW", "secretKey": "NEW-SECRET"})
+    refused = api.put(
+        f"/api/{slug}/storages/{storage['id']}",
+        owner,
+        {"name": "taken", "url": "https://s3.example.com", "accessKey": "NEW", "secretKey": "NEW-SECRET"},
+    )
     assert refused.status_code == 409
     assert api.get(f"/api/{slug}/storages/{storage['id']}", owner).json["accessKey"] == ACCESS
     assert objects() == before
@@ -142,8 +176,17 @@ def test_deleting_the_team_removes_its_sealed_keys_from_s3(api, team):
 
     owner, team_ = team
     api.post(f"/api/{team_['slug']}/storages", owner, body())
-    listed = lambda: aws.client("s3").list_objects_v2(Bucket=settings.bucket_name(),  # noqa: E731
-                                                      Prefix=f"storages/{team_['id']}/").get("KeyCount")
+
+    def listed():
+        return (
+            aws.client("s3")
+            .list_objects_v2(
+                Bucket=settings.bucket_name(),  # noqa: E731
+                Prefix=f"storages/{team_['id']}/",
+            )
+            .get("KeyCount")
+        )
+
     assert listed() == 1
     assert api.delete(f"/api/teams/{team_['id']}", owner).status_code == 204
     assert listed() == 0

@@ -64,7 +64,9 @@ def test_admin_renames_team_and_old_slug_is_free_again(api):
     owner = api.signup()
     team = api.create_team(owner)
     new_slug = unique("r")[:16]
-    assert api.put(f"/api/teams/{team['id']}", owner, {"name": "Renamed " + new_slug, "slug": new_slug}).status_code == 204
+    assert (
+        api.put(f"/api/teams/{team['id']}", owner, {"name": "Renamed " + new_slug, "slug": new_slug}).status_code == 204
+    )
     details = api.get(f"/api/teams/{team['id']}", owner).json
     assert details["slug"] == new_slug and details["name"] == "Renamed " + new_slug
     # The old slug and name can be taken by someone else now.
@@ -109,9 +111,14 @@ def test_plain_user_cannot_rename_delete_or_manage_members(api):
     team = api.create_team(owner)
     user = add_member(api, owner, team)
     tid = team["id"]
-    assert api.put(f"/api/teams/{tid}", user, {"name": "Hijack " + unique(), "slug": unique("h")[:16]}).status_code == 403
+    assert (
+        api.put(f"/api/teams/{tid}", user, {"name": "Hijack " + unique(), "slug": unique("h")[:16]}).status_code == 403
+    )
     assert api.delete(f"/api/teams/{tid}", user).status_code == 403
-    assert api.post(f"/api/teams/{tid}/users", user, {"email": f"{unique()}@example.com", "firstName": "X"}).status_code == 403
+    assert (
+        api.post(f"/api/teams/{tid}/users", user, {"email": f"{unique()}@example.com", "firstName": "X"}).status_code
+        == 403
+    )
     assert api.put(f"/api/teams/{tid}/users/{owner.id}/role", user, {"role": "user"}).status_code == 403
     assert api.delete(f"/api/teams/{tid}/users/{owner.id}", user).status_code == 403
     assert api.post(f"/api/teams/{tid}/users/{owner.id}/reinvite", user).status_code == 403
@@ -159,7 +166,9 @@ def test_unknown_role_and_unknown_user_are_rejected(api):
     user = add_member(api, owner, team)
     bad = api.put(f"/api/teams/{team['id']}/users/{user.id}/role", owner, {"role": "superuser"})
     assert bad.status_code == 400 and bad.json["property"] == "role" and bad.json["value"] == "superuser"
-    missing = api.put(f"/api/teams/{team['id']}/users/00000000-0000-4000-8000-000000000000/role", owner, {"role": "admin"})
+    missing = api.put(
+        f"/api/teams/{team['id']}/users/00000000-0000-4000-8000-000000000000/role", owner, {"role": "admin"}
+    )
     assert missing.status_code == 404
 
 

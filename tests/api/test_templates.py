@@ -40,8 +40,11 @@ def test_a_template_becomes_a_project_with_its_images_and_configs(api, kind):
     owner = api.signup()
     team = api.create_team(owner)
     slug = team["slug"]
-    created = api.post("/api/templates", owner, {"type": kind, "id": "wordpress", "teamSlug": slug,
-                                                 "name": "Blog", "description": "company blog"})
+    created = api.post(
+        "/api/templates",
+        owner,
+        {"type": kind, "id": "wordpress", "teamSlug": slug, "name": "Blog", "description": "company blog"},
+    )
     assert created.status_code == 201, created.body
     project = created.json
     assert set(project) == {"type", "description", "audit", "id", "name"}
@@ -51,14 +54,17 @@ def test_a_template_becomes_a_project_with_its_images_and_configs(api, kind):
     images = api.get(f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images", owner).json
     assert [(i["name"], i["tag"], i["order"]) for i in images] == [("mariadb", "11", 0), ("wordpress", "6", 1)]
     wordpress = images[1]["config"]
-    assert wordpress["name"] == "wordpress" and {"key": "WORDPRESS_DB_HOST", "value": "wordpress-db"} in \
-        [{"key": e["key"], "value": e["value"]} for e in wordpress["environment"]]
+    assert wordpress["name"] == "wordpress" and {"key": "WORDPRESS_DB_HOST", "value": "wordpress-db"} in [
+        {"key": e["key"], "value": e["value"]} for e in wordpress["environment"]
+    ]
     assert [s["key"] for s in wordpress["secrets"]] == ["WORDPRESS_DB_PASSWORD"]
     assert images[1]["registry"]["name"] == "Docker Hub Library"
     # The team's existing Docker Hub registry was reused, not duplicated.
     assert [r["name"] for r in api.get(f"/api/{slug}/registries", owner).json] == ["Docker Hub Library"]
     # A second project from the same template gets its own list-item ids.
-    again = api.post("/api/templates", owner, {"type": kind, "id": "wordpress", "teamSlug": slug, "name": "Blog 2"}).json
+    again = api.post(
+        "/api/templates", owner, {"type": kind, "id": "wordpress", "teamSlug": slug, "name": "Blog 2"}
+    ).json
     [v2] = api.get(f"/api/{slug}/projects/{again['id']}", owner).json["versions"]
     other = api.get(f"/api/{slug}/projects/{again['id']}/versions/{v2['id']}/images", owner).json[1]["config"]
     assert other["environment"][0]["id"] != wordpress["environment"][0]["id"]

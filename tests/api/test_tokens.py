@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import User
 
@@ -26,7 +26,7 @@ def test_generate_token_returns_it_once_and_it_authenticates(api):
     one = api.get(f"/api/tokens/{body['id']}", user)
     assert one.status_code == 200 and "token" not in one.json
     expires = datetime.fromisoformat(body["expiresAt"].replace("Z", "+00:00"))
-    assert timedelta(days=29) < expires - datetime.now(timezone.utc) <= timedelta(days=30)
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
 
 
 def test_zero_days_means_never_expires(api):
@@ -51,9 +51,10 @@ def test_expired_personal_token_returns_401(api):
 
     user = api.signup()
     body = api.post("/api/tokens", user, {"name": "ci", "expirationInDays": 1}).json
-    past = datetime.now(timezone.utc) - timedelta(days=3)
-    expired = jwts.issue("pat", user.id, expires_at=past + timedelta(days=1), issued_at=past, jti=body["id"],
-                         email=user.email)
+    past = datetime.now(UTC) - timedelta(days=3)
+    expired = jwts.issue(
+        "pat", user.id, expires_at=past + timedelta(days=1), issued_at=past, jti=body["id"], email=user.email
+    )
     assert api.get("/api/teams", pat_user(user, expired)).status_code == 401
 
 
@@ -75,9 +76,14 @@ def test_another_users_token_is_not_found_and_cannot_be_deleted(api):
 
 def test_bad_token_bodies_are_400(api):
     user = api.signup()
-    for body in ({"name": "x", "expirationInDays": -1}, {"name": "x"}, {"expirationInDays": 1},
-                 {"name": "x", "expirationInDays": "5"}, {"name": "", "expirationInDays": 1},
-                 {"name": "x", "expirationInDays": 1, "unknown": True}):
+    for body in (
+        {"name": "x", "expirationInDays": -1},
+        {"name": "x"},
+        {"expirationInDays": 1},
+        {"name": "x", "expirationInDays": "5"},
+        {"name": "", "expirationInDays": 1},
+        {"name": "x", "expirationInDays": 1, "unknown": True},
+    ):
         response = api.post("/api/tokens", user, body)
         assert response.status_code == 400, body
         assert response.json["message"]

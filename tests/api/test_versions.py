@@ -63,8 +63,11 @@ def test_increase_creates_a_child_with_copied_images_and_freezes_the_parent(api,
     added = api.post(f"{base}/{parent['id']}/images", owner, [{"registryId": registry_id, "images": ["acme/web:1.0"]}])
     assert added.status_code == 201, added.body
     image_id = added.json[0]["id"]
-    patched = api.patch(f"{base}/{parent['id']}/images/{image_id}", owner,
-                        {"config": {"environment": [{"key": "MODE", "value": "prod"}]}})
+    patched = api.patch(
+        f"{base}/{parent['id']}/images/{image_id}",
+        owner,
+        {"config": {"environment": [{"key": "MODE", "value": "prod"}]}},
+    )
     assert patched.status_code == 204
 
     increased = api.post(f"{base}/{parent['id']}/increase", owner, {"name": "1.1", "changelog": "fixes"})
@@ -77,8 +80,11 @@ def test_increase_creates_a_child_with_copied_images_and_freezes_the_parent(api,
     assert child_images[0]["config"]["environment"][0]["key"] == "MODE"
 
     parent_details = api.get(f"{base}/{parent['id']}", owner).json
-    assert (parent_details["increasable"], parent_details["mutable"], parent_details["deletable"]) == \
-        (False, False, False)
+    assert (parent_details["increasable"], parent_details["mutable"], parent_details["deletable"]) == (
+        False,
+        False,
+        False,
+    )
     # A frozen version refuses changes to itself and its images; a second child is a conflict.
     assert api.put(f"{base}/{parent['id']}", owner, {"name": "1.0-renamed"}).status_code == 412
     assert api.delete(f"{base}/{parent['id']}/images/{image_id}", owner).status_code == 412
@@ -86,7 +92,9 @@ def test_increase_creates_a_child_with_copied_images_and_freezes_the_parent(api,
     assert api.post(f"{base}/{parent['id']}/increase", owner, {"name": "1.1b"}).status_code == 409
     # Editing the child leaves the parent's image config alone.
     api.patch(f"{base}/{child['id']}/images/{child_images[0]['id']}", owner, {"config": {"environment": None}})
-    assert api.get(f"{base}/{parent['id']}/images/{image_id}", owner).json["config"]["environment"][0]["value"] == "prod"
+    assert (
+        api.get(f"{base}/{parent['id']}/images/{image_id}", owner).json["config"]["environment"][0]["value"] == "prod"
+    )
     # Deleting the child makes the parent increasable and mutable again.
     assert api.delete(f"{base}/{child['id']}", owner).status_code == 204
     again = api.get(f"{base}/{parent['id']}", owner).json
@@ -97,7 +105,9 @@ def test_new_versions_copy_the_default_versions_images(api, project, registry_it
     owner, team, proj, base = project
     first = api.create_version(owner, team["slug"], proj["id"], name="1.0")
     registry_id = registry_item(team)
-    api.post(f"{base}/{first['id']}/images", owner, [{"registryId": registry_id, "images": ["acme/web:1.0", "acme/worker"]}])
+    api.post(
+        f"{base}/{first['id']}/images", owner, [{"registryId": registry_id, "images": ["acme/web:1.0", "acme/worker"]}]
+    )
     second = api.create_version(owner, team["slug"], proj["id"], kind="rolling", name="edge")
     copied = api.get(f"{base}/{second['id']}/images", owner).json
     assert [(i["name"], i["order"]) for i in copied] == [("acme/web", 0), ("acme/worker", 1)]
@@ -130,12 +140,26 @@ def test_version_created_event_is_published(api, project, events_queue):
     owner, team, proj, _ = project
     version = api.create_version(owner, team["slug"], proj["id"], name="9.9")
     bodies = [json.loads(b) for b in events_queue()]
-    assert {"type": "version-created", "teamId": team["id"], "projectId": proj["id"], "projectName": proj["name"],
-            "versionId": version["id"], "versionName": "9.9", "actorName": "Ada Lovelace"} in bodies
+    assert {
+        "type": "version-created",
+        "teamId": team["id"],
+        "projectId": proj["id"],
+        "projectName": proj["name"],
+        "versionId": version["id"],
+        "versionName": "9.9",
+        "actorName": "Ada Lovelace",
+    } in bodies
 
 
-@pytest.mark.parametrize("body", [{"name": "x"}, {"type": "major", "name": "x"}, {"type": "rolling"},
-                                  {"type": "rolling", "name": "x", "autoCopyDeployments": "yes"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x"},
+        {"type": "major", "name": "x"},
+        {"type": "rolling"},
+        {"type": "rolling", "name": "x", "autoCopyDeployments": "yes"},
+    ],
+)
 def test_bad_version_bodies_get_400(api, project, body):
     owner, _, _, base = project
     assert api.post(base, owner, body).status_code == 400

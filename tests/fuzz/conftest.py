@@ -46,15 +46,17 @@ class World:
         self.broken = False
 
     def call(self, method: str, path: str, body=None, token: str | None = None, expect: int = 200):
-        reply = self.http.request(method, self.base + path, json=body, timeout=30,
-                                  headers={"Authorization": f"Bearer {token or self.token}"})
+        reply = self.http.request(
+            method, self.base + path, json=body, timeout=30, headers={"Authorization": f"Bearer {token or self.token}"}
+        )
         assert reply.status_code == expect, f"{method} {path}: {reply.status_code} {reply.text}"
         return reply.json() if reply.content else None
 
     def _sign_in(self) -> str:
         email = f"{unique('fuzz-')}@example.com"
-        self.http.post(self.base + "/api/auth/signup", json={"email": email, "password": PASSWORD,
-                                                             "firstName": "Fuzz"}, timeout=30).raise_for_status()
+        self.http.post(
+            self.base + "/api/auth/signup", json={"email": email, "password": PASSWORD, "firstName": "Fuzz"}, timeout=30
+        ).raise_for_status()
         login = self.http.post(self.base + "/api/auth/login", json={"email": email, "password": PASSWORD}, timeout=30)
         login.raise_for_status()
         return login.json()["token"]
@@ -77,18 +79,24 @@ class World:
         team = self.call("POST", "/api/teams", {"name": f"Fuzz {slug}", "slug": slug}, expect=201)
         self.ids = {"teamSlug": slug, "teamId": team["id"]}
         invited = self.fresh("userId")
-        registry = self.call("POST", self.team_path("/registries"), {
-            "name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
-            expect=201)
+        registry = self.call(
+            "POST",
+            self.team_path("/registries"),
+            {"name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
+            expect=201,
+        )
         self.ids.update(invited, registryId=registry["id"], **self.fresh("projectId"))
         self.ids.update(self.fresh("versionId"))
         self.ids.update(self.fresh("imageId"))
         node = self.call("POST", self.team_path("/nodes"), {"name": unique("node-")}, expect=201)
         from chalicelib.contracts.agent import AGENT_VERSION
 
-        registered = self.call("POST", "/api/agent/register", {
-            "version": AGENT_VERSION, "type": "docker", "hostname": "fuzz", "publicKey": "cHVibGlj"},
-            token=self._install_token(node["id"]))
+        registered = self.call(
+            "POST",
+            "/api/agent/register",
+            {"version": AGENT_VERSION, "type": "docker", "hostname": "fuzz", "publicKey": "cHVibGlj"},
+            token=self._install_token(node["id"]),
+        )
         self.agent_token, self.socket_url = registered["token"], registered["socketUrl"]
         self.agent = StandInAgent(self)
         self.agent.start()
@@ -109,19 +117,28 @@ class World:
         return f"/api/{self.ids['teamSlug']}{rest}"
 
     def _install_token(self, node_id: str) -> str:
-        script = self.call("POST", self.team_path(f"/nodes/{node_id}/script"),
-                           {"type": "docker", "scriptType": "shell"}, expect=201)["script"]
+        script = self.call(
+            "POST", self.team_path(f"/nodes/{node_id}/script"), {"type": "docker", "scriptType": "shell"}, expect=201
+        )["script"]
         return install_token(script)
 
     def fresh(self, name: str) -> dict[str, str]:
         """A new resource of the kind `name` addresses, inside the world's team (for destructive calls)."""
-        makers = {"teamId": self._fresh_team, "userId": self._fresh_user, "projectId": self._fresh_project,
-                  "versionlessProjectId": lambda: self._fresh_project("versionless"),
-                  "versionId": self._fresh_version, "imageId": self._fresh_image,
-                  "deploymentId": self._fresh_deployment, "nodeId": self._fresh_node,
-                  "installToken": lambda: {"installToken": self._install_token(self.fresh("nodeId")["nodeId"])},
-                  "registryId": self._fresh_registry, "storageId": self._fresh_storage,
-                  "notificationId": self._fresh_notification, "tokenId": self._fresh_token}
+        makers = {
+            "teamId": self._fresh_team,
+            "userId": self._fresh_user,
+            "projectId": self._fresh_project,
+            "versionlessProjectId": lambda: self._fresh_project("versionless"),
+            "versionId": self._fresh_version,
+            "imageId": self._fresh_image,
+            "deploymentId": self._fresh_deployment,
+            "nodeId": self._fresh_node,
+            "installToken": lambda: {"installToken": self._install_token(self.fresh("nodeId")["nodeId"])},
+            "registryId": self._fresh_registry,
+            "storageId": self._fresh_storage,
+            "notificationId": self._fresh_notification,
+            "tokenId": self._fresh_token,
+        }
         if name not in makers:
             raise KeyError(name)
         return makers[name]()
@@ -131,58 +148,103 @@ class World:
         return {"teamId": self.call("POST", "/api/teams", {"name": f"Fuzz {slug}", "slug": slug}, expect=201)["id"]}
 
     def _fresh_user(self) -> dict[str, str]:
-        return {"userId": self.call("POST", f"/api/teams/{self.ids['teamId']}/users", {
-            "email": f"{unique('inv-')}@example.com", "firstName": "Invited"}, expect=201)["id"]}
+        return {
+            "userId": self.call(
+                "POST",
+                f"/api/teams/{self.ids['teamId']}/users",
+                {"email": f"{unique('inv-')}@example.com", "firstName": "Invited"},
+                expect=201,
+            )["id"]
+        }
 
     def _fresh_project(self, kind: str = "versioned") -> dict[str, str]:
-        return {"projectId": self.call("POST", self.team_path("/projects"),
-                                       {"type": kind, "name": unique("proj-")}, expect=201)["id"]}
+        return {
+            "projectId": self.call(
+                "POST", self.team_path("/projects"), {"type": kind, "name": unique("proj-")}, expect=201
+            )["id"]
+        }
 
     def _fresh_version(self) -> dict[str, str]:
         # In a new project once the world is built: versions pile up otherwise.
         owner = self.fresh("projectId") if "imageId" in self.ids else {"projectId": self.ids["projectId"]}
         project = self.team_path(f"/projects/{owner['projectId']}")
-        return {**owner, "versionId": self.call("POST", f"{project}/versions",
-                                                {"type": "incremental", "name": unique("v")}, expect=201)["id"]}
+        return {
+            **owner,
+            "versionId": self.call(
+                "POST", f"{project}/versions", {"type": "incremental", "name": unique("v")}, expect=201
+            )["id"],
+        }
 
     def _fresh_image(self) -> dict[str, str]:
         # In a new version: the world's may have been deployed, which freezes it.
         version = self.fresh("versionId") if "imageId" in self.ids else {"versionId": self.ids["versionId"]}
         project = self.team_path(f"/projects/{version.get('projectId', self.ids['projectId'])}")
-        return {**version, "imageId": self.call("POST", f"{project}/versions/{version['versionId']}/images",
-                                                [{"registryId": self.ids["registryId"], "images": ["acme/web:1"]}],
-                                                expect=201)[0]["id"]}
+        return {
+            **version,
+            "imageId": self.call(
+                "POST",
+                f"{project}/versions/{version['versionId']}/images",
+                [{"registryId": self.ids["registryId"], "images": ["acme/web:1"]}],
+                expect=201,
+            )[0]["id"],
+        }
 
     def _fresh_deployment(self) -> dict[str, str]:
-        return {"deploymentId": self.call("POST", self.team_path("/deployments"), {
-            "versionId": self.ids["versionId"], "nodeId": self.ids["nodeId"], "prefix": unique("p")},
-            expect=201)["id"]}
+        return {
+            "deploymentId": self.call(
+                "POST",
+                self.team_path("/deployments"),
+                {"versionId": self.ids["versionId"], "nodeId": self.ids["nodeId"], "prefix": unique("p")},
+                expect=201,
+            )["id"]
+        }
 
     def _fresh_node(self) -> dict[str, str]:
         return {"nodeId": self.call("POST", self.team_path("/nodes"), {"name": unique("node-")}, expect=201)["id"]}
 
     def _fresh_registry(self) -> dict[str, str]:
-        return {"registryId": self.call("POST", self.team_path("/registries"), {
-            "name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
-            expect=201)["id"]}
+        return {
+            "registryId": self.call(
+                "POST",
+                self.team_path("/registries"),
+                {"name": unique("reg-"), "type": "unchecked", "details": {"url": "registry.local", "local": False}},
+                expect=201,
+            )["id"]
+        }
 
     def _fresh_storage(self) -> dict[str, str]:
-        return {"storageId": self.call("POST", self.team_path("/storages"), {
-            "name": unique("st-"), "url": "https://s3.example.com"}, expect=201)["id"]}
+        return {
+            "storageId": self.call(
+                "POST",
+                self.team_path("/storages"),
+                {"name": unique("st-"), "url": "https://s3.example.com"},
+                expect=201,
+            )["id"]
+        }
 
     def _fresh_notification(self) -> dict[str, str]:
-        return {"notificationId": self.call("POST", self.team_path("/notifications"), {
-            "type": "discord", "name": unique("n-"), "url": "https://discord.example.com/hook"}, expect=201)["id"]}
+        return {
+            "notificationId": self.call(
+                "POST",
+                self.team_path("/notifications"),
+                {"type": "discord", "name": unique("n-"), "url": "https://discord.example.com/hook"},
+                expect=201,
+            )["id"]
+        }
 
     def _fresh_token(self) -> dict[str, str]:
-        return {"tokenId": self.call("POST", "/api/tokens", {"name": unique("tok-"), "expirationInDays": 30},
-                                     expect=201)["id"]}
+        return {
+            "tokenId": self.call("POST", "/api/tokens", {"name": unique("tok-"), "expirationInDays": 30}, expect=201)[
+                "id"
+            ]
+        }
 
     def discard(self, name: str, value: str) -> None:
         """Removes a team the fuzzer made (teams are listed with statistics; many would slow every list)."""
         if name == "teamId":
-            self.http.delete(f"{self.base}/api/teams/{value}", timeout=30,
-                             headers={"Authorization": f"Bearer {self.token}"})
+            self.http.delete(
+                f"{self.base}/api/teams/{value}", timeout=30, headers={"Authorization": f"Bearer {self.token}"}
+            )
 
 
 @pytest.fixture(scope="session")
@@ -208,8 +270,14 @@ class StandInAgent(threading.Thread):
         self.http = requests.Session()
 
     def _call(self, method: str, path: str, body=None, **kw):
-        return self.http.request(method, self.world.base + path, json=body, timeout=10,
-                                 headers={"Authorization": f"Bearer {self.world.agent_token}"}, **kw)
+        return self.http.request(
+            method,
+            self.world.base + path,
+            json=body,
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.world.agent_token}"},
+            **kw,
+        )
 
     def run(self) -> None:
         while not self.stopped.is_set():

@@ -4,8 +4,9 @@ Each operation gets generated requests, valid and invalid (`FUZZ_EXAMPLES` per o
 `make fuzz` raises it and draws new ones, `FUZZ_RANDOM=1`), sent over HTTP with a real
 login token (agent routes: a real agent token; `FUZZ_TRACE=<file>` logs each request).
 Ids that look valid are swapped for the team's real ones, so the code behind the lookups
-runs; calls that destroy what they address get a fresh one each time. Every answer must be a documented status with a body matching its schema,
-whose object schemas are closed here (an undocumented field fails), and never a 5xx.
+runs; calls that destroy what they address get a fresh one each time. Every answer must be a
+documented status with a body matching its schema, whose object schemas are closed here (an
+undocumented field fails), and never a 5xx.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.fuzz.conftest import World, closed
 
@@ -30,8 +35,13 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
 # Not `negative_data_rejection`: this test puts real ids and a real token into generated requests,
 # so a request schemathesis made invalid may be valid when sent, and its check would misfire.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 # API Gateway ends a request after 29 s: a slower answer would be a 504 in the cloud.
 GATEWAY_TIMEOUT = 29
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -157,8 +167,14 @@ def test_api_answers_every_generated_request_as_documented(method, path, api_sch
     operation = api_schema[path][method]
 
     @given(case=generated_cases(operation))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not RANDOM,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=not RANDOM,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def answers_as_documented(case):
         world.ensure()
         headers = prepare(case, world)
@@ -166,8 +182,10 @@ def test_api_answers_every_generated_request_as_documented(method, path, api_sch
         response = case.call(headers=headers, timeout=GATEWAY_TIMEOUT)
         if os.environ.get("FUZZ_TRACE"):
             with open(os.environ["FUZZ_TRACE"], "a") as trace:
-                trace.write(f"{time.monotonic() - t0:.3f} {response.status_code} {case.method} {case.path} "
-                            f"{response.request.url} {str(case.body)[:200]}\n")
+                trace.write(
+                    f"{time.monotonic() - t0:.3f} {response.status_code} {case.method} {case.path} "
+                    f"{response.request.url} {str(case.body)[:200]}\n"
+                )
         tidy(case, response, world)
         case.validate_response(response, checks=CHECKS, headers=headers)
 

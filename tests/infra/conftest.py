@@ -38,8 +38,9 @@ def aws(moto_endpoint: str) -> Callable[[str], Any]:
     """`aws("sqs")` -> a boto3 client for the moto server (a new session each call: thread-safe)."""
 
     def client(service: str) -> Any:
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                        region_name=REGION)
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
         return session.client(service, endpoint_url=moto_endpoint)
 
     return client

@@ -20,8 +20,14 @@ from moto.dynamodb.responses import DynamoHandler
 from infra import emulator
 
 ITEM_TYPES = {
-    "S": {"S": "text"}, "N": {"N": "12.5"}, "B": {"B": b"\x00\xffbytes"}, "SS": {"SS": ["a", "b"]},
-    "NS": {"NS": ["1", "2"]}, "BS": {"BS": [b"\x01", b"\x02"]}, "BOOL": {"BOOL": False}, "NULL": {"NULL": True},
+    "S": {"S": "text"},
+    "N": {"N": "12.5"},
+    "B": {"B": b"\x00\xffbytes"},
+    "SS": {"SS": ["a", "b"]},
+    "NS": {"NS": ["1", "2"]},
+    "BS": {"BS": [b"\x01", b"\x02"]},
+    "BOOL": {"BOOL": False},
+    "NULL": {"NULL": True},
     "L": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"deep": {"B": b"\x03"}}}]},
     "M": {"M": {"empty": {"L": []}, "inner": {"M": {}}, "flag": {"BOOL": True}}},
 }
@@ -54,11 +60,21 @@ def table(aws) -> Any:
     dynamodb = aws("dynamodb")
     name = f"emulator-{uuid.uuid4().hex[:8]}"
     dynamodb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK", "G1PK", "G1SK")],
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[{"IndexName": "GSI1", "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
-            {"AttributeName": "G1PK", "KeyType": "HASH"}, {"AttributeName": "G1SK", "KeyType": "RANGE"}]}])
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "GSI1",
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": "G1PK", "KeyType": "HASH"},
+                    {"AttributeName": "G1SK", "KeyType": "RANGE"},
+                ],
+            }
+        ],
+    )
     yield dynamodb, name
     dynamodb.delete_table(TableName=name)
 
@@ -71,8 +87,9 @@ def put_spread_items(dynamodb, name: str) -> None:
             if n % 2:
                 item |= {"G1PK": {"S": "SHARED"}, "G1SK": {"S": f"{n}#{team}"}}
             dynamodb.put_item(TableName=name, Item=item)
-    dynamodb.put_item(TableName=name, Item={"PK": {"S": "TEAM#t1"}, "SK": {"S": "OTHER#1"}, "S": {"S": "x"}},
-                      ReturnValues="NONE")
+    dynamodb.put_item(
+        TableName=name, Item={"PK": {"S": "TEAM#t1"}, "SK": {"S": "OTHER#1"}, "S": {"S": "x"}}, ReturnValues="NONE"
+    )
 
 
 def test_item_operations_render_and_query_as_moto_does(table, both_paths):
@@ -84,45 +101,101 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     # WHEN every item operation runs: reads, pages, projections, filters, the index, writes and failures
     dynamodb.get_item(TableName=name, Key=key, ConsistentRead=True)
     dynamodb.get_item(TableName=name, Key={"PK": {"S": "TEAM#none"}, "SK": {"S": "x"}})
-    dynamodb.get_item(TableName=name, Key=key, ProjectionExpression="#b, M.inner", ExpressionAttributeNames={"#b": "B"},
-                      ReturnConsumedCapacity="TOTAL")
-    query = {"TableName": name, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
-             "ExpressionAttributeValues": {":pk": {"S": "TEAM#t1"}, ":sk": {"S": "ITEM#"}}}
+    dynamodb.get_item(
+        TableName=name,
+        Key=key,
+        ProjectionExpression="#b, M.inner",
+        ExpressionAttributeNames={"#b": "B"},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    query = {
+        "TableName": name,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
+        "ExpressionAttributeValues": {":pk": {"S": "TEAM#t1"}, ":sk": {"S": "ITEM#"}},
+    }
     first = dynamodb.query(**query, Limit=2)
     rest = dynamodb.query(**query, ExclusiveStartKey=first["LastEvaluatedKey"])
     dynamodb.query(**query, ScanIndexForward=False, Select="COUNT")
-    dynamodb.query(**{**query, "ExpressionAttributeValues": {**query["ExpressionAttributeValues"], ":b": {"BOOL": False}}},
-                   FilterExpression="#f = :b", ExpressionAttributeNames={"#f": "BOOL"}, ProjectionExpression="SK, NS")
-    dynamodb.query(TableName=name, KeyConditionExpression="PK = :pk",
-                   ExpressionAttributeValues={":pk": {"S": "TEAM#missing"}})
-    index = dynamodb.query(TableName=name, IndexName="GSI1", KeyConditionExpression="G1PK = :g AND G1SK > :from",
-                           ExpressionAttributeValues={":g": {"S": "SHARED"}, ":from": {"S": "1#t2"}})
-    dynamodb.query(TableName=name, IndexName="GSI1", KeyConditionExpression="G1PK = :g", Limit=3,
-                   ExpressionAttributeValues={":g": {"S": "SHARED"}}, ScanIndexForward=False)
-    dynamodb.update_item(TableName=name, Key={"PK": {"S": "TEAM#t1"}, "SK": {"S": "ITEM#1"}}, UpdateExpression="REMOVE G1PK")
-    dynamodb.put_item(TableName=name, Item={"PK": {"S": "TEAM#t4"}, "SK": {"S": "ITEM#9"}, "G1PK": {"S": "SHARED"},
-                                            "G1SK": {"S": "9#t4"}})
-    reindexed = dynamodb.query(TableName=name, IndexName="GSI1", KeyConditionExpression="G1PK = :g",
-                               ExpressionAttributeValues={":g": {"S": "SHARED"}})
+    dynamodb.query(
+        **{**query, "ExpressionAttributeValues": {**query["ExpressionAttributeValues"], ":b": {"BOOL": False}}},
+        FilterExpression="#f = :b",
+        ExpressionAttributeNames={"#f": "BOOL"},
+        ProjectionExpression="SK, NS",
+    )
+    dynamodb.query(
+        TableName=name, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "TEAM#missing"}}
+    )
+    index = dynamodb.query(
+        TableName=name,
+        IndexName="GSI1",
+        KeyConditionExpression="G1PK = :g AND G1SK > :from",
+        ExpressionAttributeValues={":g": {"S": "SHARED"}, ":from": {"S": "1#t2"}},
+    )
+    dynamodb.query(
+        TableName=name,
+        IndexName="GSI1",
+        KeyConditionExpression="G1PK = :g",
+        Limit=3,
+        ExpressionAttributeValues={":g": {"S": "SHARED"}},
+        ScanIndexForward=False,
+    )
+    dynamodb.update_item(
+        TableName=name, Key={"PK": {"S": "TEAM#t1"}, "SK": {"S": "ITEM#1"}}, UpdateExpression="REMOVE G1PK"
+    )
+    dynamodb.put_item(
+        TableName=name,
+        Item={"PK": {"S": "TEAM#t4"}, "SK": {"S": "ITEM#9"}, "G1PK": {"S": "SHARED"}, "G1SK": {"S": "9#t4"}},
+    )
+    reindexed = dynamodb.query(
+        TableName=name,
+        IndexName="GSI1",
+        KeyConditionExpression="G1PK = :g",
+        ExpressionAttributeValues={":g": {"S": "SHARED"}},
+    )
     dynamodb.scan(TableName=name, Limit=4)
     dynamodb.batch_get_item(RequestItems={name: {"Keys": [key, {"PK": {"S": "TEAM#t3"}, "SK": {"S": "ITEM#5"}}]}})
-    dynamodb.update_item(TableName=name, Key=key, UpdateExpression="SET #s = :s REMOVE #n",
-                         ExpressionAttributeNames={"#s": "S", "#n": "N"}, ExpressionAttributeValues={":s": {"S": "new"}},
-                         ReturnValues="ALL_NEW")
+    dynamodb.update_item(
+        TableName=name,
+        Key=key,
+        UpdateExpression="SET #s = :s REMOVE #n",
+        ExpressionAttributeNames={"#s": "S", "#n": "N"},
+        ExpressionAttributeValues={":s": {"S": "new"}},
+        ReturnValues="ALL_NEW",
+    )
     with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
         dynamodb.put_item(TableName=name, Item=key, ConditionExpression="attribute_not_exists(PK)")
-    dynamodb.transact_write_items(TransactItems=[
-        {"Put": {"TableName": name, "Item": {"PK": {"S": "TEAM#t9"}, "SK": {"S": "A"}}}},
-        {"Update": {"TableName": name, "Key": key, "UpdateExpression": "SET B = :b",
-                    "ExpressionAttributeValues": {":b": {"B": b"\x09"}}}}])
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": name, "Item": {"PK": {"S": "TEAM#t9"}, "SK": {"S": "A"}}}},
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": key,
+                    "UpdateExpression": "SET B = :b",
+                    "ExpressionAttributeValues": {":b": {"B": b"\x09"}},
+                }
+            },
+        ]
+    )
     dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": name, "Key": key}}])
     dynamodb.batch_write_item(RequestItems={name: [{"DeleteRequest": {"Key": key}}]})
     dynamodb.delete_item(TableName=name, Key={"PK": {"S": "TEAM#t9"}, "SK": {"S": "A"}}, ReturnValues="ALL_OLD")
 
     # THEN both paths agree on every request, and the reads saw what was written, in key order
     operations = {operation for operation, _, _ in both_paths}
-    assert {"GetItem", "Query", "Scan", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-            "TransactWriteItems", "TransactGetItems", "Table.query"} <= operations
+    assert {
+        "GetItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "TransactGetItems",
+        "Table.query",
+    } <= operations
     for operation, fast, original in both_paths:
         if operation == "Table.query":
             assert fast == original, operation
@@ -133,8 +206,17 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     assert first["Items"][0]["B"]["B"] == b"\x00\xffbytes" and first["Items"][0]["BS"]["BS"] == [b"\x01", b"\x02"]
     assert [i["G1SK"]["S"] for i in index["Items"]] == ["1#t3", "3#t1", "3#t2", "3#t3", "5#t1", "5#t2", "5#t3"]
     # an item leaving the index and one joining it show in the next index Query
-    assert [i["G1SK"]["S"] for i in reindexed["Items"]] == ["1#t2", "1#t3", "3#t1", "3#t2", "3#t3", "5#t1", "5#t2",
-                                                            "5#t3", "9#t4"]
+    assert [i["G1SK"]["S"] for i in reindexed["Items"]] == [
+        "1#t2",
+        "1#t3",
+        "3#t1",
+        "3#t2",
+        "3#t3",
+        "5#t1",
+        "5#t2",
+        "5#t3",
+        "9#t4",
+    ]
 
 
 def _items(query_result: tuple[list[Any], int, Any]) -> str:
@@ -152,19 +234,40 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(table):
     for item in (one, guard, other):
         dynamodb.put_item(TableName=name, Item=item)
     before = _everything(dynamodb, name)
-    update = {"Update": {"TableName": name, "Key": _key(one), "UpdateExpression": "SET N = N + :one, L = list_append(L, :l)",
-                         "ExpressionAttributeValues": {":one": {"N": "1"}, ":l": {"L": [{"S": "y"}]}}}}
+    update = {
+        "Update": {
+            "TableName": name,
+            "Key": _key(one),
+            "UpdateExpression": "SET N = N + :one, L = list_append(L, :l)",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":l": {"L": [{"S": "y"}]}},
+        }
+    }
     new = {"Put": {"TableName": name, "Item": {"PK": {"S": "TEAM#a"}, "SK": {"S": "NEW"}}}}
 
     # WHEN a transaction updates the item, adds one and deletes another before its last guard fails
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as cancelled:
-        dynamodb.transact_write_items(TransactItems=[update, new, {"Delete": {"TableName": name, "Key": _key(other)}},
-                                                     {"ConditionCheck": {"TableName": name, "Key": _key(guard),
-                                                                         "ConditionExpression": "attribute_exists(Nope)"}}])
+        dynamodb.transact_write_items(
+            TransactItems=[
+                update,
+                new,
+                {"Delete": {"TableName": name, "Key": _key(other)}},
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": _key(guard),
+                        "ConditionExpression": "attribute_exists(Nope)",
+                    }
+                },
+            ]
+        )
     # THEN nothing changed, and the reason names the failed guard
     assert _everything(dynamodb, name) == before
-    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == ["None", "None", "None",
-                                                                                  "ConditionalCheckFailed"]
+    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == [
+        "None",
+        "None",
+        "None",
+        "ConditionalCheckFailed",
+    ]
 
     # WHEN a transaction names one item twice after changing others
     with pytest.raises(dynamodb.exceptions.ClientError, match="ValidationException"):
@@ -175,7 +278,10 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(table):
     # WHEN a transaction passes THEN all of it is applied
     dynamodb.transact_write_items(TransactItems=[update, new])
     after = {(i["PK"]["S"], i["SK"]["S"]): i for i in _everything(dynamodb, name)}
-    assert after[("TEAM#a", "ONE")]["N"] == {"N": "2"} and after[("TEAM#a", "ONE")]["L"]["L"] == [{"S": "x"}, {"S": "y"}]
+    assert after[("TEAM#a", "ONE")]["N"] == {"N": "2"} and after[("TEAM#a", "ONE")]["L"]["L"] == [
+        {"S": "x"},
+        {"S": "y"},
+    ]
     assert ("TEAM#a", "NEW") in after and len(after) == 4
 
 
@@ -184,4 +290,6 @@ def _key(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _everything(dynamodb: Any, name: str) -> list[dict[str, Any]]:
-    return sorted(dynamodb.scan(TableName=name, ConsistentRead=True)["Items"], key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+    return sorted(
+        dynamodb.scan(TableName=name, ConsistentRead=True)["Items"], key=lambda i: (i["PK"]["S"], i["SK"]["S"])
+    )

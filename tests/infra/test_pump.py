@@ -52,8 +52,9 @@ def tick(event):
 
 @pytest.fixture(scope="module")
 def resources(aws):
-    outputs = stack.create_stack(PREFIX, {"Prefix": PREFIX, "VisibilityTimeout": "1"},
-                                 cloudformation=aws("cloudformation"))
+    outputs = stack.create_stack(
+        PREFIX, {"Prefix": PREFIX, "VisibilityTimeout": "1"}, cloudformation=aws("cloudformation")
+    )
     return stack.export_outputs(outputs, environ={})
 
 
@@ -73,9 +74,11 @@ def queue_counts(aws, queue_name: str) -> tuple[int, int]:
     sqs = aws("sqs")
     url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
     attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"]), int(
-        attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+        attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+    )
 
 
 def collect(source: queue.Queue, count: int, timeout: float) -> list:
@@ -89,8 +92,12 @@ def collect(source: queue.Queue, count: int, timeout: float) -> list:
 @pytest.mark.timeout(60)
 def test_message_is_delivered_in_lambda_shape_and_deleted(aws, resources, pump):
     # GIVEN a message with an attribute on the events queue
-    message_id = send(aws, resources["EVENTS_QUEUE_NAME"], json.dumps({"n": 1}),
-                      MessageAttributes={"kind": {"DataType": "String", "StringValue": "note"}})
+    message_id = send(
+        aws,
+        resources["EVENTS_QUEUE_NAME"],
+        json.dumps({"n": 1}),
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "note"}},
+    )
 
     # WHEN the pump delivers it
     (record,) = [r for r in collect(delivered, 1, 15) if r["messageId"] == message_id]
@@ -146,8 +153,9 @@ def test_failing_message_ends_in_the_dead_letter_queue_and_its_body_is_not_logge
     moved = []
     deadline = time.monotonic() + 60
     while not moved and time.monotonic() < deadline:
-        moved = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1,
-                                    MessageSystemAttributeNames=["All"]).get("Messages", [])
+        moved = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]).get(
+            "Messages", []
+        )
 
     # THEN it is in the dead-letter queue, out of the work queue
     assert [m["MessageId"] for m in moved] == [message_id]
@@ -186,16 +194,19 @@ def test_rate_expressions():
         rate_seconds("every 5 minutes")
 
 
-@pytest.mark.parametrize(("expression", "when", "expected"), [
-    ("cron(0 3 * * ? *)", dt.datetime(2026, 11, 22, 3, 0), True),
-    ("cron(0 3 * * ? *)", dt.datetime(2026, 11, 22, 3, 1), False),
-    ("cron(*/15 * * * ? *)", dt.datetime(2026, 11, 22, 7, 45), True),
-    ("cron(*/15 * * * ? *)", dt.datetime(2026, 11, 22, 7, 44), False),
-    ("cron(0 9 ? * MON-FRI *)", dt.datetime(2026, 11, 23, 9, 0), True),  # a Monday
-    ("cron(0 9 ? * MON-FRI *)", dt.datetime(2026, 11, 22, 9, 0), False),  # a Sunday
-    ("cron(0 0 1 JAN,JUL ? 2026)", dt.datetime(2026, 7, 1, 0, 0), True),
-    ("cron(0 0 1 JAN,JUL ? 2026)", dt.datetime(2027, 7, 1, 0, 0), False),
-])
+@pytest.mark.parametrize(
+    ("expression", "when", "expected"),
+    [
+        ("cron(0 3 * * ? *)", dt.datetime(2026, 11, 22, 3, 0), True),
+        ("cron(0 3 * * ? *)", dt.datetime(2026, 11, 22, 3, 1), False),
+        ("cron(*/15 * * * ? *)", dt.datetime(2026, 11, 22, 7, 45), True),
+        ("cron(*/15 * * * ? *)", dt.datetime(2026, 11, 22, 7, 44), False),
+        ("cron(0 9 ? * MON-FRI *)", dt.datetime(2026, 11, 23, 9, 0), True),  # a Monday
+        ("cron(0 9 ? * MON-FRI *)", dt.datetime(2026, 11, 22, 9, 0), False),  # a Sunday
+        ("cron(0 0 1 JAN,JUL ? 2026)", dt.datetime(2026, 7, 1, 0, 0), True),
+        ("cron(0 0 1 JAN,JUL ? 2026)", dt.datetime(2027, 7, 1, 0, 0), False),
+    ],
+)
 def test_cron_expressions(expression, when, expected):
     assert cron_matches(parse_cron(expression), when) is expected
 

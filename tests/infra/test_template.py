@@ -41,10 +41,12 @@ def test_table_schema_matches_the_pynamodb_model():
     model = BaseItem._get_schema()
 
     # THEN keys, attribute types and indexes are the same
-    assert table["KeySchema"] == [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]}
-                                  for k in model["key_schema"]]
+    assert table["KeySchema"] == [
+        {"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in model["key_schema"]
+    ]
     assert sorted(map(json.dumps, table["AttributeDefinitions"])) == sorted(
-        map(json.dumps, model["attribute_definitions"]))
+        map(json.dumps, model["attribute_definitions"])
+    )
     template_indexes = {i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in table["GlobalSecondaryIndexes"]}
     model_indexes = {i["index_name"]: (i["key_schema"], i["projection"]) for i in model["global_secondary_indexes"]}
     assert template_indexes == model_indexes
@@ -92,8 +94,10 @@ def test_stack_on_moto_creates_every_resource(aws):
 
     # AND each work queue redrives to its own dead-letter queue after 5 receives
     sqs = aws("sqs")
-    for queue, dlq in ((env["DEPLOY_QUEUE_NAME"], env["DEPLOY_DEAD_LETTER_QUEUE_NAME"]),
-                       (env["EVENTS_QUEUE_NAME"], env["EVENTS_DEAD_LETTER_QUEUE_NAME"])):
+    for queue, dlq in (
+        (env["DEPLOY_QUEUE_NAME"], env["DEPLOY_DEAD_LETTER_QUEUE_NAME"]),
+        (env["EVENTS_QUEUE_NAME"], env["EVENTS_DEAD_LETTER_QUEUE_NAME"]),
+    ):
         assert queue.startswith(prefix) and dlq == f"{queue}-dlq"
         url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
@@ -187,24 +191,60 @@ def test_packaged_role_is_least_privilege(packaged):
 def test_packaged_bundle_ships_the_template_catalog(packaged):
     # The template files are package data, not modules: the Lambda must still receive them.
     names = set(zipfile.ZipFile(packaged / "deployment.zip").namelist())
-    catalog = {p.relative_to(ROOT).as_posix() for p in (ROOT / "chalicelib" / "templates").iterdir()
-               if p.suffix in (".json", ".svg")}
+    catalog = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "chalicelib" / "templates").iterdir()
+        if p.suffix in (".json", ".svg")
+    }
     assert len(catalog) >= 12 and catalog <= names
 
 
 def test_merge_template_refuses_a_queue_the_resources_do_not_define():
-    chalice_sam = {"Resources": {"OnOther": {"Type": "AWS::Serverless::Function", "Properties": {
-        "Timeout": 60,
-        "Events": {"OnOtherSqsEventSource": {"Type": "SQS", "Properties": {
-            "Queue": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:elsewhere"}}}}}}}}
+    chalice_sam = {
+        "Resources": {
+            "OnOther": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Timeout": 60,
+                    "Events": {
+                        "OnOtherSqsEventSource": {
+                            "Type": "SQS",
+                            "Properties": {
+                                "Queue": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:elsewhere"
+                                }
+                            },
+                        }
+                    },
+                },
+            }
+        }
+    }
     with pytest.raises(package.PackageError, match="elsewhere"):
         package.build_merge_template(stack.template(), chalice_sam)
 
 
 def test_merge_template_refuses_a_timeout_longer_than_the_queue_visibility():
-    chalice_sam = {"Resources": {"OnDeploy": {"Type": "AWS::Serverless::Function", "Properties": {
-        "Timeout": 900,
-        "Events": {"OnDeploySqsEventSource": {"Type": "SQS", "Properties": {
-            "Queue": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:dyrector-deploy"}}}}}}}}
+    chalice_sam = {
+        "Resources": {
+            "OnDeploy": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Timeout": 900,
+                    "Events": {
+                        "OnDeploySqsEventSource": {
+                            "Type": "SQS",
+                            "Properties": {
+                                "Queue": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
+                                    "${AWS::AccountId}:dyrector-deploy"
+                                }
+                            },
+                        }
+                    },
+                },
+            }
+        }
+    }
     with pytest.raises(package.PackageError, match="visibility"):
         package.build_merge_template(stack.template(), chalice_sam)

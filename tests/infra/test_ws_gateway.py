@@ -3,9 +3,8 @@ would, over loopback, with a real `websockets` client and a real boto3 `apigatew
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 import threading
 import time
 from collections import defaultdict

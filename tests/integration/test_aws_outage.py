@@ -93,8 +93,11 @@ class Relay:
 @pytest.fixture(scope="module")
 def relay():
     port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: _answers(f"http://127.0.0.1:{port}/moto-api/"), 20, "moto server did not start", 0.2)
         relay = Relay(port)
@@ -141,21 +144,37 @@ def test_requests_during_an_aws_outage_are_503_json_and_nothing_is_half_written(
     relay.cut()
     try:
         # THEN reads, creates (name guard + item + audit), logins and agent calls all answer 503 JSON
-        calls = [("GET", f"/api/{slug}/projects", None), ("GET", f"/api/{slug}/projects/{kept['id']}", None),
-                 ("POST", f"/api/{slug}/projects", {"type": "versioned", "name": "during outage"}),
-                 ("POST", f"/api/{slug}/nodes", {"name": "edge during outage"}),
-                 ("PUT", f"/api/{slug}/projects/{kept['id']}", {"name": "renamed during outage"}),
-                 ("DELETE", f"/api/{slug}/projects/{kept['id']}", None)]
+        calls = [
+            ("GET", f"/api/{slug}/projects", None),
+            ("GET", f"/api/{slug}/projects/{kept['id']}", None),
+            ("POST", f"/api/{slug}/projects", {"type": "versioned", "name": "during outage"}),
+            ("POST", f"/api/{slug}/nodes", {"name": "edge during outage"}),
+            ("PUT", f"/api/{slug}/projects/{kept['id']}", {"name": "renamed during outage"}),
+            ("DELETE", f"/api/{slug}/projects/{kept['id']}", None),
+        ]
         for method, path, body in calls:
             started = time.monotonic()
             assert_unavailable(api.call(method, path, body), started)
         started = time.monotonic()
-        assert_unavailable(api.session.post(f"{api.base}/api/auth/login", timeout=60,
-                                            json={"email": "nobody@example.com", "password": "whatever1"}), started)
+        assert_unavailable(
+            api.session.post(
+                f"{api.base}/api/auth/login", timeout=60, json={"email": "nobody@example.com", "password": "whatever1"}
+            ),
+            started,
+        )
         started = time.monotonic()
-        assert_unavailable(api.session.post(f"{api.base}/api/auth/signup", timeout=60, json={
-            "email": f"late-{uuid.uuid4().hex[:8]}@example.com", "password": "correct horse", "firstName": "L"}),
-            started)
+        assert_unavailable(
+            api.session.post(
+                f"{api.base}/api/auth/signup",
+                timeout=60,
+                json={
+                    "email": f"late-{uuid.uuid4().hex[:8]}@example.com",
+                    "password": "correct horse",
+                    "firstName": "L",
+                },
+            ),
+            started,
+        )
         # AND health tells the truth instead of failing
         status, body = http_get(f"{outage_stack.url}/api/health", timeout=30)
         assert (status, json.loads(body)["status"]) == (200, "disrupted")
@@ -177,72 +196,123 @@ def test_requests_during_an_aws_outage_are_503_json_and_nothing_is_half_written(
     audit = api.call("GET", f"/api/{slug}/audit-log?take=100", expect=200).text
     assert audit.count("during outage") == 2 and "renamed during outage" not in audit
     # AND the stack logged the outage as warnings, never a traceback, and kept running
-    during = outage_stack.log()[len(before):]
-    assert "Traceback" not in during, during[max(0, during.find("Traceback") - 600):during.find("Traceback") + 300]
+    during = outage_stack.log()[len(before) :]
+    assert "Traceback" not in during, during[max(0, during.find("Traceback") - 600) : during.find("Traceback") + 300]
     assert "AWS unavailable" in during
     assert outage_stack.process.poll() is None
     # AND the event pump, which lost its queues meanwhile, found them again
     assert "unavailable" in during
-    wait_for(lambda: all(f"{name} <- queue" in outage_stack.log()[len(before):] for name in ("on_deploy", "on_event")),
-             30, "the pump did not resume")
+    wait_for(
+        lambda: all(f"{name} <- queue" in outage_stack.log()[len(before) :] for name in ("on_deploy", "on_event")),
+        30,
+        "the pump did not resume",
+    )
 
 
 @pytest.mark.timeout(400)
-def test_an_aws_outage_mid_deployment_delays_it_but_loses_and_repeats_nothing(outage_stack, relay, local_registry,
-                                                                            docker_client, tmp_path):
+def test_an_aws_outage_mid_deployment_delays_it_but_loses_and_repeats_nothing(
+    outage_stack, relay, local_registry, docker_client, tmp_path
+):
     # GIVEN a node with its agent and a deployment whose container has a slow init container
     data_dir = tmp_path / "agent"
     api, slug, node, pid = install_agent(outage_stack.url, data_dir)
     prefix = f"o{uuid.uuid4().hex[:8]}"
     try:
-        wait_for(lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected", 60,
-                 "node never connected; agent log:\n" + agent_log(data_dir))
-        registry = api.call("POST", f"/api/{slug}/registries", {"type": "v2", "name": "ci", "details": {
-            "url": local_registry.url, "user": local_registry.user, "token": local_registry.password}},
-            expect=201).json()
+        wait_for(
+            lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected",
+            60,
+            "node never connected; agent log:\n" + agent_log(data_dir),
+        )
+        registry = api.call(
+            "POST",
+            f"/api/{slug}/registries",
+            {
+                "type": "v2",
+                "name": "ci",
+                "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password},
+            },
+            expect=201,
+        ).json()
         project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "p"}, expect=201).json()
         version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
         images = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
-        [web] = api.call("POST", images, [{"registryId": registry["id"], "images": ["acme/web:1.0"]}],
-                         expect=201).json()
-        api.call("PATCH", f"{images}/{web['id']}", {"config": {
-            "name": "web", "environment": [{"key": "MODE", "value": "prod"}], "secrets": [],
-            "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "sleep 600"}],
-            "initContainers": [{"name": "slow", "image": f"{local_registry.host}/acme/web:1.0",
-                                "command": [{"key": "sleep"}], "args": [{"key": "3"}]}]}}, expect=204)
-        deployment = api.call("POST", f"/api/{slug}/deployments", {"versionId": version["id"], "nodeId": node["id"],
-                                                                   "prefix": prefix}, expect=201).json()
+        [web] = api.call(
+            "POST", images, [{"registryId": registry["id"], "images": ["acme/web:1.0"]}], expect=201
+        ).json()
+        api.call(
+            "PATCH",
+            f"{images}/{web['id']}",
+            {
+                "config": {
+                    "name": "web",
+                    "environment": [{"key": "MODE", "value": "prod"}],
+                    "secrets": [],
+                    "commands": [{"key": "sh"}, {"key": "-c"}],
+                    "args": [{"key": "sleep 600"}],
+                    "initContainers": [
+                        {
+                            "name": "slow",
+                            "image": f"{local_registry.host}/acme/web:1.0",
+                            "command": [{"key": "sleep"}],
+                            "args": [{"key": "3"}],
+                        }
+                    ],
+                }
+            },
+            expect=204,
+        )
+        deployment = api.call(
+            "POST",
+            f"/api/{slug}/deployments",
+            {"versionId": version["id"], "nodeId": node["id"], "prefix": prefix},
+            expect=201,
+        ).json()
         path = f"/api/{slug}/deployments/{deployment['id']}"
         api.call("POST", f"{path}/start", expect=204)
-        wait_for(lambda: docker_client.containers.list(filters={"name": f"{prefix}-web-slow"}), 60,
-                 "the init container never started; agent log:\n" + agent_log(data_dir))
+        wait_for(
+            lambda: docker_client.containers.list(filters={"name": f"{prefix}-web-slow"}),
+            60,
+            "the init container never started; agent log:\n" + agent_log(data_dir),
+        )
 
         # WHEN AWS goes away while the agent deploys, and stays away until well after it is done
         relay.cut()
         try:
-            wait_for(lambda: docker_client.containers.list(filters={"name": f"{prefix}-web$"}), 60,
-                     "the container never started during the outage")
+            wait_for(
+                lambda: docker_client.containers.list(filters={"name": f"{prefix}-web$"}),
+                60,
+                "the container never started during the outage",
+            )
             # (until the agent, done, has had its reports refused a few times and backs off: 1 s, 2 s, 4 s)
             seen = len(agent_log(data_dir))
-            wait_for(lambda: agent_log(data_dir)[seen:].count("platform unreachable") >= 3, 60,
-                     "the agent never retried its reports; agent log:\n" + agent_log(data_dir))
+            wait_for(
+                lambda: agent_log(data_dir)[seen:].count("platform unreachable") >= 3,
+                60,
+                "the agent never retried its reports; agent log:\n" + agent_log(data_dir),
+            )
             assert api.call("GET", path).status_code == 503
         finally:
             relay.restore()
 
         # THEN the deployment ends successful once AWS is back, not failed by the timeout
-        status = wait_for(lambda: (s := api.call("GET", path).json().get("status")) in ("successful", "failed")
-                          and s, 90, "deployment never finished; agent log:\n" + agent_log(data_dir))
+        status = wait_for(
+            lambda: (s := api.call("GET", path).json().get("status")) in ("successful", "failed") and s,
+            90,
+            "deployment never finished; agent log:\n" + agent_log(data_dir),
+        )
         assert status == "successful"
         # AND nothing was lost or repeated: one run of the init container and the container, every event kept
         items = api.call("GET", f"{path}/log?skip=0&take=100", expect=200).json()["items"]
         lines = [line for item in items for line in item["log"] or []]
         assert sum("running init container slow" in line for line in lines) == 1, lines
         assert sum(f"container {prefix}-web is running" in line for line in lines) == 1, lines
-        assert [i["deploymentStatus"] for i in items if i["type"] == "deployment-status"] == \
-            ["in-progress", "successful"]
-        assert sorted(c.name for c in docker_client.containers.list(all=True) if c.name.startswith(f"{prefix}-")) \
-            == [f"{prefix}-web"]
+        assert [i["deploymentStatus"] for i in items if i["type"] == "deployment-status"] == [
+            "in-progress",
+            "successful",
+        ]
+        assert sorted(c.name for c in docker_client.containers.list(all=True) if c.name.startswith(f"{prefix}-")) == [
+            f"{prefix}-web"
+        ]
         assert "resuming command" not in agent_log(data_dir)
     finally:
         stop_agent(int((data_dir / "agent.pid").read_text()))

@@ -36,8 +36,9 @@ def fire(base: str, requests_: list[tuple[str, str, dict | None, str]]) -> list[
         with requests.Session() as session:
             session.get(f"{base}/api/health", timeout=30)  # connect before the barrier
             barrier.wait(timeout=60)
-            return session.request(method, base + path, json=body, timeout=60,
-                                   headers={"Authorization": f"Bearer {token}"})
+            return session.request(
+                method, base + path, json=body, timeout=60, headers={"Authorization": f"Bearer {token}"}
+            )
 
     with ThreadPoolExecutor(max_workers=len(requests_)) as pool:
         replies = list(pool.map(send, requests_))
@@ -86,23 +87,29 @@ def one_winner(replies, conflict=409) -> requests.Response:
 
 def test_parallel_teams_with_one_slug_make_one_team(local_stack, owner):
     slug = f"s{uuid.uuid4().hex[:10]}"
-    replies = fire(local_stack, [("POST", "/api/teams", {"name": f"Team {slug} {i}", "slug": slug}, owner.token)
-                                 for i in range(CREATES)])
+    replies = fire(
+        local_stack,
+        [("POST", "/api/teams", {"name": f"Team {slug} {i}", "slug": slug}, owner.token) for i in range(CREATES)],
+    )
     winner = one_winner(replies)
     assert [t["id"] for t in owner.call("GET", "/api/teams").json() if t["slug"] == slug] == [winner.json()["id"]]
 
 
-@pytest.mark.parametrize("resource,body", [
-    ("projects", lambda name: {"type": "versioned", "name": name}),
-    ("nodes", lambda name: {"name": name}),
-    ("registries", lambda name: {"type": "unchecked", "name": name, "details": {"url": "registry.local"}}),
-])
+@pytest.mark.parametrize(
+    "resource,body",
+    [
+        ("projects", lambda name: {"type": "versioned", "name": name}),
+        ("nodes", lambda name: {"name": name}),
+        ("registries", lambda name: {"type": "unchecked", "name": name, "details": {"url": "registry.local"}}),
+    ],
+)
 def test_parallel_creates_with_one_name_make_one(local_stack, owner, team, resource, body):
     name = f"race-{uuid.uuid4().hex[:8]}"
     path = f"/api/{team}/{resource}"
     # Differently cased names collide too: names are unique case-insensitively.
-    replies = fire(local_stack, [("POST", path, body(name if i % 2 else name.upper()), owner.token)
-                                 for i in range(CREATES)])
+    replies = fire(
+        local_stack, [("POST", path, body(name if i % 2 else name.upper()), owner.token) for i in range(CREATES)]
+    )
     winner = one_winner(replies)
     listed = [item["id"] for item in owner.call("GET", path).json() if item["name"].lower() == name]
     assert listed == [winner.json()["id"]]
@@ -112,24 +119,39 @@ def test_parallel_creates_with_one_name_make_one(local_stack, owner, team, resou
 def ready_deployment(owner, team):
     """A rolling deployment on a node whose agent (driven by hand here) is connected: its socket is open."""
     node = owner.call("POST", f"/api/{team}/nodes", {"name": "race-node"}, expect=201).json()
-    script = owner.call("POST", f"/api/{team}/nodes/{node['id']}/script", {"type": "docker", "scriptType": "shell"},
-                        expect=201).json()["script"]
+    script = owner.call(
+        "POST", f"/api/{team}/nodes/{node['id']}/script", {"type": "docker", "scriptType": "shell"}, expect=201
+    ).json()["script"]
     agent = HttpApi(owner.base)
     agent.token = install_token(script)
     public_key = base64.b64encode(b"k" * 32).decode()
-    registered = agent.call("POST", "/api/agent/register", {"version": AGENT_VERSION, "type": "docker",
-                                                            "publicKey": public_key}, expect=200).json()
+    registered = agent.call(
+        "POST", "/api/agent/register", {"version": AGENT_VERSION, "type": "docker", "publicKey": public_key}, expect=200
+    ).json()
     agent.token = registered["token"]
     socket = AgentSocket(agent.token, registered["socketUrl"])
-    registry = owner.call("POST", f"/api/{team}/registries", {"type": "unchecked", "name": "race registry",
-                                                              "details": {"url": "registry.local"}}, expect=201).json()
-    project = owner.call("POST", f"/api/{team}/projects", {"type": "versionless", "name": "race app"},
-                         expect=201).json()
+    registry = owner.call(
+        "POST",
+        f"/api/{team}/registries",
+        {"type": "unchecked", "name": "race registry", "details": {"url": "registry.local"}},
+        expect=201,
+    ).json()
+    project = owner.call(
+        "POST", f"/api/{team}/projects", {"type": "versionless", "name": "race app"}, expect=201
+    ).json()
     version = owner.call("GET", f"/api/{team}/projects/{project['id']}").json()["versions"][0]
-    owner.call("POST", f"/api/{team}/projects/{project['id']}/versions/{version['id']}/images",
-               [{"registryId": registry["id"], "images": ["acme/web:1"]}], expect=201)
-    deployment = owner.call("POST", f"/api/{team}/deployments", {"versionId": version["id"], "nodeId": node["id"],
-                                                                 "prefix": "race"}, expect=201).json()
+    owner.call(
+        "POST",
+        f"/api/{team}/projects/{project['id']}/versions/{version['id']}/images",
+        [{"registryId": registry["id"], "images": ["acme/web:1"]}],
+        expect=201,
+    )
+    deployment = owner.call(
+        "POST",
+        f"/api/{team}/deployments",
+        {"versionId": version["id"], "nodeId": node["id"], "prefix": "race"},
+        expect=201,
+    ).json()
     agent.call("POST", "/api/agent/heartbeat", {"version": AGENT_VERSION}, expect=200)
     yield deployment, agent
     socket.close()
@@ -142,8 +164,9 @@ def test_parallel_starts_run_the_deployment_once(local_stack, owner, team, ready
     replies = fire(local_stack, [("POST", f"{path}/start", None, owner.token)] * STARTS)
     # THEN one is accepted and the rest are refused as conflicting with the running try
     counts = statuses(replies)
-    assert counts[204] == 1 and counts[204] + counts[409] + counts[412] == STARTS, \
-        [(r.status_code, r.text[:120]) for r in replies]
+    assert counts[204] == 1 and counts[204] + counts[409] + counts[412] == STARTS, [
+        (r.status_code, r.text[:120]) for r in replies
+    ]
     details = owner.call("GET", path).json()
     assert details["lastTry"] == 1 and details["status"] == "in-progress"
     log = owner.call("GET", f"{path}/log?skip=0&take=100").json()["items"]

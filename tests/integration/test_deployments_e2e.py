@@ -21,39 +21,80 @@ def kv(key, value):
 
 
 def final_status(api, path, data_dir, timeout=90):
-    return wait_for(lambda: (s := api.call("GET", path).json()["status"]) in ("successful", "failed") and s, timeout,
-                    "deployment never finished; agent log:\n" + agent_log(data_dir))
+    return wait_for(
+        lambda: (s := api.call("GET", path).json()["status"]) in ("successful", "failed") and s,
+        timeout,
+        "deployment never finished; agent log:\n" + agent_log(data_dir),
+    )
 
 
 @pytest.fixture()
 def deployment(installed_node, local_registry, docker_client):
     api, slug, node, pid, data_dir = installed_node
-    wait_for(lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected", 60,
-             "node never connected; agent log:\n" + agent_log(data_dir))
-    registry = api.call("POST", f"/api/{slug}/registries", {
-        "type": "v2", "name": "CI registry",
-        "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password}},
-        expect=201).json()
+    wait_for(
+        lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected",
+        60,
+        "node never connected; agent log:\n" + agent_log(data_dir),
+    )
+    registry = api.call(
+        "POST",
+        f"/api/{slug}/registries",
+        {
+            "type": "v2",
+            "name": "CI registry",
+            "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password},
+        },
+        expect=201,
+    ).json()
     project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "shop"}, expect=201).json()
     version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
     images_path = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
-    web, worker = api.call("POST", images_path, [{"registryId": registry["id"],
-                                                  "images": ["acme/web:1.0", "acme/worker:latest"]}],
-                           expect=201).json()
+    web, worker = api.call(
+        "POST",
+        images_path,
+        [{"registryId": registry["id"], "images": ["acme/web:1.0", "acme/worker:latest"]}],
+        expect=201,
+    ).json()
     port = free_port()
-    api.call("PATCH", f"{images_path}/{web['id']}", {"config": {
-        "name": "web", "environment": [kv("GREETING", "hello"), kv("MODE", "prod")],
-        "ports": [{"internal": 8080, "external": port}], "volumes": [{"name": "data", "path": "/data", "type": "rwo"}],
-        "dockerLabels": [kv("team", "storefront")], "restartPolicy": "always", "secrets": [],
-        "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": SCRIPT}]}}, expect=204)
-    api.call("PATCH", f"{images_path}/{worker['id']}", {"config": {
-        "name": "worker", "environment": [kv("MODE", "batch")],
-        "secrets": [{"key": "DB_PASSWORD", "required": True}],
-        "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "sleep 600"}]}}, expect=204)
+    api.call(
+        "PATCH",
+        f"{images_path}/{web['id']}",
+        {
+            "config": {
+                "name": "web",
+                "environment": [kv("GREETING", "hello"), kv("MODE", "prod")],
+                "ports": [{"internal": 8080, "external": port}],
+                "volumes": [{"name": "data", "path": "/data", "type": "rwo"}],
+                "dockerLabels": [kv("team", "storefront")],
+                "restartPolicy": "always",
+                "secrets": [],
+                "commands": [{"key": "sh"}, {"key": "-c"}],
+                "args": [{"key": SCRIPT}],
+            }
+        },
+        expect=204,
+    )
+    api.call(
+        "PATCH",
+        f"{images_path}/{worker['id']}",
+        {
+            "config": {
+                "name": "worker",
+                "environment": [kv("MODE", "batch")],
+                "secrets": [{"key": "DB_PASSWORD", "required": True}],
+                "commands": [{"key": "sh"}, {"key": "-c"}],
+                "args": [{"key": "sleep 600"}],
+            }
+        },
+        expect=204,
+    )
     prefix = f"e{uuid.uuid4().hex[:8]}"
-    created = api.call("POST", f"/api/{slug}/deployments",
-                       {"versionId": version["id"], "nodeId": node["id"], "prefix": prefix, "note": "first"},
-                       expect=201).json()
+    created = api.call(
+        "POST",
+        f"/api/{slug}/deployments",
+        {"versionId": version["id"], "nodeId": node["id"], "prefix": prefix, "note": "first"},
+        expect=201,
+    ).json()
     try:
         yield api, slug, node, data_dir, created, prefix, port, images_path
     finally:
@@ -64,9 +105,30 @@ def deployment(installed_node, local_registry, docker_client):
 
 def set_secret_with_cli(api, slug: str, deployment_id: str, instance_id: str, secret: str) -> None:
     """`python -m cli set-secret`: seals DB_PASSWORD for the node and stores it on the instance."""
-    cli = subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", api.token,
-                          "--team", slug, "--deployment", deployment_id, "--instance", instance_id,
-                          "--key", "DB_PASSWORD", secret], capture_output=True, text=True, timeout=60)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "set-secret",
+            "--url",
+            api.base,
+            "--token",
+            api.token,
+            "--team",
+            slug,
+            "--deployment",
+            deployment_id,
+            "--instance",
+            instance_id,
+            "--key",
+            "DB_PASSWORD",
+            secret,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 0, cli.stderr
 
 
@@ -112,8 +174,11 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
 
     # The node reports which secret keys the running container holds (never their values).
     secrets = api.call("GET", f"{path}/instances/{worker['id']}/secrets", expect=200).json()
-    assert secrets == {"container": {"prefix": prefix, "name": "worker"}, "publicKey": details["publicKey"],
-                       "keys": ["DB_PASSWORD"]}
+    assert secrets == {
+        "container": {"prefix": prefix, "name": "worker"},
+        "publicKey": details["publicKey"],
+        "keys": ["DB_PASSWORD"],
+    }
 
     # The log tells what happened and never carries the secret.
     log = api.call("GET", f"{path}/log?skip=0&take=100", expect=200)
@@ -124,8 +189,9 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
 
     # WHEN the config changes and the deployment runs again THEN the containers are replaced
     web_image = next(i for i in details["instances"] if i["image"]["name"] == "acme/web")
-    api.call("PATCH", f"{path}/instances/{web_image['id']}", {"config": {"environment": [kv("GREETING", "bye")]}},
-             expect=204)
+    api.call(
+        "PATCH", f"{path}/instances/{web_image['id']}", {"config": {"environment": [kv("GREETING", "bye")]}}, expect=204
+    )
     api.call("POST", f"{path}/start", expect=204)
     assert final_status(api, path, data_dir) == "successful"
     replaced = docker_client.containers.get(f"{prefix}-web")
@@ -142,15 +208,26 @@ def test_deploy_runs_exactly_the_configured_containers_and_a_redeploy_replaces_t
 def test_unknown_image_tag_fails_with_a_readable_log_line(deployment, local_registry):
     api, slug, node, data_dir, created, prefix, port, images_path = deployment
     # An unchecked registry is not verified when images are added: the pull is where it fails.
-    unchecked = api.call("POST", f"/api/{slug}/registries", {"type": "unchecked", "name": "raw",
-                                                              "details": {"url": local_registry.host}},
-                         expect=201).json()
+    unchecked = api.call(
+        "POST",
+        f"/api/{slug}/registries",
+        {"type": "unchecked", "name": "raw", "details": {"url": local_registry.host}},
+        expect=201,
+    ).json()
     project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "broken"}, expect=201).json()
     version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
-    api.call("POST", f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images",
-             [{"registryId": unchecked["id"], "images": ["acme/web:9.9.9"]}], expect=201)
-    broken = api.call("POST", f"/api/{slug}/deployments", {"versionId": version["id"], "nodeId": node["id"],
-                                                            "prefix": f"{prefix}-x"}, expect=201).json()
+    api.call(
+        "POST",
+        f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images",
+        [{"registryId": unchecked["id"], "images": ["acme/web:9.9.9"]}],
+        expect=201,
+    )
+    broken = api.call(
+        "POST",
+        f"/api/{slug}/deployments",
+        {"versionId": version["id"], "nodeId": node["id"], "prefix": f"{prefix}-x"},
+        expect=201,
+    ).json()
     path = f"/api/{slug}/deployments/{broken['id']}"
     api.call("POST", f"{path}/start", expect=204)
     assert final_status(api, path, data_dir) == "failed"
@@ -169,12 +246,14 @@ def test_deployment_token_curl_starts_the_deployment_and_nothing_else(deployment
     headers = {"Authorization": f"Bearer {issued['token']}"}
     assert requests.get(f"{api.base}/api/{slug}/deployments", headers=headers, timeout=10).status_code == 401
     # Running the curl command verbatim starts it (the worker secret is missing: 412 is the platform answering).
-    ran = subprocess.run(issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
-                         text=True, timeout=60)
+    ran = subprocess.run(
+        issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True, text=True, timeout=60
+    )
     assert ran.stdout == "412"
     api.call("DELETE", f"{path}/token", expect=204)
-    ran = subprocess.run(issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
-                         text=True, timeout=60)
+    ran = subprocess.run(
+        issued["curl"] + " -s -o /dev/null -w '%{http_code}'", shell=True, capture_output=True, text=True, timeout=60
+    )
     assert ran.stdout == "401"
 
 
@@ -187,26 +266,70 @@ def test_an_agent_killed_mid_deployment_fails_it_by_timeout_and_the_node_goes_un
     pid = int((data_dir / "agent.pid").read_text())
     # GIVEN a deployment whose first container takes long to prepare (an init container that sleeps)
     version_images = api.call("GET", images_path).json()
-    api.call("PATCH", f"{images_path}/{version_images[0]['id']}", {"config": {"initContainers": [
-        {"name": "slow", "image": f"{_registry_host(api, slug)}/acme/web:1.0",
-         "command": [{"key": "sleep"}], "args": [{"key": "120"}]}]}}, expect=204)
-    worker = next(i for i in api.call("GET", f"/api/{slug}/deployments/{created['id']}").json()["instances"]
-                  if i["image"]["name"] == "acme/worker")
-    subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", api.token, "--team", slug,
-                    "--deployment", created["id"], "--instance", worker["id"], "--key", "DB_PASSWORD", "x"],
-                   check=True, capture_output=True, timeout=60)
+    api.call(
+        "PATCH",
+        f"{images_path}/{version_images[0]['id']}",
+        {
+            "config": {
+                "initContainers": [
+                    {
+                        "name": "slow",
+                        "image": f"{_registry_host(api, slug)}/acme/web:1.0",
+                        "command": [{"key": "sleep"}],
+                        "args": [{"key": "120"}],
+                    }
+                ]
+            }
+        },
+        expect=204,
+    )
+    worker = next(
+        i
+        for i in api.call("GET", f"/api/{slug}/deployments/{created['id']}").json()["instances"]
+        if i["image"]["name"] == "acme/worker"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "set-secret",
+            "--url",
+            api.base,
+            "--token",
+            api.token,
+            "--team",
+            slug,
+            "--deployment",
+            created["id"],
+            "--instance",
+            worker["id"],
+            "--key",
+            "DB_PASSWORD",
+            "x",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     path = f"/api/{slug}/deployments/{created['id']}"
     api.call("POST", f"{path}/start", expect=204)
-    wait_for(lambda: any(c.name.endswith("-slow") for c in docker_client.containers.list()), 60,
-             "the init container never started; agent log:\n" + agent_log(data_dir))
+    wait_for(
+        lambda: any(c.name.endswith("-slow") for c in docker_client.containers.list()),
+        60,
+        "the init container never started; agent log:\n" + agent_log(data_dir),
+    )
     # WHEN the agent dies mid-way
     os.kill(pid, signal.SIGKILL)
     # THEN the schedule fails the deployment after the timeout and marks the node unreachable
     assert final_status(api, path, data_dir, timeout=90) == "failed"
     lines = [line for i in api.call("GET", f"{path}/log?take=100").json()["items"] for line in i["log"] or []]
     assert any("No result from the node" in line for line in lines)
-    wait_for(lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "unreachable", 60,
-             "the node stayed connected")
+    wait_for(
+        lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "unreachable",
+        60,
+        "the node stayed connected",
+    )
     for container in docker_client.containers.list(all=True):
         if container.name.endswith("-slow"):
             container.remove(force=True)

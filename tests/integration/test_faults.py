@@ -35,8 +35,11 @@ from tests.fixtures.waiting import wait_for
 
 # The deploy worker dies once just before and once right after writing the agent's command (both
 # before SQS deletes the message); SQS makes a message visible again 2 s after a failed receive.
-FAULTS = {"DYRECTOR_FAULTS": "dispatch.before-command:1,dispatch.after-command:1",
-          "LOCAL_VISIBILITY_TIMEOUT": "2", "DEPLOYMENT_TIMEOUT_SECONDS": "60"}
+FAULTS = {
+    "DYRECTOR_FAULTS": "dispatch.before-command:1,dispatch.after-command:1",
+    "LOCAL_VISIBILITY_TIMEOUT": "2",
+    "DEPLOYMENT_TIMEOUT_SECONDS": "60",
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +49,9 @@ def fault_stack():
 
 
 def aws(running: LocalStack, service: str):
-    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                 region_name="us-east-1").client(service, endpoint_url=running.aws_endpoint)
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    ).client(service, endpoint_url=running.aws_endpoint)
 
 
 def outputs(running: LocalStack) -> dict[str, str]:
@@ -58,8 +62,11 @@ def outputs(running: LocalStack) -> dict[str, str]:
 def deploy_commands(running: LocalStack, node_id: str) -> list[dict]:
     """Every deploy command ever written for the node, read straight from the table."""
     items = aws(running, "dynamodb").query(
-        TableName=outputs(running)["TableName"], KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"NODECMD#{node_id}"}}, ConsistentRead=True)["Items"]
+        TableName=outputs(running)["TableName"],
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"NODECMD#{node_id}"}},
+        ConsistentRead=True,
+    )["Items"]
     return [item for item in items if item["kind"]["S"] == "deploy"]
 
 
@@ -67,7 +74,8 @@ def queue_depth(running: LocalStack, name: str) -> int:
     sqs = aws(running, "sqs")
     attributes = sqs.get_queue_attributes(
         QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"],
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
     return sum(int(value) for value in attributes.values())
 
 
@@ -76,8 +84,11 @@ def kv(key, value):
 
 
 def final_status(api, path, data_dir, timeout=90):
-    return wait_for(lambda: (s := api.call("GET", path).json()["status"]) in ("successful", "failed") and s, timeout,
-                    "deployment never finished; agent log:\n" + agent_log(data_dir))
+    return wait_for(
+        lambda: (s := api.call("GET", path).json()["status"]) in ("successful", "failed") and s,
+        timeout,
+        "deployment never finished; agent log:\n" + agent_log(data_dir),
+    )
 
 
 def log_items(api, path) -> list[dict]:
@@ -96,29 +107,62 @@ class Shop:
         self.data_dir = data_dir
         self.registry_host = registry.host
         self.api, self.slug, self.node, _ = install_agent(running.url, data_dir)
-        wait_for(lambda: self.api.call("GET", f"/api/{self.slug}/nodes/{self.node['id']}").json()["status"]
-                 == "connected", 60, "node never connected; agent log:\n" + agent_log(data_dir))
+        wait_for(
+            lambda: self.api.call("GET", f"/api/{self.slug}/nodes/{self.node['id']}").json()["status"] == "connected",
+            60,
+            "node never connected; agent log:\n" + agent_log(data_dir),
+        )
         api, slug = self.api, self.slug
-        self.registry = api.call("POST", f"/api/{slug}/registries", {
-            "type": "v2", "name": "CI registry",
-            "details": {"url": registry.url, "user": registry.user, "token": registry.password}}, expect=201).json()
-        project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "shop"},
-                           expect=201).json()
+        self.registry = api.call(
+            "POST",
+            f"/api/{slug}/registries",
+            {
+                "type": "v2",
+                "name": "CI registry",
+                "details": {"url": registry.url, "user": registry.user, "token": registry.password},
+            },
+            expect=201,
+        ).json()
+        project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "shop"}, expect=201).json()
         version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
         self.images_path = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
-        self.web, self.worker = api.call("POST", self.images_path, [{
-            "registryId": self.registry["id"], "images": ["acme/web:1.0", "acme/worker:latest"]}], expect=201).json()
+        self.web, self.worker = api.call(
+            "POST",
+            self.images_path,
+            [{"registryId": self.registry["id"], "images": ["acme/web:1.0", "acme/worker:latest"]}],
+            expect=201,
+        ).json()
         self.port = free_port()
-        self.configure(self.web, {
-            "name": "web", "environment": [kv("GREETING", "hello"), kv("MODE", "prod")],
-            "ports": [{"internal": 8080, "external": self.port}], "secrets": [],
-            "commands": [{"key": "sh"}, {"key": "-c"}],
-            "args": [{"key": 'mkdir -p /www && echo "$GREETING" > /www/index.html && exec httpd -f -p 8080 -h /www'}]})
-        self.configure(self.worker, {"name": "worker", "environment": [kv("MODE", "batch")], "secrets": [],
-                                     "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "sleep 600"}]})
+        self.configure(
+            self.web,
+            {
+                "name": "web",
+                "environment": [kv("GREETING", "hello"), kv("MODE", "prod")],
+                "ports": [{"internal": 8080, "external": self.port}],
+                "secrets": [],
+                "commands": [{"key": "sh"}, {"key": "-c"}],
+                "args": [
+                    {"key": 'mkdir -p /www && echo "$GREETING" > /www/index.html && exec httpd -f -p 8080 -h /www'}
+                ],
+            },
+        )
+        self.configure(
+            self.worker,
+            {
+                "name": "worker",
+                "environment": [kv("MODE", "batch")],
+                "secrets": [],
+                "commands": [{"key": "sh"}, {"key": "-c"}],
+                "args": [{"key": "sleep 600"}],
+            },
+        )
         self.prefix = f"f{uuid.uuid4().hex[:8]}"
-        self.deployment = api.call("POST", f"/api/{slug}/deployments", {
-            "versionId": version["id"], "nodeId": self.node["id"], "prefix": self.prefix}, expect=201).json()
+        self.deployment = api.call(
+            "POST",
+            f"/api/{slug}/deployments",
+            {"versionId": version["id"], "nodeId": self.node["id"], "prefix": self.prefix},
+            expect=201,
+        ).json()
         self.path = f"/api/{slug}/deployments/{self.deployment['id']}"
 
     def configure(self, image: dict, config: dict) -> None:
@@ -158,8 +202,11 @@ def test_deploy_worker_crashes_around_the_command_write_deploy_exactly_once(faul
     crashes = re.findall(r'faults.point\("(dispatch\.[a-z-]+)"\)', log)
     assert crashes == ["dispatch.before-command", "dispatch.after-command"], log
     # The redelivered message changes nothing: the try is already dispatched (or already over).
-    wait_for(lambda: re.search(f"deployment {deployment_id} try 1: (duplicate|stale)", fault_stack.log()), 20,
-             "the message was never redelivered")
+    wait_for(
+        lambda: re.search(f"deployment {deployment_id} try 1: (duplicate|stale)", fault_stack.log()),
+        20,
+        "the message was never redelivered",
+    )
     assert f"deployment {deployment_id} try 1: dispatched" not in fault_stack.log()
     # AND exactly one command reached the node, one set of containers runs, the status was written once
     assert len(deploy_commands(fault_stack, shop.node["id"])) == 1
@@ -167,8 +214,11 @@ def test_deploy_worker_crashes_around_the_command_write_deploy_exactly_once(faul
     items = log_items(shop.api, shop.path)
     assert [i["deploymentStatus"] for i in items if i["type"] == "deployment-status"] == ["in-progress", "successful"]
     instances = {i["id"] for i in shop.api.call("GET", shop.path).json()["instances"]}
-    assert sorted(i["containerState"]["instanceId"] for i in items if i["type"] == "container-state"
-                  and i["containerState"]["state"] == "running") == sorted(instances)
+    assert sorted(
+        i["containerState"]["instanceId"]
+        for i in items
+        if i["type"] == "container-state" and i["containerState"]["state"] == "running"
+    ) == sorted(instances)
     assert sum("Deploying 2 container(s)" in " ".join(i["log"] or []) for i in items) == 1
     # AND nothing is left in the deploy queue or its dead-letter queue
     names = outputs(fault_stack)
@@ -179,8 +229,9 @@ def test_deploy_worker_crashes_around_the_command_write_deploy_exactly_once(faul
 def restart_agent(data_dir: Path, cmdline: list[str]) -> int:
     """What a supervisor (systemd Restart=always) does: the same command line, logging to the same file."""
     with open(data_dir / "agent.log", "ab") as log_file:
-        process = subprocess.Popen(cmdline, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            cmdline, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
     (data_dir / "agent.pid").write_text(str(process.pid))
     return process.pid
 
@@ -188,14 +239,27 @@ def restart_agent(data_dir: Path, cmdline: list[str]) -> int:
 @pytest.mark.timeout(300)
 def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, shop, docker_client):
     # GIVEN a deployment whose first container has an init container that takes a few seconds
-    shop.configure(shop.web, {"initContainers": [{
-        "name": "slow", "image": f"{shop.registry_host}/acme/web:1.0",
-        "command": [{"key": "sleep"}], "args": [{"key": "4"}]}]})
+    shop.configure(
+        shop.web,
+        {
+            "initContainers": [
+                {
+                    "name": "slow",
+                    "image": f"{shop.registry_host}/acme/web:1.0",
+                    "command": [{"key": "sleep"}],
+                    "args": [{"key": "4"}],
+                }
+            ]
+        },
+    )
     pid = shop.agent_pid
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
     shop.api.call("POST", f"{shop.path}/start", expect=204)
-    wait_for(lambda: f"{shop.prefix}-web-slow" in containers_of(docker_client, shop.prefix), 60,
-             "the init container never started; agent log:\n" + agent_log(shop.data_dir))
+    wait_for(
+        lambda: f"{shop.prefix}-web-slow" in containers_of(docker_client, shop.prefix),
+        60,
+        "the init container never started; agent log:\n" + agent_log(shop.data_dir),
+    )
     # WHEN the agent is killed mid-way and its supervisor restarts it
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not alive(pid), 10, "the agent survived SIGKILL")
@@ -203,8 +267,7 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
 
     # THEN the restarted agent finishes the interrupted deployment: successful, long before the timeout
     started = time.monotonic()
-    assert final_status(shop.api, shop.path, shop.data_dir, timeout=50) == "successful", \
-        log_items(shop.api, shop.path)
+    assert final_status(shop.api, shop.path, shop.data_dir, timeout=50) == "successful", log_items(shop.api, shop.path)
     assert time.monotonic() - started < 50
     assert "resuming command" in agent_log(shop.data_dir)
     # AND there is one set of containers (no orphaned init container), from one command, one final status
@@ -221,8 +284,11 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
     (shop.data_dir / "in-flight.json").write_text(json.dumps(expired))
     restart_agent(shop.data_dir, [part.decode() for part in cmdline])
     # (the node left when the agent died, and is back once the restarted agent connects)
-    wait_for(lambda: shop.api.call("GET", f"/api/{shop.slug}/nodes/{shop.node['id']}").json()["status"]
-             == "connected", 30, "the restarted agent never connected:\n" + agent_log(shop.data_dir))
+    wait_for(
+        lambda: shop.api.call("GET", f"/api/{shop.slug}/nodes/{shop.node['id']}").json()["status"] == "connected",
+        30,
+        "the restarted agent never connected:\n" + agent_log(shop.data_dir),
+    )
     # THEN it drops that command and keeps working: a second try deploys normally
     shop.api.call("POST", f"{shop.path}/start", expect=204)
     wait_for(lambda: shop.api.call("GET", shop.path).json()["lastTry"] == 2, 10, "second try not started")
@@ -238,13 +304,27 @@ def test_malformed_queue_messages_end_in_the_dead_letter_queues_and_the_flow_goe
     sqs = aws(fault_stack, "sqs")
     dead = {queue: queue_depth(fault_stack, names[f"{queue}DeadLetterQueueName"]) for queue in ("Deploy", "Events")}
     # GIVEN a webhook notified of deployment results
-    shop.api.call("POST", f"/api/{shop.slug}/notifications", {
-        "type": "webhook", "name": "ops hook", "url": receiver.url + "/hook", "active": True,
-        "enabledEvents": ["deployment-status"]}, expect=201)
+    shop.api.call(
+        "POST",
+        f"/api/{shop.slug}/notifications",
+        {
+            "type": "webhook",
+            "name": "ops hook",
+            "url": receiver.url + "/hook",
+            "active": True,
+            "enabledEvents": ["deployment-status"],
+        },
+        expect=201,
+    )
     # WHEN malformed messages land on the deploy and events queues
-    poison = {"Deploy": ["not json at all", json.dumps({"deploymentId": "x"}),
-                         json.dumps({"teamId": "t", "deploymentId": "d", "attempt": "not a number"})],
-              "Events": ["{truncated", json.dumps({"type": "no-such-event"})]}
+    poison = {
+        "Deploy": [
+            "not json at all",
+            json.dumps({"deploymentId": "x"}),
+            json.dumps({"teamId": "t", "deploymentId": "d", "attempt": "not a number"}),
+        ],
+        "Events": ["{truncated", json.dumps({"type": "no-such-event"})],
+    }
     for queue, bodies in poison.items():
         url = sqs.get_queue_url(QueueName=names[f"{queue}QueueName"])["QueueUrl"]
         for body in bodies:
@@ -254,19 +334,27 @@ def test_malformed_queue_messages_end_in_the_dead_letter_queues_and_the_flow_goe
 
     # THEN the deployment succeeds and its webhook is called, while the bad messages are retried
     assert final_status(shop.api, shop.path, shop.data_dir) == "successful"
-    wait_for(lambda: any(shop.deployment["id"] in json.dumps(b) or shop.prefix in json.dumps(b)
-                         for b in receiver.bodies("/hook")), 30, f"webhook never called: {receiver.posts}")
+    wait_for(
+        lambda: any(
+            shop.deployment["id"] in json.dumps(b) or shop.prefix in json.dumps(b) for b in receiver.bodies("/hook")
+        ),
+        30,
+        f"webhook never called: {receiver.posts}",
+    )
     # AND after maxReceiveCount tries each bad message is in its queue's dead-letter queue, and only those
     for queue, bodies in poison.items():
         dead_letters, work = names[f"{queue}DeadLetterQueueName"], names[f"{queue}QueueName"]
         expected = dead[queue] + len(bodies)
-        wait_for(lambda dlq=dead_letters, n=expected: queue_depth(fault_stack, dlq) == n, 60,
-                 f"{queue}: the bad messages never reached the dead-letter queue")
+        wait_for(
+            lambda dlq=dead_letters, n=expected: queue_depth(fault_stack, dlq) == n,
+            60,
+            f"{queue}: the bad messages never reached the dead-letter queue",
+        )
         wait_for(lambda work=work: queue_depth(fault_stack, work) == 0, 20, f"{queue} queue not drained")
     # AND the stack log never quotes a message body
     log = fault_stack.log()
     for body in [b for bodies in poison.values() for b in bodies]:
-        assert body not in log, log[max(0, log.find(body) - 2000):log.find(body) + 200]
+        assert body not in log, log[max(0, log.find(body) - 2000) : log.find(body) + 200]
     assert "no-such-event" not in log
     assert alive(fault_stack.process.pid)
 
@@ -277,8 +365,9 @@ def test_an_oversized_body_is_413_json_and_writes_nothing(fault_stack, shop):
     projects = api.call("GET", f"/api/{slug}/projects", expect=200).json()
     audit_total = api.call("GET", f"/api/{slug}/audit-log?take=1", expect=200).json()["total"]
     # WHEN a client sends a 2 MB project description
-    reply = api.call("POST", f"/api/{slug}/projects", {"type": "versioned", "name": "huge",
-                                                        "description": "x" * (2 * 1024 * 1024)})
+    reply = api.call(
+        "POST", f"/api/{slug}/projects", {"type": "versioned", "name": "huge", "description": "x" * (2 * 1024 * 1024)}
+    )
     # THEN it gets 413 with a JSON body, and neither the project nor an audit entry was written
     assert reply.status_code == 413, reply.text[:300]
     assert reply.headers["Content-Type"].startswith("application/json") and "message" in reply.json()

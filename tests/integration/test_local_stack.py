@@ -37,11 +37,13 @@ def test_banner_tells_where_the_api_and_its_docs_are(local_stack_process):
 @pytest.mark.timeout(60)
 def test_pump_consumes_the_apps_events_queue(local_stack_process):
     # GIVEN the local stack's own emulator and the events queue its stack created
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name="us-east-1")
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     endpoint = local_stack_process.aws_endpoint
     (described,) = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(
-        StackName=stack.DEFAULT_STACK_NAME)["Stacks"]
+        StackName=stack.DEFAULT_STACK_NAME
+    )["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
     sqs = session.client("sqs", endpoint_url=endpoint)
     url = sqs.get_queue_url(QueueName=outputs["EventsQueueName"])["QueueUrl"]
@@ -76,8 +78,11 @@ def test_ctrl_c_exits_cleanly():
 def external_emulator():
     """A separate moto server process, standing in for LocalStack."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20

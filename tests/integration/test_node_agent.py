@@ -23,8 +23,11 @@ def test_installed_agent_connects_and_drives_the_engine(installed_node, docker_c
     api, slug, node, pid, data_dir = installed_node
     base = f"/api/{slug}/nodes/{node['id']}"
     # THEN the node becomes connected, with the agent's version and address
-    details = wait_for(lambda: (d := api.call("GET", base).json())["status"] == "connected" and d, 60,
-                       "node never connected; agent log:\n" + _log(data_dir))
+    details = wait_for(
+        lambda: (d := api.call("GET", base).json())["status"] == "connected" and d,
+        60,
+        "node never connected; agent log:\n" + _log(data_dir),
+    )
     assert details["hasToken"] and details["version"] and details["address"]
     assert (data_dir / "connection.token").exists() and not (data_dir / "install.token").exists()
 
@@ -32,8 +35,10 @@ def test_installed_agent_connects_and_drives_the_engine(installed_node, docker_c
     run_prefixed(docker_client, busybox_image, prefix, "web", ports={"8080/tcp": ("127.0.0.1", None)})
     run_prefixed(docker_client, busybox_image, prefix, "worker")
     listed = api.call("GET", f"{base}/containers?prefix={prefix}", expect=200).json()
-    assert {(c["id"]["prefix"], c["id"]["name"], c["state"]) for c in listed} == \
-        {(prefix, "web", "running"), (prefix, "worker", "running")}
+    assert {(c["id"]["prefix"], c["id"]["name"], c["state"]) for c in listed} == {
+        (prefix, "web", "running"),
+        (prefix, "worker", "running"),
+    }
     web = next(c for c in listed if c["id"]["name"] == "web")
     assert (web["imageName"], web["imageTag"]) == ("dyrector-test/busybox", "1.0")
     assert web["ports"][0]["internal"] == 8080
@@ -45,8 +50,11 @@ def test_installed_agent_connects_and_drives_the_engine(installed_node, docker_c
     wait_for(lambda: engine_state(docker_client, f"{prefix}-web") == "running", 30, "web did not start")
     started = docker_client.containers.get(f"{prefix}-web").attrs["State"]["StartedAt"]
     api.call("POST", f"{base}/{prefix}/containers/web/restart", expect=204)
-    wait_for(lambda: docker_client.containers.get(f"{prefix}-web").attrs["State"]["StartedAt"] != started, 30,
-             "web did not restart")
+    wait_for(
+        lambda: docker_client.containers.get(f"{prefix}-web").attrs["State"]["StartedAt"] != started,
+        30,
+        "web did not restart",
+    )
 
     # WHEN one container, then the whole prefix, is deleted THEN they are gone from the engine
     api.call("DELETE", f"{base}/{prefix}/containers/worker", expect=204)
@@ -63,8 +71,11 @@ def test_installed_agent_connects_and_drives_the_engine(installed_node, docker_c
 def test_revoking_the_token_stops_the_agent(installed_node):
     api, slug, node, pid, data_dir = installed_node
     base = f"/api/{slug}/nodes/{node['id']}"
-    wait_for(lambda: api.call("GET", base).json()["status"] == "connected", 60,
-             "node never connected; agent log:\n" + _log(data_dir))
+    wait_for(
+        lambda: api.call("GET", base).json()["status"] == "connected",
+        60,
+        "node never connected; agent log:\n" + _log(data_dir),
+    )
     api.call("DELETE", f"{base}/token", expect=204)
     assert api.call("GET", base).json()["status"] == "unreachable"
     # The agent's next call is refused: it forgets its token and exits.
@@ -77,15 +88,21 @@ def test_revoking_the_token_stops_the_agent(installed_node):
 def test_update_replaces_the_agent_program_and_it_reconnects(installed_node):
     api, slug, node, pid, data_dir = installed_node
     base = f"/api/{slug}/nodes/{node['id']}"
-    wait_for(lambda: api.call("GET", base).json()["status"] == "connected", 60,
-             "node never connected; agent log:\n" + _log(data_dir))
+    wait_for(
+        lambda: api.call("GET", base).json()["status"] == "connected",
+        60,
+        "node never connected; agent log:\n" + _log(data_dir),
+    )
     program = data_dir / "agent.pyz"
     before = program.stat().st_mtime_ns
     api.call("POST", f"{base}/update", expect=204)
     assert api.call("GET", base).json()["status"] == "updating"
     # THEN the agent downloads the platform's agent, restarts on it, and reports in again
-    wait_for(lambda: "updateCompleted" in [e["event"] for e in api.call("GET", f"{base}/audit").json()["items"]],
-             60, "update never completed; agent log:\n" + _log(data_dir))
+    wait_for(
+        lambda: "updateCompleted" in [e["event"] for e in api.call("GET", f"{base}/audit").json()["items"]],
+        60,
+        "update never completed; agent log:\n" + _log(data_dir),
+    )
     assert program.stat().st_mtime_ns != before
     assert api.call("GET", base).json()["status"] == "connected"
     assert "restarting with the updated agent" in _log(data_dir) and _alive(pid)

@@ -25,8 +25,13 @@ from tests.fixtures.waiting import wait_for
 # Idle connections close after 4 s (an agent pinging every second never is); connections live 6 s at
 # most and agents replace theirs after 3 s. The sweep's own window stays 20 s, so anything faster
 # than that is the connection's doing.
-LIMITS = {"WS_IDLE_SECONDS": "4", "WS_MAX_CONNECTION_SECONDS": "6", "AGENT_PING_SECONDS": "1",
-          "AGENT_SEEN_EVERY_PINGS": "3", "AGENT_RECONNECT_SECONDS": "3"}
+LIMITS = {
+    "WS_IDLE_SECONDS": "4",
+    "WS_MAX_CONNECTION_SECONDS": "6",
+    "AGENT_PING_SECONDS": "1",
+    "AGENT_SEEN_EVERY_PINGS": "3",
+    "AGENT_RECONNECT_SECONDS": "3",
+}
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
 
 
@@ -41,8 +46,12 @@ def node(stack, tmp_path, docker_client):
     data_dir = tmp_path / "agent"
     api, slug, node, pid = install_agent(stack.url, data_dir)
     image = build_busybox(docker_client, "push")
-    registry = api.call("POST", f"/api/{slug}/registries", {"type": "unchecked", "name": "local",
-                                                             "details": {"local": True}}, expect=201).json()
+    registry = api.call(
+        "POST",
+        f"/api/{slug}/registries",
+        {"type": "unchecked", "name": "local", "details": {"local": True}},
+        expect=201,
+    ).json()
     wait_for(lambda: status(api, slug, node) == "connected", 60, "never connected:\n" + agent_log(data_dir))
     prefixes: list[str] = []
     try:
@@ -51,7 +60,8 @@ def node(stack, tmp_path, docker_client):
         stop_agent(Node.pid_of(data_dir))
         for prefix in prefixes:
             for container in docker_client.containers.list(
-                    all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}):
+                all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}
+            ):
                 container.remove(force=True)
 
 
@@ -67,25 +77,36 @@ class Node:
     def deployment(self, image: str | None = None) -> str:
         """A new one-container deployment of `image` (the local busybox by default) on this node; its path."""
         api, slug = self.api, self.slug
-        project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless",
-                                                              "name": f"p{uuid.uuid4().hex[:8]}"}, expect=201).json()
+        project = api.call(
+            "POST", f"/api/{slug}/projects", {"type": "versionless", "name": f"p{uuid.uuid4().hex[:8]}"}, expect=201
+        ).json()
         version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
         images = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
-        [added] = api.call("POST", images, [{"registryId": self.registry_id, "images": [image or self.image]}],
-                           expect=201).json()
-        api.call("PATCH", f"{images}/{added['id']}", {"config": {
-            "name": "app", "commands": [{"key": c} for c in SLEEPER[:2]], "args": [{"key": SLEEPER[2]}]}},
-            expect=204)
+        [added] = api.call(
+            "POST", images, [{"registryId": self.registry_id, "images": [image or self.image]}], expect=201
+        ).json()
+        api.call(
+            "PATCH",
+            f"{images}/{added['id']}",
+            {"config": {"name": "app", "commands": [{"key": c} for c in SLEEPER[:2]], "args": [{"key": SLEEPER[2]}]}},
+            expect=204,
+        )
         prefix = f"w{uuid.uuid4().hex[:8]}"
         self.prefixes.append(prefix)
-        created = api.call("POST", f"/api/{slug}/deployments", {"versionId": version["id"],
-                                                                 "nodeId": self.node["id"], "prefix": prefix},
-                           expect=201).json()
+        created = api.call(
+            "POST",
+            f"/api/{slug}/deployments",
+            {"versionId": version["id"], "nodeId": self.node["id"], "prefix": prefix},
+            expect=201,
+        ).json()
         return f"/api/{slug}/deployments/{created['id']}"
 
     def final(self, path: str, timeout: float = 90) -> str:
-        return wait_for(lambda: (s := self.api.call("GET", path).json()["status"]) in ("successful", "failed") and s,
-                        timeout, "never finished; agent log:\n" + agent_log(self.data_dir))
+        return wait_for(
+            lambda: (s := self.api.call("GET", path).json()["status"]) in ("successful", "failed") and s,
+            timeout,
+            "never finished; agent log:\n" + agent_log(self.data_dir),
+        )
 
     def audit(self) -> list[str]:
         items = self.api.call("GET", f"/api/{self.slug}/nodes/{self.node['id']}/audit?take=100").json()["items"]
@@ -105,8 +126,9 @@ def test_a_cut_off_agent_gets_the_command_it_missed_once_back(node, docker_clien
         # WHEN a deployment starts, its command is pushed into the dead connection
         node.api.call("POST", f"{path}/start", expect=204)
         # THEN the connection is closed for idling and the node is unreachable at once
-        wait_for(lambda: status(node.api, node.slug, node.node) == "unreachable", 15,
-                 "the silent connection was not closed")
+        wait_for(
+            lambda: status(node.api, node.slug, node.node) == "unreachable", 15, "the silent connection was not closed"
+        )
     finally:
         os.kill(node.pid, signal.SIGCONT)
     # WHEN the agent is back THEN it reconnects, gets the missed command, and the deployment succeeds
@@ -145,13 +167,19 @@ def test_connections_at_their_maximum_age_are_replaced_without_losing_a_command(
 def test_node_status_follows_the_connection(node):
     # WHEN the agent process dies THEN its connection closes and the node is unreachable at once
     os.kill(node.pid, signal.SIGKILL)
-    wait_for(lambda: status(node.api, node.slug, node.node) == "unreachable", 10,
-             "the closed connection did not make the node unreachable")
+    wait_for(
+        lambda: status(node.api, node.slug, node.node) == "unreachable",
+        10,
+        "the closed connection did not make the node unreachable",
+    )
     assert node.audit()[-1] == "left"
     # WHEN it starts again (same data directory) THEN the node is connected again
-    restarted = subprocess.Popen([sys.executable, "-m", "agent", "run", "--url", node.api.base, "--data-dir",
-                                  str(node.data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
+    restarted = subprocess.Popen(
+        [sys.executable, "-m", "agent", "run", "--url", node.api.base, "--data-dir", str(node.data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     (node.data_dir / "agent.pid").write_text(str(restarted.pid))
     wait_for(lambda: status(node.api, node.slug, node.node) == "connected", 30, "did not reconnect")
     assert node.audit()[-1] == "connected"
@@ -159,9 +187,28 @@ def test_node_status_follows_the_connection(node):
 
 def deploy_with_cli(node, path: str) -> subprocess.CompletedProcess:
     deployment_id = path.rsplit("/", 1)[1]
-    return subprocess.run([sys.executable, "-m", "cli", "deploy", "--url", node.api.base, "--token", node.api.token,
-                           "--team", node.slug, "--deployment", deployment_id, "--wait", "--timeout", "120"],
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "deploy",
+            "--url",
+            node.api.base,
+            "--token",
+            node.api.token,
+            "--team",
+            node.slug,
+            "--deployment",
+            deployment_id,
+            "--wait",
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @pytest.mark.timeout(300)

@@ -84,26 +84,51 @@ def sign_up(api: RecordingApi) -> tuple[str, str]:
     """A new user signed in; (login token, personal access token)."""
     email = f"sec-{uuid.uuid4().hex[:8]}@example.com"
     api.call("POST", "/api/auth/signup", {"email": email, "password": USER_PASSWORD, "firstName": "Sec"}, expect=201)
-    api.token = api.call("POST", "/api/auth/login", {"email": email, "password": USER_PASSWORD},
-                         expect=200).json()["token"]
+    api.token = api.call("POST", "/api/auth/login", {"email": email, "password": USER_PASSWORD}, expect=200).json()[
+        "token"
+    ]
     return api.token, api.call("POST", "/api/tokens", {"name": "ci", "expirationInDays": 1}, expect=201).json()["token"]
 
 
 def add_registry_and_storage(api: RecordingApi, team: str, local_registry, wrong: str) -> tuple[dict, dict]:
     """A registry with a password (after a refused attempt with a wrong one), and a storage with keys
     (after a refused one whose URL carries the secret key)."""
-    refused = api.call("POST", f"{team}/registries", {"type": "v2", "name": "bad", "details": {
-        "url": local_registry.url, "user": local_registry.user, "token": wrong}})
+    refused = api.call(
+        "POST",
+        f"{team}/registries",
+        {
+            "type": "v2",
+            "name": "bad",
+            "details": {"url": local_registry.url, "user": local_registry.user, "token": wrong},
+        },
+    )
     assert 400 <= refused.status_code < 500
-    registry = api.call("POST", f"{team}/registries", {"type": "v2", "name": "private", "details": {
-        "url": local_registry.url, "user": local_registry.user, "token": local_registry.password}},
-        expect=201).json()
-    storage = api.call("POST", f"{team}/storages", {
-        "name": "assets", "url": "https://s3.example.com", "accessKey": STORAGE_ACCESS,
-        "secretKey": STORAGE_SECRET}, expect=201).json()
-    refused_storage = api.call("POST", f"{team}/storages", {
-        "name": "leaky", "url": f"https://me:{STORAGE_SECRET}@s3.example.com", "accessKey": STORAGE_ACCESS,
-        "secretKey": STORAGE_SECRET})
+    registry = api.call(
+        "POST",
+        f"{team}/registries",
+        {
+            "type": "v2",
+            "name": "private",
+            "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password},
+        },
+        expect=201,
+    ).json()
+    storage = api.call(
+        "POST",
+        f"{team}/storages",
+        {"name": "assets", "url": "https://s3.example.com", "accessKey": STORAGE_ACCESS, "secretKey": STORAGE_SECRET},
+        expect=201,
+    ).json()
+    refused_storage = api.call(
+        "POST",
+        f"{team}/storages",
+        {
+            "name": "leaky",
+            "url": f"https://me:{STORAGE_SECRET}@s3.example.com",
+            "accessKey": STORAGE_ACCESS,
+            "secretKey": STORAGE_SECRET,
+        },
+    )
     assert refused_storage.status_code == 400
     return registry, storage
 
@@ -114,28 +139,74 @@ def create_deployment(api: RecordingApi, team: str, registry: dict, node: dict, 
     project = api.call("POST", f"{team}/projects", {"type": "versionless", "name": "vault"}, expect=201).json()
     version = api.get(f"{team}/projects/{project['id']}")["versions"][0]
     images_path = f"{team}/projects/{project['id']}/versions/{version['id']}/images"
-    web, worker = api.call("POST", images_path, [{"registryId": registry["id"],
-                                                  "images": ["acme/web:1.0", "acme/worker:latest"]}],
-                           expect=201).json()
-    api.call("PATCH", f"{images_path}/{web['id']}", {"config": {
-        "name": "web", "environment": [{"key": "MODE", "value": "prod"}], "secrets": [],
-        "ports": [{"internal": 8080, "external": free_port()}], "commands": [{"key": "sh"}, {"key": "-c"}],
-        "args": [{"key": "exec httpd -f -p 8080 -h /"}]}}, expect=204)
-    api.call("PATCH", f"{images_path}/{worker['id']}", {"config": {
-        "name": "worker", "environment": [{"key": "MODE", "value": "batch"}],
-        "secrets": [{"key": "DB_PASSWORD", "required": True}],
-        "commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "sleep 600"}]}}, expect=204)
-    deployment = api.call("POST", f"{team}/deployments", {"versionId": version["id"], "nodeId": node["id"],
-                                                          "prefix": prefix}, expect=201).json()
+    web, worker = api.call(
+        "POST",
+        images_path,
+        [{"registryId": registry["id"], "images": ["acme/web:1.0", "acme/worker:latest"]}],
+        expect=201,
+    ).json()
+    api.call(
+        "PATCH",
+        f"{images_path}/{web['id']}",
+        {
+            "config": {
+                "name": "web",
+                "environment": [{"key": "MODE", "value": "prod"}],
+                "secrets": [],
+                "ports": [{"internal": 8080, "external": free_port()}],
+                "commands": [{"key": "sh"}, {"key": "-c"}],
+                "args": [{"key": "exec httpd -f -p 8080 -h /"}],
+            }
+        },
+        expect=204,
+    )
+    api.call(
+        "PATCH",
+        f"{images_path}/{worker['id']}",
+        {
+            "config": {
+                "name": "worker",
+                "environment": [{"key": "MODE", "value": "batch"}],
+                "secrets": [{"key": "DB_PASSWORD", "required": True}],
+                "commands": [{"key": "sh"}, {"key": "-c"}],
+                "args": [{"key": "sleep 600"}],
+            }
+        },
+        expect=204,
+    )
+    deployment = api.call(
+        "POST", f"{team}/deployments", {"versionId": version["id"], "nodeId": node["id"], "prefix": prefix}, expect=201
+    ).json()
     return f"{team}/deployments/{deployment['id']}", f"{team}/projects/{project['id']}", images_path
 
 
 def set_secret_with_cli(api: RecordingApi, personal_token: str, slug: str, path: str, instance: dict) -> str:
     """`python -m cli set-secret` with the personal token; the CLI's output."""
     deployment_id = path.rsplit("/", 1)[1]
-    cli = subprocess.run([sys.executable, "-m", "cli", "set-secret", "--url", api.base, "--token", personal_token,
-                          "--team", slug, "--deployment", deployment_id, "--instance", instance["id"],
-                          "--key", "DB_PASSWORD", DB_PASSWORD], capture_output=True, text=True, timeout=60)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "set-secret",
+            "--url",
+            api.base,
+            "--token",
+            personal_token,
+            "--team",
+            slug,
+            "--deployment",
+            deployment_id,
+            "--instance",
+            instance["id"],
+            "--key",
+            "DB_PASSWORD",
+            DB_PASSWORD,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 0, cli.stderr
     return cli.stdout + cli.stderr
 
@@ -143,12 +214,29 @@ def set_secret_with_cli(api: RecordingApi, personal_token: str, slug: str, path:
 def read_everything(api: RecordingApi, team: str, path: str, node_path: str, ids: dict[str, str]) -> None:
     """Every page a user can look at about what was made."""
     instance, project_path = f"{path}/instances/{ids['instance']}", f"{team}/projects/{ids['project']}"
-    for read in (f"{team}/deployments", path, f"{path}/log?skip=0&take=100", instance, f"{instance}/secrets",
-                 f"{team}/nodes", node_path, f"{node_path}/audit?take=100",
-                 f"{node_path}/containers?prefix={ids['prefix']}", f"{team}/registries",
-                 f"{team}/registries/{ids['registry']}", f"{team}/storages", f"{team}/storages/options",
-                 f"{team}/storages/{ids['storage']}", f"{team}/audit-log?take=100", f"{team}/dashboard",
-                 f"{team}/projects", project_path, ids["images_path"], "/api/tokens", "/api/teams"):
+    for read in (
+        f"{team}/deployments",
+        path,
+        f"{path}/log?skip=0&take=100",
+        instance,
+        f"{instance}/secrets",
+        f"{team}/nodes",
+        node_path,
+        f"{node_path}/audit?take=100",
+        f"{node_path}/containers?prefix={ids['prefix']}",
+        f"{team}/registries",
+        f"{team}/registries/{ids['registry']}",
+        f"{team}/storages",
+        f"{team}/storages/options",
+        f"{team}/storages/{ids['storage']}",
+        f"{team}/audit-log?take=100",
+        f"{team}/dashboard",
+        f"{team}/projects",
+        project_path,
+        ids["images_path"],
+        "/api/tokens",
+        "/api/teams",
+    ):
         api.get(read)
     api.call("GET", f"{node_path}/script")
 
@@ -172,40 +260,72 @@ def recorded(hygiene_stack, local_registry, docker_client, tmp_path_factory) -> 
     prefix = f"s{uuid.uuid4().hex[:8]}"
     wrong = f"wrong-{uuid.uuid4().hex}"
     try:
-        wait_for(lambda: api.get(node_path)["status"] == "connected", 60,
-                 "node never connected; agent log:\n" + agent_log(data_dir))
+        wait_for(
+            lambda: api.get(node_path)["status"] == "connected",
+            60,
+            "node never connected; agent log:\n" + agent_log(data_dir),
+        )
         registered = len(api.replies)  # from here on the installer (and its token) is spent
         # AND a registry with a password, a storage with keys, a deployment whose worker needs a sealed secret
         registry, storage = add_registry_and_storage(api, team, local_registry, wrong)
         path, project_path, images_path = create_deployment(api, team, registry, node, prefix)
         instance = next(i for i in api.get(path)["instances"] if i["image"]["name"] == "acme/worker")
         cli_output = set_secret_with_cli(api, personal_token, slug, path, instance)
-        deploy_token = api.call("PUT", f"{path}/token", {"name": "ci-deploy", "expirationInDays": 1},
-                                expect=201).json()["token"]
+        deploy_token = api.call(
+            "PUT", f"{path}/token", {"name": "ci-deploy", "expirationInDays": 1}, expect=201
+        ).json()["token"]
 
         # WHEN it is deployed through the real agent and engine
         api.call("POST", f"{path}/start", expect=204)
-        status = wait_for(lambda: (s := api.get(path)["status"]) in ("successful", "failed") and s, 90,
-                          "deployment never finished; agent log:\n" + agent_log(data_dir))
-        worker_env = dict(e.split("=", 1) for e in
-                          docker_client.containers.get(f"{prefix}-worker").attrs["Config"]["Env"]) \
-            if status == "successful" else {}
+        status = wait_for(
+            lambda: (s := api.get(path)["status"]) in ("successful", "failed") and s,
+            90,
+            "deployment never finished; agent log:\n" + agent_log(data_dir),
+        )
+        worker_env = (
+            dict(e.split("=", 1) for e in docker_client.containers.get(f"{prefix}-worker").attrs["Config"]["Env"])
+            if status == "successful"
+            else {}
+        )
         # AND the user looks at everything there is to see
-        read_everything(api, team, path, node_path, {
-            "instance": instance["id"], "prefix": prefix, "registry": registry["id"], "storage": storage["id"],
-            "project": project_path.rsplit("/", 1)[1], "images_path": images_path})
+        read_everything(
+            api,
+            team,
+            path,
+            node_path,
+            {
+                "instance": instance["id"],
+                "prefix": prefix,
+                "registry": registry["id"],
+                "storage": storage["id"],
+                "project": project_path.rsplit("/", 1)[1],
+                "images_path": images_path,
+            },
+        )
     finally:
         stop_agent(int((data_dir / "agent.pid").read_text()) if (data_dir / "agent.pid").exists() else pid)
         for container in docker_client.containers.list(all=True):
             if container.name.startswith(f"{prefix}-"):
                 container.remove(force=True)
 
-    tokens = {"login": login_token, "personal": personal_token, "install": _install_token(install),
-              "deploy": deploy_token, "connection": (data_dir / "connection.token").read_text().strip()}
-    secrets = {"registry": local_registry.password, "refused registry": wrong,
-               "agent key": (data_dir / "secret.key").read_text().strip()}
-    logs = {"local stack log": hygiene_stack.log(), "agent log": agent_log(data_dir), "CLI output": cli_output,
-            "table at rest": _table_dump(hygiene_stack)}
+    tokens = {
+        "login": login_token,
+        "personal": personal_token,
+        "install": _install_token(install),
+        "deploy": deploy_token,
+        "connection": (data_dir / "connection.token").read_text().strip(),
+    }
+    secrets = {
+        "registry": local_registry.password,
+        "refused registry": wrong,
+        "agent key": (data_dir / "secret.key").read_text().strip(),
+    }
+    logs = {
+        "local stack log": hygiene_stack.log(),
+        "agent log": agent_log(data_dir),
+        "CLI output": cli_output,
+        "table at rest": _table_dump(hygiene_stack),
+    }
     return Session(api, team, path, node_path, storage["id"], registered, status, worker_env, tokens, secrets, logs)
 
 
@@ -230,21 +350,35 @@ def handed_out(recorded: Session) -> dict[str, tuple[str, object]]:
         "agent connection token": (tokens["connection"], never),
         "login token": (tokens["login"], lambda i, r: (r.method, r.path) == ("POST", "/api/auth/login")),
         "personal access token": (tokens["personal"], lambda i, r: (r.method, r.path) == ("POST", "/api/tokens")),
-        "install token": (tokens["install"], lambda i, r: (r.method, r.path) == ("POST", f"{node_path}/script")
-                          or (i < recorded.registered and (r.method, r.path) in {("GET", node_path),
-                                                                                  ("GET", f"{node_path}/script")})),
+        "install token": (
+            tokens["install"],
+            lambda i, r: (
+                (r.method, r.path) == ("POST", f"{node_path}/script")
+                or (
+                    i < recorded.registered
+                    and (r.method, r.path) in {("GET", node_path), ("GET", f"{node_path}/script")}
+                )
+            ),
+        ),
         "deployment token": (tokens["deploy"], lambda i, r: (r.method, r.path) == ("PUT", f"{path}/token")),
     }
+
+
 @pytest.mark.timeout(400)
 def test_no_secret_value_appears_in_any_response_log_or_table(recorded):
     leaks = []
     for name, (value, allowed) in handed_out(recorded).items():
         assert len(value) >= 16, name
-        leaks += [f"{name} in the response to {reply.method} {reply.path} ({reply.status})"
-                  for index, reply in enumerate(recorded.api.replies)
-                  if value in reply.text and not allowed(index, reply)]
-        leaks += [f"{name} in the {where}" for where, text in recorded.logs.items()
-                  if value in text and not (where == "table at rest" and name in _STORED_HASHED_OR_SEALED)]
+        leaks += [
+            f"{name} in the response to {reply.method} {reply.path} ({reply.status})"
+            for index, reply in enumerate(recorded.api.replies)
+            if value in reply.text and not allowed(index, reply)
+        ]
+        leaks += [
+            f"{name} in the {where}"
+            for where, text in recorded.logs.items()
+            if value in text and not (where == "table at rest" and name in _STORED_HASHED_OR_SEALED)
+        ]
     assert not leaks, "\n".join(leaks)
     assert len(recorded.api.replies) >= 40
 
@@ -254,18 +388,25 @@ def test_each_token_is_handed_out_exactly_once_by_its_own_call(recorded):
     values = handed_out(recorded)
     for name in TOKENS:
         value, _ = values[name]
-        assert [r.method for r in recorded.api.replies if value in r.text and r.method != "GET"] == \
-            ["PUT" if name == "deployment token" else "POST"], name
+        assert [r.method for r in recorded.api.replies if value in r.text and r.method != "GET"] == [
+            "PUT" if name == "deployment token" else "POST"
+        ], name
 
 
 @pytest.mark.timeout(400)
 def test_the_storage_access_key_shows_only_on_its_own_pages_and_in_no_log(recorded):
     # The storage's access key is an identifier shown on its details page, never in lists or logs.
     pages = rf"{recorded.team}/storages(/{recorded.storage_id})?"
-    leaks = [f"storage access key in the response to {reply.method} {reply.path}" for reply in recorded.api.replies
-             if STORAGE_ACCESS in reply.text and not re.fullmatch(pages, reply.path)]
-    leaks += [f"storage access key in the {where}" for where in ("local stack log", "agent log")
-              if STORAGE_ACCESS in recorded.logs[where]]
+    leaks = [
+        f"storage access key in the response to {reply.method} {reply.path}"
+        for reply in recorded.api.replies
+        if STORAGE_ACCESS in reply.text and not re.fullmatch(pages, reply.path)
+    ]
+    leaks += [
+        f"storage access key in the {where}"
+        for where in ("local stack log", "agent log")
+        if STORAGE_ACCESS in recorded.logs[where]
+    ]
     assert not leaks, "\n".join(leaks)
 
 
@@ -284,11 +425,14 @@ def _install_token(install: dict) -> str:
 
 def _table_dump(running) -> str:
     """Every item of the table (a test-only scan) as text."""
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name="us-east-1")
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     (described,) = session.client("cloudformation", endpoint_url=running.aws_endpoint).describe_stacks(
-        StackName=stack.DEFAULT_STACK_NAME)["Stacks"]
+        StackName=stack.DEFAULT_STACK_NAME
+    )["Stacks"]
     table = next(o["OutputValue"] for o in described["Outputs"] if o["OutputKey"] == "TableName")
-    pages = session.client("dynamodb", endpoint_url=running.aws_endpoint).get_paginator("scan").paginate(
-        TableName=table)
+    pages = (
+        session.client("dynamodb", endpoint_url=running.aws_endpoint).get_paginator("scan").paginate(TableName=table)
+    )
     return json.dumps([item for page in pages for item in page["Items"]], default=lambda b: b.decode("latin-1"))

@@ -47,9 +47,14 @@ current-context: x
 
 
 def run_without(blocked: str, code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", BLOCKER.format(blocked=blocked) + code], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT / "no-home"), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER.format(blocked=blocked) + code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT / "no-home"), **(env or {})},
+    )
 
 
 def test_the_blocker_really_hides_the_package():
@@ -57,10 +62,15 @@ def test_the_blocker_really_hides_the_package():
     assert result.returncode != 0 and "blocked by the test" in result.stderr
 
 
-@pytest.mark.parametrize(("blocked", "module"), [
-    ("docker", "agent.runtime.kubernetes"), ("docker", "agent.runtime.k8s_objects"),
-    ("kubernetes", "agent.runtime.docker"), ("kubernetes", "agent.runtime.docker_deploy"),
-])
+@pytest.mark.parametrize(
+    ("blocked", "module"),
+    [
+        ("docker", "agent.runtime.kubernetes"),
+        ("docker", "agent.runtime.k8s_objects"),
+        ("kubernetes", "agent.runtime.docker"),
+        ("kubernetes", "agent.runtime.docker_deploy"),
+    ],
+)
 def test_a_runtime_imports_without_the_other_runtimes_sdk(blocked, module):
     result = run_without(blocked, f"import {module}\nprint('imported')")
     assert result.returncode == 0, result.stderr

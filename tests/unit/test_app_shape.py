@@ -12,10 +12,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_importing_app_loads_no_agent_sdk_and_makes_no_aws_client():
     # A fresh interpreter with no AWS endpoint: importing must neither reach AWS nor load agent SDKs.
-    code = ("import sys, app; bad = [m for m in ('docker', 'kubernetes') if m in sys.modules]; "
-            "from chalicelib.adapters import aws; assert aws._client.cache_info().currsize == 0; print(bad)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"})
+    code = (
+        "import sys, app; bad = [m for m in ('docker', 'kubernetes') if m in sys.modules]; "
+        "from chalicelib.adapters import aws; assert aws._client.cache_info().currsize == 0; print(bad)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
@@ -39,7 +47,9 @@ def test_literal_segments_under_api_are_reserved_slugs():
     import app
     from chalicelib import settings
 
-    literals = {path.split("/")[2] for path in app.app.routes if path.count("/") >= 2 and not path.split("/")[2].startswith("{")}
+    literals = {
+        path.split("/")[2] for path in app.app.routes if path.count("/") >= 2 and not path.split("/")[2].startswith("{")
+    }
     assert literals <= settings.RESERVED_SLUGS
 
 

@@ -12,14 +12,17 @@ from chalicelib.domain.deployments import merge_patch
 from chalicelib.models.containers import ImageConfig, InstanceConfig
 
 
-@pytest.mark.parametrize("kind,child,statuses,mutable", [
-    ("rolling", False, ["successful", "in-progress"], True),
-    ("incremental", False, [], True),
-    ("incremental", False, ["preparing", "failed"], True),
-    ("incremental", False, ["successful"], False),
-    ("incremental", False, ["obsolete"], False),
-    ("incremental", True, [], False),
-])
+@pytest.mark.parametrize(
+    "kind,child,statuses,mutable",
+    [
+        ("rolling", False, ["successful", "in-progress"], True),
+        ("incremental", False, [], True),
+        ("incremental", False, ["preparing", "failed"], True),
+        ("incremental", False, ["successful"], False),
+        ("incremental", False, ["obsolete"], False),
+        ("incremental", True, [], False),
+    ],
+)
 def test_mutability_by_type_child_and_deployments(kind, child, statuses, mutable):
     assert versions.is_mutable(kind, child, statuses) is mutable
 
@@ -30,14 +33,17 @@ def test_only_childless_incremental_versions_are_increasable():
     assert not versions.is_increasable("rolling", False)
 
 
-@pytest.mark.parametrize("kind,project,child,statuses,deletable", [
-    ("rolling", "versioned", False, [], True),
-    ("rolling", "versionless", False, [], False),
-    ("rolling", "versioned", False, ["successful"], False),
-    ("incremental", "versioned", False, ["failed", "preparing"], True),
-    ("incremental", "versioned", True, [], False),
-    ("incremental", "versioned", False, ["successful"], False),
-])
+@pytest.mark.parametrize(
+    "kind,project,child,statuses,deletable",
+    [
+        ("rolling", "versioned", False, [], True),
+        ("rolling", "versionless", False, [], False),
+        ("rolling", "versioned", False, ["successful"], False),
+        ("incremental", "versioned", False, ["failed", "preparing"], True),
+        ("incremental", "versioned", True, [], False),
+        ("incremental", "versioned", False, ["successful"], False),
+    ],
+)
 def test_deletion_rules(kind, project, child, statuses, deletable):
     assert (versions.deletion_blocker(kind, project, child, statuses) is None) is deletable
 
@@ -63,24 +69,32 @@ def test_container_names_are_valid_and_unique_within_a_version():
 
 
 def test_env_labels_prefill_environment_and_secret_keys():
-    config = images.config_from_labels({
-        "org.dyrectorio.env.PORT": "int,default:8080",
-        "org.dyrectorio.env.MODE": "string,required",
-        "org.dyrectorio.env.DB_PASSWORD": "string,required,secret",
-        "org.dyrectorio.env.OPTIONAL": "string",
-        "maintainer": "someone",
-    })
+    config = images.config_from_labels(
+        {
+            "org.dyrectorio.env.PORT": "int,default:8080",
+            "org.dyrectorio.env.MODE": "string,required",
+            "org.dyrectorio.env.DB_PASSWORD": "string,required,secret",
+            "org.dyrectorio.env.OPTIONAL": "string",
+            "maintainer": "someone",
+        }
+    )
     assert [(e["key"], e["value"]) for e in config["environment"]] == [("MODE", ""), ("PORT", "8080")]
     assert [(s["key"], s["required"]) for s in config["secrets"]] == [("DB_PASSWORD", True)]
 
 
 def test_config_rejects_unknown_enum_duplicate_keys_and_bad_ports():
-    for body in ({"restartPolicy": "sometimes"}, {"expose": "public"}, {"logConfig": {"driver": "fancy"}},
-                 {"volumes": [{"name": "a", "path": "/a", "type": "big"}]},
-                 {"environment": [{"key": "A", "value": "1"}, {"key": "A", "value": "2"}]},
-                 {"ports": [{"internal": 70000}]}, {"user": -2}, {"environment": [{"key": "has space"}]},
-                 {"portRanges": [{"internal": {"from": 10, "to": 5}, "external": {"from": 1, "to": 2}}]},
-                 {"unknownField": 1}):
+    for body in (
+        {"restartPolicy": "sometimes"},
+        {"expose": "public"},
+        {"logConfig": {"driver": "fancy"}},
+        {"volumes": [{"name": "a", "path": "/a", "type": "big"}]},
+        {"environment": [{"key": "A", "value": "1"}, {"key": "A", "value": "2"}]},
+        {"ports": [{"internal": 70000}]},
+        {"user": -2},
+        {"environment": [{"key": "has space"}]},
+        {"portRanges": [{"internal": {"from": 10, "to": 5}, "external": {"from": 1, "to": 2}}]},
+        {"unknownField": 1},
+    ):
         with pytest.raises(ValidationError):
             ImageConfig.model_validate_json(json.dumps(body), strict=True)
 
@@ -98,5 +112,8 @@ def test_encrypted_instance_secret_needs_its_public_key():
 def test_patch_replaces_given_fields_clears_nulls_and_merges_label_sub_maps():
     stored = {"name": "web", "tty": True, "labels": {"service": [{"id": "1", "key": "a", "value": "b"}]}}
     patched = merge_patch(stored, {"tty": None, "user": 5, "labels": {"ingress": []}})
-    assert patched == {"name": "web", "user": 5,
-                       "labels": {"service": [{"id": "1", "key": "a", "value": "b"}], "ingress": []}}
+    assert patched == {
+        "name": "web",
+        "user": 5,
+        "labels": {"service": [{"id": "1", "key": "a", "value": "b"}], "ingress": []},
+    }

@@ -33,8 +33,13 @@ def test_only_unstarted_or_failed_deployments_change_except_successful_rolling_o
 
 
 def test_the_version_name_fills_the_first_placeholder_of_env_values_and_storage_paths():
-    config = rules.with_version_name({"environment": [{"key": "TAG", "value": "v{{ versionName }}-{{versionName}}"}],
-                                      "storage": {"bucket": "b-{{versionName}}", "path": None}}, "1.2")
+    config = rules.with_version_name(
+        {
+            "environment": [{"key": "TAG", "value": "v{{ versionName }}-{{versionName}}"}],
+            "storage": {"bucket": "b-{{versionName}}", "path": None},
+        },
+        "1.2",
+    )
     assert config["environment"] == [{"key": "TAG", "value": "v1.2-{{versionName}}"}]
     assert config["storage"] == {"bucket": "b-1.2", "path": None}
 
@@ -54,8 +59,9 @@ def test_a_container_without_a_configured_name_is_named_after_its_instance():
 def test_a_copy_for_another_node_keeps_secret_keys_but_drops_their_sealed_values():
     config = {"user": 5, "secrets": [sealed("DB_PASSWORD", required=True)]}
     assert rules.without_secret_values(config) == {
-        "user": 5, "secrets": [{"key": "DB_PASSWORD", "value": "", "encrypted": False, "publicKey": None,
-                                "required": True}]}
+        "user": 5,
+        "secrets": [{"key": "DB_PASSWORD", "value": "", "encrypted": False, "publicKey": None, "required": True}],
+    }
     assert config["secrets"][0]["value"] == "c2VhbGVk"  # the source is left as it was
 
 
@@ -66,9 +72,17 @@ def test_a_patch_replaces_given_fields_clears_nulls_and_merges_label_sub_maps():
 
 
 def test_containers_with_sealed_secrets_and_distinct_names_can_start():
-    rules.check_startable([container("i1", {"name": "web", "secrets": [{"key": "A", "required": True}]},
-                                     {"secrets": [sealed("A", required=True)]}),
-                           container("i2", {"name": "db", "ports": [{"internal": 5432}]})], KEY)
+    rules.check_startable(
+        [
+            container(
+                "i1",
+                {"name": "web", "secrets": [{"key": "A", "required": True}]},
+                {"secrets": [sealed("A", required=True)]},
+            ),
+            container("i2", {"name": "db", "ports": [{"internal": 5432}]}),
+        ],
+        KEY,
+    )
 
 
 def test_two_containers_with_one_name_cannot_start():

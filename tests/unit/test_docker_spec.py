@@ -28,8 +28,12 @@ def test_the_container_is_named_after_prefix_and_workload_and_answers_to_both_na
 
 def test_secrets_with_a_value_are_opened_into_the_environment_and_only_their_keys_are_labelled():
     # GIVEN a plain variable, a secret overriding another plain one, and a declared secret without a value
-    spec = spec_of({"environment": [kv("MODE", "prod"), kv("TOKEN", "plain"), {"key": "BARE"}],
-                    "secrets": [kv("TOKEN", "sealed-1"), kv("EMPTY", "")]})
+    spec = spec_of(
+        {
+            "environment": [kv("MODE", "prod"), kv("TOKEN", "plain"), {"key": "BARE"}],
+            "secrets": [kv("TOKEN", "sealed-1"), kv("EMPTY", "")],
+        }
+    )
     # THEN the secret wins, the empty one is left out, and the label names the keys but never a value
     assert spec.environment == {"MODE": "prod", "TOKEN": "opened:sealed-1", "BARE": ""}
     assert spec.labels[SECRET_KEYS_LABEL] == "TOKEN"
@@ -42,28 +46,47 @@ def test_user_docker_labels_are_added_after_ours():
 
 
 def test_every_internal_port_is_exposed_and_only_those_with_an_external_port_are_published():
-    spec = spec_of({"ports": [{"internal": 8080, "external": 80}, {"internal": 9090}],
-                    "portRanges": [{"internal": {"from": 7000, "to": 7002}, "external": {"from": 17000, "to": 17001}}]})
+    spec = spec_of(
+        {
+            "ports": [{"internal": 8080, "external": 80}, {"internal": 9090}],
+            "portRanges": [{"internal": {"from": 7000, "to": 7002}, "external": {"from": 17000, "to": 17001}}],
+        }
+    )
     assert spec.exposed == [8080, 9090, 7000, 7001, 7002]
     # the external range is shorter: its last internal port stays unpublished
     assert spec.port_bindings == {8080: 80, 7000: 17000, 7001: 17001}
 
 
-@pytest.mark.parametrize(("policy", "engine"), [
-    (None, "unless-stopped"), ("always", "always"), ("unlessStopped", "unless-stopped"), ("no", "no"),
-    ("onFailure", "on-failure"), ("bogus", "unless-stopped"),
-])
+@pytest.mark.parametrize(
+    ("policy", "engine"),
+    [
+        (None, "unless-stopped"),
+        ("always", "always"),
+        ("unlessStopped", "unless-stopped"),
+        ("no", "no"),
+        ("onFailure", "on-failure"),
+        ("bogus", "unless-stopped"),
+    ],
+)
 def test_restart_policy_maps_to_the_engines_names_and_defaults_to_unless_stopped(policy, engine):
     assert spec_of({"restartPolicy": policy}).restart_policy == engine
 
 
 def test_volumes_become_named_volumes_host_binds_or_tmpfs():
-    spec = spec_of({"volumes": [{"name": "data", "path": "/data", "type": "rwo"},
-                                {"name": "/etc/ssl", "path": "/ssl", "type": "ro"},
-                                {"name": "cache", "path": "/cache", "type": "mem", "size": "64m"},
-                                {"name": "scratch", "path": "/tmp", "type": "tmp"}]})
-    assert spec.mounts.binds == {"shop-web-data": {"bind": "/data", "mode": "rw"},
-                                 "/etc/ssl": {"bind": "/ssl", "mode": "ro"}}
+    spec = spec_of(
+        {
+            "volumes": [
+                {"name": "data", "path": "/data", "type": "rwo"},
+                {"name": "/etc/ssl", "path": "/ssl", "type": "ro"},
+                {"name": "cache", "path": "/cache", "type": "mem", "size": "64m"},
+                {"name": "scratch", "path": "/tmp", "type": "tmp"},
+            ]
+        }
+    )
+    assert spec.mounts.binds == {
+        "shop-web-data": {"bind": "/data", "mode": "rw"},
+        "/etc/ssl": {"bind": "/ssl", "mode": "ro"},
+    }
     assert spec.mounts.tmpfs == {"/cache": "size=64m", "/tmp": ""}
     assert spec.mounts.volumes == ["shop-web-data"]  # only named volumes are created on the engine
 
@@ -77,13 +100,30 @@ def test_networks_join_with_aliases_unless_the_network_mode_is_host_or_none():
 
 
 def test_the_command_line_user_tty_and_working_directory_are_passed_on():
-    spec = spec_of({"commands": [{"key": "sh"}, {"key": "-c"}], "args": [{"key": "serve"}], "user": 0, "tty": True,
-                    "workingDirectory": "/srv"})
+    spec = spec_of(
+        {
+            "commands": [{"key": "sh"}, {"key": "-c"}],
+            "args": [{"key": "serve"}],
+            "user": 0,
+            "tty": True,
+            "workingDirectory": "/srv",
+        }
+    )
     assert (spec.entrypoint, spec.command, spec.user, spec.tty, spec.working_dir) == (
-        ["sh", "-c"], ["serve"], "0", True, "/srv")
+        ["sh", "-c"],
+        ["serve"],
+        "0",
+        True,
+        "/srv",
+    )
     unset = spec_of({"user": -1})
     assert (unset.entrypoint, unset.command, unset.user, unset.tty, unset.working_dir) == (
-        None, None, None, False, None)
+        None,
+        None,
+        None,
+        False,
+        None,
+    )
 
 
 def test_a_log_driver_other_than_the_nodes_default_is_configured_with_its_options():
@@ -93,11 +133,27 @@ def test_a_log_driver_other_than_the_nodes_default_is_configured_with_its_option
 
 
 def test_an_init_container_with_use_parent_config_shares_the_parents_environment_volumes_and_network():
-    parent = spec_of({"environment": [kv("MODE", "prod")], "secrets": [kv("DB", "s")], "networks": [{"key": "back"}],
-                      "volumes": [{"name": "data", "path": "/data"}]})
-    init = init_spec(parent, "shop", {"name": "migrate", "image": "acme/migrate:1", "useParentConfig": True,
-                                      "environment": [kv("MODE", "migrate")], "command": [{"key": "migrate"}],
-                                      "args": [{"key": "up"}], "volumes": [{"name": "data", "path": "/var/data"}]})
+    parent = spec_of(
+        {
+            "environment": [kv("MODE", "prod")],
+            "secrets": [kv("DB", "s")],
+            "networks": [{"key": "back"}],
+            "volumes": [{"name": "data", "path": "/data"}],
+        }
+    )
+    init = init_spec(
+        parent,
+        "shop",
+        {
+            "name": "migrate",
+            "image": "acme/migrate:1",
+            "useParentConfig": True,
+            "environment": [kv("MODE", "migrate")],
+            "command": [{"key": "migrate"}],
+            "args": [{"key": "up"}],
+            "volumes": [{"name": "data", "path": "/var/data"}],
+        },
+    )
     assert (init.name, init.parent, init.image) == ("shop-web-migrate", "shop-web", "acme/migrate:1")
     assert init.environment == {"MODE": "migrate", "DB": "opened:s"}  # its own value wins
     assert init.binds == {"shop-web-data": {"bind": "/var/data", "mode": "rw"}}
@@ -114,8 +170,9 @@ def test_an_init_container_without_use_parent_config_gets_only_its_own_environme
 
 def test_an_init_container_mounting_a_volume_its_parent_lacks_is_refused():
     with pytest.raises(DeployError, match="no volume named 'data'"):
-        init_spec(spec_of({}), "shop",
-                  {"name": "seed", "image": "acme/seed", "volumes": [{"name": "data", "path": "/d"}]})
+        init_spec(
+            spec_of({}), "shop", {"name": "seed", "image": "acme/seed", "volumes": [{"name": "data", "path": "/d"}]}
+        )
 
 
 @pytest.mark.parametrize(("prefix", "name"), [("Shop", "web"), ("shop", "web_1"), ("", "web"), ("shop", "-web")])
