@@ -1,4 +1,5 @@
-"""Deploy latency: platform `start` → `successful` against the bare Docker SDK, N = 1, 5, 10.
+"""Deploy latency: platform `start` → `successful` (pushed to a follower, as `cli deploy --wait` sees it)
+against the bare Docker SDK, N = 1, 5, 10.
 
 Runs `make run`'s stack (embedded moto, event pump), installs a real agent with the install
 command, and deploys versions of N busybox containers from a local image (no pulls, so both
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import docker
 
+from cli.follow import Follower
 from tests.fixtures.docker_engine import build_busybox
 from tests.fixtures.local_stack import HttpApi, install_agent, running_local_stack
 
@@ -74,11 +76,11 @@ def platform(api: HttpApi, slug: str, node_id: str, registry_id: str, image: str
         expect=201,
     ).json()
     path = f"/api/{slug}/deployments/{deployment['id']}"
-    started = time.perf_counter()
-    api.call("POST", f"{path}/start", expect=204)
-    while (status := api.call("GET", path).json()["status"]) == "in-progress":
-        time.sleep(0.2)  # gentle: the platform, agent and engine share this machine's cores
-    elapsed = time.perf_counter() - started
+    with Follower(api.base, api.token, slug, deployment["id"]) as follower:  # pushed, as `cli deploy --wait`
+        started = time.perf_counter()
+        api.call("POST", f"{path}/start", expect=204)
+        status = follower.wait_final(300, echo=lambda line: None)
+        elapsed = time.perf_counter() - started
     if status != "successful":
         raise RuntimeError(f"deployment ended {status}: {api.call('GET', f'{path}/log?take=50').text}")
     for container in client.containers.list(all=True, filters={"label": f"org.dyrectorio.container.prefix={prefix}"}):

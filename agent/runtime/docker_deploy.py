@@ -247,6 +247,7 @@ def _wait_expected(client: DockerClient, container_id: str, expected: dict[str, 
     """Waits until the container is running (or exited with the expected code); returns its state."""
     want = expected.get("state") or "running"
     deadline = time.monotonic() + (expected.get("timeout") or (10 if want == "running" else EXPECTED_TIMEOUT))
+    pause = 0.02  # a started container is usually running at once: look again soon, then less often
     while True:
         state = client.api.inspect_container(container_id)["State"]
         reached = _reached(want, expected, state)
@@ -254,7 +255,8 @@ def _wait_expected(client: DockerClient, container_id: str, expected: dict[str, 
             return reached
         if time.monotonic() > deadline:
             raise DeployError(f"did not reach the state {want} in time (it is {state.get('Status')})")
-        time.sleep(0.2)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def _reached(want: str, expected: dict[str, Any], state: dict[str, Any]) -> str | None:
