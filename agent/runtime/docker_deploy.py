@@ -29,7 +29,7 @@ EXPECTED_TIMEOUT = 60
 # How long each started container must stay up, counted from its own start. A container that
 # cannot start (bad entrypoint, missing file, wrong arguments) dies within milliseconds, and the
 # engine's first restart comes 100 ms later, so a crash shows as an exit or a restart by then.
-SETTLE_SECONDS = 0.3
+SETTLE_SECONDS = 0.2
 __all__ = ["DeployError", "deploy"]
 
 
