@@ -48,11 +48,11 @@ def visible(value: str) -> str:
 
 def powershell_literal(value: str) -> str:
     """A PowerShell expression for `value`: a single-quoted literal (every kind of single quote
-    doubled); control characters are joined in as `[char]0xNN`, so no literal spans lines."""
+    doubled); unprintable characters are joined in as `[char]0xNNNN`, so no literal spans lines."""
     parts: list[str] = []
     literal = ""
     for char in value:
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        if _unprintable(char):
             parts += ["'" + literal + "'"] if literal else []
             parts.append(f"[char]0x{ord(char):04X}")
             literal = ""
