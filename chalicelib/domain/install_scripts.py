@@ -8,7 +8,8 @@ on first contact. Nothing here runs anything.
 
 Every value is encoded for the language it lands in, whatever rule its source obeyed when it was
 stored: shell words are `shlex.quote`d, PowerShell values are single-quoted literals (control
-characters joined in as `[char]`), systemd unit words are quoted and escaped (`%`, `$`, `\\`, `"`,
+characters joined in as `[char]`) and the agent's arguments quoted for the Windows command line,
+systemd unit words are quoted and escaped (`%`, `$`, `\\`, `"`,
 control characters), and comments carry only `visible()` text, never a raw line break.
 """
 
@@ -79,6 +80,19 @@ def systemd_word(value: str) -> str:
         else:
             out.append(char)
     return '"' + "".join(out) + '"'
+
+
+def windows_argument(value: str) -> str:
+    """One argument of a Windows command line, as the C runtime (and Python) splits it: quoted, a `"`
+    escaped with its preceding backslashes doubled, trailing backslashes doubled; NUL cannot be passed."""
+    out, backslashes = '"', 0
+    for char in value.replace("\\0", "\\ufffd"):
+        if char == "\\":
+            backslashes += 1
+            continue
+        out += "\\" * (2 * backslashes + 1) + '"' if char == '"' else "\\" * backslashes + char
+        backslashes = 0
+    return out + "\\" * (2 * backslashes) + '"'
 
 
 def systemd_text(value: str) -> str:
@@ -192,9 +206,15 @@ Invoke-WebRequest -UseBasicParsing -Uri {powershell_literal(p.agent_url)} -OutFi
 & $Python -m pip install --quiet {requirement} requests pydantic pynacl
 Remove-Item -ErrorAction SilentlyContinue (Join-Path $DataDir 'connection.token')
 Set-Content -NoNewline -Path (Join-Path $DataDir 'install.token') -Value {powershell_literal(p.install_token)}
-$Agent = Start-Process -PassThru -WindowStyle Hidden -FilePath $Python -ArgumentList @(
-  (Join-Path $DataDir 'agent.pyz'), 'run', '--url', {powershell_literal(p.platform_url)}, '--data-dir', $DataDir,
-  '--type', {powershell_literal(p.node_type)}, '--name', {powershell_literal(p.node_name)}) `
+# Start-Process joins its arguments with spaces, unquoted: each one is quoted for the Windows command line.
+function ConvertTo-Argument([string]$Value) {{
+  '"' + ($Value -replace '(\\\\*)"', '$1$1\\"' -replace '(\\\\+)$', '$1$1') + '"'
+}}
+$Arguments = @((ConvertTo-Argument (Join-Path $DataDir 'agent.pyz')), 'run',
+  '--url', {powershell_literal(windows_argument(p.platform_url))}, '--data-dir', (ConvertTo-Argument $DataDir),
+  '--type', {powershell_literal(windows_argument(p.node_type))},
+  '--name', {powershell_literal(windows_argument(p.node_name))}) -join ' '
+$Agent = Start-Process -PassThru -WindowStyle Hidden -FilePath $Python -ArgumentList $Arguments `
   -RedirectStandardOutput (Join-Path $DataDir 'agent.log') -RedirectStandardError (Join-Path $DataDir 'agent.err')
 Set-Content -Path $PidFile -Value $Agent.Id
 Write-Output "dyrector-agent: started (pid $($Agent.Id))"

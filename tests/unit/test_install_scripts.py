@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.install_scripts import InstallParams, render
+from chalicelib.domain.install_scripts import InstallParams, render, windows_argument
 
 URL = "http://platform.example:8000"
 
@@ -46,6 +46,7 @@ def payloads(marker: Path) -> dict[str, str]:
         "powershell-newline": f"win\nStart-Process notepad\n# '$(New-Item {m})'",
         "powershell-subexpression": f'"$(New-Item {m})" `n @(1)',
         "tab-and-percent": "web\t%s%%n",
+        "argument-injection": 'x --url http://attacker.example "--type" k8s \\" --name y',
     }
 
 
@@ -275,6 +276,54 @@ def test_powershell_script_keeps_every_value_inside_single_quoted_literals(case)
     assert all(c.isprintable() for line in lines for c in line), "a control character outside a [char] join"
     # AND apart from the literals, the script is the plain one, line for line (nothing added to the code)
     assert skeleton(script)[1:] == skeleton(plain)[1:]
-    # AND the name the agent gets evaluates back to the stored name
-    expression = re.search(r"'--name', (.*)\) `$", script, re.MULTILINE).group(1)
-    assert ps_value(expression) == name
+    # AND the name the agent gets evaluates back to the stored name, as one Windows command-line argument
+    expression = re.search(r"'--name', (.*)\) -join ' '$", script, re.MULTILINE).group(1)
+    assert windows_split(ps_value(expression)) == [name]
+
+
+def windows_split(command_line: str) -> list[str]:
+    """Arguments as the Windows C runtime (and so Python) splits a command line."""
+    args, current, quoted, started, i = [], "", False, False, 0
+    while i < len(command_line):
+        char = command_line[i]
+        if char == "\\":
+            n = len(command_line[i:]) - len(command_line[i:].lstrip("\\"))
+            i += n
+            if i < len(command_line) and command_line[i] == '"':
+                current += "\\" * (n // 2)
+                if n % 2:
+                    current, i = current + '"', i + 1
+            else:
+                current += "\\" * n
+            started = True
+            continue
+        if char == '"':
+            quoted, started = not quoted, True
+        elif char in " \t" and not quoted:
+            if started:
+                args.append(current)
+            current, started = "", False
+        else:
+            current, started = current + char, True
+        i += 1
+    return [*args, current] if started else args
+
+
+def convert_to_argument(value: str) -> str:
+    """The script's PowerShell `ConvertTo-Argument`, run with Python's `re` (its two patterns mean the
+    same in .NET; a .NET replacement's only special token here is `$1`)."""
+    found = re.search(r"-replace '(.*?)', '(.*?)' -replace '(.*?)', '(.*?)'", render("powershell", params("web")))
+    first, first_to, second, second_to = found.groups()
+
+    def replacement(dotnet: str) -> str:
+        return dotnet.replace("\\", "\\\\").replace("$1", r"\1")
+
+    return '"' + re.sub(second, replacement(second_to), re.sub(first, replacement(first_to), value)) + '"'
+
+
+@pytest.mark.parametrize(
+    "path", ["C:/dyrector-agent", "C:\\Program Files\\agent\\", 'D:\\odd "dir"\\', "E:\\a\\\\b", "x --url http://evil"]
+)
+def test_powershell_runtime_paths_are_quoted_as_one_windows_argument(path):
+    assert convert_to_argument(path) == windows_argument(path)
+    assert windows_split(convert_to_argument(path) + " next") == [path, "next"]
