@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,9 +136,16 @@ _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s@]*@")
 
 def _echo(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) and not isinstance(value, SecretStr):
-        # A URL's user:password part is never echoed back.
-        return _URL_CREDENTIALS.sub(r"\1***@", value[:200]) if isinstance(value, str) else value
+        # A URL's user:password part is never echoed back; control and format characters come back escaped.
+        return _visible(_URL_CREDENTIALS.sub(r"\1***@", value[:200])) if isinstance(value, str) else value
     return None
+
+
+def _visible(text: str) -> str:
+    """`text` with control, format and line-separator characters as `\\uXXXX` (an echo never moves a terminal)."""
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in text
+    )
 
 
 def validation_error(exc: ValidationError) -> BadRequestError:

@@ -6,9 +6,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, SecretStr, StringConstraints
 
-from chalicelib.models.base import RequestModel, ResponseModel, UtcDateTime
-
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+from chalicelib.models.base import PersonName, RequestModel, ResponseModel, UtcDateTime
 
 
 class SignupRequest(RequestModel):

@@ -6,11 +6,21 @@ built from our own data and serialised by alias. Datetimes render as UTC ISO wit
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from chalicelib.ids import iso
 
@@ -21,8 +31,42 @@ UtcDateTime = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
-# Names are trimmed and 1..70 characters, as dyrector's database allows.
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
+# Bidirectional embeddings, overrides and isolates: they make a name read differently than it is.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters that render as nothing (Hangul fillers, braille blank): a name of only these looks empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
+
+
+def check_name(value: Any) -> Any:
+    """A name is text people read and scripts print: no control characters (NUL, ESC, tabs), no line
+    breaks (incl. NEL, U+2028/2029), no bidi overrides or isolates, and at least one visible character."""
+    if not isinstance(value, str):
+        return value  # the str schema answers
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS:
+            raise PydanticCustomError(
+                "name_characters",
+                "must not contain control characters, line breaks or bidirectional overrides (found U+{code})",
+                {"code": f"{ord(char):04X}"},
+            )
+    if value and all(_invisible(char) for char in value):
+        raise PydanticCustomError("name_blank", "must contain a visible character")
+    return value
+
+
+# Names are trimmed and 1..70 characters, as dyrector's database allows, and pass `check_name`
+# (they land in audit lines, notifications and the install scripts an owner runs as root).
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70), BeforeValidator(check_name)
+]
+# First and last names of people: 1..32 characters, same rule.
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), BeforeValidator(check_name)
+]
 
 # A page offset; bounded, since an unbounded int reaches slicing code that refuses values past sys.maxsize.
 Skip = Annotated[int, Field(ge=0, le=2**31 - 1)]

@@ -12,11 +12,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.ids import new_id
-from chalicelib.models.base import RequestModel
+from chalicelib.models.base import RequestModel, check_name
 
 Port = Annotated[int, Field(ge=0, le=65535)]
 # Keys of env vars, labels, commands...: non-empty, no whitespace (dyrector start-time rule, checked early).
@@ -25,6 +25,8 @@ Text = Annotated[str, StringConstraints(max_length=4096)]
 ShortText = Annotated[str, StringConstraints(max_length=255)]
 # Container and init-container names: dyrector's `^[a-zA-Z0-9][a-zA-Z0-9_.-]+$` (UI rule, enforced here).
 ContainerName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", max_length=63)]
+# Volume names: free text as dyrector allows, under the name rule (no control characters, not blank).
+VolumeName = Annotated[str, StringConstraints(max_length=255), BeforeValidator(check_name)]
 ItemId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
@@ -162,7 +164,7 @@ class PortRangeBinding(_Item):
 
 
 class Volume(_Item):
-    name: ShortText
+    name: VolumeName
     path: ShortText
     type: VolumeType | None = None
     size: ShortText | None = None
@@ -170,7 +172,7 @@ class Volume(_Item):
 
 
 class InitContainerVolume(_Item):
-    name: ShortText
+    name: VolumeName
     path: ShortText
 
 

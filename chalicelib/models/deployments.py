@@ -5,10 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from chalicelib.contracts.naming import DNS_LABEL_PATTERN
-from chalicelib.models.base import Audit, RequestModel, ResponseModel, Skip, UtcDateTime
+from chalicelib.models.base import Audit, RequestModel, ResponseModel, Skip, UtcDateTime, check_name
 from chalicelib.models.containers import InstanceConfig, UniqueKeyValue
 from chalicelib.models.images import ImageResponse, Uuid
 
@@ -54,7 +54,9 @@ class StartDeploymentRequest(RequestModel):
 
 
 class DeploymentTokenRequest(RequestModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=70)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=70), BeforeValidator(check_name)
+    ]
     expiration_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 
 

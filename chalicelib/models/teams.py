@@ -7,11 +7,10 @@ from typing import Annotated
 
 from pydantic import EmailStr, StringConstraints
 
-from chalicelib.models.base import Name, RequestModel, ResponseModel, UtcDateTime
+from chalicelib.models.base import Name, PersonName, RequestModel, ResponseModel, UtcDateTime
 
 # Slugs are 3..16 characters and already "slugified": lower-case ASCII, digits, hyphens.
 Slug = Annotated[str, StringConstraints(min_length=3, max_length=16, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
 
 class Role(StrEnum):
