@@ -202,12 +202,12 @@ def request(
         if not location:
             return reply
         target = urljoin(url, location)
-        method, headers, body = _redirected(method, headers, body, url, target, reply.status)
+        method, headers, body = next_hop(method, headers, body, url, target, reply.status)
         url = target
     raise Unreachable("too many redirects")
 
 
-def _redirected(
+def next_hop(
     method: str, headers: dict[str, str], body: bytes | None, current: str, target: str, status: int
 ) -> tuple[str, dict[str, str], bytes | None]:
     """The next hop's request: bodies stay with their origin, credentials too."""
