@@ -24,6 +24,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,8 @@ ALWAYS_REFUSED: tuple[IPNetwork, ...] = tuple(
     for net in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8")
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# getaddrinfo has no timeout of its own: lookups run here so the caller can stop waiting.
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbound-dns")
 
 
 class OutboundError(Exception):
@@ -149,13 +152,14 @@ def literal_is_refused(url: str) -> bool:
     return address is not None and is_refused(address, allowed_networks())
 
 
-def resolve(url: str) -> _Target:
-    """Parses and resolves the URL once; raises Refused unless every address it has may be reached."""
+def resolve(url: str, deadline: Deadline | None = None) -> _Target:
+    """Parses and resolves the URL once; raises Refused unless every address it has may be reached.
+    The lookup counts against the deadline (a resolver that hangs does not hold the call)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise Refused("only http(s) URLs without credentials are allowed")
     port = _port(url)
-    addresses = _addresses(parts.hostname, port)
+    addresses = _addresses(parts.hostname, port, deadline or Deadline())
     allowed = allowed_networks()
     if any(is_refused(address, allowed) for address in addresses):
         raise Refused("the address is not allowed")
@@ -170,10 +174,11 @@ def _port(url: str) -> int:
         raise Refused("the port is not a port") from None
 
 
-def _addresses(host: str, port: int) -> list[IPAddress]:
+def _addresses(host: str, port: int, deadline: Deadline) -> list[IPAddress]:
+    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError, ValueError):
+        infos = lookup.result(timeout=deadline.remaining())
+    except (OSError, UnicodeError, ValueError, TimeoutError):
         raise Unreachable("the host does not resolve") from None
     if not infos:
         raise Unreachable("the host does not resolve")
@@ -248,7 +253,7 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 def _once(
     method: str, url: str, headers: dict[str, str], body: bytes | None, deadline: Deadline, max_bytes: int
 ) -> Reply:
-    target = resolve(url)
+    target = resolve(url, deadline)
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = kind(target, timeout=deadline.remaining())
     # The socket timeout bounds each read; the watchdog ends the call at the deadline, however it drips.
