@@ -280,3 +280,81 @@ def _closed_port() -> int:
     from tests.fixtures.local_stack import free_port
 
     return free_port()
+
+
+# --- TLS to the pinned address keeps verifying the name ------------------------------------------
+
+
+@pytest.fixture()
+def tls_listener(tmp_path, monkeypatch):
+    """An HTTPS server on 127.0.0.1 whose self-signed certificate names `localhost`, trusted as the
+    only CA (certifi's bundle swapped for it); returns its port."""
+    import datetime
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import certifi
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.handle_error = lambda *args: None
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    monkeypatch.setenv("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8")
+    original = certifi.where
+    yield server.server_address[1], lambda: monkeypatch.setattr(certifi, "where", lambda: str(cert_path))
+    monkeypatch.setattr(certifi, "where", original)
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_to_the_vetted_address_verifies_the_certificate_against_the_name(tls_listener):
+    from chalicelib.adapters import outbound
+
+    port, trust = tls_listener
+    # GIVEN a certificate no trusted CA signed THEN the request fails
+    with pytest.raises(outbound.Unreachable):
+        outbound.request("GET", f"https://localhost:{port}/")
+    # WHEN it is trusted THEN the name it was issued for works, though the connection goes to the vetted IP
+    trust()
+    assert outbound.request("GET", f"https://localhost:{port}/").body == b"ok"
+    # AND the same server reached by a name the certificate does not carry is refused
+    with pytest.raises(outbound.Unreachable):
+        outbound.request("GET", f"https://127.0.0.1:{port}/")
