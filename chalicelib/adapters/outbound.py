@@ -19,6 +19,7 @@ import base64
 import http.client
 import ipaddress
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -33,6 +34,8 @@ from urllib.parse import urljoin, urlsplit
 import certifi
 
 from chalicelib import settings
+
+log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -88,7 +91,7 @@ class Reply:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deep enough to exhaust the stack
             raise Unreachable("the answer is not JSON") from None
 
 
@@ -110,7 +113,13 @@ def allowed_networks() -> list[IPNetwork]:
     raw = settings.outbound_allowed_networks().strip()
     if raw.lower() in ("", "none"):
         return []
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
+    networks: list[IPNetwork] = []
+    for part in filter(None, (piece.strip() for piece in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            log.warning("OUTBOUND_ALLOWED_NETWORKS: %r is not a network; ignored", part)
+    return networks
 
 
 def unwrap(address: IPAddress) -> IPAddress:

@@ -75,7 +75,13 @@ def test_names_are_not_literal_addresses():
 
 @pytest.mark.parametrize(
     ("setting", "expected"),
-    [("none", []), ("", []), ("10.0.0.0/16, ::1/128", ["10.0.0.0/16", "::1/128"]), ("127.0.0.1", ["127.0.0.1/32"])],
+    [
+        ("none", []),
+        ("", []),
+        ("10.0.0.0/16, ::1/128", ["10.0.0.0/16", "::1/128"]),
+        ("127.0.0.1", ["127.0.0.1/32"]),
+        ("10.0.0.0/8,not-a-network", ["10.0.0.0/8"]),  # a typo is ignored (and logged), never a 500
+    ],
 )
 def test_allowed_networks_setting(monkeypatch, setting, expected):
     monkeypatch.setenv("OUTBOUND_ALLOWED_NETWORKS", setting)
@@ -95,6 +101,12 @@ def test_resolve_refuses_before_connecting(monkeypatch, url):
 def test_resolve_refuses_other_schemes_and_userinfo(url):
     with pytest.raises(outbound.Refused):
         outbound.resolve(url)
+
+
+def test_deeply_nested_json_is_a_bad_answer_not_a_crash():
+    reply = outbound.Reply(200, {}, b"[" * 100_000, "http://r.example/")
+    with pytest.raises(outbound.Unreachable):
+        reply.json()
 
 
 def test_a_post_is_never_redirected_to_another_origin():
