@@ -69,6 +69,12 @@ def password_hash_profile() -> str:
     return _env("PASSWORD_HASH_PROFILE", "rfc9106")
 
 
+def outbound_allowed_networks() -> str:
+    """Comma-separated CIDRs that requests to user-given URLs may reach although they are not public
+    (`none`: only public addresses). Link-local addresses stay refused whatever it says."""
+    return _env("OUTBOUND_ALLOWED_NETWORKS", "none")
+
+
 def session_hours() -> int:
     return int(_env("SESSION_HOURS", "12"))
 

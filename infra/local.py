@@ -11,7 +11,9 @@ Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (free port), AWS_ENDPOINT_
 CHALICE_STAGE (dev), LOCAL_SCHEDULE_SECONDS (fire every schedule this often),
 LOCAL_VISIBILITY_TIMEOUT (SQS redelivery delay, seconds), LOG_LEVEL (INFO); for websocket
 handlers WS_PORT (8001), WS_MANAGEMENT_PORT (free port) and the limits WS_MAX_MESSAGE_BYTES,
-WS_MAX_FRAME_BYTES, WS_IDLE_SECONDS, WS_MAX_CONNECTION_SECONDS, WS_MAX_CONNECTIONS.
+WS_MAX_FRAME_BYTES, WS_IDLE_SECONDS, WS_MAX_CONNECTION_SECONDS, WS_MAX_CONNECTIONS;
+OUTBOUND_ALLOWED_NETWORKS (LOCAL_OUTBOUND_NETWORKS unless set: registries and webhook receivers on
+this machine stay reachable; `none` allows only public addresses, as the AWS template does).
 """
 
 from __future__ import annotations
@@ -32,8 +34,14 @@ ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("infra.local")
 
 
+# Loopback only: local registries and receivers work; the rest of the LAN stays refused.
+LOCAL_OUTBOUND_NETWORKS = "127.0.0.0/8,::1/128"
+
+
 def main() -> int:
     _configure_logging()
+    if not os.environ.get("OUTBOUND_ALLOWED_NETWORKS"):
+        os.environ["OUTBOUND_ALLOWED_NETWORKS"] = LOCAL_OUTBOUND_NETWORKS
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -24,6 +24,9 @@ os.environ.pop("AWS_PROFILE", None)
 # The cheapest argon2id cost: the suite signs up hundreds of users (tests/unit/test_passwords.py checks
 # the production default). Set before `app` is imported; stacks started as subprocesses inherit it.
 os.environ.setdefault("PASSWORD_HASH_PROFILE", "test")
+# The test registry (docker-registry) and webhook receivers listen on loopback, as under `make run`
+# (infra/local.py's default); tests/security starts stacks with other settings to show the refusals.
+os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 

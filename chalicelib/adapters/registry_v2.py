@@ -1,18 +1,22 @@
-"""The Docker Registry HTTP API v2 (OCI distribution), spoken with `requests`.
+"""The Docker Registry HTTP API v2 (OCI distribution), spoken through `outbound` (the one guarded
+way out: address checks, one deadline, capped answers).
 
 Handles both auth schemes a registry may ask for in its `WWW-Authenticate` challenge: Basic
 (e.g. `docker-registry` with htpasswd) and Bearer (a token fetched from the challenge's realm,
-as Docker Hub, GHCR, GitLab and GCR do). Credentials are never logged or put in messages.
+as Docker Hub, GHCR, GitLab and GCR do). The credentials go only to the registry's own origin and
+to the auth hosts its type documents (`auth_hosts`); a realm anywhere else is asked anonymously.
+Credentials are never logged or put in messages; no answer, however odd, escapes as anything but
+a `RegistryError`, and what failed is never told apart from "not reachable" (no port/status oracle).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-import requests
+from chalicelib.adapters import outbound
 
-TIMEOUT = 5
 MANIFEST_TYPES = ", ".join(
     (
         "application/vnd.docker.distribution.manifest.v2+json",
@@ -47,10 +51,18 @@ def base_url(url: str) -> str:
 
 
 class RegistryClient:
-    def __init__(self, url: str, user: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        user: str | None = None,
+        password: str | None = None,
+        auth_hosts: frozenset[str] = frozenset(),
+        deadline: outbound.Deadline | None = None,
+    ) -> None:
         self.base = base_url(url)
-        self.auth = (user, password) if user and password else None
-        self.session = requests.Session()
+        self.auth = outbound.basic_auth(user, password) if user and password else None
+        self.auth_hosts = auth_hosts
+        self.deadline = deadline or outbound.Deadline()
         self._bearer: dict[str, str] = {}
 
     def check(self) -> None:
@@ -64,50 +76,53 @@ class RegistryClient:
             headers={"Accept": MANIFEST_TYPES},
             missing=f"{repository}:{reference}",
         )
-        return reply.json()
+        return _object(reply, f"The registry's answer for {repository}:{reference} is not a manifest.")
 
     def labels(self, repository: str, reference: str) -> dict[str, str]:
         """The image config's labels (empty for multi-platform indexes)."""
         manifest = self.manifest(repository, reference)
-        digest = (manifest.get("config") or {}).get("digest")
-        if not digest:
+        config = manifest.get("config")
+        digest = config.get("digest") if isinstance(config, dict) else None
+        if not digest or not isinstance(digest, str):
             return {}
-        blob = self._get(
-            f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull", missing=digest
-        ).json()
-        return dict((blob.get("config") or {}).get("Labels") or {})
+        reply = self._get(f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull", missing=digest)
+        blob = _object(reply, f"The registry's answer for {repository}:{reference} is not an image config.")
+        image_config = blob.get("config")
+        labels = image_config.get("Labels") if isinstance(image_config, dict) else None
+        if not isinstance(labels, dict):
+            return {}
+        return {str(k): v for k, v in labels.items() if isinstance(v, str)}
 
     def _get(
         self, path: str, scope: str | None, headers: dict[str, str] | None = None, missing: str | None = None
-    ) -> requests.Response:
+    ) -> outbound.Reply:
         reply = self._send(path, scope, headers)
-        if reply.status_code == 401:
-            reply = self._send(path, scope, headers, challenge=reply.headers.get("WWW-Authenticate", ""))
-        if reply.status_code in (401, 403):
+        if reply.status == 401:
+            reply = self._send(path, scope, headers, challenge=reply.headers.get("www-authenticate", ""))
+        if reply.status in (401, 403):
             raise Unauthorized(
                 "The registry refused the credentials." if self.auth else "The registry requires credentials."
             )
-        if reply.status_code == 404 and missing:
+        if reply.status == 404 and missing:
             raise NotFound(f"{missing} was not found in the registry.")
-        if reply.status_code >= 400:
-            raise RegistryError(f"The registry answered {reply.status_code}.")
+        if not 200 <= reply.status < 300:
+            raise self._unreachable()
         return reply
 
     def _send(
         self, path: str, scope: str | None, headers: dict[str, str] | None, challenge: str | None = None
-    ) -> requests.Response:
+    ) -> outbound.Reply:
         headers = dict(headers or {})
-        auth = None
         if challenge:
             scheme = challenge.split(" ", 1)[0].lower()
-            if scheme == "basic":
-                auth = self.auth
+            if scheme == "basic" and self.auth:
+                headers["Authorization"] = self.auth
             elif scheme == "bearer":
                 headers["Authorization"] = f"Bearer {self._token(challenge, scope)}"
         try:
-            return self.session.get(self.base + path, headers=headers, auth=auth, timeout=TIMEOUT)
-        except requests.RequestException:
-            raise Unreachable(f"The registry at {self.base} is not reachable.") from None
+            return outbound.request("GET", self.base + path, headers=headers, deadline=self.deadline)
+        except outbound.OutboundError:
+            raise self._unreachable() from None
 
     def _token(self, challenge: str, scope: str | None) -> str:
         params = dict(_CHALLENGE.findall(challenge))
@@ -118,14 +133,42 @@ class RegistryClient:
             params["scope"] = scope
         key = f"{realm}|{params.get('scope')}"
         if key not in self._bearer:
-            try:
-                reply = self.session.get(realm, params=params, auth=self.auth, timeout=TIMEOUT)
-            except requests.RequestException:
-                raise Unreachable("The registry's token service is not reachable.") from None
-            if reply.status_code in (401, 403):
-                raise Unauthorized("The registry refused the credentials.")
-            if reply.status_code >= 400:
-                raise RegistryError(f"The registry's token service answered {reply.status_code}.")
-            body = reply.json()
-            self._bearer[key] = body.get("token") or body.get("access_token") or ""
+            self._bearer[key] = self._fetch_token(realm, params)
         return self._bearer[key]
+
+    def _fetch_token(self, realm: str, params: dict[str, str]) -> str:
+        headers = {"Authorization": self.auth} if self.auth and self.may_authenticate(realm) else {}
+        url = realm + ("&" if "?" in realm else "?") + urlencode(params)
+        try:
+            reply = outbound.request("GET", url, headers=headers, deadline=self.deadline)
+        except outbound.OutboundError:
+            raise Unreachable("The registry's token service is not reachable.") from None
+        if reply.status in (401, 403):
+            raise Unauthorized("The registry refused the credentials.")
+        body = _object(reply, "The registry's token service gave no token.") if reply.status == 200 else {}
+        token = body.get("token") or body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise Unreachable("The registry's token service gave no token.")
+        return token
+
+    def may_authenticate(self, realm: str) -> bool:
+        """Whether the registry's credentials may go to this token realm: the registry's own host, or
+        an auth host its type documents (Docker Hub's auth.docker.io...), over https unless local."""
+        realm_parts, base_parts = urlsplit(realm), urlsplit(self.base)
+        host = (realm_parts.hostname or "").lower()
+        if host == (base_parts.hostname or "").lower():
+            return realm_parts.scheme == base_parts.scheme or realm_parts.scheme == "https"
+        return realm_parts.scheme == "https" and host in self.auth_hosts
+
+    def _unreachable(self) -> Unreachable:
+        return Unreachable(f"The registry at {self.base} is not reachable.")
+
+
+def _object(reply: outbound.Reply, problem: str) -> dict[str, Any]:
+    try:
+        body = reply.json()
+    except outbound.OutboundError:
+        raise RegistryError(problem) from None
+    if not isinstance(body, dict):
+        raise RegistryError(problem)
+    return body

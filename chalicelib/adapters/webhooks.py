@@ -1,22 +1,33 @@
-"""POSTing JSON to chat webhooks. The URL holds the webhook's secret, so it is never logged."""
+"""POSTing JSON to chat webhooks, through `outbound` (address checks, one deadline, and no redirect
+that would repeat the body elsewhere). The URL holds the webhook's secret, so it is never logged."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import requests
+from chalicelib.adapters import outbound
 
-TIMEOUT = 5
+TIMEOUT = 8.0
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 class DeliveryFailed(Exception):
-    """The receiver did not accept the message; the text names the status, never the URL."""
+    """The receiver did not accept the message; the text names neither the URL nor what answered."""
 
 
 def post(url: str, body: dict[str, Any]) -> None:
+    # One message for every failure (refused address, closed port, timeout, non-2xx): no oracle.
     try:
-        reply = requests.post(url, json=body, timeout=TIMEOUT)
-    except requests.RequestException as error:
-        raise DeliveryFailed(f"the webhook could not be reached ({type(error).__name__})") from None
-    if not 200 <= reply.status_code < 300:
-        raise DeliveryFailed(f"the webhook answered HTTP {reply.status_code}")
+        reply = outbound.request(
+            "POST",
+            url,
+            headers={"Content-Type": "application/json"},
+            body=json.dumps(body).encode(),
+            deadline=outbound.Deadline(TIMEOUT),
+            max_bytes=MAX_ANSWER_BYTES,
+        )
+    except outbound.OutboundError:
+        raise DeliveryFailed("the receiver is not reachable or did not accept it") from None
+    if not 200 <= reply.status < 300:
+        raise DeliveryFailed("the receiver is not reachable or did not accept it")

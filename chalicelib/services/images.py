@@ -43,6 +43,7 @@ def add_images(team: TeamAccess, project_id: str, version_id: str, entries: list
     order = max((int(image.order) for image in existing), default=-1) + 1
     now = ids.utcnow()
     added: list[ImageItem] = []
+    deadline = registries.image_check_budget()  # one budget for every check of this call
     for entry in entries:
         registry = registries.get_registry(team.team_id, entry.registry_id)
         for reference in entry.images:
@@ -50,7 +51,7 @@ def add_images(team: TeamAccess, project_id: str, version_id: str, entries: list
             problem = rules.reference_error(name, tag)
             if problem:
                 raise BadRequestError(problem, property="images", value=reference)
-            labels = registries.verify_image(team.team_id, registry, name, tag)
+            labels = registries.verify_image(team.team_id, registry, name, tag, deadline)
             config = {"name": rules.container_name(name, names), **rules.config_from_labels(labels)}
             names.add(config["name"])
             added.append(

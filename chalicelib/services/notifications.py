@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from chalicelib import ids
-from chalicelib.adapters import webhooks
+from chalicelib.adapters import outbound, webhooks
 from chalicelib.contracts.events import NotificationDelivery
 from chalicelib.db import notifications as repo
 from chalicelib.db.items import NotificationItem
@@ -35,6 +35,7 @@ def list_notifications(team: TeamAccess) -> list[NotificationItem]:
 
 
 def create_notification(team: TeamAccess, identity: Identity, request: NotificationRequest) -> NotificationItem:
+    _check_address(request.url)
     item = repo.new_item(
         team.team_id,
         ids.new_id(),
@@ -53,6 +54,7 @@ def create_notification(team: TeamAccess, identity: Identity, request: Notificat
 
 def update_notification(team: TeamAccess, notification_id: str, request: NotificationRequest) -> NotificationItem:
     item = get_notification(team, notification_id)
+    _check_address(request.url)
     repo.update(
         team.team_id,
         item,
@@ -104,6 +106,12 @@ def deliver(delivery: NotificationDelivery) -> None:
         log.info("notification %s is gone or inactive; delivery dropped", delivery.notification_id)
         return
     webhooks.post(item.url, messages.payload(item.kind, delivery.message, delivery.event_type, delivery.team_id))
+
+
+def _check_address(url: str) -> None:
+    """Refuses a URL written with an address the platform may not reach (names are checked at delivery)."""
+    if outbound.literal_is_refused(url):
+        raise BadRequestError("The platform may not send to this address.", property="url")
 
 
 def _events(request: NotificationRequest) -> list[str]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib import ids
-from chalicelib.adapters import registry_v2
+from chalicelib.adapters import outbound, registry_v2
 from chalicelib.db import registries as repo
 from chalicelib.db.items import RegistryItem
 from chalicelib.errors import BadRequestError, NotFoundError
@@ -23,6 +24,7 @@ from chalicelib.services.identity import Identity
 
 HUB_REGISTRY = "registry-1.docker.io"
 FIXED_HOSTS = {"github": "ghcr.io", "gitlab": "registry.gitlab.com"}
+IMAGE_CHECK_SECONDS = 20.0
 SEEDED_HUB = {"name": "Docker Hub Library", "details": {"imageNamePrefix": "library", "public": True}}
 
 
@@ -76,10 +78,15 @@ def create_registry(team: TeamAccess, identity: Identity, request: Any) -> Regis
 
 
 def update_registry(team: TeamAccess, identity: Identity, registry_id: str, request: Any) -> None:
-    """Re-checks the registry; without a new token the stored one is kept (if the user is the same)."""
+    """Re-checks the registry. Without a new token the stored one is kept only while it would go to
+    the same place (same type, URL and user): a stored secret never follows a changed address."""
     registry = get_registry(team.team_id, registry_id)
     details, token = _split(request.details)
-    keep = not token and registry.sealed_token and details.get("user") == (registry.details or {}).get("user")
+    keep = not token and bool(registry.sealed_token) and bool(details.get("user"))
+    if keep and _moved(registry, request.type, details):
+        raise BadRequestError(
+            "The registry's type, URL or user changed: enter its token again.", property="token", value=None
+        )
     if keep:
         token = sealing.unseal(registry.sealed_token, _context(team.team_id, registry.id))
     if _needs_credentials(request.type, details) and not token:
@@ -140,13 +147,23 @@ def pull_server(registry: RegistryItem) -> str:
     return _host(_endpoint(registry.kind, registry.details or {}) or (registry.details or {}).get("url") or "")
 
 
-def verify_image(team_id: str, registry: RegistryItem, name: str, tag: str | None) -> dict[str, str]:
+def image_check_budget() -> outbound.Deadline:
+    """One time budget for all the registry calls of one API request, well inside API Gateway's 29 s."""
+    return outbound.Deadline(IMAGE_CHECK_SECONDS)
+
+
+def verify_image(
+    team_id: str, registry: RegistryItem, name: str, tag: str | None, deadline: outbound.Deadline | None = None
+) -> dict[str, str]:
     """Checks that `name:tag` exists in the registry; returns the image's labels."""
-    endpoint = _endpoint(registry.kind, registry.details or {})
+    details = registry.details or {}
+    endpoint = _endpoint(registry.kind, details)
     if endpoint is None:
         return {}
     found = credentials(team_id, registry)
-    client = registry_v2.RegistryClient(endpoint, *(found or (None, None)))
+    client = registry_v2.RegistryClient(
+        endpoint, *(found or (None, None)), auth_hosts=auth_hosts(registry.kind, details), deadline=deadline
+    )
     repository = _repository(registry.details or {}, name)
     try:
         return client.labels(repository, tag or "latest")
@@ -190,9 +207,51 @@ def _check(kind: str, details: dict[str, Any], token: str | None) -> None:
     if endpoint is None:
         return
     try:
-        registry_v2.RegistryClient(endpoint, details.get("user"), token).check()
+        registry_v2.RegistryClient(endpoint, details.get("user"), token, auth_hosts=auth_hosts(kind, details)).check()
     except registry_v2.RegistryError as error:
         raise BadRequestError(str(error), property="details") from None
+
+
+def auth_hosts(kind: str, details: dict[str, Any]) -> frozenset[str]:
+    """The token services a registry type documents, besides the registry's own host: the only other
+    hosts its credentials may go to (a realm elsewhere is asked without them)."""
+    if kind == "hub":
+        return frozenset({"auth.docker.io"})
+    if kind == "github":
+        return frozenset({"ghcr.io"})
+    if kind == "gitlab":
+        return _gitlab_auth_hosts(details)
+    if kind == "google":
+        host = _hostname(details.get("url") or "")
+        return frozenset({host} if host == "gcr.io" or host.endswith((".gcr.io", ".pkg.dev")) else set())
+    return frozenset()
+
+
+def _gitlab_auth_hosts(details: dict[str, Any]) -> frozenset[str]:
+    """gitlab.com for registry.gitlab.com; a self-hosted registry's GitLab (its apiUrl's host, or the
+    registry host without its `registry.` label)."""
+    hosts = {"gitlab.com"} if not details.get("url") else set()
+    if details.get("apiUrl"):
+        hosts.add(_hostname(details["apiUrl"]))
+    registry_host = _hostname(details.get("url") or "")
+    if registry_host.startswith("registry."):
+        hosts.add(registry_host.removeprefix("registry."))
+    return frozenset(hosts - {""})
+
+
+def _moved(registry: RegistryItem, kind: str, details: dict[str, Any]) -> bool:
+    """Whether the stored token would now go elsewhere (or be used as someone else's)."""
+    stored = registry.details or {}
+    return (
+        kind != registry.kind
+        or _endpoint(kind, details) != _endpoint(registry.kind, stored)
+        or details.get("user") != stored.get("user")
+        or details.get("apiUrl") != stored.get("apiUrl")
+    )
+
+
+def _hostname(url: str) -> str:
+    return (urlsplit(url if "://" in url else f"https://{url}").hostname or "").lower()
 
 
 def _host(url: str) -> str:

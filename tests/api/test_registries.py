@@ -139,6 +139,29 @@ def test_update_rechecks_keeps_the_stored_token_and_guards_the_name(api, team, l
     assert api.put(f"/api/{slug}/registries/5b0c2d3e-0000-4000-8000-000000000000", owner, body).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"url": "http://localhost:9"},  # another host
+        {"url": "REGISTRY/elsewhere"},  # same host, another path
+        {"user": "someone-else"},
+        {"type": "unchecked"},
+    ],
+)
+def test_update_that_moves_the_registry_needs_the_token_again(api, team, local_registry, change):
+    # GIVEN a registry whose token is stored
+    owner, team_ = team
+    slug = team_["slug"]
+    created = api.post(f"/api/{slug}/registries", owner, v2_body(local_registry, name="Kept")).json
+    details = {"url": local_registry.url, "user": local_registry.user}
+    details.update({k: v.replace("REGISTRY", local_registry.url) for k, v in change.items() if k != "type"})
+    body = {"type": change.get("type", "v2"), "name": "Kept", "details": details}
+    # WHEN its type, URL or user changes without the token THEN the token is asked for (F4)
+    response = api.put(f"/api/{slug}/registries/{created['id']}", owner, body)
+    assert response.status_code == 400 and response.json["property"] == "token", response.body
+    assert api.get(f"/api/{slug}/registries/{created['id']}", owner).json["details"]["url"] == local_registry.url
+
+
 def test_images_are_checked_in_the_registry_and_prefilled_from_their_labels(api, team, local_registry):
     owner, team_ = team
     slug = team_["slug"]

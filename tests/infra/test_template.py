@@ -159,6 +159,9 @@ def test_packaged_functions_get_resource_names_and_partial_batches(packaged):
         for key, output in outputs.items():
             assert variables[stack.env_name(key)] == output["Value"]
         assert variables["PUBLIC_URL"] == {"Ref": "PublicUrl"}
+        # Outbound requests reach public addresses only unless the operator lists networks.
+        assert variables["OUTBOUND_ALLOWED_NETWORKS"] == {"Ref": "OutboundAllowedNetworks"}
+        assert sam["Parameters"]["OutboundAllowedNetworks"]["Default"] == "none"
         for event in function["Properties"].get("Events", {}).values():
             if event["Type"] == "SQS":
                 sqs_sources += 1
