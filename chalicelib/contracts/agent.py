@@ -8,8 +8,6 @@ is the one definition both sides use: the agent package ships it by path; it imp
 pydantic.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, Literal
 

@@ -1,7 +1,5 @@
 """The deploy queue's message: one try of one deployment, sent by `start` and read by `workers.deploy`."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 

@@ -1,7 +1,5 @@
 """Platform events published on the events queue and consumed by `workers.events`."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter

@@ -4,8 +4,6 @@ The platform checks prefixes and computes container names for its views; the age
 what it creates on the node from the same rules, so the two can never disagree.
 """
 
-from __future__ import annotations
-
 import re
 
 # RFC 1123 label (Kubernetes namespaces and object names, our deployment prefixes).

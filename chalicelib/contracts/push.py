@@ -6,8 +6,6 @@ reference the agent fetches over HTTPS. Consoles and CLIs connect to the same AP
 token and subscribe to a deployment or a node. Both sides read this module (the agent ships it).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter

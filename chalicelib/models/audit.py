@@ -1,7 +1,5 @@
 """Team audit log (`/api/{teamSlug}/audit-log`)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -17,7 +15,7 @@ class AuditLogQuery(RequestModel):
     filter: str | None = Field(None, max_length=200)
 
     @model_validator(mode="after")
-    def _range(self) -> AuditLogQuery:
+    def _range(self) -> "AuditLogQuery":
         if self.from_ and self.to and self.from_ > self.to:
             from pydantic_core import PydanticCustomError
 

@@ -1,7 +1,5 @@
 """Sign-up and login: ours, since dyrector delegates identity to Ory Kratos."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import EmailStr, SecretStr, StringConstraints

@@ -4,8 +4,6 @@ Requests forbid unknown fields (a typo is a 400, not a silent no-op); responses 
 built from our own data and serialised by alias. Datetimes render as UTC ISO with ms.
 """
 
-from __future__ import annotations
-
 import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
@@ -91,7 +89,7 @@ class Audit(ResponseModel):
     updated_by: str
 
     @classmethod
-    def of(cls, item: object) -> Audit:
+    def of(cls, item: object) -> "Audit":
         """From any item with created/updated at/by (`updatedBy` falls back to `createdBy`)."""
         created_by = item.created_by
         return cls(

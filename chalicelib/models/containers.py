@@ -7,8 +7,6 @@ Image configs declare secret *keys*; instance and deployment configs hold concre
 (ciphertext for the node's public key, never plain text once `encrypted` is true).
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -152,7 +150,7 @@ class PortRange(RequestModel):
     to: Port
 
     @model_validator(mode="after")
-    def _ordered(self) -> PortRange:
+    def _ordered(self) -> "PortRange":
         if self.from_ > self.to:
             raise PydanticCustomError("port_range", "'from' must not be greater than 'to'")
         return self

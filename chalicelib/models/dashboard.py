@@ -1,7 +1,5 @@
 """The team dashboard (`/api/{teamSlug}/dashboard`): counts and the onboarding checklist."""
 
-from __future__ import annotations
-
 from chalicelib.models.base import ResponseModel
 
 

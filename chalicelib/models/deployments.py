@@ -1,7 +1,5 @@
 """Deployments (`/api/{teamSlug}/deployments`): a version's images on a node under a prefix."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -134,7 +132,7 @@ class DeploymentEventResponse(ResponseModel):
     container_state: ContainerStateSummary | None
 
     @classmethod
-    def of(cls, event: Any) -> DeploymentEventResponse:
+    def of(cls, event: Any) -> "DeploymentEventResponse":
         """From a stored deployment event (`kind` and its `value`), for the log page and live followers."""
         value = event.value or {}
         return cls(

@@ -1,7 +1,5 @@
 """Platform health (`/api/health`)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from chalicelib.models.base import ResponseModel

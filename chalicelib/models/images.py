@@ -1,7 +1,5 @@
 """Images of a version and their container configs (`.../versions/{versionId}/images`)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import Field, StringConstraints

@@ -1,7 +1,5 @@
 """Nodes (`/api/{teamSlug}/nodes`), their install scripts, audit log and containers."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -53,7 +51,7 @@ class GenerateScriptRequest(RequestModel):
     dagent_traefik: Traefik | None = None
 
     @model_validator(mode="after")
-    def _kubernetes_uses_shell(self) -> GenerateScriptRequest:
+    def _kubernetes_uses_shell(self) -> "GenerateScriptRequest":
         if self.type == NodeType.k8s and self.script_type == ScriptType.powershell:
             from pydantic_core import PydanticCustomError
 

@@ -1,7 +1,5 @@
 """Chat notifications (`/api/{teamSlug}/notifications`): which events go to which webhook."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Projects (`/api/{teamSlug}/projects`): versionless (one rolling version) or versioned."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 

@@ -4,8 +4,6 @@ One request model per registry type, discriminated by `type`. The token (passwor
 token) is accepted, never returned: response details are built from the stored, non-secret part.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """Storages (`/api/{teamSlug}/storages`): S3-compatible buckets containers can import files from."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import SecretStr, StringConstraints, model_validator
@@ -24,7 +22,7 @@ class StorageRequest(RequestModel):
     public: bool | None = None
 
     @model_validator(mode="after")
-    def _keys_together(self) -> StorageRequest:
+    def _keys_together(self) -> "StorageRequest":
         if (self.access_key is None) != (self.secret_key is None):
             raise PydanticCustomError("keys", "give both accessKey and secretKey, or neither")
         if self.public and self.access_key is not None:

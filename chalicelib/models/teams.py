@@ -1,7 +1,5 @@
 """Teams, their members and invitations (`/api/teams`, `/api/users/me`)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 

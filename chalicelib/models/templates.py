@@ -1,7 +1,5 @@
 """Templates (`/api/templates`): preset stacks that become a project in a team."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import StringConstraints

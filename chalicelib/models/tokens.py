@@ -1,7 +1,5 @@
 """Personal access tokens (`/api/tokens`)."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from chalicelib.models.base import Name, RequestModel, ResponseModel, UtcDateTime

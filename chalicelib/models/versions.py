@@ -1,7 +1,5 @@
 """Versions of a project (`/api/{teamSlug}/projects/{projectId}/versions`)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 
