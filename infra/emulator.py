@@ -159,8 +159,9 @@ _INDEXES: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, dict[Any, list[Any
 
 
 def _by_attribute(table: Any, attribute: str) -> dict[Any, list[Any]]:
-    """The table's items grouped by one attribute's value, rebuilt after any write: an idle agent's
-    long poll (a GSI Query every 0.1 s) then costs a lookup, not a pass over the whole table."""
+    """The table's items grouped by one attribute's value, rebuilt after any write: an index Query
+    (a node's pending commands, the health sweep's silent nodes) then costs a lookup, not a pass
+    over the whole table."""
     built = _INDEXES.setdefault(table, {}).get(attribute)
     if built is None or built[0] != _Writes.count:
         groups: dict[Any, list[Any]] = {}

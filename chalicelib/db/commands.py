@@ -1,6 +1,6 @@
 """Commands for node agents: `NODECMD#<nid>` / `CMD#<ulid>` (ULIDs sort by time).
 
-A pending command also carries GSI2 `PENDING#<nid>`, so a long-poll reads only what is
+A pending command also carries GSI2 `PENDING#<nid>`, so a reconnecting agent reads only what is
 still to deliver; acknowledging removes it from the index. Results are kept a day (TTL)
 for the API call that waits on them.
 """

@@ -237,7 +237,7 @@ class DeploymentTokenItem(BaseItem, discriminator="deployment-token"):
 
 class NodeItem(BaseItem, discriminator="node"):
     """A deployment target. While its agent is connected it sits in GSI2 (`CONNECTED#<shard>`,
-    keyed by last heartbeat) so the health sweep finds silent nodes with one range Query."""
+    keyed by its last-seen mark) so the health sweep finds silent nodes with one range Query."""
 
     id = UnicodeAttribute()
     name = UnicodeAttribute()

@@ -206,7 +206,7 @@ def revoke_token(node: NodeItem) -> None:
 
 
 def silent_since(shard: str, cutoff: datetime) -> list[NodeItem]:
-    """Connected nodes whose last heartbeat is older than `cutoff` (GSI2 range Query)."""
+    """Connected nodes last seen before `cutoff` (GSI2 range Query)."""
     return [
         item
         for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300

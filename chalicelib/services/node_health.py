@@ -1,7 +1,7 @@
-"""The scheduled health sweep: nodes whose agent stopped heartbeating become unreachable.
+"""The scheduled health sweep, a safety net behind `$disconnect`: silent nodes become unreachable.
 
-It reads only the connected nodes whose last heartbeat is older than the window (a range
-Query per GSI2 shard) and flips each with a condition on that same heartbeat, so a node that
+It reads only the connected nodes whose last-seen mark is older than the window (a range
+Query per GSI2 shard) and flips each with a condition on that same mark, so a node that
 reported in meanwhile stays connected.
 """
 
@@ -24,7 +24,7 @@ def sweep(now: datetime | None = None) -> list[str]:
                 node_events.record(
                     node.id,
                     "left",
-                    {"reason": "missed heartbeats", "lastSeen": ids.iso(node.last_seen) if node.last_seen else None},
+                    {"reason": "silent", "lastSeen": ids.iso(node.last_seen) if node.last_seen else None},
                 )
                 marked.append(node.id)
     return marked
