@@ -34,7 +34,13 @@ def batch_get(user_ids: set[str]) -> dict[str, UserItem]:
 
 
 def new_item(
-    user_id: str, email: str, first_name: str, last_name: str | None, password_hash: str | None, now: datetime
+    user_id: str,
+    email: str,
+    first_name: str,
+    last_name: str | None,
+    password_hash: str | None,
+    now: datetime,
+    verified: bool = False,
 ) -> UserItem:
     return UserItem(
         keys.user(user_id),
@@ -45,6 +51,7 @@ def new_item(
         last_name=last_name,
         password_hash=password_hash,
         created_at=now,
+        email_verified=verified,
     )
 
 
@@ -58,17 +65,27 @@ def create(user: UserItem) -> None:
     Transaction().create(email_guard(user), conflict).create(user, conflict).commit()
 
 
-def set_password(user: UserItem, password_hash: str, first_name: str, last_name: str | None) -> None:
-    """Completes the sign-up of an invited user; fails if someone claimed it first."""
+def complete_signup(user: UserItem, password_hash: str, first_name: str | None, last_name: str | None) -> bool:
+    """Sets the password and name of a sign-up whose address was just proven, and marks the account
+    verified; False when it was verified already (a link of an older sign-up must not reset it)."""
     actions = [
         UserItem.password_hash.set(password_hash),
-        UserItem.first_name.set(first_name),
-        UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove(),
+        UserItem.email_verified.set(True),
     ]
-    conditional(
-        lambda: user.update(actions=actions, condition=UserItem.password_hash.does_not_exist()),
-        ConflictError("Email taken.", property="email"),
-    )
+    if first_name:
+        actions += [
+            UserItem.first_name.set(first_name),
+            UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove(),
+        ]
+    unproven = (UserItem.email_verified == False) | UserItem.password_hash.does_not_exist()  # noqa: E712
+    return conditional(lambda: user.update(actions=actions, condition=unproven))
+
+
+def change_password(user: UserItem, password_hash: str) -> None:
+    """A new password ends every session issued before it (their version no longer matches); set
+    through a mailed link, it also proves the address."""
+    actions = [UserItem.password_hash.set(password_hash), UserItem.session_version.add(1)]
+    user.update(actions=[*actions, UserItem.email_verified.set(True)])
 
 
 def record_login(user: UserItem, now: datetime) -> None:
