@@ -89,6 +89,11 @@ def log_mail() -> bool:
     return _env("LOCAL_MAIL_LOG", "") == "1"
 
 
+def login_failures_per_source() -> int:
+    """Failed logins one source address may make (across accounts) before it is throttled."""
+    return int(_env("LOGIN_FAILURES_PER_SOURCE", "30"))
+
+
 def invitations_per_day() -> int:
     """How many invitation mails one team may send per (UTC) day."""
     return int(_env("INVITATIONS_PER_DAY", "50"))

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from chalicelib.db import keys
 from chalicelib.db.items import CounterItem
+from chalicelib.db.table import BaseItem
 
 
-def get(kind: str, key: str) -> CounterItem | None:
-    try:
-        return CounterItem.get(keys.counter(kind, key), keys.COUNTER)
-    except CounterItem.DoesNotExist:
-        return None
+def key(kind: str, name: str) -> tuple[str, str]:
+    """A counter's table key (to read it along with other items)."""
+    return keys.counter(kind, name), keys.COUNTER
+
+
+def read(wanted: list[tuple[str, str]]) -> list[BaseItem]:
+    """The counters at these keys that exist, in one read."""
+    return list(CounterItem.batch_get(wanted))
+
+
+def pick(items: list[BaseItem], kind: str, name: str) -> CounterItem | None:
+    """The counter (kind, name) among items read together, or None."""
+    pk = keys.counter(kind, name)
+    return next((item for item in items if isinstance(item, CounterItem) and pk == item.PK), None)
 
 
 def add(kind: str, key: str, expires: int) -> CounterItem:

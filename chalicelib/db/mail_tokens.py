@@ -1,7 +1,7 @@
 """Single-use links mailed to an address (sign-up verification, password reset).
 
 Stored by the SHA-256 of the link's secret, with a TTL so DynamoDB removes the unused ones. Taking
-a token is a conditional delete: of two concurrent uses exactly one gets it.
+a token is one delete that returns what it deleted: of two concurrent uses exactly one gets it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.db import keys
-from chalicelib.db.conditions import conditional
 from chalicelib.db.items import MailTokenItem
 
 
@@ -30,10 +29,9 @@ def new_item(secret_hash: str, purpose: str, user_id: str, email: str, expires_a
 
 
 def take(secret_hash: str) -> MailTokenItem | None:
-    """The token, deleted so it never works again; None when unknown or already used."""
-    try:
-        item = MailTokenItem.get(keys.mail_token(secret_hash), keys.MAIL_TOKEN)
-    except MailTokenItem.DoesNotExist:
-        return None
-    taken = conditional(lambda: item.delete(condition=MailTokenItem.PK.exists()))
-    return item if taken else None
+    """The token, deleted in the same request so it never works again; None when unknown or used."""
+    reply = MailTokenItem._get_connection().delete_item(
+        keys.mail_token(secret_hash), keys.MAIL_TOKEN, return_values="ALL_OLD"
+    )
+    old = reply.get("Attributes")
+    return MailTokenItem.from_raw_data(old) if old else None

@@ -33,11 +33,3 @@ def delete(token: TokenItem) -> None:
 def revoke_session(token_id: str, expires: int) -> None:
     """Denies a session token by its id until it would have expired anyway (then the TTL removes it)."""
     RevokedTokenItem(keys.revoked(token_id), keys.REVOKED, ttl=expires).save()
-
-
-def session_revoked(token_id: str) -> bool:
-    try:
-        RevokedTokenItem.get(keys.revoked(token_id), keys.REVOKED)
-    except RevokedTokenItem.DoesNotExist:
-        return False
-    return True

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from chalicelib.db import keys
 from chalicelib.db.conditions import conditional
-from chalicelib.db.items import GuardItem, UserItem
+from chalicelib.db.items import GuardItem, RevokedTokenItem, UserItem
+from chalicelib.db.table import BaseItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError
 
@@ -16,6 +17,23 @@ def get(user_id: str) -> UserItem | None:
         return UserItem.get(keys.user(user_id), keys.PROFILE)
     except UserItem.DoesNotExist:
         return None
+
+
+def with_revocation(user_id: str, token_id: str | None) -> tuple[UserItem | None, bool]:
+    """The account and whether the session `token_id` was logged out, in one read (every call needs both)."""
+    wanted = [(keys.user(user_id), keys.PROFILE)] + ([(keys.revoked(token_id), keys.REVOKED)] if token_id else [])
+    found = list(BaseItem.batch_get(wanted))
+    user = next((item for item in found if isinstance(item, UserItem)), None)
+    return user, any(isinstance(item, RevokedTokenItem) for item in found)
+
+
+def get_by_email_with(email: str, also: list[tuple[str, str]]) -> tuple[UserItem | None, list[BaseItem]]:
+    """The account of an address and the items keyed `also` (a login's throttle counters): the
+    address's guard and those items in one read, then the account."""
+    guard_key = (keys.email(email), keys.GUARD)
+    found = list(BaseItem.batch_get([guard_key, *also]))
+    guard = next((item for item in found if isinstance(item, GuardItem) and guard_key[0] == item.PK), None)
+    return (get(guard.ref) if guard else None), [item for item in found if item is not guard]
 
 
 def get_by_email(email: str) -> UserItem | None:
@@ -65,20 +83,22 @@ def create(user: UserItem) -> None:
     Transaction().create(email_guard(user), conflict).create(user, conflict).commit()
 
 
-def complete_signup(user: UserItem, password_hash: str, first_name: str | None, last_name: str | None) -> bool:
-    """Sets the password and name of a sign-up whose address was just proven, and marks the account
-    verified; False when it was verified already (a link of an older sign-up must not reset it)."""
-    actions = [
-        UserItem.password_hash.set(password_hash),
-        UserItem.email_verified.set(True),
-    ]
+def complete_signup(
+    user_id: str, email: str, password_hash: str, first_name: str | None, last_name: str | None
+) -> bool:
+    """Sets the password and name of a sign-up whose address was just proven and marks the account
+    verified, in one conditional write; False when the account is gone, has another address or was
+    verified already (a link of an older sign-up must not reset it)."""
+    actions = [UserItem.password_hash.set(password_hash), UserItem.email_verified.set(True)]
     if first_name:
         actions += [
             UserItem.first_name.set(first_name),
             UserItem.last_name.set(last_name) if last_name else UserItem.last_name.remove(),
         ]
     unproven = (UserItem.email_verified == False) | UserItem.password_hash.does_not_exist()  # noqa: E712
-    return conditional(lambda: user.update(actions=actions, condition=unproven))
+    condition = UserItem.PK.exists() & (UserItem.email == email) & unproven
+    user = UserItem(keys.user(user_id), keys.PROFILE)
+    return conditional(lambda: user.update(actions=actions, condition=condition))
 
 
 def change_password(user: UserItem, password_hash: str) -> None:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from chalicelib import ids, settings
 from chalicelib.adapters import mail
-from chalicelib.db import mail_tokens
+from chalicelib.db import counters, mail_tokens
 from chalicelib.db import users as user_repo
 from chalicelib.db.items import UserItem
 from chalicelib.errors import BadRequestError, ConflictError, ForbiddenError
@@ -55,18 +55,16 @@ def signup(request: SignupRequest) -> str:
     password_hash = passwords.hash_password(password)
     email = request.email.strip().lower()
     verify = settings.email_verification()
-    user = user_repo.get_by_email(email)
-    if user is None:
-        user = user_repo.new_item(
-            ids.new_id(), email, request.first_name, request.last_name, password_hash, ids.utcnow(), verified=not verify
-        )
-        try:
-            user_repo.create(user)
-        except ConflictError:  # signed up or invited a moment ago: treat it as that account
-            user = user_repo.get_by_email(email) or user
+    user = user_repo.new_item(
+        ids.new_id(), email, request.first_name, request.last_name, password_hash, ids.utcnow(), verified=not verify
+    )
+    try:
+        user_repo.create(user)
+    except ConflictError:  # registered, invited or pending already: that account
+        user = user_repo.get_by_email(email) or user
     if not verify:
         if user.password_hash is None:  # an invited placeholder: completed at once, as before verification
-            user_repo.complete_signup(user, password_hash, request.first_name, request.last_name)
+            user_repo.complete_signup(user.id, user.email, password_hash, request.first_name, request.last_name)
         return email
     if user.verified and user.password_hash is not None:
         _mail_someone_tried(user)
@@ -81,11 +79,8 @@ def verify(secret: str) -> None:
     item = mail_tokens.take(_secret_hash(secret))
     if item is None or item.purpose != "verify" or item.expires_at < ids.utcnow() or item.password_hash is None:
         raise BadRequestError(_BAD_LINK, property="token")
-    user = user_repo.get(item.user_id)
-    if user is None or user.email != item.email:
-        raise BadRequestError(_BAD_LINK, property="token")
-    if not user_repo.complete_signup(user, item.password_hash, item.first_name, item.last_name):
-        raise BadRequestError("This address is verified already: log in.", property="token")
+    if not user_repo.complete_signup(item.user_id, item.email, item.password_hash, item.first_name, item.last_name):
+        raise BadRequestError("This link is used, or the address is verified already: log in.", property="token")
 
 
 def request_password_reset(request: PasswordResetRequest) -> None:
@@ -124,7 +119,7 @@ def change_password(user_id: str, request: ChangePasswordRequest, source: str) -
     user = user_repo.get(user_id)
     if user is None:
         raise ForbiddenError("The current password is wrong.", property="currentPassword")
-    throttle.check(user.email, source)
+    throttle.check(counters.read(throttle.counter_keys(user.email, source)), user.email, source)
     if not passwords.verify_password(user.password_hash, request.current_password.get_secret_value()):
         throttle.record_failure(user.email, source)
         raise ForbiddenError("The current password is wrong.", property="currentPassword")

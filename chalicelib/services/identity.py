@@ -36,12 +36,13 @@ class Identity:
 def login(request: LoginRequest, source: str) -> tuple[str, datetime]:
     """A session token; throttled per account and per source address (429 + Retry-After)."""
     email = request.email.strip().lower()
-    throttle.check(email, source)
-    user = user_repo.get_by_email(email)
+    user, counters = user_repo.get_by_email_with(email, throttle.counter_keys(email, source))
+    had_failures = throttle.check(counters, email, source)
     if not passwords.verify_password(user.password_hash if user else None, request.password.get_secret_value()):
         throttle.record_failure(email, source)
         raise UnauthorizedError("Invalid e-mail or password.")
-    throttle.record_success(email)
+    if had_failures:
+        throttle.record_success(email)
     if user.disabled:
         raise ForbiddenError("This account is disabled.")
     if not user.verified and settings.email_verification():
@@ -110,11 +111,10 @@ def authenticate(authorization: str | None, allow_deploy_token: bool = False) ->
 def _check_account(identity: Identity, claims: dict) -> None:
     """The account still exists and is enabled; a session is neither logged out nor older than the
     account's last password change."""
-    user = user_repo.get(identity.user_id)
-    if user is None or user.disabled:
+    user, logged_out = user_repo.with_revocation(
+        identity.user_id, identity.token_id if identity.kind == "session" else None
+    )
+    if user is None or user.disabled or logged_out:
         raise UnauthorizedError("Token revoked.")
-    if identity.kind == "session" and (
-        claims.get("sv", 0) != int(user.session_version or 0)
-        or (identity.token_id and token_repo.session_revoked(identity.token_id))
-    ):
+    if identity.kind == "session" and claims.get("sv", 0) != int(user.session_version or 0):
         raise UnauthorizedError("Token revoked.")

@@ -12,7 +12,9 @@ import math
 import time
 from dataclasses import dataclass
 
+from chalicelib import settings
 from chalicelib.db import counters
+from chalicelib.db.table import BaseItem
 from chalicelib.errors import TooManyRequestsError
 
 
@@ -25,24 +27,35 @@ class Limit:
 
 
 ACCOUNT = Limit("login-account", free_failures=5, max_block_seconds=300, window_seconds=900)
-SOURCE = Limit("login-source", free_failures=30, max_block_seconds=3600, window_seconds=3600)
+SOURCE_KIND = "login-source"
 
 
-def check(email: str, source: str) -> None:
-    """429 while the account or the source address is blocked (before any password is checked)."""
+def _source() -> Limit:
+    return Limit(SOURCE_KIND, settings.login_failures_per_source(), max_block_seconds=3600, window_seconds=3600)
+
+
+def counter_keys(email: str, source: str) -> list[tuple[str, str]]:
+    """The counters a login reads (along with the account, in one request)."""
+    return [counters.key(ACCOUNT.kind, email), counters.key(SOURCE_KIND, source)]
+
+
+def check(found: list[BaseItem], email: str, source: str) -> bool:
+    """429 while the account or the source address is blocked (before any password is checked);
+    `found` holds the counters read. Returns whether the account has failures on record."""
     now = time.time()
-    for limit, key in ((ACCOUNT, email), (SOURCE, source)):
-        counter = counters.get(limit.kind, key)
+    account, by_source = counters.pick(found, ACCOUNT.kind, email), counters.pick(found, SOURCE_KIND, source)
+    for counter in (account, by_source):
         if counter is not None and counter.blocked_until and counter.blocked_until > now:
             raise TooManyRequestsError(
                 "Too many failed logins: wait before trying again.",
                 retry_after=math.ceil(counter.blocked_until - now),
             )
+    return account is not None
 
 
 def record_failure(email: str, source: str) -> None:
     now = time.time()
-    for limit, key in ((ACCOUNT, email), (SOURCE, source)):
+    for limit, key in ((ACCOUNT, email), (_source(), source)):
         counter = counters.add(limit.kind, key, int(now) + limit.window_seconds)
         over = int(counter.count) - limit.free_failures
         if over >= 0:
