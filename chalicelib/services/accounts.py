@@ -19,6 +19,7 @@ from chalicelib.adapters import mail
 from chalicelib.db import counters, mail_tokens
 from chalicelib.db import users as user_repo
 from chalicelib.db.items import UserItem
+from chalicelib.domain.mail_text import plain
 from chalicelib.errors import BadRequestError, ConflictError, ForbiddenError
 from chalicelib.models.auth import (
     ChangePasswordRequest,
@@ -133,7 +134,7 @@ def _mail_verification(user: UserItem, first_name: str, secret: str) -> None:
     mail.send(
         user.email,
         "Verify your e-mail address",
-        f"Hello {first_name},\n\n"
+        f"Hello {plain(first_name)},\n\n"
         "Follow this link to verify your address and finish the sign-up "
         f"(it works once, within {settings.mail_link_minutes()} minutes):\n{link}\n\n"
         "If you did not sign up, ignore this mail: nothing happens without the link.\n",

@@ -7,19 +7,10 @@ maxReceiveCount, moves it to the dead-letter queue.
 
 from __future__ import annotations
 
-import re
-
 from chalicelib.adapters import mail
 from chalicelib.contracts import events
+from chalicelib.domain.mail_text import plain
 from chalicelib.services import notifications
-
-_UNSAFE = re.compile(r"[^\w '&()+-]")
-
-
-def plain(name: str, limit: int = 40) -> str:
-    """A team's or person's name as inert text: letters, digits, spaces and a little punctuation,
-    so no link, address or domain can be written into the platform's mail by choosing a name."""
-    return " ".join(_UNSAFE.sub(" ", name).split())[:limit].strip() or "-"
 
 
 def invitation_subject(event: events.UserInvited) -> str:
