@@ -110,7 +110,9 @@ def authenticate(authorization: str | None, allow_deploy_token: bool = False) ->
 
 def _check_account(identity: Identity, claims: dict) -> None:
     """The account still exists and is enabled; a session is neither logged out nor older than the
-    account's last password change."""
+    account's last password change; a session without an expiry is no session we issued."""
+    if identity.kind == "session" and identity.expires is None:
+        raise UnauthorizedError("Invalid token.")
     user, logged_out = user_repo.with_revocation(
         identity.user_id, identity.token_id if identity.kind == "session" else None
     )

@@ -118,3 +118,12 @@ def test_a_session_token_for_an_unknown_user_is_401(api):
         ).status_code
         == 401
     )
+
+
+def test_a_session_token_without_an_expiry_is_401(api):
+    from chalicelib import ids
+    from chalicelib.security import jwts
+
+    user = api.signup()
+    token = jwts.issue("session", user.id, expires_at=None, issued_at=ids.utcnow(), email=user.email)
+    assert api.get("/api/teams", headers={"Authorization": f"Bearer {token}"}).status_code == 401
