@@ -201,6 +201,7 @@ def main() -> int:
     import_cost(args.imports)
     for name, value in AWS_ENV.items():
         os.environ.setdefault(name, value)
+    os.environ.setdefault("EMAIL_VERIFICATION", "off")  # a scripted run: its user logs in straight after sign-up
     os.environ.pop("AWS_PROFILE", None)
     proc, endpoint = start_moto()
     os.environ["AWS_ENDPOINT_URL"] = endpoint

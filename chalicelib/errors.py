@@ -66,6 +66,17 @@ class PreconditionFailedError(AppError):
     default_message = "Precondition failed."
 
 
+class TooManyRequestsError(AppError):
+    """429; `retry_after` (seconds) becomes the `Retry-After` header."""
+
+    status = 429
+    default_message = "Too many attempts, try again later."
+
+    def __init__(self, message: str | None = None, retry_after: int = 1, property: str | None = None):
+        super().__init__(message, property)
+        self.retry_after = max(1, int(retry_after))
+
+
 class ServiceUnavailableError(AppError):
     status = 503
     default_message = "Service temporarily unavailable, try again."

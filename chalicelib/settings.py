@@ -79,6 +79,37 @@ def session_hours() -> int:
     return int(_env("SESSION_HOURS", "12"))
 
 
+def email_verification() -> bool:
+    """Whether a sign-up must prove its e-mail address by a mailed link before the account can log in
+    (on by default; `EMAIL_VERIFICATION=off` only for throwaway local runs and scripted demos)."""
+    return _env("EMAIL_VERIFICATION", "on").strip().lower() not in {"off", "0", "false", "no"}
+
+
+def mail_link_minutes() -> int:
+    """How long a mailed verification or password-reset link works (single use)."""
+    return int(_env("MAIL_LINK_MINUTES", "60"))
+
+
+def log_mail() -> bool:
+    """Set by the local stack only (`make run`): each mail sent is also written to the log, one line."""
+    return _env("LOCAL_MAIL_LOG", "") == "1"
+
+
+def login_failures_per_source() -> int:
+    """Failed logins one source address may make (across accounts) before it is throttled."""
+    return int(_env("LOGIN_FAILURES_PER_SOURCE", "30"))
+
+
+def invitations_per_day() -> int:
+    """How many invitation mails one team may send per (UTC) day."""
+    return int(_env("INVITATIONS_PER_DAY", "50"))
+
+
+def reinvite_cooldown_minutes() -> int:
+    """How long after an invitation mail the same person can be sent another."""
+    return int(_env("REINVITE_COOLDOWN_MINUTES", "10"))
+
+
 def invitation_days() -> int:
     return int(_env("INVITATION_DAYS", "7"))
 

@@ -84,6 +84,9 @@ def _provision() -> dict[str, str]:
     outputs = stack.create_stack(parameters=_stack_parameters())
     stack.export_outputs(outputs)
     os.environ.setdefault("MAIL_SENDER", "no-reply@dyrector.local")
+    # No mailbox locally: every mail sent is also logged (recipient, subject, its link), so a person
+    # can follow a verification or reset link. Never set on AWS.
+    os.environ["LOCAL_MAIL_LOG"] = "1"
     stack.verify_mail_sender()
     return outputs
 

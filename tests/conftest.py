@@ -7,9 +7,11 @@ keeps the suite fast and also shows that nothing leaks between teams.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -27,6 +29,8 @@ os.environ.setdefault("PASSWORD_HASH_PROFILE", "test")
 # The test registry (docker-registry) and webhook receivers listen on loopback, as under `make run`
 # (infra/local.py's default); tests/security starts stacks with other settings to show the refusals.
 os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+# Re-inviting at once is what many tests do; tests/api/test_invitations.py sets the cooldown where it checks it.
+os.environ.setdefault("REINVITE_COOLDOWN_MINUTES", "0")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
@@ -154,9 +158,16 @@ class Api:
             body["lastName"] = last
         created = self.post("/api/auth/signup", body=body)
         assert created.status_code == 201, created.body
+        self.verify(email)
         login = self.post("/api/auth/login", body={"email": email, "password": password})
         assert login.status_code == 200, login.body
-        return User(created.json["id"], email, password, login.json["token"], created.json["name"])
+        user_id = json.loads(base64.urlsafe_b64decode(login.json["token"].split(".")[1] + "=="))["sub"]
+        return User(user_id, email, password, login.json["token"], " ".join(p for p in (first, last) if p))
+
+    def verify(self, email: str) -> None:
+        """Follows the verification link of the newest mail to `email`, as its owner would."""
+        verified = self.post("/api/auth/verify", body={"token": mailed_token(email)})
+        assert verified.status_code == 204, verified.body
 
     def create_team(self, owner: User, name: str | None = None, slug: str | None = None) -> dict:
         slug = slug or unique("t")[:16]
@@ -177,6 +188,24 @@ class Api:
         )
         assert response.status_code == 201, response.body
         return response.json
+
+
+def sent_mail_to(address: str) -> list:
+    """The mails moto's SES (in this process) sent to `address`, oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    return [m for m in backend.sent_messages if address.lower() in (a.lower() for a in m.destinations["ToAddresses"])]
+
+
+def mailed_token(address: str) -> str:
+    """The token in the newest link mailed to `address` (verification or reset)."""
+    for message in reversed(sent_mail_to(address)):
+        found = re.search(r"token=([\w-]+)|\"token\": \"([\w-]+)\"", message.body)
+        if found:
+            return found.group(1) or found.group(2)
+    raise AssertionError(f"no mail with a link to {address}")
 
 
 @pytest.fixture()

@@ -1,12 +1,22 @@
-"""Sign-up and login (`/api/auth/...`): the only routes that issue session tokens."""
+"""Accounts and sessions (`/api/auth/...`): sign-up with e-mail verification, login (the only
+route that issues session tokens), logout and password reset."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.api.routing import RequestContext, Router
-from chalicelib.models.auth import LoginRequest, LoginResponse, SignupRequest, UserResponse
-from chalicelib.services import identity
+from chalicelib.models.auth import (
+    LoginRequest,
+    LoginResponse,
+    PasswordResetConfirmRequest,
+    PasswordResetRequest,
+    SignupRequest,
+    SignupResponse,
+    VerifyQuery,
+    VerifyRequest,
+)
+from chalicelib.services import accounts, identity
 
 bp = Blueprint(__name__)
 route = Router(bp, "Auth")
@@ -14,16 +24,42 @@ route = Router(bp, "Auth")
 
 @route.post(
     "/api/auth/signup",
-    summary="Create an account",
+    summary="Sign up: mails a link that proves the address (the answer is the same for any address)",
     body=SignupRequest,
-    response=UserResponse,
+    response=SignupResponse,
     status=201,
     auth=None,
-    errors=(409,),
 )
-def signup(ctx: RequestContext, body: SignupRequest) -> UserResponse:
-    user = identity.signup(body)
-    return UserResponse(id=user.id, email=user.email, name=user.name)
+def signup(ctx: RequestContext, body: SignupRequest) -> SignupResponse:
+    return SignupResponse(email=accounts.signup(body), message=accounts.SIGNUP_MESSAGE)
+
+
+@route.post(
+    "/api/auth/verify",
+    summary="Verify an e-mail address with the token from the mailed link",
+    body=VerifyRequest,
+    status=204,
+    auth=None,
+)
+def verify(ctx: RequestContext, body: VerifyRequest) -> None:
+    accounts.verify(body.token)
+
+
+@route.get(
+    "/api/auth/verify",
+    summary="The mailed verification link: verifies the address and says so in plain text",
+    query=VerifyQuery,
+    auth=None,
+    media_type="text/plain",
+)
+def verify_link(ctx: RequestContext, query: VerifyQuery) -> Response:
+    """A GET so a person can click it; a bad link is the usual JSON 400 (as documented)."""
+    accounts.verify(query.token)
+    return Response(
+        body="Your e-mail address is verified: you can log in now.\n",
+        status_code=200,
+        headers={"Content-Type": "text/plain; charset=utf-8"},
+    )
 
 
 @route.post(
@@ -32,8 +68,35 @@ def signup(ctx: RequestContext, body: SignupRequest) -> UserResponse:
     body=LoginRequest,
     response=LoginResponse,
     auth=None,
-    errors=(401,),
+    errors=(401, 403, 429),
 )
 def login(ctx: RequestContext, body: LoginRequest) -> LoginResponse:
-    token, expires_at = identity.login(body)
+    token, expires_at = identity.login(body, ctx.source_address)
     return LoginResponse(token=token, expires_at=expires_at)
+
+
+@route.post("/api/auth/logout", summary="End this login session (its token stops working)", status=204, errors=(400,))
+def logout(ctx: RequestContext) -> None:
+    identity.logout(ctx.user)
+
+
+@route.post(
+    "/api/auth/password-reset",
+    summary="Mail a password-reset link (the answer is the same for any address)",
+    body=PasswordResetRequest,
+    status=204,
+    auth=None,
+)
+def request_password_reset(ctx: RequestContext, body: PasswordResetRequest) -> None:
+    accounts.request_password_reset(body)
+
+
+@route.post(
+    "/api/auth/password-reset/confirm",
+    summary="Set a new password with the token from the reset mail",
+    body=PasswordResetConfirmRequest,
+    status=204,
+    auth=None,
+)
+def confirm_password_reset(ctx: RequestContext, body: PasswordResetConfirmRequest) -> None:
+    accounts.confirm_password_reset(body)

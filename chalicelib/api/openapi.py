@@ -40,6 +40,7 @@ REASONS = {
     409: "Conflict: name or slug taken",
     412: "Precondition failed: the state forbids this",
     413: "Request body too large",
+    429: "Too many attempts: wait for the Retry-After header's seconds",
     503: "Service temporarily unavailable, try again",
 }
 _PARAM = re.compile(r"\{(\w+)\}")

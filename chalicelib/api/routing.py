@@ -96,6 +96,12 @@ class RequestContext:
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
+    def source_address(self) -> str:
+        """The caller's address as API Gateway saw it (never a client-supplied header)."""
+        identity_context = (self.request.context or {}).get("identity") or {}
+        return str(identity_context.get("sourceIp") or "unknown")
+
+    @property
     def user(self) -> Identity:
         assert self.identity is not None, "route declared without auth"
         return self.identity
@@ -120,7 +126,8 @@ def json_response(body: Any, status: int, headers: dict[str, str] | None = None)
 
 
 def error_response(error: AppError) -> Response:
-    return json_response(error.body(), error.status)
+    retry_after = getattr(error, "retry_after", None)
+    return json_response(error.body(), error.status, {"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def concrete_path(request: Any) -> str:

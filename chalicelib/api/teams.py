@@ -89,7 +89,7 @@ def delete_team(ctx: RequestContext, team_id: str) -> None:
     body=InviteUserRequest,
     response=TeamUserResponse,
     status=201,
-    errors=(404, 409),
+    errors=(404, 409, 429),
     role="admin",
 )
 def invite_user(ctx: RequestContext, team_id: str, body: InviteUserRequest):
@@ -133,7 +133,7 @@ def remove_user(ctx: RequestContext, team_id: str, user_id: str) -> None:
     "/api/teams/{teamId}/users/{userId}/reinvite",
     summary="Send a new invitation (admin)",
     status=204,
-    errors=(404, 412),
+    errors=(404, 412, 429),
     role="admin",
 )
 def reinvite_user(ctx: RequestContext, team_id: str, user_id: str) -> None:

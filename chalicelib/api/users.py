@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.auth import ChangePasswordRequest
 from chalicelib.models.teams import BasicUser, UserInvitation, UserMetaResponse, UserTeam
-from chalicelib.services import teams
+from chalicelib.services import accounts, teams
 
 bp = Blueprint(__name__)
 route = Router(bp, "Users")
@@ -32,3 +33,14 @@ def accept_invitation(ctx: RequestContext, team_id: str) -> None:
 def decline_invitation(ctx: RequestContext, team_id: str) -> None:
     teams.decline_invitation(ctx.user, team_id)
     ctx.audit_team_id = team_id
+
+
+@route.put(
+    "/api/users/me/password",
+    summary="Change the password (the current one is required; other sessions end)",
+    body=ChangePasswordRequest,
+    status=204,
+    errors=(429,),
+)
+def change_password(ctx: RequestContext, body: ChangePasswordRequest) -> None:
+    accounts.change_password(ctx.user.user_id, body, ctx.source_address)

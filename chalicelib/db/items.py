@@ -35,10 +35,50 @@ class UserItem(BaseItem, discriminator="user"):
     password_hash = UnicodeAttribute(attr_name="passwordHash", null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     last_login = UTCDateTimeAttribute(attr_name="lastLogin", null=True)
+    # False until the owner of the address followed a verification link; absent on accounts made
+    # before verification existed (they count as verified).
+    email_verified = BooleanAttribute(attr_name="emailVerified", null=True)
+    disabled = BooleanAttribute(null=True)
+    # Session tokens carry the version they were issued under; a password change bumps it.
+    session_version = NumberAttribute(attr_name="sessionVersion", null=True)
 
     @property
     def name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def verified(self) -> bool:
+        return self.email_verified is not False
+
+
+class MailTokenItem(BaseItem, discriminator="mail-token"):
+    """A single-use link mailed to an address (`purpose`: verify | reset), stored by the SHA-256 of
+    its secret so a table read never yields a working link. A sign-up's password hash waits here
+    until the address is proven: whoever proves it sets the password."""
+
+    purpose = UnicodeAttribute()
+    user_id = UnicodeAttribute(attr_name="userId")
+    email = UnicodeAttribute()
+    password_hash = UnicodeAttribute(attr_name="passwordHash", null=True)
+    first_name = UnicodeAttribute(attr_name="firstName", null=True)
+    last_name = UnicodeAttribute(attr_name="lastName", null=True)
+    expires_at = UTCDateTimeAttribute(attr_name="expiresAt")
+    ttl = NumberAttribute(null=True)
+
+
+class RevokedTokenItem(BaseItem, discriminator="revoked-token"):
+    """A logged-out session token's id, kept until the token would have expired anyway."""
+
+    ttl = NumberAttribute(null=True)
+
+
+class CounterItem(BaseItem, discriminator="counter"):
+    """A counter with a window: failed logins per account or source address, invitations per team
+    and day. `blocked_until` (epoch seconds) is when a throttled caller may try again."""
+
+    count = NumberAttribute(default=0)
+    blocked_until = NumberAttribute(attr_name="blockedUntil", null=True)
+    ttl = NumberAttribute(null=True)
 
 
 class TokenItem(BaseItem, discriminator="token"):
@@ -73,6 +113,8 @@ class InvitationItem(BaseItem, discriminator="invitation"):
     status = UnicodeAttribute()  # pending | declined | expired (expiry is also computed on read)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     invited_by = UnicodeAttribute(attr_name="invitedBy")
+    # The name the inviter typed: what the team sees until the invitee joins (never the account's own).
+    name = UnicodeAttribute(null=True)
 
 
 class AuditItem(BaseItem, discriminator="audit"):

@@ -48,6 +48,9 @@ as the entity with `attribute_not_exists(PK)`.
 | deployment token (one per deployment) | table         | PK=TEAM#<tid>, SK=DEPLOYTOKEN#<did> (+ name guard) |
 | an open WebSocket connection          | table         | PK=SOCKET#<connectionId>, SK=SOCKET (TTL: API Gateway's 2 h) |
 | connections following a deployment/node | table       | PK=SUBS#DEPLOYMENT#<did> / SUBS#NODE#<nid>, SK=<conn id> |
+| a mailed link (verify / reset), by hash | table       | PK=MAILTOKEN#<sha256 of the secret>, SK=MAILTOKEN (TTL) |
+| a logged-out session token            | table         | PK=REVOKED#<jti>, SK=REVOKED (TTL: the token's expiry) |
+| a counter: failed logins, invitations | table         | PK=COUNTER#<kind>#<key>, SK=COUNTER (TTL: its window) |
 """
 
 from __future__ import annotations
@@ -273,3 +276,20 @@ def socket(connection_id: str) -> str:
 def subscribers(topic: str) -> str:
     """`topic` is `DEPLOYMENT#<did>` or `NODE#<nid>`."""
     return f"SUBS#{topic}"
+
+
+MAIL_TOKEN = "MAILTOKEN"
+REVOKED = "REVOKED"
+COUNTER = "COUNTER"
+
+
+def mail_token(secret_hash: str) -> str:
+    return f"MAILTOKEN#{secret_hash}"
+
+
+def revoked(token_id: str) -> str:
+    return f"REVOKED#{token_id}"
+
+
+def counter(kind: str, key: str) -> str:
+    return f"COUNTER#{kind}#{key.strip().lower()}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.db import keys
-from chalicelib.db.items import GuardItem, TokenItem
+from chalicelib.db.items import GuardItem, RevokedTokenItem, TokenItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import taken
 
@@ -28,3 +28,8 @@ def list_for_user(user_id: str) -> list[TokenItem]:
 def delete(token: TokenItem) -> None:
     guard = GuardItem(keys.user(token.user_id), keys.token_name(token.name), ref=token.id)
     Transaction().delete(token).delete(guard).commit()
+
+
+def revoke_session(token_id: str, expires: int) -> None:
+    """Denies a session token by its id until it would have expired anyway (then the TTL removes it)."""
+    RevokedTokenItem(keys.revoked(token_id), keys.REVOKED, ttl=expires).save()

@@ -12,12 +12,17 @@ verification works whatever profile is set.
 from __future__ import annotations
 
 import functools
+from collections.abc import Set
 
 from argon2 import Parameters, PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from chalicelib import settings
+from chalicelib.errors import BadRequestError
+
+MIN_LENGTH = 8
+MIN_DISTINCT = 4
 
 PROFILES: dict[str, Parameters] = {
     "rfc9106": RFC_9106_LOW_MEMORY,
@@ -50,3 +55,29 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _common_passwords() -> Set[str]:
+    """The 30,000 most common passwords of zxcvbn's list (loaded on the first sign-up, not at cold start)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_strength(password: str, email: str) -> None:
+    """400 for a password that is short, is the address (or its name part), repeats a few characters,
+    or is one of the commonly used ones; the message never echoes it."""
+    lowered = password.strip().lower()
+    address = email.strip().lower()
+    if len(password) < MIN_LENGTH:
+        problem = f"must be at least {MIN_LENGTH} characters"
+    elif lowered in {address, address.partition("@")[0]}:
+        problem = "must not be your e-mail address"
+    elif len(set(lowered)) < MIN_DISTINCT:
+        problem = f"needs at least {MIN_DISTINCT} different characters"
+    elif lowered in _common_passwords():
+        problem = "is one of the most commonly used passwords; choose another"
+    else:
+        return
+    raise BadRequestError(f"The password {problem}.", property="password")

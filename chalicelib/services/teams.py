@@ -16,11 +16,18 @@ from datetime import datetime, timedelta
 from chalicelib import ids, settings
 from chalicelib.adapters import s3
 from chalicelib.contracts.events import UserInvited
-from chalicelib.db import keys
+from chalicelib.db import counters, keys
 from chalicelib.db import teams as team_repo
 from chalicelib.db import users as user_repo
 from chalicelib.db.items import InvitationItem, MemberItem, TeamItem, UserItem
-from chalicelib.errors import BadRequestError, ConflictError, ForbiddenError, PreconditionFailedError, not_found
+from chalicelib.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    PreconditionFailedError,
+    TooManyRequestsError,
+    not_found,
+)
 from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
 from chalicelib.services import access, events, registries, storages
 from chalicelib.services.identity import Identity
@@ -114,10 +121,8 @@ def get_team(identity: Identity, team_id: str) -> TeamItem:
 def team_users(team_id: str) -> list[TeamUser]:
     members = team_repo.members(team_id)
     invitations = [i for i in team_repo.invitations(team_id) if i.user_id not in {m.user_id for m in members}]
-    users = user_repo.batch_get({m.user_id for m in members} | {i.user_id for i in invitations})
-    return [_member_user(m, users.get(m.user_id)) for m in members] + [
-        _invited_user(i, users.get(i.user_id)) for i in invitations
-    ]
+    users = user_repo.batch_get({m.user_id for m in members})
+    return [_member_user(m, users.get(m.user_id)) for m in members] + [_invited_user(i) for i in invitations]
 
 
 def _member_user(member: MemberItem, user: UserItem | None) -> TeamUser:
@@ -126,10 +131,12 @@ def _member_user(member: MemberItem, user: UserItem | None) -> TeamUser:
     return TeamUser(member.user_id, user.name, user.email, member.role, "verified", user.last_login)
 
 
-def _invited_user(invitation: InvitationItem, user: UserItem | None) -> TeamUser:
-    """An invitee shows with the e-mail they were invited by, as a plain user until they accept."""
-    name, last_login = (user.name, user.last_login) if user else ("", None)
-    return TeamUser(invitation.user_id, name, invitation.email, "user", invitation_status(invitation), last_login)
+def _invited_user(invitation: InvitationItem) -> TeamUser:
+    """An invitee shows with the e-mail and the name the inviter gave, as a plain user, until they
+    accept: never the account's own name or last login (an invitation must not reveal them)."""
+    return TeamUser(
+        invitation.user_id, invitation.name or "", invitation.email, "user", invitation_status(invitation), None
+    )
 
 
 def update_team(identity: Identity, team_id: str, request: UpdateTeamRequest) -> TeamItem:
@@ -163,14 +170,26 @@ def _find_or_create_invitee(request: InviteUserRequest) -> UserItem:
     return user
 
 
-def _send_invitation(identity: Identity, team: TeamItem, user: UserItem) -> None:
+def _spend_invitation(team: TeamItem) -> None:
+    """Counts an invitation mail against the team's daily limit (429 + Retry-After beyond it)."""
+    now = ids.utcnow()
+    tomorrow = int((now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).timestamp())
+    sent_today = counters.add("invitations", f"{team.id}#{now.date().isoformat()}", tomorrow + 86400)
+    if int(sent_today.count) > settings.invitations_per_day():
+        raise TooManyRequestsError(
+            f"The team sent its {settings.invitations_per_day()} invitations for today.",
+            retry_after=tomorrow - int(now.timestamp()),
+        )
+
+
+def _send_invitation(identity: Identity, team: TeamItem, invite: InvitationItem) -> None:
     base = settings.public_url()
     events.publish(
         UserInvited(
             team_id=team.id,
             team_name=team.name,
-            email=user.email,
-            invitee_name=user.name,
+            email=invite.email,
+            invitee_name=invite.name or "",
             inviter_name=identity.name or identity.email,
             accept_url=f"{base}/api/users/me/invitations/{team.id}",
             signup_url=f"{base}/api/auth/signup",
@@ -184,9 +203,11 @@ def invite_user(identity: Identity, team_id: str, request: InviteUserRequest) ->
     user = _find_or_create_invitee(request)
     now = ids.utcnow()
     invite = team_repo.new_invitation(team.id, user.id, user.email, identity.user_id, now)
+    invite.name = " ".join(part for part in (request.first_name, request.last_name) if part)
+    _spend_invitation(team)
     team_repo.put_invitation(invite, _live_since(now))
-    _send_invitation(identity, team, user)
-    return TeamUser(user.id, user.name, user.email, "user", "pending", user.last_login)
+    _send_invitation(identity, team, invite)
+    return _invited_user(invite)
 
 
 def reinvite_user(identity: Identity, team_id: str, user_id: str) -> None:
@@ -200,8 +221,14 @@ def reinvite_user(identity: Identity, team_id: str, user_id: str) -> None:
     if user is None:
         raise not_found("user")
     now = ids.utcnow()
-    team_repo.new_invitation(team.id, user.id, user.email, identity.user_id, now).save()
-    _send_invitation(identity, team, user)
+    wait = invite.created_at + timedelta(minutes=settings.reinvite_cooldown_minutes()) - now
+    if wait.total_seconds() > 0:
+        raise TooManyRequestsError("The invitation was sent a moment ago.", retry_after=int(wait.total_seconds()) + 1)
+    renewed = team_repo.new_invitation(team.id, user.id, user.email, identity.user_id, now)
+    renewed.name = invite.name
+    _spend_invitation(team)
+    renewed.save()
+    _send_invitation(identity, team, renewed)
 
 
 def set_user_role(identity: Identity, team_id: str, user_id: str, role: str) -> None:
@@ -250,9 +277,14 @@ def me(identity: Identity) -> tuple[UserItem | None, list[tuple[TeamItem, str]],
 
 
 def accept_invitation(identity: Identity, team_id: str) -> None:
+    """Only the proven owner of the invited address joins (a login needs a verified address; checked
+    again here for tokens made before verification existed)."""
     invite = team_repo.invitation(team_id, identity.user_id)
     if invite is None:
         raise not_found("invitation")
+    user = user_repo.get(identity.user_id)
+    if user is None or not user.verified or user.email != invite.email:
+        raise ForbiddenError("Verify your e-mail address before joining a team.", property="teamId")
     status = invitation_status(invite)
     if status == "expired":
         if invite.status != "expired":

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 from chalicelib.adapters import mail
 from chalicelib.contracts import events
+from chalicelib.domain.mail_text import plain
 from chalicelib.services import notifications
 
 
+def invitation_subject(event: events.UserInvited) -> str:
+    return f"Invitation to the team {plain(event.team_name)}"
+
+
 def invitation_text(event: events.UserInvited) -> str:
+    """A fixed template: the names are the only free text, and they are plain."""
     return (
-        f"Hello {event.invitee_name},\n\n"
-        f'{event.inviter_name} invited you to the team "{event.team_name}".\n\n'
-        f"Accept the invitation: {event.accept_url}\n"
-        f"(log in first; if you have no account yet, sign up with this e-mail address at {event.signup_url}).\n\n"
-        f"The invitation expires in {event.expires_in_days} days.\n"
+        "Hello,\n\n"
+        f"{plain(event.inviter_name)} invited you to the team {plain(event.team_name)} on dyrector.\n\n"
+        f"To accept, log in with this e-mail address and open:\n{event.accept_url}\n"
+        f"(no account yet? sign up with this address at {event.signup_url} and verify it first).\n\n"
+        f"The invitation expires in {event.expires_in_days} days. If you do not know the sender, ignore this mail.\n"
+        "This platform never asks for your password by mail.\n"
     )
 
 
@@ -28,5 +35,5 @@ def handle(body: str) -> None:
         notifications.deliver(event)
         return
     if isinstance(event, events.UserInvited):
-        mail.send(event.email, f"You are invited to {event.team_name}", invitation_text(event))
+        mail.send(event.email, invitation_subject(event), invitation_text(event))
     notifications.fan_out(event)

@@ -42,10 +42,18 @@ PUBLIC = {
     ("GET", "/api/health"): "liveness for load balancers and monitors; returns only status and version",
     ("POST", "/api/auth/signup"): "creating an account is how a caller gets credentials",
     ("POST", "/api/auth/login"): "exchanging a password for a token",
+    ("POST", "/api/auth/verify"): "proving an address by the single-use token mailed to it",
+    ("GET", "/api/auth/verify"): "the mailed verification link a person clicks; the token is the credential",
+    ("POST", "/api/auth/password-reset"): "a forgotten password; answers the same for any address, mails the owner",
+    ("POST", "/api/auth/password-reset/confirm"): "setting a password with the single-use token mailed to the owner",
     ("GET", "/api/openapi.json"): "the API description, the same for everyone",
     ("GET", "/api/docs"): "the readable page rendering openapi.json",
     ("GET", "/api/socket"): "where the WebSocket API is; connecting to it needs a token in the handshake",
 }
+LOGOUT = ("POST", "/api/auth/logout")
+# Own-scope routes that answer other than 200/201 for the caller: logout ends the caller's (spare)
+# session; a password change with a wrong current password is refused and changes nothing.
+OWN_SCOPE = {LOGOUT: {204}, ("PUT", "/api/users/me/password"): {403}}
 USER_AUTH, DEPLOY_AUTH, AGENT_AUTH, INSTALL_AUTH = "user", "user-or-deploy", "agent", "agent-install"
 ROLE_RANK = {"user": 0, "admin": 1, "owner": 2}
 # Path parameters naming a resource of a team (team A's real ids are put there).
@@ -247,6 +255,10 @@ def build_team(api: Api) -> Team:
         "deploy": deploy_token,
         "pat": pat["token"],
         "revoked": revoked["token"],
+        # A second login of the owner, for the one call that ends its own session (logout).
+        "spare-session": api.post("/api/auth/login", body={"email": owner.email, "password": owner.password}).json[
+            "token"
+        ],
     }
     partitions = [
         keys.team(team["id"]),
@@ -396,6 +408,7 @@ def body_for(route, refs: dict[str, str]):
         "/api/teams/{teamId}/users/{userId}/role": {"role": "admin"},
         "/api/templates": {"id": "nginx", "teamSlug": refs["teamSlug"], "type": "versionless", "name": n},
         "/api/tokens": {"name": n, "expirationInDays": 1},
+        "/api/users/me/password": {"currentPassword": "not the password", "newPassword": "a new password 1"},
         "/api/{teamSlug}/projects/{projectId}/versions": {"type": "rolling", "name": n},
         "/api/{teamSlug}/projects/{projectId}/versions/{versionId}": {"name": n},
         "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/increase": {"name": n},
@@ -460,14 +473,10 @@ def user_route_cases(route, a: Team, b: Team, a_path: str, a_body) -> list[Case]
         out.append(Case("own-team-foreign-path", stranger, fill(route.path, b.slug, a.ids), a_body, {403, 404}))
     if not params - {"templateId"}:
         # A route about the caller alone (its teams, tokens, profile, the catalog): served, for team B only.
+        own = OWN_SCOPE.get((route.method, route.path), {200, 201})
+        headers = bearer(b.tokens["spare-session"]) if (route.method, route.path) == LOGOUT else stranger
         out.append(
-            Case(
-                "other-team-own-scope",
-                stranger,
-                fill(route.path, b.slug, b.ids),
-                body_for(route, refs_of(b)),
-                {200, 201},
-            )
+            Case("other-team-own-scope", headers, fill(route.path, b.slug, b.ids), body_for(route, refs_of(b)), own)
         )
     refs = BODY_REFS.get((route.method, route.path))
     if refs:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from tests.conftest import unique
+from tests.conftest import sent_mail_to, unique
 
 
 def test_signup_then_login_returns_a_token_that_authenticates(api):
@@ -16,13 +16,23 @@ def test_signup_then_login_returns_a_token_that_authenticates(api):
     assert me.json["user"] == {"id": user.id, "name": "Ada Lovelace"}
 
 
-def test_signup_with_taken_email_returns_409(api):
+def test_signup_answers_the_same_for_a_registered_and_a_new_address(api):
+    # GIVEN a registered address and a new one
     user = api.signup()
-    again = api.post(
+    new = f"{unique()}@example.com"
+    # WHEN both are signed up for
+    taken = api.post(
         "/api/auth/signup", body={"email": user.email.upper(), "password": "another password", "firstName": "Eve"}
     )
-    assert again.status_code == 409
-    assert again.json["property"] == "email"
+    fresh = api.post("/api/auth/signup", body={"email": new, "password": "another password", "firstName": "Eve"})
+    # THEN the answers differ only by the address they name, and the owner is told by mail
+    assert (taken.status_code, fresh.status_code) == (201, 201)
+    assert {**taken.json, "email": "-"} == {**fresh.json, "email": "-"}
+    assert "Location" not in taken.headers and "Location" not in fresh.headers
+    assert sent_mail_to(user.email)[-1].subject == "Someone tried to sign up with your address"
+    # AND the registered password still works, the other one does not
+    assert api.post("/api/auth/login", body={"email": user.email, "password": user.password}).status_code == 200
+    assert api.post("/api/auth/login", body={"email": user.email, "password": "another password"}).status_code == 401
 
 
 def test_password_is_stored_hashed_never_in_plain(api):
@@ -81,7 +91,7 @@ def test_expired_session_token_returns_401(api):
     assert "expired" in response.json["message"].lower()
 
 
-def test_invited_user_can_complete_signup_with_the_invited_email(api):
+def test_invited_user_completes_signup_only_by_proving_the_invited_address(api):
     owner = api.signup()
     team = api.create_team(owner)
     email = f"{unique('inv')}@example.com"
@@ -92,7 +102,15 @@ def test_invited_user_can_complete_signup_with_the_invited_email(api):
         body={"email": email, "password": "a long password", "firstName": "Grace", "lastName": "Hopper"},
     )
     assert signed.status_code == 201
-    assert signed.json["id"] == invited.json["id"]
-    # ... but only once: the account now has a password.
+    # The sign-up alone completes nothing: no login until the mailed link is followed.
+    assert api.post("/api/auth/login", body={"email": email, "password": "a long password"}).status_code == 401
+    api.verify(email)
+    login = api.post("/api/auth/login", body={"email": email, "password": "a long password"})
+    assert login.status_code == 200
+    me = api.post("/api/users/me", headers={"Authorization": f"Bearer {login.json['token']}"}).json
+    assert me["user"] == {"id": invited.json["id"], "name": "Grace Hopper"}
+    assert [t["id"] for t in me["invitations"]] == [team["id"]]
+    # ... and only once: a later sign-up with the address changes nothing.
     again = api.post("/api/auth/signup", body={"email": email, "password": "another one!", "firstName": "Mallory"})
-    assert again.status_code == 409
+    assert again.status_code == 201
+    assert api.post("/api/auth/login", body={"email": email, "password": "another one!"}).status_code == 401

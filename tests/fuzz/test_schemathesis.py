@@ -126,7 +126,11 @@ def prepare(case, world: World) -> dict[str, str]:
     use_real_ids(case, world)
     token = world.agent_token if case.path.startswith("/api/agent/") else world.token
     kind = DISPOSABLE.get((case.method, case.path))
-    if kind == "installToken":
+    if (case.method, case.path) == ("POST", "/api/auth/logout"):
+        token = world.new_session()  # logging out ends that session, never the world's
+    elif (case.method, case.path) == ("PUT", "/api/users/me/password"):
+        token = world.throwaway_session()  # wrong current passwords throttle that account, not the world's
+    elif kind == "installToken":
         token = world.fresh(kind)["installToken"]
     elif kind is not None:
         name = "projectId" if kind == "versionlessProjectId" else kind
