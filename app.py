@@ -1,4 +1,9 @@
-"""Wiring only: the Chalice app, its blueprints, and the SQS and schedule handlers."""
+"""Wiring only: the Chalice app, its routes, and the WebSocket, SQS and schedule handlers.
+
+Every Lambda cold start imports this module, so it imports only the wiring: a route's module
+(`chalicelib/api/<module>.py`, with its models and services) loads when that route first runs,
+and each handler below imports its worker when it first runs.
+"""
 
 from __future__ import annotations
 
@@ -7,86 +12,57 @@ import logging
 from chalice import Rate
 
 from chalicelib import settings
-from chalicelib.api import (
-    agent,
-    audit,
-    auth,
-    dashboard,
-    deployments,
-    docs,
-    health,
-    images,
-    nodes,
-    notifications,
-    projects,
-    registries,
-    sockets,
-    storages,
-    teams,
-    templates,
-    tokens,
-    users,
-    versions,
-)
-from chalicelib.api.routing import App
-from chalicelib.workers import batch
-from chalicelib.workers import deploy as deploy_worker
-from chalicelib.workers import events as events_worker
-from chalicelib.workers import health as health_worker
+from chalicelib.api import manifest, routing
 
-app = App(app_name="dyrector")
+app = routing.App(app_name="dyrector")
 app.experimental_feature_flags.update(["WEBSOCKETS"])  # the agents' push channel and live events (api/sockets)
 app.log.setLevel(logging.INFO)
+routing.bind(app)
 
-for module in (
-    health,
-    auth,
-    teams,
-    users,
-    tokens,
-    audit,
-    registries,
-    storages,
-    projects,
-    versions,
-    images,
-    deployments,
-    dashboard,
-    nodes,
-    notifications,
-    templates,
-    agent,
-    docs,
-    sockets,
-):
-    app.register_blueprint(module.bp)
+for module, routes in manifest.ROUTES.items():
+    for method, path in routes:
+        app.route(path, methods=[method])(routing.lazy_view(module, method, path))
 
 
 @app.on_ws_connect()
 def websocket_connect(event):
+    from chalicelib.api import sockets
+
     return sockets.connect(event)
 
 
 @app.on_ws_message()
 def websocket_message(event):
+    from chalicelib.api import sockets
+
     sockets.message(event)
 
 
 @app.on_ws_disconnect()
 def websocket_disconnect(event):
+    from chalicelib.api import sockets
+
     sockets.disconnect(event)
 
 
 @app.on_sqs_message(queue=settings.events_queue_name(), batch_size=10)
 def on_event(event):
+    from chalicelib.workers import batch
+    from chalicelib.workers import events as events_worker
+
     return batch.process(event, events_worker.handle)
 
 
 @app.on_sqs_message(queue=settings.deploy_queue_name(), batch_size=1)
 def on_deploy(event):
+    from chalicelib.workers import batch
+    from chalicelib.workers import deploy as deploy_worker
+
     return batch.process(event, deploy_worker.handle)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def check_health(event):
+    from chalicelib.workers import health as health_worker
+
     health_worker.handle()

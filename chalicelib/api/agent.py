@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.contracts.agent import (
     AgentSettings,
@@ -17,8 +15,7 @@ from chalicelib.contracts.agent import (
 )
 from chalicelib.services import agents
 
-bp = Blueprint(__name__)
-route = Router(bp, "Agent")
+route = Router("Agent")
 
 
 def _address(ctx: RequestContext) -> str | None:

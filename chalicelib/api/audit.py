@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.audit import AuditLogEntry, AuditLogQuery, AuditLogResponse, AuditUser
 from chalicelib.services import audit
 
-bp = Blueprint(__name__)
-route = Router(bp, "Audit log")
+route = Router("Audit log")
 
 
 @route.get(

@@ -3,7 +3,7 @@ route that issues session tokens), logout and password reset."""
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.auth import (
@@ -18,8 +18,7 @@ from chalicelib.models.auth import (
 )
 from chalicelib.services import accounts, identity
 
-bp = Blueprint(__name__)
-route = Router(bp, "Auth")
+route = Router("Auth")
 
 
 @route.post(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.dashboard import DashboardResponse
 from chalicelib.services import dashboard
 
-bp = Blueprint(__name__)
-route = Router(bp, "Dashboard")
+route = Router("Dashboard")
 
 
 @route.get("/api/{teamSlug}/dashboard", summary="Team counts and the onboarding checklist", response=DashboardResponse)

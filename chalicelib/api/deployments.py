@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-
 from chalicelib.api import shapes
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.base import Audit
@@ -30,8 +28,7 @@ from chalicelib.services import deployments
 if TYPE_CHECKING:
     from chalicelib.db.items import DeploymentItem
 
-bp = Blueprint(__name__)
-route = Router(bp, "Deployments")
+route = Router("Deployments")
 BASE = "/api/{teamSlug}/deployments"
 ONE = BASE + "/{deploymentId}"
 INSTANCE = ONE + "/instances/{instanceId}"

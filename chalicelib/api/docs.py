@@ -12,13 +12,12 @@ import json
 from html import escape
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib.api import openapi
 from chalicelib.api.routing import RequestContext, Router, json_response
 
-bp = Blueprint(__name__)
-route = Router(bp, "Docs")
+route = Router("Docs")
 
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222}

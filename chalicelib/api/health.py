@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.health import HealthResponse
 from chalicelib.services import health
 
-bp = Blueprint(__name__)
-route = Router(bp, "Health")
+route = Router("Health")
 
 
 @route.get("/api/health", summary="Service status", response=HealthResponse, auth=None)

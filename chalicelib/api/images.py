@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api import shapes
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.images import AddImagesRequest, ImageOrderRequest, ImageResponse, PatchImageRequest
 from chalicelib.services import images
 
-bp = Blueprint(__name__)
-route = Router(bp, "Images")
+route = Router("Images")
 BASE = "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images"
 
 

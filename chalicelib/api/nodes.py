@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.nodes import (
@@ -24,8 +24,7 @@ from chalicelib.services import nodes
 if TYPE_CHECKING:
     from chalicelib.db.items import NodeItem
 
-bp = Blueprint(__name__)
-route = Router(bp, "Nodes")
+route = Router("Nodes")
 NODES = "/api/{teamSlug}/nodes"
 NODE = NODES + "/{nodeId}"
 

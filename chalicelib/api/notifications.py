@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.notifications import NotificationListItem, NotificationRequest, NotificationResponse
 from chalicelib.services import notifications
@@ -13,8 +11,7 @@ from chalicelib.services import notifications
 if TYPE_CHECKING:
     from chalicelib.db.items import NotificationItem
 
-bp = Blueprint(__name__)
-route = Router(bp, "Notifications")
+route = Router("Notifications")
 BASE = "/api/{teamSlug}/notifications"
 
 

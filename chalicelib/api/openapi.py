@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from chalicelib import settings
-from chalicelib.api.routing import ROUTES, RouteSpec
+from chalicelib.api.routing import RouteSpec, all_routes
 from chalicelib.models.teams import Slug
 
 OPENAPI_PATH = "/api/openapi.json"
@@ -47,7 +47,7 @@ _PARAM = re.compile(r"\{(\w+)\}")
 
 
 def documented_routes() -> list[RouteSpec]:
-    return [r for r in ROUTES if (r.method, r.path) not in UNDOCUMENTED]
+    return [r for r in all_routes() if (r.method, r.path) not in UNDOCUMENTED]
 
 
 @functools.cache

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api import shapes
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.projects import (
@@ -14,8 +12,7 @@ from chalicelib.models.projects import (
 )
 from chalicelib.services import projects
 
-bp = Blueprint(__name__)
-route = Router(bp, "Projects")
+route = Router("Projects")
 
 
 @route.get("/api/{teamSlug}/projects", summary="List the team's projects", response=list[ProjectResponse])

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.registries import RegistryListItem, RegistryRequest, RegistryResponse
 from chalicelib.services import registries
@@ -13,8 +11,7 @@ from chalicelib.services import registries
 if TYPE_CHECKING:
     from chalicelib.db.items import RegistryItem
 
-bp = Blueprint(__name__)
-route = Router(bp, "Registries")
+route = Router("Registries")
 BASE = "/api/{teamSlug}/registries"
 
 

@@ -6,11 +6,16 @@ the response model (by alias), successful team writes are audited, and every fai
 becomes a JSON `{message, property, value}` with the status its error class owns.
 This module is the only place errors become HTTP. Each declaration is also recorded
 in `ROUTES`, from which the OpenAPI document is generated.
+
+Cold starts: `app.py` registers every route from `api/manifest.py` with a stand-in view that
+imports the route's module (its models and services) on the route's first call; this module
+imports no service at import for the same reason.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 import re
@@ -18,18 +23,19 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, Chalice, Response
+from chalice import Chalice, Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from chalicelib import ids
 from chalicelib.adapters import aws
 from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
-from chalicelib.services import access, agents, audit, identity
-from chalicelib.services.access import TeamAccess
-from chalicelib.services.agents import AgentIdentity
-from chalicelib.services.identity import Identity
+
+if TYPE_CHECKING:
+    from chalicelib.services.access import TeamAccess
+    from chalicelib.services.agents import AgentIdentity
+    from chalicelib.services.identity import Identity
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +65,41 @@ class RouteSpec:
     role: str | None = None
     # What a view returning its own `Response` sends (a script, an icon) instead of JSON.
     media_type: str | None = None
+    module: str = ""  # the api module declaring it (api/manifest.py lists it there)
 
 
 ROUTES: list[RouteSpec] = []
+# The Chalice view of each declared route, by (method, path); filled as route modules load.
+HANDLERS: dict[tuple[str, str], Callable[..., Response]] = {}
+_APP: list[Chalice] = []
+
+
+def bind(app: Chalice) -> None:
+    """The app whose `current_request` the views read."""
+    _APP[:] = [app]
+
+
+def lazy_view(module: str, method: str, path: str) -> Callable[..., Response]:
+    """Chalice's view for a route: loads the route's module on its first call, then delegates."""
+
+    def view(**path_params: str) -> Response:
+        handler = HANDLERS.get((method, path))
+        if handler is None:
+            importlib.import_module(f"chalicelib.api.{module}")
+            handler = HANDLERS[(method, path)]
+        return handler(**path_params)
+
+    view.__name__ = re.sub(r"\W+", "_", f"{method.lower()}{path}").strip("_")  # stable: packaging names it
+    return view
+
+
+def all_routes() -> list[RouteSpec]:
+    """Every declared route (the OpenAPI document, the access matrix): loads every route module."""
+    from chalicelib.api import manifest
+
+    for module in manifest.MODULES:
+        importlib.import_module(f"chalicelib.api.{module}")
+    return list(ROUTES)
 
 
 class App(Chalice):
@@ -108,6 +146,8 @@ class RequestContext:
 
     def require_team(self, team_slug: str, role: str = "user") -> TeamAccess:
         """Membership (and role) check for `/api/{teamSlug}/...`; also scopes the audit entry."""
+        from chalicelib.services import access
+
         self.team = access.member_of_slug(team_slug, self.user, role)
         self.audit_team_id = self.team.team_id
         return self.team
@@ -170,6 +210,8 @@ def validation_error(exc: ValidationError) -> BadRequestError:
 
 def _declared_role(method: str, path: str, role: str | None) -> str | None:
     """The route's least team role; `/api/{teamSlug}/...` defaults to any member."""
+    from chalicelib.services import access
+
     role = role or ("user" if "{teamSlug}" in path else None)
     if role is not None and role not in access.ROLE_RANK:
         raise ValueError(f"{method} {path}: unknown role {role!r}")
@@ -179,6 +221,8 @@ def _declared_role(method: str, path: str, role: str | None) -> str | None:
 
 
 def _authenticate(ctx: RequestContext, auth: str | None) -> None:
+    from chalicelib.services import agents, identity
+
     authorization = ctx.request.headers.get("authorization")
     if auth in ("user", "user-or-deploy"):
         # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
@@ -189,6 +233,8 @@ def _authenticate(ctx: RequestContext, auth: str | None) -> None:
 
 def _authorize(ctx: RequestContext, path_params: dict[str, str], role: str | None) -> None:
     """Membership and role for the team in the path (by slug, or by id where a role is declared)."""
+    from chalicelib.services import access
+
     if "teamSlug" in path_params:
         ctx.require_team(path_params["teamSlug"], role or "user")
     elif "teamId" in path_params and role is not None:
@@ -229,10 +275,9 @@ def adapter(shape: Any) -> TypeAdapter[Any]:
 
 
 class Router:
-    """Declares routes on a blueprint; one Router per resource module."""
+    """Declares the routes of one resource module (registered on the app by `api/manifest.py`)."""
 
-    def __init__(self, blueprint: Blueprint, tag: str) -> None:
-        self.blueprint = blueprint
+    def __init__(self, tag: str) -> None:
         self.tag = tag
 
     def route(
@@ -276,8 +321,9 @@ class Router:
                 role,
                 media_type,
             )
+            spec.module = view.__module__.rsplit(".", 1)[-1]
             ROUTES.append(spec)
-            self.blueprint.route(path, methods=[method])(functools.wraps(view)(self._handler(spec, view)))
+            HANDLERS[(method, path)] = functools.wraps(view)(self._handler(spec, view))
             return view
 
         return decorate
@@ -288,7 +334,7 @@ class Router:
         def handler(**path_params: str) -> Response:
             body_adapter = adapter(spec.body) if spec.body is not None else None
             response_adapter = adapter(spec.response) if spec.response is not None else None
-            request = self.blueprint.current_request
+            request = _APP[0].current_request
             ctx = RequestContext(request)
             try:
                 kwargs = _view_arguments(ctx, spec, path_params, body_adapter)
@@ -352,6 +398,8 @@ class Router:
 
     @staticmethod
     def _audit(ctx: RequestContext, method: str, request: Any) -> None:
+        from chalicelib.services import audit
+
         try:
             audit.record(ctx.audit_team_id, ctx.identity, method, concrete_path(request), ctx.audit_data)
         except Exception:  # noqa: BLE001 - a lost audit entry must not turn a done write into an error

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Blueprint
-
 from chalicelib import settings
 from chalicelib.adapters.aws import is_outage
 from chalicelib.api.routing import RequestContext, Router
@@ -19,8 +17,7 @@ from chalicelib.errors import AppError
 from chalicelib.models.base import ResponseModel
 from chalicelib.services import sockets
 
-bp = Blueprint(__name__)
-route = Router(bp, "Live")
+route = Router("Live")
 log = logging.getLogger(__name__)
 
 

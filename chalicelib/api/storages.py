@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.storages import StorageListItem, StorageOption, StorageRequest, StorageResponse
 from chalicelib.services import storages
@@ -13,8 +11,7 @@ from chalicelib.services import storages
 if TYPE_CHECKING:
     from chalicelib.db.items import StorageItem
 
-bp = Blueprint(__name__)
-route = Router(bp, "Storages")
+route = Router("Storages")
 BASE = "/api/{teamSlug}/storages"
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.teams import (
     CreateTeamRequest,
@@ -21,8 +19,7 @@ from chalicelib.services import teams
 if TYPE_CHECKING:
     from chalicelib.db.items import TeamItem
 
-bp = Blueprint(__name__)
-route = Router(bp, "Teams")
+route = Router("Teams")
 
 
 def _team(team: TeamItem, statistics: dict | None = None) -> dict:

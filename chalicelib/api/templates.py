@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.base import Audit
@@ -10,8 +10,7 @@ from chalicelib.models.projects import CreateProjectRequest
 from chalicelib.models.templates import CreateFromTemplateRequest, TemplateProjectResponse, TemplateResponse
 from chalicelib.services import templates
 
-bp = Blueprint(__name__)
-route = Router(bp, "Templates")
+route = Router("Templates")
 
 
 @route.get("/api/templates", summary="List the template catalog", response=list[TemplateResponse])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.tokens import GeneratedTokenResponse, GenerateTokenRequest, TokenResponse
 from chalicelib.services import tokens
 
-bp = Blueprint(__name__)
-route = Router(bp, "Tokens")
+route = Router("Tokens")
 
 
 @route.get("/api/tokens", summary="List your access tokens", response=list[TokenResponse])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.auth import ChangePasswordRequest
 from chalicelib.models.teams import BasicUser, UserInvitation, UserMetaResponse, UserTeam
 from chalicelib.services import accounts, teams
 
-bp = Blueprint(__name__)
-route = Router(bp, "Users")
+route = Router("Users")
 
 
 @route.post("/api/users/me", summary="The current user, their teams and pending invitations", response=UserMetaResponse)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api import shapes
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.versions import (
@@ -15,8 +13,7 @@ from chalicelib.models.versions import (
 )
 from chalicelib.services import deployments, images, versions
 
-bp = Blueprint(__name__)
-route = Router(bp, "Versions")
+route = Router("Versions")
 BASE = "/api/{teamSlug}/projects/{projectId}/versions"
 
 

@@ -76,9 +76,9 @@ FIGURES = {"calls": 0, "routes": 0, "callers": {}}
 
 def all_routes():
     import app  # noqa: F401 - registers the routes
-    from chalicelib.api.routing import ROUTES
+    from chalicelib.api.routing import all_routes
 
-    return list(ROUTES)
+    return all_routes()
 
 
 def route_id(route) -> str:
