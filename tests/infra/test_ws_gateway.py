@@ -372,6 +372,10 @@ def test_connection_cap_and_stats(start_gateway):
         first.send("a")
         second.send("bb")
         assert (first.recv(timeout=5), second.recv(timeout=5)) == ("echo:a", "echo:bb")
+        # A message is counted once its send returns, which may be just after the client has it.
+        deadline = time.monotonic() + 5
+        while gateway.stats()["messages_out"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
         stats = gateway.stats()
         assert stats["open_connections"] == 2 and stats["connections_total"] == 2
         assert (stats["messages_in"], stats["messages_out"]) == (2, 2)
