@@ -70,10 +70,11 @@ class CountingMoto(ThreadedMotoServer):
         self._server.serve_forever()
 
 
-def nodes_with_tokens(api: HttpApi, slug: str, team_id: str, count: int) -> list[tuple[str, str]]:
+def nodes_with_tokens(team_id: str, count: int) -> list[tuple[str, str]]:
     """`count` registered nodes with their connection tokens, written straight into the table (the
     API would take minutes to create a thousand): the same items and tokens registration makes."""
     from chalicelib import ids
+    from chalicelib.contracts.agent import AGENT_VERSION
     from chalicelib.db import keys
     from chalicelib.db.items import BaseItem, NodeItem
     from chalicelib.security.agent_tokens import issue_connection_token
@@ -89,7 +90,7 @@ def nodes_with_tokens(api: HttpApi, slug: str, team_id: str, count: int) -> list
                     id=node_id,
                     name=f"fleet-{i}",
                     kind="docker",
-                    version=push_version(),
+                    version=AGENT_VERSION,
                     public_key="cHVibGlj",
                     token_id=token_id,
                     created_at=now,
@@ -100,12 +101,6 @@ def nodes_with_tokens(api: HttpApi, slug: str, team_id: str, count: int) -> list
             )
             made.append((node_id, issue_connection_token(team_id, node_id, token_id, now)))
     return made
-
-
-def push_version() -> str:
-    from chalicelib.contracts.agent import AGENT_VERSION
-
-    return AGENT_VERSION
 
 
 class Fleet:
@@ -198,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         api.sign_in(f"fleet-{uuid.uuid4().hex[:8]}@example.com")
         slug = f"f{uuid.uuid4().hex[:10]}"
         team = api.call("POST", "/api/teams", {"name": f"Fleet {slug}", "slug": slug}, expect=201).json()
-        nodes = nodes_with_tokens(api, slug, team["id"], args.agents)
+        nodes = nodes_with_tokens(team["id"], args.agents)
         socket_url = api.call("GET", "/api/socket", expect=200).json()["url"]
         report = measure(args, running, moto, api, slug, nodes, socket_url)
     moto.stop()
