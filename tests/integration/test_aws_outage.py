@@ -27,6 +27,8 @@ from tests.fixtures.local_stack import (
     install_agent,
     running_local_stack,
     stop_agent,
+    v2_registry,
+    wait_connected,
 )
 from tests.fixtures.waiting import wait_for
 
@@ -218,21 +220,8 @@ def test_an_aws_outage_mid_deployment_delays_it_but_loses_and_repeats_nothing(
     api, slug, node, pid = install_agent(outage_stack.url, data_dir)
     prefix = f"o{uuid.uuid4().hex[:8]}"
     try:
-        wait_for(
-            lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected",
-            60,
-            "node never connected; agent log:\n" + agent_log(data_dir),
-        )
-        registry = api.call(
-            "POST",
-            f"/api/{slug}/registries",
-            {
-                "type": "v2",
-                "name": "ci",
-                "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password},
-            },
-            expect=201,
-        ).json()
+        wait_connected(api, slug, node, data_dir)
+        registry = v2_registry(api, slug, local_registry)
         project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "p"}, expect=201).json()
         version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
         images = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from tests.fixtures.local_stack import agent_log, free_port, get_text
+from tests.fixtures.local_stack import agent_log, free_port, get_text, v2_registry, wait_connected
 from tests.fixtures.waiting import wait_for
 
 SCRIPT = 'mkdir -p /data/www && echo "$GREETING" > /data/www/index.html && exec httpd -f -p 8080 -h /data/www'
@@ -31,21 +31,8 @@ def final_status(api, path, data_dir, timeout=90):
 @pytest.fixture()
 def deployment(installed_node, local_registry, docker_client):
     api, slug, node, pid, data_dir = installed_node
-    wait_for(
-        lambda: api.call("GET", f"/api/{slug}/nodes/{node['id']}").json()["status"] == "connected",
-        60,
-        "node never connected; agent log:\n" + agent_log(data_dir),
-    )
-    registry = api.call(
-        "POST",
-        f"/api/{slug}/registries",
-        {
-            "type": "v2",
-            "name": "CI registry",
-            "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password},
-        },
-        expect=201,
-    ).json()
+    wait_connected(api, slug, node, data_dir)
+    registry = v2_registry(api, slug, local_registry)
     project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "shop"}, expect=201).json()
     version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
     images_path = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"

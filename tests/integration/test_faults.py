@@ -30,6 +30,8 @@ from tests.fixtures.local_stack import (
     install_agent,
     running_local_stack,
     stop_agent,
+    v2_registry,
+    wait_connected,
 )
 from tests.fixtures.waiting import wait_for
 
@@ -107,22 +109,9 @@ class Shop:
         self.data_dir = data_dir
         self.registry_host = registry.host
         self.api, self.slug, self.node, _ = install_agent(running.url, data_dir)
-        wait_for(
-            lambda: self.api.call("GET", f"/api/{self.slug}/nodes/{self.node['id']}").json()["status"] == "connected",
-            60,
-            "node never connected; agent log:\n" + agent_log(data_dir),
-        )
+        wait_connected(self.api, self.slug, self.node, data_dir)
         api, slug = self.api, self.slug
-        self.registry = api.call(
-            "POST",
-            f"/api/{slug}/registries",
-            {
-                "type": "v2",
-                "name": "CI registry",
-                "details": {"url": registry.url, "user": registry.user, "token": registry.password},
-            },
-            expect=201,
-        ).json()
+        self.registry = v2_registry(api, slug, registry)
         project = api.call("POST", f"/api/{slug}/projects", {"type": "versionless", "name": "shop"}, expect=201).json()
         version = api.call("GET", f"/api/{slug}/projects/{project['id']}").json()["versions"][0]
         self.images_path = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
@@ -284,11 +273,7 @@ def test_an_agent_killed_mid_deployment_and_restarted_finishes_it(fault_stack, s
     (shop.data_dir / "in-flight.json").write_text(json.dumps(expired))
     restart_agent(shop.data_dir, [part.decode() for part in cmdline])
     # (the node left when the agent died, and is back once the restarted agent connects)
-    wait_for(
-        lambda: shop.api.call("GET", f"/api/{shop.slug}/nodes/{shop.node['id']}").json()["status"] == "connected",
-        30,
-        "the restarted agent never connected:\n" + agent_log(shop.data_dir),
-    )
+    wait_connected(shop.api, shop.slug, shop.node, shop.data_dir, timeout=30)
     # THEN it drops that command and keeps working: a second try deploys normally
     shop.api.call("POST", f"{shop.path}/start", expect=204)
     wait_for(lambda: shop.api.call("GET", shop.path).json()["lastTry"] == 2, 10, "second try not started")
