@@ -23,19 +23,12 @@ def team(api):
 
 @pytest.fixture()
 def connected(api, team, agent_package):
-    """A registered node whose agent holds its WebSocket open (the socket is `connected.socket`)."""
+    """(owner, team, node, token, socket): a registered node whose agent holds its WebSocket open."""
     owner, team_ = team
     node, token = registered(api, owner, team_)
     socket = AgentSocket(token)
-    yield Connected(owner, team_, node, token, socket)
+    yield owner, team_, node, token, socket
     socket.close()
-
-
-class Connected(tuple):
-    def __new__(cls, owner, team_, node, token, socket):
-        made = super().__new__(cls, (owner, team_, node, token))
-        made.socket = socket
-        return made
 
 
 def test_create_list_get_update_delete_a_node(api, team):
@@ -148,13 +141,13 @@ def test_install_token_works_once_and_the_node_connects_with_its_socket(api, tea
 
 
 def test_revoked_token_locks_the_agent_out_at_once(api, connected):
-    owner, team_, node, token = connected
+    owner, team_, node, token, socket = connected
     beat = {"version": AGENT_VERSION}
     assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body=beat).status_code == 200
     assert api.delete(f"/api/{team_['slug']}/nodes/{node['id']}/token", owner).status_code == 204
     # THEN its socket is closed by the platform and a new one is refused
     with pytest.raises(ConnectionClosed):
-        connected.socket.pushed(timeout=5)
+        socket.pushed(timeout=5)
     with pytest.raises(InvalidStatus) as refused:
         AgentSocket(token)
     assert refused.value.response.status_code == 401
@@ -166,25 +159,25 @@ def test_revoked_token_locks_the_agent_out_at_once(api, connected):
 
 
 def test_a_deleted_node_locks_its_agent_out(api, connected):
-    owner, team_, node, token = connected
+    owner, team_, node, token, socket = connected
     assert api.delete(f"/api/{team_['slug']}/nodes/{node['id']}", owner).status_code == 204
     assert api.post("/api/agent/heartbeat", headers=agent_headers(token), body={"version": "0.1.0"}).status_code == 401
 
 
 def test_agent_tokens_are_not_user_tokens_and_vice_versa(api, connected):
-    owner, team_, _, token = connected
+    owner, team_, _, token, _ = connected
     assert api.get(f"/api/{team_['slug']}/nodes", headers=agent_headers(token)).status_code == 401
     assert api.get("/api/agent/commands", owner).status_code == 401
     assert api.get("/api/agent/commands").status_code == 401
 
 
 def test_container_commands_are_pushed_to_the_agent_and_closed_by_ack_and_result(api, connected):
-    owner, team_, node, token = connected
+    owner, team_, node, token, socket = connected
     slug = team_["slug"]
     assert api.post(f"/api/{slug}/nodes/{node['id']}/web/containers/api/restart", owner).status_code == 204
     assert api.post(f"/api/{slug}/nodes/{node['id']}/containers/solo/stop", owner).status_code == 204
     # THEN both arrive on the agent's socket at once, in order
-    pushed = [connected.socket.pushed() for _ in range(2)]
+    pushed = [socket.pushed() for _ in range(2)]
     assert [m["type"] for m in pushed] == ["command", "command"]
     assert [(c["kind"], c["prefix"], c["name"], c["operation"]) for c in (m["command"] for m in pushed)] == [
         ("container-command", "web", "api", "restart"),
@@ -216,7 +209,7 @@ def test_node_becomes_unreachable_when_its_last_seen_is_too_old(api, connected, 
     from chalicelib import ids
     from chalicelib.services import node_health
 
-    owner, team_, node, _ = connected
+    owner, team_, node, _, _ = connected
     path = f"/api/{team_['slug']}/nodes/{node['id']}"
     assert api.get(path, owner).json["status"] == "connected"
     # GIVEN no sign of life for longer than the window (a lost $disconnect), WHEN the scheduled sweep runs
@@ -232,7 +225,7 @@ def test_node_becomes_unreachable_when_its_last_seen_is_too_old(api, connected, 
 
 
 def test_update_asks_a_connected_agent_to_replace_itself(api, connected):
-    owner, team_, node, token = connected
+    owner, team_, node, token, socket = connected
     path = f"/api/{team_['slug']}/nodes/{node['id']}"
     assert api.post(f"{path}/update", owner).status_code == 204
     assert api.get(path, owner).json["status"] == "updating"
