@@ -643,7 +643,8 @@ class WebSocketGateway:
         self._saved_endpoint = (api._endpoint, api._client)
         api._endpoint, api._client = self.management_url, None
         if api.session is None:
-            log.warning("wsgw: app.websocket_api.session is not set; sends will fail, as on Lambda")
+            # Not a fault: an app may push through its own client (ours: chalicelib/adapters/connections.py).
+            log.info("wsgw: app.websocket_api.session is not set; app.websocket_api.send fails, as on Lambda")
 
     def _restore_app(self) -> None:
         if self._saved_endpoint is not None:
