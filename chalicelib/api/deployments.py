@@ -23,6 +23,7 @@ from chalicelib.models.deployments import (
     PatchInstanceRequest,
     StartDeploymentRequest,
 )
+from chalicelib.models.paging import PageQuery
 from chalicelib.services import deployments
 
 if TYPE_CHECKING:
@@ -61,11 +62,13 @@ def _one(ctx: RequestContext, item: DeploymentItem) -> dict[str, Any]:
     return _summary(item, deployments.context(ctx.team, [item]))
 
 
-@route.get(BASE, summary="List the team's deployments, newest first", response=list[DeploymentResponse])
-def list_deployments(ctx: RequestContext, team_slug: str):
-    items = deployments.list_deployments(ctx.team)
-    context = deployments.context(ctx.team, items)
-    return [_summary(item, context) for item in items]
+@route.get(
+    BASE, summary="List the team's deployments, newest first", query=PageQuery, response=list[DeploymentResponse]
+)
+def list_deployments(ctx: RequestContext, team_slug: str, query: PageQuery):
+    page = deployments.list_deployments(ctx.team, query)
+    context = deployments.context(ctx.team, page.items)
+    return page.map(lambda item: _summary(item, context))
 
 
 @route.post(

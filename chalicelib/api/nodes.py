@@ -19,6 +19,7 @@ from chalicelib.models.nodes import (
     NodeResponse,
     UpdateNodeRequest,
 )
+from chalicelib.models.paging import PageQuery
 from chalicelib.services import nodes
 
 if TYPE_CHECKING:
@@ -45,9 +46,9 @@ def _node(node: NodeItem) -> dict[str, Any]:
     }
 
 
-@route.get(NODES, summary="List the team's nodes with their status", response=list[NodeResponse])
-def list_nodes(ctx: RequestContext, team_slug: str):
-    return [_node(node) for node in nodes.list_nodes(ctx.team)]
+@route.get(NODES, summary="List the team's nodes with their status", query=PageQuery, response=list[NodeResponse])
+def list_nodes(ctx: RequestContext, team_slug: str, query: PageQuery):
+    return nodes.list_nodes(ctx.team, query).map(_node)
 
 
 @route.post(NODES, summary="Create a node", body=CreateNodeRequest, response=NodeResponse, status=201, errors=(409,))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.notifications import NotificationListItem, NotificationRequest, NotificationResponse
+from chalicelib.models.paging import PageQuery
 from chalicelib.services import notifications
 
 if TYPE_CHECKING:
@@ -30,9 +31,9 @@ def _details(item: NotificationItem) -> dict[str, Any]:
     return {**_item(item), "enabled_events": list(item.enabled_events or [])}
 
 
-@route.get(BASE, summary="List the team's notifications", response=list[NotificationListItem])
-def list_notifications(ctx: RequestContext, team_slug: str):
-    return [_item(n) for n in notifications.list_notifications(ctx.team)]
+@route.get(BASE, summary="List the team's notifications", query=PageQuery, response=list[NotificationListItem])
+def list_notifications(ctx: RequestContext, team_slug: str, query: PageQuery):
+    return notifications.list_notifications(ctx.team, query).map(_item)
 
 
 @route.post(

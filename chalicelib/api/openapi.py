@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 
 from chalicelib import settings
 from chalicelib.api.routing import RouteSpec, all_routes
+from chalicelib.models.paging import PageQuery
 from chalicelib.models.teams import Slug
 
 OPENAPI_PATH = "/api/openapi.json"
@@ -44,6 +45,17 @@ REASONS = {
     503: "Service temporarily unavailable, try again",
 }
 _PARAM = re.compile(r"\{(\w+)\}")
+# What a paged list answers besides its documented array (README, "API: paging").
+NEXT_PAGE_HEADERS = {
+    "X-Next-Cursor": {
+        "description": "The `cursor` of the next page; absent on the last page",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'RFC 8288 link to the next page (`<…?take=…&cursor=…>; rel="next"`); absent on the last page',
+        "schema": {"type": "string"},
+    },
+}
 
 
 def documented_routes() -> list[RouteSpec]:
@@ -149,6 +161,8 @@ def _success(route: RouteSpec, schemas: dict, defs: dict, routes: list[RouteSpec
         return reply
     schema = schemas[(route.name, "response")]
     reply["content"] = {"application/json": {"schema": schema}}
+    if isinstance(route.query, type) and issubclass(route.query, PageQuery):
+        reply["headers"] = NEXT_PAGE_HEADERS
     if route.status == 201 and _locates(route, _resolve(schema, defs), routes):
         reply["headers"] = {"Location": {"description": "Path of the created resource", "schema": {"type": "string"}}}
     return reply

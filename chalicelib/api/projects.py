@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.api import shapes
 from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.paging import PageQuery
 from chalicelib.models.projects import (
     CreateProjectRequest,
     ProjectDetailsResponse,
@@ -15,9 +16,11 @@ from chalicelib.services import projects
 route = Router("Projects")
 
 
-@route.get("/api/{teamSlug}/projects", summary="List the team's projects", response=list[ProjectResponse])
-def list_projects(ctx: RequestContext, team_slug: str):
-    return [shapes.project(project, count) for project, count in projects.list_projects(ctx.team)]
+@route.get(
+    "/api/{teamSlug}/projects", summary="List the team's projects", query=PageQuery, response=list[ProjectResponse]
+)
+def list_projects(ctx: RequestContext, team_slug: str, query: PageQuery):
+    return projects.list_projects(ctx.team, query).map(lambda found: shapes.project(*found))
 
 
 @route.post(

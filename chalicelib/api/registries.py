@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.paging import PageQuery
 from chalicelib.models.registries import RegistryListItem, RegistryRequest, RegistryResponse
 from chalicelib.services import registries
 
@@ -29,19 +30,20 @@ def _details(item: RegistryItem) -> dict[str, Any]:
     }
 
 
-@route.get(BASE, summary="List the team's registries", response=list[RegistryListItem])
-def list_registries(ctx: RequestContext, team_slug: str):
-    return [
-        {
-            "type": r.kind,
-            "id": r.id,
-            "name": r.name,
-            "description": r.description,
-            "icon": r.icon,
-            "url": registries.display_url(r),
-        }
-        for r in registries.list_registries(ctx.team)
-    ]
+def _item(r: RegistryItem) -> dict[str, Any]:
+    return {
+        "type": r.kind,
+        "id": r.id,
+        "name": r.name,
+        "description": r.description,
+        "icon": r.icon,
+        "url": registries.display_url(r),
+    }
+
+
+@route.get(BASE, summary="List the team's registries", query=PageQuery, response=list[RegistryListItem])
+def list_registries(ctx: RequestContext, team_slug: str, query: PageQuery):
+    return registries.list_registries(ctx.team, query).map(_item)
 
 
 @route.post(

@@ -2,7 +2,8 @@
 
 `Router.route` wraps a view so that: path ids are checked, the bearer token is
 verified, the JSON body and query are validated by pydantic, the result is shaped by
-the response model (by alias), successful team writes are audited, and every failure
+the response model (by alias; a `Page` becomes its documented array plus the next page's
+headers, README "API: paging"), successful team writes are audited, and every failure
 becomes a JSON `{message, property, value}` with the status its error class owns.
 This module is the only place errors become HTTP. Each declaration is also recorded
 in `ROUTES`, from which the OpenAPI document is generated.
@@ -24,6 +25,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from chalice import Chalice, Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
@@ -33,6 +35,7 @@ from chalicelib.adapters import aws
 from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 
 if TYPE_CHECKING:
+    from chalicelib.db.items import MemberItem, TeamItem
     from chalicelib.services.access import TeamAccess
     from chalicelib.services.agents import AgentIdentity
     from chalicelib.services.identity import Identity
@@ -129,6 +132,10 @@ class RequestContext:
     identity: Identity | None = None
     agent: AgentIdentity | None = None
     team: TeamAccess | None = None
+    # A team addressed by id (`/api/teams/{teamId}/...`) and the caller's membership, as the role
+    # check read them: the view uses them instead of reading them again.
+    team_item: TeamItem | None = None
+    membership: MemberItem | None = None
     audit_team_id: str | None = None
     audit_data: Any = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -179,6 +186,15 @@ def concrete_path(request: Any) -> str:
 
 
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s@]*@")
+
+
+def next_page_headers(request: Any, cursor: str | None) -> dict[str, str]:
+    """`X-Next-Cursor` and an RFC 8288 `Link` to the next page (the same query with its cursor);
+    none on the last page."""
+    if cursor is None:
+        return {}
+    query = urlencode({**(request.query_params or {}), "cursor": cursor})
+    return {"X-Next-Cursor": cursor, "Link": f'<{concrete_path(request)}?{query}>; rel="next"'}
 
 
 def _echo(value: Any) -> Any:
@@ -238,7 +254,7 @@ def _authorize(ctx: RequestContext, path_params: dict[str, str], role: str | Non
     if "teamSlug" in path_params:
         ctx.require_team(path_params["teamSlug"], role or "user")
     elif "teamId" in path_params and role is not None:
-        access.member_of_team(path_params["teamId"], ctx.user, role)
+        ctx.team_item, ctx.membership = access.member_of_team(path_params["teamId"], ctx.user, role)
 
 
 def _view_arguments(
@@ -338,7 +354,7 @@ class Router:
             ctx = RequestContext(request)
             try:
                 kwargs = _view_arguments(ctx, spec, path_params, body_adapter)
-                reply = self._shape(view(ctx, **kwargs), response_adapter, spec.status, concrete_path(request))
+                reply = self._shape(view(ctx, **kwargs), response_adapter, spec.status, request)
             except ValidationError as exc:
                 return error_response(validation_error(exc))
             except AppError as exc:
@@ -385,15 +401,20 @@ class Router:
         return adapter.validate_json(raw, strict=True)
 
     @staticmethod
-    def _shape(result: Any, adapter: TypeAdapter | None, status: int, location_base: str) -> Response:
+    def _shape(result: Any, adapter: TypeAdapter | None, status: int, request: Any) -> Response:
+        from chalicelib.models.paging import Page  # with the first view's models, not at cold start
+
         if isinstance(result, Response):
             return result
         if status == 204 or adapter is None:
             return Response(body="", status_code=204 if status == 204 else status)
-        shaped = adapter.dump_python(adapter.validate_python(result, from_attributes=True), mode="json", by_alias=True)
         headers = {}
+        if isinstance(result, Page):  # a paged list: the documented array, the next page in headers
+            headers = next_page_headers(request, result.cursor)
+            result = result.items
+        shaped = adapter.dump_python(adapter.validate_python(result, from_attributes=True), mode="json", by_alias=True)
         if status == 201 and isinstance(shaped, dict) and isinstance(shaped.get("id"), str):
-            headers["Location"] = f"{location_base.rstrip('/')}/{shaped['id']}"
+            headers["Location"] = f"{concrete_path(request).rstrip('/')}/{shaped['id']}"
         return json_response(shaped, status, headers)
 
     @staticmethod

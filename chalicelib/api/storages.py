@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.paging import PageQuery
 from chalicelib.models.storages import StorageListItem, StorageOption, StorageRequest, StorageResponse
 from chalicelib.services import storages
 
@@ -34,9 +35,9 @@ def _details(ctx: RequestContext, storage: StorageItem) -> dict[str, Any]:
     }
 
 
-@route.get(BASE, summary="List the team's storages (never their keys)", response=list[StorageListItem])
-def list_storages(ctx: RequestContext, team_slug: str):
-    return [_item(s) for s in storages.list_storages(ctx.team)]
+@route.get(BASE, summary="List the team's storages (never their keys)", query=PageQuery, response=list[StorageListItem])
+def list_storages(ctx: RequestContext, team_slug: str, query: PageQuery):
+    return storages.list_storages(ctx.team, query).map(_item)
 
 
 @route.post(
@@ -51,9 +52,9 @@ def create_storage(ctx: RequestContext, team_slug: str, body: StorageRequest):
     return _details(ctx, storages.create_storage(ctx.team, ctx.user, body))
 
 
-@route.get(BASE + "/options", summary="Storage names for pickers", response=list[StorageOption])
-def storage_options(ctx: RequestContext, team_slug: str):
-    return [{"id": s.id, "name": s.name} for s in storages.list_storages(ctx.team)]
+@route.get(BASE + "/options", summary="Storage names for pickers", query=PageQuery, response=list[StorageOption])
+def storage_options(ctx: RequestContext, team_slug: str, query: PageQuery):
+    return storages.list_storages(ctx.team, query).map(lambda s: {"id": s.id, "name": s.name})
 
 
 @route.get(

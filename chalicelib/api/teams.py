@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.paging import PageQuery
 from chalicelib.models.teams import (
     CreateTeamRequest,
     InviteUserRequest,
@@ -27,11 +28,11 @@ def _team(team: TeamItem, statistics: dict | None = None) -> dict:
     return {"id": team.id, "name": team.name, "slug": team.slug, "statistics": statistics}
 
 
-@route.get("/api/teams", summary="List your teams with statistics", response=list[TeamResponse])
-def list_teams(ctx: RequestContext):
-    mine = teams.list_teams(ctx.user)
-    stats = teams.statistics([t.id for t in mine])
-    return [_team(t, stats[t.id]) for t in mine]
+@route.get("/api/teams", summary="List your teams with statistics", query=PageQuery, response=list[TeamResponse])
+def list_teams(ctx: RequestContext, query: PageQuery):
+    mine = teams.list_teams(ctx.user, query)
+    stats = teams.statistics([t.id for t in mine.items])
+    return mine.map(lambda t: _team(t, stats[t.id]))
 
 
 @route.post(
@@ -56,7 +57,8 @@ def create_team(ctx: RequestContext, body: CreateTeamRequest):
     role="user",
 )
 def get_team(ctx: RequestContext, team_id: str):
-    team = teams.get_team(ctx.user, team_id)
+    team = ctx.team_item  # read by the role check, once
+    assert team is not None, "declared with a role"
     return {**_team(team), "users": teams.team_users(team.id)}
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.paging import PageQuery
 from chalicelib.models.tokens import GeneratedTokenResponse, GenerateTokenRequest, TokenResponse
 from chalicelib.services import tokens
 
 route = Router("Tokens")
 
 
-@route.get("/api/tokens", summary="List your access tokens", response=list[TokenResponse])
-def list_tokens(ctx: RequestContext):
-    return tokens.list_tokens(ctx.user)
+@route.get("/api/tokens", summary="List your access tokens", query=PageQuery, response=list[TokenResponse])
+def list_tokens(ctx: RequestContext, query: PageQuery):
+    return tokens.list_tokens(ctx.user, query)
 
 
 @route.post(

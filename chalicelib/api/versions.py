@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.api import shapes
 from chalicelib.api.routing import RequestContext, Router
+from chalicelib.models.paging import PageQuery
 from chalicelib.models.versions import (
     CreateVersionRequest,
     IncreaseVersionRequest,
@@ -11,16 +12,16 @@ from chalicelib.models.versions import (
     VersionDetailsResponse,
     VersionResponse,
 )
-from chalicelib.services import deployments, images, versions
+from chalicelib.services import versions
 
 route = Router("Versions")
 BASE = "/api/{teamSlug}/projects/{projectId}/versions"
 
 
-@route.get(BASE, summary="List a project's versions", response=list[VersionResponse])
-def list_versions(ctx: RequestContext, team_slug: str, project_id: str):
-    project, items = versions.list_versions(ctx.team, project_id)
-    return [shapes.version(item, project) for item in items]
+@route.get(BASE, summary="List a project's versions", query=PageQuery, response=list[VersionResponse])
+def list_versions(ctx: RequestContext, team_slug: str, project_id: str, query: PageQuery):
+    project, page = versions.list_versions(ctx.team, project_id, query)
+    return page.map(lambda item: shapes.version(item, project))
 
 
 @route.post(
@@ -40,16 +41,15 @@ def create_version(ctx: RequestContext, team_slug: str, project_id: str, body: C
     BASE + "/{versionId}", summary="Version details with its images and deployments", response=VersionDetailsResponse
 )
 def get_version(ctx: RequestContext, team_slug: str, project_id: str, version_id: str):
-    found = versions.view(ctx.team, project_id, version_id)
-    items = images.list_images(ctx.team, project_id, version_id)
-    registries = images.registry_summaries(ctx.team, items)
+    details = versions.details(ctx.team, project_id, version_id)
+    found = details.found
     return {
         **shapes.version(found.version, found.project),
         "mutable": found.mutable,
         "deletable": found.deletion_blocker is None,
         "auto_copy_deployments": bool(found.version.auto_copy_deployments),
-        "images": [shapes.image(item, registries) for item in items],
-        "deployments": shapes.version_deployments(found.deployments, deployments.nodes_of(ctx.team, found.deployments)),
+        "images": [shapes.image(item, details.registries) for item in details.images],
+        "deployments": shapes.version_deployments(found.deployments, details.nodes),
     }
 
 

@@ -14,14 +14,27 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import ids
-from chalicelib.db import audit, keys, named
+from chalicelib.db import keys, named, paging
 from chalicelib.db.conditions import ConditionFailed, conditional
-from chalicelib.db.items import BaseItem, DeploymentEventItem, DeploymentItem, GuardItem, InstanceItem
+from chalicelib.db.items import (
+    BaseItem,
+    DeploymentEventItem,
+    DeploymentItem,
+    GuardItem,
+    InstanceItem,
+    ListEntryItem,
+    NodeItem,
+    ProjectItem,
+    VersionItem,
+)
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError, PreconditionFailedError
+from chalicelib.models.paging import Page
 
 ROLLING = "rolling"
 _PER_TRANSACTION = 90
+_EVENTS_PER_QUERY = 1000
+_CONTEXT_KINDS = {ProjectItem: "projects", VersionItem: "versions", NodeItem: "nodes"}
 
 
 def new_item(
@@ -80,10 +93,61 @@ def get(team_id: str, deployment_id: str, consistent: bool = False) -> Deploymen
         return None
 
 
-def list_for_team(team_id: str) -> list[DeploymentItem]:
-    return sorted(
-        named.query(DeploymentItem, team_id, keys.DEPLOYMENT_PREFIX), key=lambda d: d.created_at, reverse=True
+def new_entry(team_id: str, deployment: DeploymentItem) -> ListEntryItem:
+    """The deployment's place in the newest-first list (written and deleted with it)."""
+    return ListEntryItem(
+        keys.team(team_id), keys.deployed(ids.iso(deployment.created_at), deployment.id), ref=deployment.id
     )
+
+
+def index_marker(team_id: str) -> ListEntryItem:
+    """Says that every deployment of the team has its list entry (a new team's are all new)."""
+    return ListEntryItem(keys.team(team_id), keys.DEPLOYED_INDEXED)
+
+
+def page_for_team(team_id: str, take: int, cursor: str | None) -> Page[DeploymentItem]:
+    """Newest first: a page of list entries, then their deployments in one BatchGetItem. A team
+    from before entries existed gets them on its first list (once: the marker records it)."""
+    page, indexed = _entries_page(team_id, take, cursor)
+    if not indexed:
+        _index_existing(team_id)
+        page, _ = _entries_page(team_id, take, cursor, check_marker=False)
+    return page
+
+
+def _entries_page(
+    team_id: str, take: int, cursor: str | None, check_marker: bool = True
+) -> tuple[Page[DeploymentItem], bool]:
+    entries = paging.query_page(
+        ListEntryItem, keys.team(team_id), keys.DEPLOYED_PREFIX, take, cursor, newest_first=True
+    )
+    wanted = [keys.deployment(entry.ref) for entry in entries.items]
+    check = check_marker and cursor is None  # a cursor comes from a page that passed this check
+    found = named.batch(team_id, wanted + [keys.DEPLOYED_INDEXED] if check else wanted)
+    # An entry whose deployment is gone (deleted while entries were being written) is skipped.
+    page = Page([found[sk] for sk in wanted if isinstance(found.get(sk), DeploymentItem)], entries.cursor)
+    return page, not check or keys.DEPLOYED_INDEXED in found
+
+
+def _index_existing(team_id: str) -> None:
+    """Entries for the deployments made before entries existed, then the marker."""
+    with BaseItem.batch_write() as batch:
+        for deployment in named.query(DeploymentItem, team_id, keys.DEPLOYMENT_PREFIX):
+            batch.save(new_entry(team_id, deployment))
+    index_marker(team_id).save()
+
+
+def context_of(team_id: str, deployments: list[DeploymentItem]) -> dict[str, dict[str, Any]]:
+    """The projects, versions and nodes the deployments point at, by id, read in one batch."""
+    wanted = set()
+    for d in deployments:
+        wanted |= {keys.project(d.project_id), keys.version(d.project_id, d.version_id), keys.node(d.node_id)}
+    context: dict[str, dict[str, Any]] = {"projects": {}, "versions": {}, "nodes": {}}
+    for item in named.batch(team_id, wanted).values():
+        kind = _CONTEXT_KINDS.get(type(item))
+        if kind:
+            context[kind][item.id] = item
+    return context
 
 
 def of_version(version_id: str) -> list[DeploymentItem]:
@@ -120,13 +184,6 @@ def related(team_id: str, deployment: DeploymentItem) -> dict[str, Any]:
     return {wanted[item.SK]: item for item in BaseItem.batch_get([(keys.team(team_id), sk) for sk in wanted])}
 
 
-def nodes_of(team_id: str, node_ids: set[str]) -> dict[str, Any]:
-    """The node items deployments target, by id."""
-    if not node_ids:
-        return {}
-    return {item.id: item for item in BaseItem.batch_get([(keys.team(team_id), keys.node(nid)) for nid in node_ids])}
-
-
 def _place_guard(team_id: str, deployment: DeploymentItem, version_kind: str, prefix: str, node_id: str):
     if version_kind == ROLLING:
         return named.guard(team_id, keys.deployment_slot(deployment.version_id, node_id, prefix), deployment.id)
@@ -146,6 +203,7 @@ def create(team_id: str, deployment: DeploymentItem, items: list[InstanceItem], 
         _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id), conflict
     )
     tx.create(deployment)
+    tx.create(new_entry(team_id, deployment))
     for item in items[:_PER_TRANSACTION]:
         tx.create(item)
     try:
@@ -215,6 +273,7 @@ def delete(team_id: str, deployment: DeploymentItem, version_kind: str) -> None:
         _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
         GuardItem.ref == deployment.id,
     )
+    tx.delete(new_entry(team_id, deployment))
     try:
         tx.commit()
     except ConflictError:  # the place guard belonged to another deployment (or none): delete without it
@@ -222,7 +281,7 @@ def delete(team_id: str, deployment: DeploymentItem, version_kind: str) -> None:
             deployment,
             DeploymentItem.status != "in-progress",
             PreconditionFailedError("A deployment in progress cannot be deleted.", property="status"),
-        ).commit()
+        ).delete(new_entry(team_id, deployment)).commit()
     with BaseItem.batch_write() as batch:
         for partition, prefix in (
             (keys.team(team_id), keys.instances_of(deployment.id)),
@@ -361,11 +420,19 @@ def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) 
 
 
 def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:
-    """Pages are taken newest first; items within a page are returned oldest first (dyrector)."""
-    items, total = audit.page_by_time(
-        DeploymentEventItem, keys.deployment_events(deployment_id), None, None, skip, take
+    """Pages are taken newest first; items within a page are returned oldest first (dyrector).
+
+    No COUNT of the whole log: it reads the `skip + take` newest events and one more, so `total` is
+    exact when the log ends on this page and otherwise counts one event past it (more follow)."""
+    read = list(
+        DeploymentEventItem.query(
+            keys.deployment_events(deployment_id),
+            scan_index_forward=False,
+            limit=skip + take + 1,
+            page_size=min(skip + take + 1, _EVENTS_PER_QUERY),
+        )
     )
-    return list(reversed(items)), total
+    return list(reversed(read[skip : skip + take])), len(read)
 
 
 def _put_all(items: list[BaseItem]) -> None:

@@ -249,6 +249,13 @@ class DeploymentItem(BaseItem, discriminator="deployment"):
     updated_by = UnicodeAttribute(attr_name="updatedBy")
 
 
+class ListEntryItem(BaseItem, discriminator="list-entry"):
+    """Puts a list in an order its items' own keys lack (deployments newest first, `db/keys.py`):
+    `ref` is the listed item's id. Without `ref`: the marker that every item of the list has its entry."""
+
+    ref = UnicodeAttribute(null=True)
+
+
 class InstanceItem(BaseItem, discriminator="instance"):
     """One image of the version as deployed by one deployment, with its own config overrides."""
 

@@ -39,6 +39,8 @@ as the entity with `attribute_not_exists(PK)`.
 | a node's audit events by time         | table         | PK=NODEEVENT#<nid>, SK between <from> and <to> |
 | connected nodes by last heartbeat     | GSI2          | GSI2PK=CONNECTED#<shard 0-3>, GSI2SK=<lastSeen iso>#<nid> |
 | deployments of a team                 | table         | PK=TEAM#<tid>, SK begins_with DEPLOYMENT#      |
+| deployments of a team, newest first   | table         | PK=TEAM#<tid>, SK begins_with DEPLOYED#, descending (→ ref) |
+| every deployment has its list entry   | table         | PK=TEAM#<tid>, SK=DEPLOYEDINDEX                |
 | instances of a deployment             | table         | PK=TEAM#<tid>, SK begins_with INSTANCE#<did>#  |
 | a deployment's events (log) by time   | table         | PK=DEPLOYEVENT#<did>, SK=<iso>#<ulid>          |
 | deployments in progress, oldest first | GSI2          | GSI2PK=INPROGRESS, GSI2SK=<started iso>#<did>  |
@@ -229,6 +231,17 @@ def connected_shards() -> list[str]:
 
 def connected_since(last_seen_iso: str, node_id: str) -> str:
     return f"{last_seen_iso}#{node_id}"
+
+
+# A deployment's own key is its id, in no useful order: the newest-first list reads one small entry
+# per deployment keyed by its creation time. The marker says that every deployment has its entry
+# (teams from before entries existed get theirs on their first list). Neither begins with DEPLOYMENT#.
+DEPLOYED_PREFIX = "DEPLOYED#"
+DEPLOYED_INDEXED = "DEPLOYEDINDEX"
+
+
+def deployed(created_iso: str, deployment_id: str) -> str:
+    return f"{DEPLOYED_PREFIX}{created_iso}#{deployment_id}"
 
 
 def instances_of(deployment_id: str) -> str:

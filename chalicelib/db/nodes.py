@@ -15,6 +15,7 @@ from chalicelib.db.conditions import conditional
 from chalicelib.db.items import BaseItem, DeploymentItem, NodeItem
 from chalicelib.db.named import set_or_remove
 from chalicelib.errors import UnauthorizedError, not_found, taken
+from chalicelib.models.paging import Page, PageQuery
 
 
 def new_item(
@@ -40,6 +41,10 @@ def get(team_id: str, node_id: str) -> NodeItem | None:
 
 def list_for_team(team_id: str) -> list[NodeItem]:
     return named.query(NodeItem, team_id, keys.NODE_PREFIX)
+
+
+def page_for_team(team_id: str, query: PageQuery) -> Page[NodeItem]:
+    return named.page(NodeItem, team_id, keys.NODE_PREFIX, query)
 
 
 def create(team_id: str, node: NodeItem) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from chalicelib.db import keys, named
 from chalicelib.db.items import NotificationItem
 from chalicelib.errors import not_found, taken
+from chalicelib.models.paging import Page, PageQuery
 
 
 def new_item(
@@ -44,6 +45,10 @@ def get(team_id: str, notification_id: str) -> NotificationItem | None:
 
 def list_for_team(team_id: str) -> list[NotificationItem]:
     return sorted(named.query(NotificationItem, team_id, keys.NOTIFICATION_PREFIX), key=lambda n: n.created_at)
+
+
+def page_for_team(team_id: str, query: PageQuery) -> Page[NotificationItem]:
+    return named.page(NotificationItem, team_id, keys.NOTIFICATION_PREFIX, query)
 
 
 def create(team_id: str, item: NotificationItem) -> None:

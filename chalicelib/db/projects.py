@@ -14,6 +14,7 @@ from chalicelib.db.items import BaseItem, ProjectItem, VersionItem
 from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found, taken
+from chalicelib.models.paging import Page, PageQuery
 
 
 def new_item(
@@ -39,6 +40,10 @@ def get(team_id: str, project_id: str) -> ProjectItem | None:
 
 def list_for_team(team_id: str) -> list[ProjectItem]:
     return named.query(ProjectItem, team_id, keys.PROJECT_PREFIX)
+
+
+def page_for_team(team_id: str, query: PageQuery) -> Page[ProjectItem]:
+    return named.page(ProjectItem, team_id, keys.PROJECT_PREFIX, query)
 
 
 def version_counts(team_id: str) -> Counter[str]:

@@ -10,6 +10,7 @@ from chalicelib.db.items import BaseItem, RegistryItem
 from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import PreconditionFailedError, not_found, taken
+from chalicelib.models.paging import Page, PageQuery
 
 
 def new_item(
@@ -47,6 +48,10 @@ def get(team_id: str, registry_id: str) -> RegistryItem | None:
 
 def list_for_team(team_id: str) -> list[RegistryItem]:
     return sorted(named.query(RegistryItem, team_id, keys.REGISTRY_PREFIX), key=lambda r: r.created_at)
+
+
+def page_for_team(team_id: str, query: PageQuery) -> Page[RegistryItem]:
+    return named.page(RegistryItem, team_id, keys.REGISTRY_PREFIX, query)
 
 
 def add_to(tx: Transaction, team_id: str, registry: RegistryItem) -> Transaction:

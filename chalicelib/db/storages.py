@@ -10,6 +10,7 @@ from chalicelib.db.items import BaseItem, StorageItem
 from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found, taken
+from chalicelib.models.paging import Page, PageQuery
 
 
 def new_item(
@@ -45,6 +46,10 @@ def get(team_id: str, storage_id: str) -> StorageItem | None:
 
 def list_for_team(team_id: str) -> list[StorageItem]:
     return sorted(named.query(StorageItem, team_id, keys.STORAGE_PREFIX), key=lambda s: s.created_at)
+
+
+def page_for_team(team_id: str, query: PageQuery) -> Page[StorageItem]:
+    return named.page(StorageItem, team_id, keys.STORAGE_PREFIX, query)
 
 
 def create(team_id: str, storage: StorageItem) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.db import audit, keys, registries
+from chalicelib.db import audit, deployments, keys, paging, registries
 from chalicelib.db.conditions import conditional
 from chalicelib.db.items import BaseItem, GuardItem, InvitationItem, MemberItem, RegistryItem, TeamItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError, taken
+from chalicelib.models.paging import Page, PageQuery
 
 
 def get(team_id: str) -> TeamItem | None:
@@ -57,7 +58,8 @@ def _guards(team: TeamItem) -> tuple[GuardItem, GuardItem]:
 
 
 def create(team: TeamItem, owner: MemberItem, registry: RegistryItem) -> None:
-    """The team, its guards, its owner and its starter registry, all or nothing."""
+    """The team, its guards, its owner and its starter registry, all or nothing (with the marker that
+    its deployment list is complete: it has none yet)."""
     slug_guard, name_guard = _guards(team)
     tx = (
         Transaction()
@@ -65,6 +67,7 @@ def create(team: TeamItem, owner: MemberItem, registry: RegistryItem) -> None:
         .create(name_guard, taken("team", "name", team.name))
         .create(team)
         .create(owner)
+        .create(deployments.index_marker(team.id))
     )
     registries.add_to(tx, team.id, registry).commit()
 
@@ -119,6 +122,14 @@ def memberships_of(user_id: str) -> list[MemberItem]:
         for m in BaseItem.gsi1.query(keys.user(user_id), BaseItem.GSI1SK.startswith(keys.TEAM_PREFIX))
         if isinstance(m, MemberItem)
     ]
+
+
+def memberships_page(user_id: str, query: PageQuery) -> Page[MemberItem]:
+    """A page of the user's memberships (GSI1, in team id order)."""
+    page = paging.query_page(
+        MemberItem, keys.user(user_id), keys.TEAM_PREFIX, query.take, query.cursor, index=BaseItem.gsi1
+    )
+    return Page([m for m in page.items if isinstance(m, MemberItem)], page.cursor)
 
 
 def set_role(membership: MemberItem, role: str) -> None:

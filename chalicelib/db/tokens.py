@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from chalicelib.db import keys
+from chalicelib.db import keys, paging
 from chalicelib.db.items import GuardItem, RevokedTokenItem, TokenItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import taken
+from chalicelib.models.paging import Page, PageQuery
 
 
 def create(token: TokenItem) -> None:
@@ -23,6 +24,10 @@ def get(user_id: str, token_id: str) -> TokenItem | None:
 
 def list_for_user(user_id: str) -> list[TokenItem]:
     return list(TokenItem.query(keys.user(user_id), TokenItem.SK.startswith(keys.TOKEN_PREFIX)))
+
+
+def page_for_user(user_id: str, query: PageQuery) -> Page[TokenItem]:
+    return paging.query_page(TokenItem, keys.user(user_id), keys.TOKEN_PREFIX, query.take, query.cursor)
 
 
 def delete(token: TokenItem) -> None:

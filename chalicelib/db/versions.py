@@ -14,6 +14,7 @@ from chalicelib.db import keys, named
 from chalicelib.db.items import BaseItem, ImageItem, ProjectItem, VersionItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError, PreconditionFailedError, not_found, taken
+from chalicelib.models.paging import Page, PageQuery
 
 # DynamoDB allows 100 items per transaction; the version, its guard and links use a few.
 _IMAGES_PER_TRANSACTION = 90
@@ -56,6 +57,20 @@ def get(team_id: str, project_id: str, version_id: str) -> VersionItem | None:
 
 def list_for_project(team_id: str, project_id: str) -> list[VersionItem]:
     return sorted(named.query(VersionItem, team_id, keys.versions_of(project_id)), key=lambda v: v.created_at)
+
+
+def with_project(team_id: str, project_id: str, version_id: str) -> tuple[ProjectItem | None, VersionItem | None]:
+    """The project and its version in one BatchGetItem (every version route needs both)."""
+    found = named.batch(team_id, [keys.project(project_id), keys.version(project_id, version_id)])
+    project, version = found.get(keys.project(project_id)), found.get(keys.version(project_id, version_id))
+    return (
+        project if isinstance(project, ProjectItem) else None,
+        version if isinstance(version, VersionItem) else None,
+    )
+
+
+def page_for_project(team_id: str, project_id: str, query: PageQuery) -> Page[VersionItem]:
+    return named.page(VersionItem, team_id, keys.versions_of(project_id), query)
 
 
 def by_id(version_id: str) -> VersionItem | None:

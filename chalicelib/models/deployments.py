@@ -148,7 +148,11 @@ class DeploymentEventResponse(ResponseModel):
 
 class DeploymentLogResponse(ResponseModel):
     items: list[DeploymentEventResponse]
-    total: int
+    # Counted without reading the whole log: exact when the log ends on this page, else one more
+    # than `skip + take` (more events follow).
+    total: int = Field(
+        description="Events up to the end of this page, plus one when more follow (exact on the last page)."
+    )
 
 
 class DeploymentTokenResponse(DeploymentTokenSummary):

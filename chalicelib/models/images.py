@@ -14,6 +14,9 @@ Uuid = Annotated[
         r"[0-9a-fA-F]{12}$"
     ),
 ]
+# A version's images are read whole (listed, copied, deployed: one instance each), so they are bounded:
+# 100 is one BatchGetItem and one transaction, and far above what a deployable unit holds.
+MAX_IMAGES_PER_VERSION = 100
 ImageReference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
 

@@ -21,7 +21,6 @@ from chalicelib.contracts.naming import SECRET_KEYS_LABEL
 from chalicelib.db import deployments as repo
 from chalicelib.db import images as image_repo
 from chalicelib.db import keys, named
-from chalicelib.db import projects as project_repo
 from chalicelib.db import versions as version_repo
 from chalicelib.db.items import (
     DeploymentItem,
@@ -42,6 +41,7 @@ from chalicelib.models.deployments import (
     DeploymentTokenRequest,
     PatchDeploymentRequest,
 )
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.security import jwts
 from chalicelib.services import deployment_lifecycle, push, storages
 from chalicelib.services import nodes as node_service
@@ -112,21 +112,14 @@ def details(team: TeamAccess, deployment_id: str) -> DeploymentDetails:
     )
 
 
-def list_deployments(team: TeamAccess) -> list[DeploymentItem]:
-    return repo.list_for_team(team.team_id)
+def list_deployments(team: TeamAccess, query: PageQuery) -> Page[DeploymentItem]:
+    """A page of the team's deployments, newest first."""
+    return repo.page_for_team(team.team_id, query.take, query.cursor)
 
 
 def context(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, dict[str, Any]]:
-    """Projects, versions and nodes the deployments point at, each read once."""
-    projects = {p.id: p for p in project_repo.list_for_team(team.team_id)}
-    versions = {}
-    for project_id in {d.project_id for d in deployments}:
-        versions.update({v.id: v for v in version_repo.list_for_project(team.team_id, project_id)})
-    return {
-        "projects": projects,
-        "versions": versions,
-        "nodes": repo.nodes_of(team.team_id, {d.node_id for d in deployments}),
-    }
+    """Projects, versions and nodes the deployments point at, in one BatchGetItem."""
+    return repo.context_of(team.team_id, deployments)
 
 
 def create_deployment(team: TeamAccess, identity: Identity, request: CreateDeploymentRequest) -> DeploymentItem:
@@ -245,11 +238,6 @@ def instance_details(team: TeamAccess, deployment_id: str, instance_id: str) -> 
     image = image_repo.get(team.team_id, found.deployment.version_id, instance.image_id)
     registries = image_repo.registries_of(team.team_id, {image.registry_id} if image else set())
     return InstanceDetails(instance, image, registries)
-
-
-def nodes_of(team: TeamAccess, deployments: list[DeploymentItem]) -> dict[str, NodeItem]:
-    """The nodes the deployments target, by id, read in one batch."""
-    return repo.nodes_of(team.team_id, {d.node_id for d in deployments})
 
 
 def patch_instance(team: TeamAccess, deployment_id: str, instance_id: str, patch: dict[str, Any]) -> None:

@@ -16,18 +16,19 @@ from chalicelib.db.items import ImageItem, RegistryItem
 from chalicelib.domain import images as rules
 from chalicelib.domain.deployments import merge_patch
 from chalicelib.errors import BadRequestError, ConflictError, found_or_404, not_found
-from chalicelib.models.images import AddImagesEntry, PatchImageRequest
+from chalicelib.models.images import MAX_IMAGES_PER_VERSION, AddImagesEntry, PatchImageRequest
 from chalicelib.services import registries, storages, versions
 from chalicelib.services.access import TeamAccess
 
 
 def list_images(team: TeamAccess, project_id: str, version_id: str) -> list[ImageItem]:
-    found = versions.view(team, project_id, version_id)
+    """Every image of the version (at most `rules.MAX_IMAGES_PER_VERSION`), in deployment order."""
+    found = versions.find(team, project_id, version_id)
     return image_repo.list_for_version(team.team_id, found.version.id)
 
 
 def get_image(team: TeamAccess, project_id: str, version_id: str, image_id: str) -> ImageItem:
-    found = versions.view(team, project_id, version_id)
+    found = versions.find(team, project_id, version_id)
     return found_or_404(image_repo.get(team.team_id, found.version.id, image_id), "image")
 
 
@@ -39,6 +40,7 @@ def add_images(team: TeamAccess, project_id: str, version_id: str, entries: list
     """Appends the images after the version's last one, each verified in its registry first."""
     found = versions.require_mutable(team, project_id, version_id)
     existing = image_repo.list_for_version(team.team_id, found.version.id)
+    _check_room(len(existing), sum(len(entry.images) for entry in entries))
     names = {(image.config or {}).get("name") for image in existing}
     order = max((int(image.order) for image in existing), default=-1) + 1
     now = ids.utcnow()
@@ -72,6 +74,15 @@ def add_images(team: TeamAccess, project_id: str, version_id: str, entries: list
             order += 1
     image_repo.put_new(added)
     return added
+
+
+def _check_room(present: int, added: int) -> None:
+    if present + added > MAX_IMAGES_PER_VERSION:
+        raise BadRequestError(
+            f"A version holds at most {MAX_IMAGES_PER_VERSION} images; it has {present}, and {added} were added.",
+            property="images",
+            value=added,
+        )
 
 
 def patch_image(team: TeamAccess, project_id: str, version_id: str, image_id: str, request: PatchImageRequest) -> None:

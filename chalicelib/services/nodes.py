@@ -32,6 +32,7 @@ from chalicelib.errors import (
     found_or_404,
 )
 from chalicelib.models.nodes import CreateNodeRequest, GenerateScriptRequest, NodeAuditQuery, UpdateNodeRequest
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.security.agent_tokens import issue_install_token
 from chalicelib.services import events, push
 from chalicelib.services.access import TeamAccess
@@ -63,8 +64,8 @@ def get_node(team: TeamAccess, node_id: str) -> NodeItem:
     return found_or_404(node_repo.get(team.team_id, node_id), "node")
 
 
-def list_nodes(team: TeamAccess) -> list[NodeItem]:
-    return sorted(node_repo.list_for_team(team.team_id), key=lambda n: n.created_at)
+def list_nodes(team: TeamAccess, query: PageQuery) -> Page[NodeItem]:
+    return node_repo.page_for_team(team.team_id, query).sorted(lambda n: n.created_at)
 
 
 def create_node(team: TeamAccess, identity: Identity, request: CreateNodeRequest) -> NodeItem:

@@ -19,6 +19,7 @@ from chalicelib.db.items import NotificationItem
 from chalicelib.domain import notification_messages as messages
 from chalicelib.errors import BadRequestError, found_or_404
 from chalicelib.models.notifications import NotificationRequest
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.services import events
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
@@ -30,8 +31,8 @@ def get_notification(team: TeamAccess, notification_id: str) -> NotificationItem
     return found_or_404(repo.get(team.team_id, notification_id), "notification")
 
 
-def list_notifications(team: TeamAccess) -> list[NotificationItem]:
-    return repo.list_for_team(team.team_id)
+def list_notifications(team: TeamAccess, query: PageQuery) -> Page[NotificationItem]:
+    return repo.page_for_team(team.team_id, query).sorted(lambda n: n.created_at)
 
 
 def create_notification(team: TeamAccess, identity: Identity, request: NotificationRequest) -> NotificationItem:

@@ -18,6 +18,7 @@ from chalicelib.db.items import ProjectItem, VersionItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.domain import versions as rules
 from chalicelib.errors import PreconditionFailedError, found_or_404
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.models.projects import CreateProjectRequest, UpdateProjectRequest
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
@@ -36,11 +37,11 @@ def get_project_item(team: TeamAccess, project_id: str) -> ProjectItem:
     return found_or_404(project_repo.get(team.team_id, project_id), "project")
 
 
-def list_projects(team: TeamAccess) -> list[tuple[ProjectItem, int]]:
-    """Projects with their version counts (two Queries whatever the number of projects)."""
+def list_projects(team: TeamAccess, query: PageQuery) -> Page[tuple[ProjectItem, int]]:
+    """A page of projects, newest first, with their version counts."""
     counts = project_repo.version_counts(team.team_id)
-    projects = sorted(project_repo.list_for_team(team.team_id), key=lambda p: p.created_at, reverse=True)
-    return [(project, counts[project.id]) for project in projects]
+    page = project_repo.page_for_team(team.team_id, query).sorted(lambda p: p.created_at, reverse=True)
+    return page.map(lambda project: (project, counts[project.id]))
 
 
 def create_project(team: TeamAccess, identity: Identity, request: CreateProjectRequest) -> tuple[ProjectItem, int]:

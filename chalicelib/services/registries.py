@@ -18,6 +18,7 @@ from chalicelib.adapters import outbound, registry_v2
 from chalicelib.db import registries as repo
 from chalicelib.db.items import RegistryItem
 from chalicelib.errors import BadRequestError, NotFoundError
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.security import sealing
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
@@ -39,8 +40,8 @@ def get_registry(team_id: str, registry_id: str) -> RegistryItem:
     return registry
 
 
-def list_registries(team: TeamAccess) -> list[RegistryItem]:
-    return repo.list_for_team(team.team_id)
+def list_registries(team: TeamAccess, query: PageQuery) -> Page[RegistryItem]:
+    return repo.page_for_team(team.team_id, query).sorted(lambda r: r.created_at)
 
 
 def in_use(registry: RegistryItem) -> bool:

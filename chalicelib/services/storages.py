@@ -16,6 +16,7 @@ from chalicelib.adapters import s3
 from chalicelib.db import storages as repo
 from chalicelib.db.items import StorageItem
 from chalicelib.errors import BadRequestError, PreconditionFailedError, found_or_404
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.models.storages import StorageRequest
 from chalicelib.security import sealing
 from chalicelib.services.access import TeamAccess
@@ -45,8 +46,8 @@ def check_in_team(team: TeamAccess, storage: dict | None) -> None:
         raise BadRequestError("Storage not found in this team.", property="config.storage.storageId", value=storage_id)
 
 
-def list_storages(team: TeamAccess) -> list[StorageItem]:
-    return repo.list_for_team(team.team_id)
+def list_storages(team: TeamAccess, query: PageQuery) -> Page[StorageItem]:
+    return repo.page_for_team(team.team_id, query).sorted(lambda s: s.created_at)
 
 
 def in_use(storage: StorageItem) -> bool:

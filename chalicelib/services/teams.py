@@ -28,6 +28,7 @@ from chalicelib.errors import (
     TooManyRequestsError,
     not_found,
 )
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
 from chalicelib.services import access, events, registries, storages
 from chalicelib.services.identity import Identity
@@ -83,10 +84,11 @@ def _live_since(now: datetime | None = None) -> datetime:
     return (now or ids.utcnow()) - timedelta(days=settings.invitation_days())
 
 
-def list_teams(identity: Identity) -> list[TeamItem]:
-    memberships = team_repo.memberships_of(identity.user_id)
-    teams = team_repo.batch_get({m.team_id for m in memberships})
-    return sorted(teams.values(), key=lambda t: t.name.lower())
+def list_teams(identity: Identity, query: PageQuery) -> Page[TeamItem]:
+    """A page of the user's teams (by name within the page), read in one BatchGetItem."""
+    memberships = team_repo.memberships_page(identity.user_id, query)
+    teams = team_repo.batch_get({m.team_id for m in memberships.items})
+    return Page(sorted(teams.values(), key=lambda t: t.name.lower()), memberships.cursor)
 
 
 def create_team(identity: Identity, request: CreateTeamRequest) -> TeamItem:
@@ -110,11 +112,6 @@ def create_team(identity: Identity, request: CreateTeamRequest) -> TeamItem:
         team_repo.new_member(team_id, identity.user_id, "owner", now),
         registries.seeded_hub(team_id, identity.user_id, now),
     )
-    return team
-
-
-def get_team(identity: Identity, team_id: str) -> TeamItem:
-    team, _ = access.member_of_team(team_id, identity)
     return team
 
 

@@ -9,6 +9,7 @@ from chalicelib.db import keys
 from chalicelib.db import tokens as token_repo
 from chalicelib.db.items import TokenItem
 from chalicelib.errors import found_or_404
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.models.tokens import GenerateTokenRequest
 from chalicelib.security import jwts
 from chalicelib.services.identity import Identity
@@ -41,8 +42,8 @@ def generate_token(identity: Identity, request: GenerateTokenRequest) -> tuple[T
     return item, jwt
 
 
-def list_tokens(identity: Identity) -> list[TokenItem]:
-    return sorted(token_repo.list_for_user(identity.user_id), key=lambda t: t.created_at, reverse=True)
+def list_tokens(identity: Identity, query: PageQuery) -> Page[TokenItem]:
+    return token_repo.page_for_user(identity.user_id, query).sorted(lambda t: t.created_at, reverse=True)
 
 
 def get_token(identity: Identity, token_id: str) -> TokenItem:

@@ -11,10 +11,12 @@ from chalicelib import ids
 from chalicelib.contracts.events import VersionCreated
 from chalicelib.db import deployments as deployment_repo
 from chalicelib.db import images as image_repo
+from chalicelib.db import keys, named
 from chalicelib.db import versions as version_repo
-from chalicelib.db.items import DeploymentItem, ProjectItem, VersionItem
+from chalicelib.db.items import DeploymentItem, ImageItem, NodeItem, ProjectItem, RegistryItem, VersionItem
 from chalicelib.domain import versions as rules
-from chalicelib.errors import ConflictError, PreconditionFailedError, not_found
+from chalicelib.errors import ConflictError, PreconditionFailedError, found_or_404
+from chalicelib.models.paging import Page, PageQuery
 from chalicelib.models.versions import CreateVersionRequest, IncreaseVersionRequest, UpdateVersionRequest
 from chalicelib.services import deployments, events
 from chalicelib.services.access import TeamAccess
@@ -51,12 +53,45 @@ class VersionView:
         return [d.status for d in self.deployments]
 
 
+def find(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
+    """The version and its project (one batch read), without its deployments: for routes whose
+    answer does not depend on what the version allows."""
+    project, version = version_repo.with_project(team.team_id, project_id, version_id)
+    project = found_or_404(project, "project")  # a missing project is named first
+    return VersionView(found_or_404(version, "version"), project)
+
+
 def view(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
-    project = get_project_item(team, project_id)
-    version = version_repo.get(team.team_id, project.id, version_id)
-    if version is None:
-        raise not_found("version")
-    return VersionView(version, project, deployment_repo.of_version(version.id))
+    """The version with its deployments, which decide whether it is mutable and deletable."""
+    found = find(team, project_id, version_id)
+    found.deployments = deployment_repo.of_version(found.version.id)
+    return found
+
+
+@dataclass
+class VersionDetails:
+    """What the version page shows, each item read once."""
+
+    found: VersionView
+    images: list[ImageItem]
+    registries: dict[str, RegistryItem]
+    nodes: dict[str, NodeItem]
+
+
+def details(team: TeamAccess, project_id: str, version_id: str) -> VersionDetails:
+    """The version, its deployments and images, and the registries and nodes they name (one batch)."""
+    found = view(team, project_id, version_id)
+    images = image_repo.list_for_version(team.team_id, found.version.id)
+    related = named.batch(
+        team.team_id,
+        [keys.registry(i.registry_id) for i in images] + [keys.node(d.node_id) for d in found.deployments],
+    ).values()
+    return VersionDetails(
+        found,
+        images,
+        {item.id: item for item in related if isinstance(item, RegistryItem)},
+        {item.id: item for item in related if isinstance(item, NodeItem)},
+    )
 
 
 def require_mutable(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
@@ -69,9 +104,9 @@ def require_mutable(team: TeamAccess, project_id: str, version_id: str) -> Versi
     return found
 
 
-def list_versions(team: TeamAccess, project_id: str) -> tuple[ProjectItem, list[VersionItem]]:
+def list_versions(team: TeamAccess, project_id: str, query: PageQuery) -> tuple[ProjectItem, Page[VersionItem]]:
     project = get_project_item(team, project_id)
-    return project, version_repo.list_for_project(team.team_id, project.id)
+    return project, version_repo.page_for_project(team.team_id, project.id, query).sorted(lambda v: v.created_at)
 
 
 def create_version(team: TeamAccess, identity: Identity, project_id: str, request: CreateVersionRequest) -> VersionView:

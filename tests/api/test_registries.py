@@ -193,6 +193,7 @@ def test_images_are_checked_in_the_registry_and_prefilled_from_their_labels(api,
 
 
 def test_pull_reference_and_credentials_for_deployments(api, team, local_registry):
+    from chalicelib.models.paging import PageQuery
     from chalicelib.services import registries
 
     owner, team_ = team
@@ -200,7 +201,8 @@ def test_pull_reference_and_credentials_for_deployments(api, team, local_registr
     item = registries.get_registry(team_["id"], created["id"])
     assert registries.image_reference(item, "acme/web", "1.0") == f"{local_registry.host}/acme/web:1.0"
     assert registries.credentials(team_["id"], item) == (local_registry.user, local_registry.password)
-    hub = next(r for r in registries.list_registries(type("T", (), {"team_id": team_["id"]})) if r.kind == "hub")
+    listed = registries.list_registries(type("T", (), {"team_id": team_["id"]}), PageQuery()).items
+    hub = next(r for r in listed if r.kind == "hub")
     assert registries.image_reference(hub, "nginx", None) == "library/nginx:latest"
     assert registries.credentials(team_["id"], hub) is None
 
