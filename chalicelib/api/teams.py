@@ -18,7 +18,7 @@ from chalicelib.models.teams import (
 from chalicelib.services import teams
 
 if TYPE_CHECKING:
-    from chalicelib.db.items import TeamItem
+    from chalicelib.db.items import MemberItem, TeamItem
 
 route = Router("Teams")
 
@@ -26,6 +26,12 @@ route = Router("Teams")
 def _team(team: TeamItem, statistics: dict | None = None) -> dict:
     statistics = statistics or teams.statistics([team.id])[team.id]
     return {"id": team.id, "name": team.name, "slug": team.slug, "statistics": statistics}
+
+
+def _in_path(ctx: RequestContext) -> tuple[TeamItem, MemberItem]:
+    """The team in the path and the caller's membership, as the declared role's check read them."""
+    assert ctx.team_item is not None and ctx.membership is not None, "route declared without a role"
+    return ctx.team_item, ctx.membership
 
 
 @route.get("/api/teams", summary="List your teams with statistics", query=PageQuery, response=list[TeamResponse])
@@ -57,8 +63,7 @@ def create_team(ctx: RequestContext, body: CreateTeamRequest):
     role="user",
 )
 def get_team(ctx: RequestContext, team_id: str):
-    team = ctx.team_item  # read by the role check, once
-    assert team is not None, "declared with a role"
+    team = _in_path(ctx)[0]
     return {**_team(team), "users": teams.team_users(team.id)}
 
 
@@ -71,7 +76,7 @@ def get_team(ctx: RequestContext, team_id: str):
     role="admin",
 )
 def update_team(ctx: RequestContext, team_id: str, body: UpdateTeamRequest) -> None:
-    teams.update_team(ctx.user, team_id, body)
+    teams.update_team(ctx.user, _in_path(ctx)[0], body)
     ctx.audit_team_id = team_id
 
 
@@ -79,7 +84,7 @@ def update_team(ctx: RequestContext, team_id: str, body: UpdateTeamRequest) -> N
     "/api/teams/{teamId}", summary="Delete a team and everything in it (owner)", status=204, errors=(404,), role="owner"
 )
 def delete_team(ctx: RequestContext, team_id: str) -> None:
-    teams.delete_team(ctx.user, team_id)
+    teams.delete_team(_in_path(ctx)[0])
 
 
 @route.post(
@@ -92,7 +97,7 @@ def delete_team(ctx: RequestContext, team_id: str) -> None:
     role="admin",
 )
 def invite_user(ctx: RequestContext, team_id: str, body: InviteUserRequest):
-    invited = teams.invite_user(ctx.user, team_id, body)
+    invited = teams.invite_user(ctx.user, _in_path(ctx)[0], body)
     ctx.audit_team_id = team_id
     return invited
 
@@ -106,13 +111,13 @@ def invite_user(ctx: RequestContext, team_id: str, body: InviteUserRequest):
     role="admin",
 )
 def update_user_role(ctx: RequestContext, team_id: str, user_id: str, body: UpdateUserRoleRequest) -> None:
-    teams.set_user_role(ctx.user, team_id, user_id, body.role.value)
+    teams.set_user_role(_in_path(ctx)[1], user_id, body.role.value)
     ctx.audit_team_id = team_id
 
 
 @route.delete("/api/teams/{teamId}/users/leave", summary="Leave a team", status=204, errors=(404, 412), role="user")
 def leave_team(ctx: RequestContext, team_id: str) -> None:
-    teams.leave_team(ctx.user, team_id)
+    teams.leave_team(_in_path(ctx)[1])
     ctx.audit_team_id = team_id
 
 
@@ -124,7 +129,7 @@ def leave_team(ctx: RequestContext, team_id: str) -> None:
     role="admin",
 )
 def remove_user(ctx: RequestContext, team_id: str, user_id: str) -> None:
-    teams.remove_user(ctx.user, team_id, user_id)
+    teams.remove_user(team_id, user_id)
     ctx.audit_team_id = team_id
 
 
@@ -136,5 +141,5 @@ def remove_user(ctx: RequestContext, team_id: str, user_id: str) -> None:
     role="admin",
 )
 def reinvite_user(ctx: RequestContext, team_id: str, user_id: str) -> None:
-    teams.reinvite_user(ctx.user, team_id, user_id)
+    teams.reinvite_user(ctx.user, _in_path(ctx)[0], user_id)
     ctx.audit_team_id = team_id

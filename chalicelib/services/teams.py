@@ -30,7 +30,7 @@ from chalicelib.errors import (
 )
 from chalicelib.models.paging import Page, PageQuery
 from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
-from chalicelib.services import access, events, registries, storages
+from chalicelib.services import events, registries, storages
 from chalicelib.services.identity import Identity
 
 _STAT_PREFIXES = {
@@ -136,15 +136,17 @@ def _invited_user(invitation: InvitationItem) -> TeamUser:
     )
 
 
-def update_team(identity: Identity, team_id: str, request: UpdateTeamRequest) -> TeamItem:
-    team, _ = access.member_of_team(team_id, identity, "admin")
+# The routes below declare the role they need; routing checked it and hands over the team and the
+# caller's membership it read (`RequestContext.team_item`, `.membership`), so they are not read twice.
+
+
+def update_team(identity: Identity, team: TeamItem, request: UpdateTeamRequest) -> TeamItem:
     _check_slug(request.slug)
     team_repo.rename(team, request.name, request.slug, identity.user_id, ids.utcnow())
     return team
 
 
-def delete_team(identity: Identity, team_id: str) -> TeamItem:
-    team, _ = access.member_of_team(team_id, identity, "owner")
+def delete_team(team: TeamItem) -> TeamItem:
     team_repo.delete(team)
     # Sealed storage keys and install scripts live in S3, not the table: they go too.
     for prefix in (storages.team_prefix(team.id), f"scripts/{team.id}/"):
@@ -195,8 +197,7 @@ def _send_invitation(identity: Identity, team: TeamItem, invite: InvitationItem)
     )
 
 
-def invite_user(identity: Identity, team_id: str, request: InviteUserRequest) -> TeamUser:
-    team, _ = access.member_of_team(team_id, identity, "admin")
+def invite_user(identity: Identity, team: TeamItem, request: InviteUserRequest) -> TeamUser:
     user = _find_or_create_invitee(request)
     now = ids.utcnow()
     invite = team_repo.new_invitation(team.id, user.id, user.email, identity.user_id, now)
@@ -207,8 +208,7 @@ def invite_user(identity: Identity, team_id: str, request: InviteUserRequest) ->
     return _invited_user(invite)
 
 
-def reinvite_user(identity: Identity, team_id: str, user_id: str) -> None:
-    team, _ = access.member_of_team(team_id, identity, "admin")
+def reinvite_user(identity: Identity, team: TeamItem, user_id: str) -> None:
     invite = team_repo.invitation(team.id, user_id)
     if invite is None or team_repo.member(team.id, user_id) is not None:
         raise not_found("invitation")
@@ -228,9 +228,8 @@ def reinvite_user(identity: Identity, team_id: str, user_id: str) -> None:
     _send_invitation(identity, team, renewed)
 
 
-def set_user_role(identity: Identity, team_id: str, user_id: str, role: str) -> None:
-    _, caller = access.member_of_team(team_id, identity, "admin")
-    target = team_repo.member(team_id, user_id)
+def set_user_role(caller: MemberItem, user_id: str, role: str) -> None:
+    target = team_repo.member(caller.team_id, user_id)
     if target is None:
         raise not_found("user")
     if target.role == "owner":
@@ -240,8 +239,7 @@ def set_user_role(identity: Identity, team_id: str, user_id: str, role: str) -> 
     team_repo.set_role(target, role)
 
 
-def remove_user(identity: Identity, team_id: str, user_id: str) -> None:
-    access.member_of_team(team_id, identity, "admin")
+def remove_user(team_id: str, user_id: str) -> None:
     target = team_repo.member(team_id, user_id)
     if target is not None:
         if target.role == "owner":
@@ -254,8 +252,7 @@ def remove_user(identity: Identity, team_id: str, user_id: str) -> None:
     team_repo.delete_invitation(invite)
 
 
-def leave_team(identity: Identity, team_id: str) -> None:
-    _, membership = access.member_of_team(team_id, identity)
+def leave_team(membership: MemberItem) -> None:
     if membership.role == "owner":
         raise PreconditionFailedError("The owner cannot leave the team; delete it or hand over ownership first.")
     team_repo.remove_member(membership)

@@ -260,10 +260,14 @@ def test_version_details_and_its_images_read_each_thing_once_whatever_their_numb
     assert images_6.by_operation()["dynamodb:Query"] == 1, images_6.summary()
 
 
-def test_team_details_read_the_team_and_the_membership_once(api, owner_and_team):
+def test_team_routes_read_the_team_and_the_membership_once(api, owner_and_team):
     owner, team = owner_and_team
     calls = _calls(api, owner, f"/api/teams/{team['id']}")
     assert calls.by_operation()["dynamodb:GetItem"] == 2, calls.summary()  # membership and team
+    with recording() as calls:
+        renamed = api.put(f"/api/teams/{team['id']}", owner, {"name": unique("Team "), "slug": unique("t")[:16]})
+    assert renamed.status_code == 204
+    assert calls.by_operation()["dynamodb:GetItem"] == 2, calls.summary()  # by the role check only
 
 
 def test_the_deployment_log_reads_a_page_not_the_whole_log(api, owner_and_team, registry_item):
