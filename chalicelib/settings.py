@@ -120,6 +120,22 @@ def node_timeout_seconds() -> int:
     return int(_env("NODE_TIMEOUT_SECONDS", str(3 * ping_seconds() * seen_every_pings())))
 
 
+def health_sweep_max_nodes() -> int:
+    """How many silent nodes one health-sweep run marks unreachable; the rest stay in the index for the
+    next run (a minute later), so a mass drop never outlasts the function's timeout."""
+    return int(_env("HEALTH_SWEEP_MAX_NODES", "1000"))
+
+
+def health_sweep_max_deployments() -> int:
+    """How many stuck deployments one health-sweep run fails; the rest wait for the next run."""
+    return int(_env("HEALTH_SWEEP_MAX_DEPLOYMENTS", "500"))
+
+
+def event_retention_days() -> int:
+    """How long a deployment's log and a node's audit events are kept (DynamoDB TTL) before they expire."""
+    return int(_env("EVENT_RETENTION_DAYS", "90"))
+
+
 def socket_url() -> str:
     """The WebSocket API agents and consoles connect to (wss://… on AWS, the local gateway locally)."""
     return _env("SOCKET_URL", "")

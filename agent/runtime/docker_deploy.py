@@ -2,9 +2,10 @@
 
 Each workload becomes the container `<prefix>-<name>`: any previous one is removed first
 (Docker redeploys are always stop-and-recreate), its init containers run to completion, then
-it is created with the merged config and must reach its expected state (running by default).
-Workloads run in order and the first failure stops the deployment. Secret values arrive sealed
-to this agent's key and are opened only to become container environment variables.
+it is created with the merged config and must reach its expected state (running by default;
+with a health check, running *and* healthy within the expected state's timeout). Workloads run
+in order and the first failure stops the deployment. Secret values arrive sealed to this
+agent's key and are opened only to become container environment variables.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ from docker.errors import APIError, ImageNotFound, NotFound
 from docker.types import LogConfig
 
 from agent.runtime.base import PREFIX_LABEL, OpenSealed, Report
-from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec, init_spec
+from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec
 from chalicelib.contracts.agent import Deploy, DeploymentEvent, Workload
+from chalicelib.contracts.containers import ContainerState, ExpectedState
 from chalicelib.contracts.naming import container_name
 
 EXPECTED_TIMEOUT = 60
+RUNNING_TIMEOUT = 10
+# How long a container with a health check may take to become healthy, unless its expected
+# state gives a timeout (dyrector's default for expected states).
+HEALTHY_TIMEOUT = 120
 # How long each started container must stay up, counted from its own start. A container that
 # cannot start (bad entrypoint, missing file, wrong arguments) dies within milliseconds, and the
 # engine's first restart comes 100 ms later, so a crash shows as an exit or a restart by then.
@@ -107,11 +113,11 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
     _remove(client, run, container_name(run.prefix, workload.name))
     spec = container_spec(run.prefix, workload, open_sealed)
     _prepare(client, run.prefix, spec)
-    for init in workload.config.get("initContainers") or []:
-        _run_init(client, run, init_spec(spec, run.prefix, init), report)
+    for init in spec.init_containers:
+        _run_init(client, run, init, report)
     container_id = _create(client, spec)
     client.api.start(container_id)
-    state = _wait_expected(client, container_id, spec.expected_state)
+    state = _wait_expected(client, container_id, spec)
     report(
         [
             log(f"{spec.short_name}: container {spec.name} is {state}"),
@@ -142,6 +148,8 @@ def _create(client: DockerClient, spec: ContainerSpec) -> str:
         network_mode=spec.host_network_mode,
         log_config=LogConfig(**spec.log_config) if spec.log_config else None,
         extra_hosts={"host.docker.internal": "host-gateway"},
+        nano_cpus=spec.nano_cpus,
+        mem_limit=spec.mem_limit,
     )
     attached = spec.attached_networks
     endpoints = {attached[0]: client.api.create_endpoint_config(aliases=spec.aliases)} if attached else None
@@ -162,6 +170,7 @@ def _create(client: DockerClient, spec: ContainerSpec) -> str:
         user=spec.user,
         working_dir=spec.working_dir,
         networking_config=networking,
+        healthcheck=spec.healthcheck,
     )
     container_id: str = created["Id"]
     for extra in attached[1:]:
@@ -243,33 +252,64 @@ def _run_init(client: DockerClient, run: _Run, init: InitSpec, report: Report) -
         raise DeployError(f"init container {init.short_name} exited with {code}: {output.strip()[-500:]}")
 
 
-def _wait_expected(client: DockerClient, container_id: str, expected: dict[str, Any]) -> str:
-    """Waits until the container is running (or exited with the expected code); returns its state."""
-    want = expected.get("state") or "running"
-    deadline = time.monotonic() + (expected.get("timeout") or (10 if want == "running" else EXPECTED_TIMEOUT))
+@dataclass(frozen=True)
+class _Goal:
+    """What a started container must reach, and how long it has."""
+
+    state: str
+    exit_code: int
+    healthy: bool  # running is not enough: the health check must pass
+    timeout: int
+
+
+def _goal(spec: ContainerSpec) -> _Goal:
+    expected = spec.expected_state or ExpectedState(state=ContainerState.running)
+    running = expected.state == ContainerState.running
+    healthy = spec.healthcheck is not None and running
+    default = HEALTHY_TIMEOUT if healthy else RUNNING_TIMEOUT if running else EXPECTED_TIMEOUT
+    return _Goal(expected.state.value, expected.exit_code or 0, healthy, expected.timeout or default)
+
+
+def _wait_expected(client: DockerClient, container_id: str, spec: ContainerSpec) -> str:
+    """Waits until the container is running (and healthy, with a health check) or exited with the
+    expected code; returns its state."""
+    goal = _goal(spec)
+    deadline = time.monotonic() + goal.timeout
     pause = 0.02  # a started container is usually running at once: look again soon, then less often
     while True:
         state = client.api.inspect_container(container_id)["State"]
-        reached = _reached(want, expected, state)
+        reached = _reached(goal, state)
         if reached is not None:
             return reached
         if time.monotonic() > deadline:
-            raise DeployError(f"did not reach the state {want} in time (it is {state.get('Status')})")
+            raise DeployError(_not_reached(goal, state))
         time.sleep(pause)
         pause = min(pause * 2, 0.2)
 
 
-def _reached(want: str, expected: dict[str, Any], state: dict[str, Any]) -> str | None:
-    """The state `want` when the engine's container state shows it; None to keep waiting.
+def _reached(goal: _Goal, state: dict[str, Any]) -> str | None:
+    """The goal's state when the engine's container state shows it; None to keep waiting.
     Raises when it can no longer be reached (exited with another code, or stopped for good)."""
     stopped = state.get("Status") in ("exited", "dead")
-    if want == "exited" and stopped:
-        code = expected.get("exitCode") or 0
-        if state.get("ExitCode") != code:
-            raise DeployError(f"exited with code {state.get('ExitCode')}, expected {code}")
+    if goal.state == "exited" and stopped:
+        if state.get("ExitCode") != goal.exit_code:
+            raise DeployError(f"exited with code {state.get('ExitCode')}, expected {goal.exit_code}")
         return "exited"
-    if want == "running" and stopped and state.get("Restarting") is False:
+    if goal.state == "running" and stopped and state.get("Restarting") is False:
         raise DeployError(f"the container stopped (exit code {state.get('ExitCode')}) instead of running")
-    if want == "running" and state.get("Status") == "running":
-        return "running"
-    return None
+    return "running" if goal.state == "running" and _up(goal, state) else None
+
+
+def _up(goal: _Goal, state: dict[str, Any]) -> bool:
+    health = (state.get("Health") or {}).get("Status")
+    return state.get("Status") == "running" and (not goal.healthy or health == "healthy")
+
+
+def _not_reached(goal: _Goal, state: dict[str, Any]) -> str:
+    """Why the wait ended, in words: for a health check, what its last probe said."""
+    if not goal.healthy or state.get("Status") != "running":
+        return f"did not reach the state {goal.state} in time (it is {state.get('Status')})"
+    health = state.get("Health") or {}
+    probes = health.get("Log") or []
+    said = " ".join(str(probes[-1].get("Output") or "").split())[:300] if probes else "no probe has finished yet"
+    return f"did not become healthy within {goal.timeout} s (health {health.get('Status', 'unknown')}: {said})"

@@ -32,3 +32,8 @@ def conditional(write: Callable[[], Any], on_fail: Exception | None = None) -> b
         if on_fail is not None:
             raise on_fail from None
         return False
+
+
+def unchanged(attribute: Any, value: Any) -> Any:
+    """The attribute still holds the value read (or is still absent): nothing set it meanwhile."""
+    return attribute.does_not_exist() if value is None else attribute == value

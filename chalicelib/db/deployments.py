@@ -6,16 +6,18 @@ The per-node rules are guard items written in the same transactions as the deplo
 - at most one deployment in flight per node+prefix (`INFLIGHT#<nid>#<prefix>`, from start to
   final status), so a double `start` or a duplicate SQS delivery never deploys twice.
 Status changes are conditional on the expected status and try, so only forward moves land.
+Events (the deployment's log, `DEPLOYEVENT#<did>`) expire after `EVENT_RETENTION_DAYS` (TTL).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from chalicelib import ids
 from chalicelib.db import keys, named, paging
-from chalicelib.db.conditions import ConditionFailed, conditional
+from chalicelib.db.conditions import ConditionFailed, conditional, unchanged
 from chalicelib.db.items import (
     BaseItem,
     DeploymentEventItem,
@@ -27,7 +29,8 @@ from chalicelib.db.items import (
     ProjectItem,
     VersionItem,
 )
-from chalicelib.db.transactions import Transaction
+from chalicelib.db.retention import event_ttl
+from chalicelib.db.transactions import Transaction, commit_units
 from chalicelib.errors import ConflictError, PreconditionFailedError
 from chalicelib.models.paging import Page
 
@@ -175,13 +178,36 @@ def get_instance(team_id: str, deployment_id: str, instance_id: str) -> Instance
 def related(team_id: str, deployment: DeploymentItem) -> dict[str, Any]:
     """The deployment's version, node, project and token (those that exist) in one BatchGetItem,
     as {"version"|"node"|"project"|"token": item}."""
-    wanted = {
-        keys.version(deployment.project_id, deployment.version_id): "version",
-        keys.node(deployment.node_id): "node",
-        keys.project(deployment.project_id): "project",
-        keys.deployment_token(deployment.id): "token",
-    }
-    return {wanted[item.SK]: item for item in BaseItem.batch_get([(keys.team(team_id), sk) for sk in wanted])}
+    return related_many([(team_id, deployment)])[deployment.id]
+
+
+def related_many(deployments: list[tuple[str, DeploymentItem]]) -> dict[str, dict[str, Any]]:
+    """`related` for many (team id, deployment) pairs, by deployment id, in as few BatchGetItems as
+    DynamoDB allows (100 keys each; a version or node several share is read once)."""
+    wanted: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for team_id, deployment in deployments:
+        for sk, role in (
+            (keys.version(deployment.project_id, deployment.version_id), "version"),
+            (keys.node(deployment.node_id), "node"),
+            (keys.project(deployment.project_id), "project"),
+            (keys.deployment_token(deployment.id), "token"),
+        ):
+            wanted.setdefault((keys.team(team_id), sk), []).append((deployment.id, role))
+    found: dict[str, dict[str, Any]] = {deployment.id: {} for _, deployment in deployments}
+    for item in BaseItem.batch_get(list(wanted)):
+        for deployment_id, role in wanted[(item.PK, item.SK)]:
+            found[deployment_id][role] = item
+    return found
+
+
+def follow(team_id: str, deployment_id: str, until: int) -> DeploymentItem | None:
+    """Notes that someone follows the deployment live until `until` (epoch seconds); returns it as it
+    is now (a write reads the latest state), or None when the team has no such deployment. The
+    timeout sweep looks up followers only while this holds."""
+    deployment = DeploymentItem(keys.team(team_id), keys.deployment(deployment_id))
+    actions = [DeploymentItem.followed_until.set(until)]
+    written = conditional(lambda: deployment.update(actions=actions, condition=DeploymentItem.PK.exists()))
+    return deployment if written else None
 
 
 def _place_guard(team_id: str, deployment: DeploymentItem, version_kind: str, prefix: str, node_id: str):
@@ -356,12 +382,7 @@ def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, 
     tx = Transaction()
     tx.update(
         deployment,
-        [
-            DeploymentItem.status.set(status),
-            DeploymentItem.updated_at.set(now),
-            DeploymentItem.GSI2PK.remove(),
-            DeploymentItem.GSI2SK.remove(),
-        ],
+        _final(status, now),
         (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt),
         ConditionFailed("already final"),
     )
@@ -373,16 +394,55 @@ def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, 
         return False
 
 
+def _final(status: str, now: datetime) -> list[Any]:
+    """A final status: the deployment leaves the in-progress index."""
+    return [
+        DeploymentItem.status.set(status),
+        DeploymentItem.updated_at.set(now),
+        DeploymentItem.GSI2PK.remove(),
+        DeploymentItem.GSI2SK.remove(),
+    ]
+
+
 def set_status(deployment: DeploymentItem, status: str, only_from: tuple[str, ...], now: datetime) -> None:
     """Moves the status only from one of `only_from`; otherwise leaves it as it is."""
     actions = [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now)]
     conditional(lambda: deployment.update(actions=actions, condition=DeploymentItem.status.is_in(*only_from)))
 
 
-def stuck_since(cutoff: datetime) -> list[DeploymentItem]:
+def fail_many(
+    stuck: list[tuple[DeploymentItem, list[DeploymentEventItem]]], now: datetime
+) -> Iterator[list[tuple[DeploymentItem, list[DeploymentEventItem]]]]:
+    """in-progress → failed for each deployment's current try with its events, freeing its prefix, in
+    shared transactions; each only if the deployment is still as the sweep read it (same try, still in
+    progress, same followers): a result that lands meanwhile wins. Yields those each transaction failed."""
+
+    def build(tx: Transaction, unit: tuple[DeploymentItem, list[DeploymentEventItem]]) -> None:
+        deployment, events = unit
+        as_read = (
+            (DeploymentItem.status == "in-progress")
+            & (DeploymentItem.tries == int(deployment.tries or 0))
+            & unchanged(DeploymentItem.followed_until, deployment.followed_until)
+        )
+        tx.update(deployment, _final("failed", now), as_read)
+        tx.delete(
+            named.guard(
+                keys.team_id_of(deployment.PK),
+                keys.in_flight(deployment.node_id, deployment.prefix),
+                deployment.id,
+            )
+        )
+        for event in events:
+            tx.put(event)
+
+    yield from commit_units(stuck, build)
+
+
+def stuck_since(cutoff: datetime, limit: int) -> list[DeploymentItem]:
+    """Up to `limit` deployments in progress since before `cutoff`, oldest first (GSI2 range Query)."""
     return [
         item
-        for item in BaseItem.gsi2.query(keys.IN_PROGRESS, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
+        for item in BaseItem.gsi2.query(keys.IN_PROGRESS, BaseItem.GSI2SK < ids.iso(cutoff), limit=limit)  # noqa: SIM300
         if isinstance(item, DeploymentItem)
     ]
 
@@ -399,6 +459,7 @@ def new_event(
         value=value,
         try_count=attempt,
         created_at=now,
+        ttl=event_ttl(now),
     )
 
 

@@ -241,6 +241,8 @@ class DeploymentItem(BaseItem, discriminator="deployment"):
     tries = NumberAttribute(default=0)
     # The try whose command was handed to the agent: a duplicate SQS delivery finds it set.
     dispatched_try = NumberAttribute(attr_name="dispatchedTry", default=0)
+    # Until when (epoch seconds) someone may follow it live: sweeps look up followers only then.
+    followed_until = NumberAttribute(attr_name="followedUntil", null=True)
     started_at = UTCDateTimeAttribute(attr_name="startedAt", null=True)
     deployed_by = UnicodeAttribute(attr_name="deployedBy", null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
@@ -273,6 +275,7 @@ class DeploymentEventItem(BaseItem, discriminator="deployment-event"):
     value = JSONAttribute()
     try_count = NumberAttribute(attr_name="tryCount")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    ttl = NumberAttribute(null=True)
 
 
 class DeploymentTokenItem(BaseItem, discriminator="deployment-token"):
@@ -312,6 +315,8 @@ class NodeItem(BaseItem, discriminator="node"):
     install_command = UnicodeAttribute(attr_name="installCommand", null=True)
     install_script_key = UnicodeAttribute(attr_name="installScriptKey", null=True)
     updating_since = UTCDateTimeAttribute(attr_name="updatingSince", null=True)
+    # Until when (epoch seconds) someone may follow it live: sweeps look up followers only then.
+    followed_until = NumberAttribute(attr_name="followedUntil", null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")

@@ -36,13 +36,13 @@ as the entity with `attribute_not_exists(PK)`.
 | nodes of a team / node name unique    | table         | PK=TEAM#<tid>, SK begins_with NODE# / SK=NODENAME#<lower> |
 | a node's commands (by id = ULID)      | table         | PK=NODECMD#<nid>, SK=CMD#<ulid>                |
 | a node's pending commands, in order   | GSI2          | GSI2PK=PENDING#<nid>, GSI2SK=<ulid> (removed on ack) |
-| a node's audit events by time         | table         | PK=NODEEVENT#<nid>, SK between <from> and <to> |
+| a node's audit events by time         | table         | PK=NODEEVENT#<nid>, SK between <from> and <to> (TTL) |
 | connected nodes by last heartbeat     | GSI2          | GSI2PK=CONNECTED#<shard 0-3>, GSI2SK=<lastSeen iso>#<nid> |
 | deployments of a team                 | table         | PK=TEAM#<tid>, SK begins_with DEPLOYMENT#      |
 | deployments of a team, newest first   | table         | PK=TEAM#<tid>, SK begins_with DEPLOYED#, descending (→ ref) |
 | every deployment has its list entry   | table         | PK=TEAM#<tid>, SK=DEPLOYEDINDEX                |
 | instances of a deployment             | table         | PK=TEAM#<tid>, SK begins_with INSTANCE#<did>#  |
-| a deployment's events (log) by time   | table         | PK=DEPLOYEVENT#<did>, SK=<iso>#<ulid>          |
+| a deployment's events (log) by time   | table         | PK=DEPLOYEVENT#<did>, SK=<iso>#<ulid> (TTL)    |
 | deployments in progress, oldest first | GSI2          | GSI2PK=INPROGRESS, GSI2SK=<started iso>#<did>  |
 | one deployment per version+node+prefix (rolling) | table | PK=TEAM#<tid>, SK=DEPLOYSLOT#<vid>#<nid>#<prefix> |
 | one preparing per version+node+prefix (incremental) | table | PK=TEAM#<tid>, SK=PREPARING#<vid>#<nid>#<prefix> |
@@ -87,6 +87,11 @@ def token_name(name: str) -> str:
 
 def team(team_id: str) -> str:
     return f"{TEAM_PREFIX}{team_id}"
+
+
+def team_id_of(partition: str) -> str:
+    """The team id in a `TEAM#<tid>` partition key (of a node or deployment read from an index)."""
+    return partition.removeprefix(TEAM_PREFIX)
 
 
 def team_slug(slug: str) -> str:

@@ -7,13 +7,15 @@ removing it (revoke) or the node itself locks the agent out at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from chalicelib import ids
 from chalicelib.db import keys, named
-from chalicelib.db.conditions import conditional
-from chalicelib.db.items import BaseItem, DeploymentItem, NodeItem
+from chalicelib.db.conditions import conditional, unchanged
+from chalicelib.db.items import BaseItem, DeploymentItem, NodeEventItem, NodeItem
 from chalicelib.db.named import set_or_remove
+from chalicelib.db.transactions import Transaction, commit_units
 from chalicelib.errors import UnauthorizedError, not_found, taken
 from chalicelib.models.paging import Page, PageQuery
 
@@ -210,22 +212,41 @@ def revoke_token(node: NodeItem) -> None:
     )
 
 
-def silent_since(shard: str, cutoff: datetime) -> list[NodeItem]:
-    """Connected nodes last seen before `cutoff` (GSI2 range Query)."""
+def silent_since(shard: str, cutoff: datetime, limit: int) -> list[NodeItem]:
+    """Up to `limit` connected nodes last seen before `cutoff`, longest silent first (GSI2 range Query)."""
     return [
         item
-        for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff))  # noqa: SIM300
+        for item in BaseItem.gsi2.query(shard, BaseItem.GSI2SK < ids.iso(cutoff), limit=limit)  # noqa: SIM300
         if isinstance(item, NodeItem)
     ]
 
 
-def mark_unreachable(node: NodeItem, cutoff: datetime) -> bool:
-    """False when the node reported in meanwhile (the condition keeps a fresh node connected)."""
-    return conditional(
-        lambda: node.update(
-            actions=[NodeItem.connection_id.remove(), *_disconnected()], condition=NodeItem.last_seen < cutoff
+def mark_unreachable(silent: list[tuple[NodeItem, NodeEventItem]], cutoff: datetime) -> Iterator[list[NodeItem]]:
+    """Each node unreachable with its event, in shared transactions, each conditioned on the node
+    being as the sweep read it: still connected, last seen before `cutoff` (a mark that lands
+    meanwhile wins and the node stays connected) and with the same followers. Yields the nodes (as
+    read) each transaction flipped."""
+
+    def build(tx: Transaction, unit: tuple[NodeItem, NodeEventItem]) -> None:
+        node, event = unit
+        still_silent = (
+            (NodeItem.connection == "connected")
+            & (NodeItem.last_seen < cutoff)
+            & unchanged(NodeItem.followed_until, node.followed_until)
         )
-    )
+        tx.update(node, [NodeItem.connection_id.remove(), *_disconnected()], still_silent)
+        tx.put(event)
+
+    for written in commit_units(silent, build):
+        yield [node for node, _ in written]
+
+
+def follow(team_id: str, node_id: str, until: int) -> NodeItem | None:
+    """Notes that someone follows the node live until `until` (epoch seconds); returns the node as it is
+    now, or None when the team has no such node. The sweep looks up followers only while this holds."""
+    node = NodeItem(keys.team(team_id), keys.node(node_id))  # update() fills it with the current state
+    actions = [NodeItem.followed_until.set(until)]
+    return node if conditional(lambda: node.update(actions=actions, condition=NodeItem.PK.exists())) else None
 
 
 def set_updating(node: NodeItem, since: datetime | None) -> None:

@@ -22,7 +22,8 @@ from chalicelib.errors import UnauthorizedError
 MAX_SUBSCRIBERS = 100
 
 
-def _ttl() -> int:
+def expiry() -> int:
+    """When a connection item made now expires (epoch seconds): after API Gateway has closed it."""
     return int(time.time()) + MAX_CONNECTION_SECONDS + 600
 
 
@@ -35,7 +36,7 @@ def agent_socket(connection_id: str, team_id: str, node_id: str, token_id: str, 
         node_id=node_id,
         token_id=token_id,
         connected_at=now,
-        ttl=_ttl(),
+        ttl=expiry(),
     )
 
 
@@ -47,7 +48,7 @@ def open_user(connection_id: str, user_id: str, deployment_id: str | None, now: 
         user_id=user_id,
         deployment_id=deployment_id,
         connected_at=now,
-        ttl=_ttl(),
+        ttl=expiry(),
     ).save()
 
 
@@ -70,7 +71,7 @@ def forget(connection_id: str) -> None:
 
 
 def subscribe(topic: str, connection_id: str) -> None:
-    SubscriptionItem(keys.subscribers(topic), connection_id, connection_id=connection_id, ttl=_ttl()).save()
+    SubscriptionItem(keys.subscribers(topic), connection_id, connection_id=connection_id, ttl=expiry()).save()
 
 
 def subscribers(topic: str) -> list[str]:

@@ -10,13 +10,14 @@ never call each other in a circle.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib import ids, settings
 from chalicelib.contracts.events import DeploymentStatusChanged
 from chalicelib.db import deployments as repo
 from chalicelib.db import keys
 from chalicelib.db import users as user_repo
-from chalicelib.db.items import DeploymentItem
+from chalicelib.db.items import DeploymentEventItem, DeploymentItem, UserItem
 from chalicelib.services import events, push
 
 
@@ -44,31 +45,71 @@ def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, 
 
 
 def fail_stuck(now: datetime | None = None) -> list[str]:
-    """Deployments in progress past the timeout (agent gone) become failed."""
+    """Deployments in progress past the timeout (agent gone) become failed: at most
+    `HEALTH_SWEEP_MAX_DEPLOYMENTS` a run (the rest stay in the index for the next), written in shared
+    transactions and announced in batches, so the work per call stays bounded."""
     timeout = settings.deployment_timeout_seconds()
     cutoff = (now or ids.utcnow()) - timedelta(seconds=timeout)
     reason = f"No result from the node within {timeout} s; the deployment failed."
+    written = ids.utcnow()
+    stuck = [
+        (deployment, _timeout_events(deployment, reason, written))
+        for deployment in repo.stuck_since(cutoff, settings.health_sweep_max_deployments())
+    ]
     failed = []
-    for deployment in repo.stuck_since(cutoff):
-        team_id = deployment.PK.removeprefix(keys.TEAM_PREFIX)
-        if finish(team_id, deployment, int(deployment.tries), "failed", [reason]):
-            failed.append(deployment.id)
+    for ended in repo.fail_many(stuck, written):
+        _tell_followers(ended)
+        _announce_all([deployment for deployment, _ in ended], "failed")
+        failed += [deployment.id for deployment, _ in ended]
     return failed
+
+
+def _tell_followers(ended: list[tuple[DeploymentItem, list[DeploymentEventItem]]]) -> None:
+    followed = {deployment.id for deployment in push.followed([deployment for deployment, _ in ended])}
+    for deployment, log in ended:
+        if deployment.id in followed:
+            push.deployment(deployment.id, log, "failed")
+
+
+def _timeout_events(deployment: DeploymentItem, reason: str, now: datetime) -> list[DeploymentEventItem]:
+    attempt = int(deployment.tries or 0)
+    return [
+        repo.new_event(deployment.id, "log", {"log": [reason], "level": "error"}, attempt, now),
+        repo.new_event(deployment.id, "deployment-status", {"status": "failed"}, attempt, now),
+    ]
 
 
 def _announce(team_id: str, deployment: DeploymentItem, status: str) -> None:
     related = repo.related(team_id, deployment)
-    project, version, node = related.get("project"), related.get("version"), related.get("node")
     user = user_repo.get(deployment.deployed_by) if deployment.deployed_by else None
-    events.publish(
-        DeploymentStatusChanged(
-            team_id=team_id,
-            deployment_id=deployment.id,
-            status=status,
-            prefix=deployment.prefix,
-            project_name=project.name if project else "",
-            version_name=version.name if version else "",
-            node_name=node.name if node else "",
-            actor_name=(user.name or user.email) if user else "A deployment token",
-        )
+    events.publish(_status_changed(team_id, deployment, status, related, user))
+
+
+def _announce_all(deployments: list[DeploymentItem], status: str) -> None:
+    """`_announce` for many: their related items and deployers in batched reads, one event each."""
+    if not deployments:
+        return
+    related = repo.related_many([(keys.team_id_of(d.PK), d) for d in deployments])
+    users = user_repo.batch_get({d.deployed_by for d in deployments if d.deployed_by})
+    events.publish_all(
+        [
+            _status_changed(keys.team_id_of(d.PK), d, status, related[d.id], users.get(d.deployed_by or ""))
+            for d in deployments
+        ]
+    )
+
+
+def _status_changed(
+    team_id: str, deployment: DeploymentItem, status: str, related: dict[str, Any], user: UserItem | None
+) -> DeploymentStatusChanged:
+    project, version, node = related.get("project"), related.get("version"), related.get("node")
+    return DeploymentStatusChanged(
+        team_id=team_id,
+        deployment_id=deployment.id,
+        status=status,
+        prefix=deployment.prefix,
+        project_name=project.name if project else "",
+        version_name=version.name if version else "",
+        node_name=node.name if node else "",
+        actor_name=(user.name or user.email) if user else "A deployment token",
     )

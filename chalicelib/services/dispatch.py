@@ -72,12 +72,16 @@ def _push_again(team_id: str, deployment: DeploymentItem, attempt: int) -> None:
 def build(
     team_id: str, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None
 ) -> tuple[NodeItem, contract.Deploy]:
-    """The deployment's node and the command its agent gets."""
+    """The deployment's node and the command its agent gets, checked as `start` checked it."""
     node, version = _target(team_id, deployment)
+    pairs = _instances(team_id, deployment, instance_ids)
+    containers = rules.containers(
+        ((instance.id, image.config, instance.config) for instance, image in pairs), deployment.config, version.name
+    )
+    rules.check_startable(containers, node.public_key)
     pull_auth = _PullAuth(team_id, node.public_key)
     workloads = [
-        _workload(instance, image, deployment, version.name, pull_auth)
-        for instance, image in _instances(team_id, deployment, instance_ids)
+        _workload(container, image, pull_auth) for container, (_, image) in zip(containers, pairs, strict=True)
     ]
     return node, contract.Deploy(
         deployment_id=deployment.id,
@@ -109,17 +113,14 @@ def _instances(
     return sorted(pairs, key=lambda pair: int(pair[1].order))
 
 
-def _workload(
-    instance: InstanceItem, image: ImageItem, deployment: DeploymentItem, version_name: str, pull_auth: _PullAuth
-) -> contract.Workload:
+def _workload(container: rules.Container, image: ImageItem, pull_auth: _PullAuth) -> contract.Workload:
     registry, auth = pull_auth.of(image.registry_id)
-    config = rules.effective_config(image.config, deployment.config, instance.config, version_name)
     return contract.Workload(
-        instance_id=instance.id,
-        name=rules.container_name(config, instance.id),
+        instance_id=container.instance_id,
+        name=container.name,
         image=registries.image_reference(registry, image.name, image.tag),
         registry_auth=auth,
-        config=config,
+        config=container.config,
     )
 
 

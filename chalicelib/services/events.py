@@ -7,6 +7,7 @@ caused the event (the worker side retries and dead-letters what it cannot delive
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from chalicelib import settings
 from chalicelib.adapters import queues
@@ -22,3 +23,17 @@ def publish(event) -> bool:
     except Exception:  # noqa: BLE001 - any transport failure is logged, never raised
         log.exception("could not publish %s event for team %s", event.type, event.team_id)
         return False
+
+
+def publish_all(batch: list[Any]) -> int:
+    """Several events in as few calls as SQS allows (a sweep's); returns how many were not queued."""
+    if not batch:
+        return 0
+    try:
+        refused = queues.send_batch(settings.events_queue_name(), [events.dump(event) for event in batch])
+    except Exception:  # noqa: BLE001 - any transport failure is logged, never raised
+        log.exception("could not publish %d events", len(batch))
+        return len(batch)
+    if refused:
+        log.error("the events queue refused %d of %d events", refused, len(batch))
+    return refused

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
+import time
+from typing import Any, TypeVar
 
 from chalicelib.adapters import connections
 from chalicelib.contracts import push
 from chalicelib.contracts.events import NodeStatusChanged
-from chalicelib.db import node_events
+from chalicelib.db import keys, node_events
 from chalicelib.db import nodes as node_repo
 from chalicelib.db import sockets as socket_repo
-from chalicelib.db.items import CommandItem, NodeItem
+from chalicelib.db.items import CommandItem, DeploymentItem, NodeItem
 from chalicelib.models.deployments import DeploymentEventResponse
 from chalicelib.services import events
 
 log = logging.getLogger(__name__)
+Item = TypeVar("Item", NodeItem, DeploymentItem)
 
 
 def command(team_id: str, node: NodeItem, item: CommandItem) -> bool:
@@ -53,6 +55,32 @@ def node_left(team_id: str, node_id: str, connection_id: str, reason: str) -> bo
     node_events.record(node_id, "left", {"reason": reason})
     publish_node(team_id, node_id, "unreachable", node.name)
     return True
+
+
+def nodes_left(nodes: list[NodeItem]) -> None:
+    """What the sweep's unreachable nodes announce: their followers (only for nodes someone follows,
+    so a mass drop reads no empty follower lists) and one notification event each, batched."""
+    for node in followed(nodes):
+        publish(f"NODE#{node.id}", push.NodeStatusPush(node_id=node.id, status="unreachable"))
+    events.publish_all(
+        [
+            NodeStatusChanged(
+                team_id=keys.team_id_of(node.PK), node_id=node.id, node_name=node.name or "", status="unreachable"
+            )
+            for node in nodes
+        ]
+    )
+
+
+def followed(items: list[Item]) -> list[Item]:
+    """The nodes or deployments someone may follow live now (their `followed_until` mark)."""
+    now = time.time()
+    return [item for item in items if item.followed_until and item.followed_until > now]
+
+
+def follow_until() -> int:
+    """How long a new follower may follow: as long as its connection can live."""
+    return socket_repo.expiry()
 
 
 def publish_node(team_id: str, node_id: str, status: str, name: str | None = None) -> None:

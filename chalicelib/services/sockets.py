@@ -107,14 +107,15 @@ def _subscribe(connection_id: str, request: messages.Subscribe) -> messages.Subs
 
 
 def _topic(team_id: str, socket: SocketItem, request: messages.Subscribe) -> tuple[str, Callable[[], str | None]]:
-    """What the request follows, and how to read its current status (None: not in this team)."""
+    """What the request follows, and how to read its current status (None: not in this team). The
+    read marks the item followed, so sweeps that change many at once look up only followed ones."""
     if request.deployment_id:
         if socket.deployment_id and socket.deployment_id != request.deployment_id:
             raise ForbiddenError("This deployment token follows another deployment.", property="deploymentId")
         deployment_id = request.deployment_id
 
         def deployment_status() -> str | None:
-            deployment = deployment_repo.get(team_id, deployment_id, consistent=True)
+            deployment = deployment_repo.follow(team_id, deployment_id, push.follow_until())
             return deployment.status if deployment else None
 
         return f"DEPLOYMENT#{deployment_id}", deployment_status
@@ -122,7 +123,7 @@ def _topic(team_id: str, socket: SocketItem, request: messages.Subscribe) -> tup
         node_id = request.node_id
 
         def node_status() -> str | None:
-            node = node_repo.get(team_id, node_id)
+            node = node_repo.follow(team_id, node_id, push.follow_until())
             return nodes.status(node) if node else None
 
         return f"NODE#{node_id}", node_status

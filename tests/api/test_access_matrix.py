@@ -28,15 +28,24 @@ import functools
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
 import pytest
 
-from chalicelib.contracts.agent import AGENT_VERSION
-from tests.conftest import Api, User, unique
-from tests.fixtures.agents import AgentSocket, install_token
+from tests.conftest import Api
+from tests.fixtures.route_catalogue import (
+    Team,
+    all_routes,
+    bearer,
+    body_for,
+    build_team,
+    fill,
+    ok,
+    params_of,
+    route_id,
+)
 
 PUBLIC = {
     ("GET", "/api/health"): "liveness for load balancers and monitors; returns only status and version",
@@ -72,205 +81,6 @@ RESOURCE_PARAMS = {
     "deployment",
 }
 FIGURES = {"calls": 0, "routes": 0, "callers": {}}
-
-
-def all_routes():
-    import app  # noqa: F401 - registers the routes
-    from chalicelib.api.routing import all_routes
-
-    return all_routes()
-
-
-def route_id(route) -> str:
-    return f"{route.method} {route.path}"
-
-
-def params_of(path: str) -> set[str]:
-    return set(re.findall(r"\{(\w+)\}", path))
-
-
-# --- the two teams ---------------------------------------------------------------------------
-
-
-@dataclass
-class Team:
-    """One team with one of everything, and every kind of credential that can act on it."""
-
-    owner: User
-    team: dict
-    ids: dict[str, str]
-    names: list[str]
-    tokens: dict[str, str] = field(default_factory=dict)
-    members: dict[str, User] = field(default_factory=dict)
-    partitions: list[str] = field(default_factory=list)
-
-    @property
-    def slug(self) -> str:
-        return self.team["slug"]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.body
-    return response.json
-
-
-def add_members(api: Api, owner: User, team: dict) -> dict[str, User]:
-    """An admin and a user who accepted their invitations, and an invitee who has not (yet)."""
-    members = {}
-    for role in ("admin", "user"):
-        member = api.signup()
-        ok(api.post(f"/api/teams/{team['id']}/users", owner, {"email": member.email, "firstName": "M"}), 201)
-        ok(api.post(f"/api/users/me/invitations/{team['id']}", member), 204)
-        if role == "admin":
-            ok(api.put(f"/api/teams/{team['id']}/users/{member.id}/role", owner, {"role": "admin"}), 204)
-        members[role] = member
-    invitee = api.signup()
-    ok(api.post(f"/api/teams/{team['id']}/users", owner, {"email": invitee.email, "firstName": "I"}), 201)
-    members["invitee"] = invitee
-    return members
-
-
-OPEN_SOCKETS: list[AgentSocket] = []
-
-
-def connect_agent(api: Api, owner: User, base: str, node: dict) -> str:
-    """Registers an agent for `node` through its install script, reports in and opens its socket (kept
-    open for the session, so the node stays connected); its connection token."""
-    script = ok(api.post(f"{base}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}), 201)
-    public_key = base64.b64encode(b"k" * 32).decode()
-    connection = ok(
-        api.post(
-            "/api/agent/register",
-            headers=bearer(install_token(script["script"])),
-            body={"version": AGENT_VERSION, "type": "docker", "publicKey": public_key},
-        )
-    )["token"]
-    ok(api.post("/api/agent/heartbeat", headers=bearer(connection), body={"version": AGENT_VERSION}))
-    OPEN_SOCKETS.append(AgentSocket(connection))
-    return connection
-
-
-def build_team(api: Api) -> Team:
-    from chalicelib.db import keys
-
-    owner = api.signup()
-    team = api.create_team(owner, name=unique("Team "))
-    slug, base = team["slug"], f"/api/{team['slug']}"
-    members = add_members(api, owner, team)
-    names = [team["name"], owner.email] + [member.email for member in members.values()]
-
-    registry = ok(
-        api.post(
-            f"{base}/registries",
-            owner,
-            {"type": "unchecked", "name": unique("Reg "), "details": {"url": "registry.local"}},
-        ),
-        201,
-    )
-    storage = ok(
-        api.post(
-            f"{base}/storages", owner, {"name": unique("Store "), "url": "https://s3.example.com", "public": True}
-        ),
-        201,
-    )
-    notification = ok(
-        api.post(
-            f"{base}/notifications",
-            owner,
-            {"type": "discord", "name": unique("Hook "), "url": "https://discord.com/api/webhooks/1/abc"},
-        ),
-        201,
-    )
-    project = api.create_project(owner, slug, "versioned", name=unique("Project "))
-    version = api.create_version(owner, slug, project["id"], kind="rolling", name=unique("v"))
-    ok(
-        api.post(
-            f"{base}/projects/{project['id']}/versions/{version['id']}/images",
-            owner,
-            [{"registryId": registry["id"], "images": ["acme/web:1"]}],
-        ),
-        201,
-    )
-    [image] = ok(api.get(f"{base}/projects/{project['id']}/versions/{version['id']}/images", owner))
-    node = ok(api.post(f"{base}/nodes", owner, {"name": unique("node-")}), 201)
-    connection = connect_agent(api, owner, base, node)
-    spare = ok(api.post(f"{base}/nodes", owner, {"name": unique("spare-")}), 201)
-    spare_script = ok(
-        api.post(f"{base}/nodes/{spare['id']}/script", owner, {"type": "docker", "scriptType": "shell"}), 201
-    )
-    deployment = ok(
-        api.post(f"{base}/deployments", owner, {"versionId": version["id"], "nodeId": node["id"], "prefix": "web"}), 201
-    )
-    [instance] = ok(api.get(f"{base}/deployments/{deployment['id']}", owner))["instances"]
-    ci = ok(
-        api.post(f"{base}/deployments", owner, {"versionId": version["id"], "nodeId": node["id"], "prefix": "ci"}), 201
-    )
-    deploy_token = ok(api.put(f"{base}/deployments/{ci['id']}/token", owner, {"name": unique("ci-")}), 201)["token"]
-    ok(api.post(f"{base}/nodes/{node['id']}/web/containers/web/restart", owner), 204)
-    [command] = [
-        c
-        for c in ok(api.get("/api/agent/commands", headers=bearer(connection)))
-        if c.get("kind") == "container-command"
-    ]
-    pat = ok(api.post("/api/tokens", owner, {"name": unique("pat "), "expirationInDays": 1}), 201)
-    revoked = ok(api.post("/api/tokens", owner, {"name": unique("gone "), "expirationInDays": 1}), 201)
-    ok(api.delete(f"/api/tokens/{revoked['id']}", owner), 204)
-
-    ids = {
-        "teamId": team["id"],
-        "projectId": project["id"],
-        "versionId": version["id"],
-        "imageId": image["id"],
-        "deploymentId": deployment["id"],
-        "instanceId": instance["id"],
-        "nodeId": node["id"],
-        "registryId": registry["id"],
-        "storageId": storage["id"],
-        "notificationId": notification["id"],
-        "tokenId": pat["id"],
-        "userId": members["user"].id,
-        "command": command["id"],
-        "deployment": deployment["id"],
-        "ciDeploymentId": ci["id"],
-        "spareNodeId": spare["id"],
-        "ownerId": owner.id,
-    }
-    names += [
-        project["name"],
-        version["name"],
-        node["name"],
-        spare["name"],
-        registry["name"],
-        storage["name"],
-        notification["name"],
-        pat["name"],
-    ]
-    tokens = {
-        "connection": connection,
-        "install": install_token(spare_script["script"]),
-        "deploy": deploy_token,
-        "pat": pat["token"],
-        "revoked": revoked["token"],
-        # A second login of the owner, for the one call that ends its own session (logout).
-        "spare-session": api.post("/api/auth/login", body={"email": owner.email, "password": owner.password}).json[
-            "token"
-        ],
-    }
-    partitions = [
-        keys.team(team["id"]),
-        keys.audit(team["id"]),
-        keys.team_slug(slug),
-        keys.node_commands(node["id"]),
-        keys.node_events(node["id"]),
-        keys.node_events(spare["id"]),
-        keys.deployment_events(deployment["id"]),
-        keys.deployment_events(ci["id"]),
-    ] + [keys.user(u.id) for u in (owner, *members.values())]
-    return Team(owner, team, ids, names, tokens, members, partitions)
 
 
 @pytest.fixture(scope="module")
@@ -354,72 +164,6 @@ def bad_credentials(a: Team) -> dict[str, dict[str, str]]:
     }
 
 
-# --- requests --------------------------------------------------------------------------------
-
-
-def fill(path: str, slug: str, ids: dict[str, str]) -> str:
-    path = path.replace("{teamSlug}", slug).replace("{templateId}", "nginx")
-    path = path.replace("{prefix}", "web").replace("{name}", "web")
-    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
-
-
-def body_for(route, refs: dict[str, str]):
-    """A valid body for the route; `refs` says whose version, node, registry, storage and image it names."""
-    n = unique("x")
-    config_with_storage = {"config": {"storage": {"storageId": refs["storageId"], "bucket": "b", "path": "data"}}}
-    by_path = {
-        "/api/agent/register": {"version": AGENT_VERSION, "type": "docker", "publicKey": "cHVibGlj"},
-        "/api/agent/heartbeat": {"version": AGENT_VERSION},
-        "/api/agent/commands/{command}/result": {"ok": True},
-        "/api/agent/deployments/{deployment}/events": {"attempt": 1, "events": [{"type": "log", "log": ["x"]}]},
-        "/api/{teamSlug}/deployments": {"versionId": refs["versionId"], "nodeId": refs["nodeId"], "prefix": "zz"},
-        "/api/{teamSlug}/deployments/{deploymentId}": {"note": n},
-        "/api/{teamSlug}/deployments/{deploymentId}/instances/{instanceId}": config_with_storage,
-        "/api/{teamSlug}/deployments/{deploymentId}/start": None,
-        "/api/{teamSlug}/deployments/{deploymentId}/copy": {"nodeId": refs["nodeId"], "prefix": "cp"},
-        "/api/{teamSlug}/deployments/{deploymentId}/token": {"name": n},
-        "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images": [
-            {"registryId": refs["registryId"], "images": ["acme/other:1"]}
-        ],
-        "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images/{imageId}": config_with_storage,
-        "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/images/order": [refs["imageId"]],
-        "/api/{teamSlug}/nodes": {"name": n},
-        "/api/{teamSlug}/nodes/{nodeId}": {"name": n},
-        "/api/{teamSlug}/nodes/{nodeId}/script": {"type": "docker", "scriptType": "shell"},
-        "/api/{teamSlug}/notifications": {"type": "discord", "name": n, "url": "https://discord.com/api/webhooks/2/b"},
-        "/api/{teamSlug}/notifications/{notificationId}": {
-            "type": "discord",
-            "name": n,
-            "url": "https://discord.com/api/webhooks/2/b",
-        },
-        "/api/{teamSlug}/projects": {"type": "versioned", "name": n},
-        "/api/{teamSlug}/projects/{projectId}": {"name": n},
-        "/api/{teamSlug}/registries": {"type": "unchecked", "name": n, "details": {"url": "registry.local"}},
-        "/api/{teamSlug}/registries/{registryId}": {
-            "type": "unchecked",
-            "name": n,
-            "details": {"url": "registry.local"},
-        },
-        "/api/{teamSlug}/storages": {"name": n, "url": "https://s3.example.com", "public": True},
-        "/api/{teamSlug}/storages/{storageId}": {"name": n, "url": "https://s3.example.com", "public": True},
-        "/api/teams": {"name": n, "slug": n[:16]},
-        "/api/teams/{teamId}": {"name": n, "slug": n[:16]},
-        "/api/teams/{teamId}/users": {"email": f"{n}@example.com", "firstName": "Z"},
-        "/api/teams/{teamId}/users/{userId}/role": {"role": "admin"},
-        "/api/templates": {"id": "nginx", "teamSlug": refs["teamSlug"], "type": "versionless", "name": n},
-        "/api/tokens": {"name": n, "expirationInDays": 1},
-        "/api/users/me/password": {"currentPassword": "not the password", "newPassword": "a new password 1"},
-        "/api/{teamSlug}/projects/{projectId}/versions": {"type": "rolling", "name": n},
-        "/api/{teamSlug}/projects/{projectId}/versions/{versionId}": {"name": n},
-        "/api/{teamSlug}/projects/{projectId}/versions/{versionId}/increase": {"name": n},
-    }
-    if route.body is None:
-        return None
-    assert route.path in by_path, f"{route_id(route)} takes a body: add a valid one to body_for"
-    return by_path[route.path]
-
-
-# Body fields naming another resource of the caller's team: where a foreign id can be smuggled in.
 BODY_REFS = {
     ("POST", "/api/{teamSlug}/deployments"): {"versionId", "nodeId"},
     ("POST", "/api/{teamSlug}/deployments/{deploymentId}/copy"): {"nodeId"},

@@ -256,6 +256,68 @@ def test_a_deployment_stuck_in_progress_is_failed_by_the_schedule(api, world, de
     assert start(api, world, deployment["id"]).status_code == 204  # failed deployments can be retried
 
 
+def test_stuck_deployments_are_failed_in_batches_up_to_the_cap(api, world, deploy_queue, monkeypatch):
+    from chalicelib import ids
+    from chalicelib.services import deployment_lifecycle
+    from tests.fixtures.aws_calls import recording
+
+    later = ids.utcnow() + timedelta(hours=2)
+    deployment_lifecycle.fail_stuck(later)  # what other tests left in progress
+    # GIVEN five deployments in progress whose agent never reported, and a cap of 3 a run
+    version = world["version"]()
+    started = []
+    for prefix in ("a", "b", "c", "d", "e"):
+        deployment = create(api, world, version, prefix=prefix).json
+        assert start(api, world, deployment["id"]).status_code == 204
+        started.append(deployment["id"])
+    deploy_queue()
+    monkeypatch.setenv("HEALTH_SWEEP_MAX_DEPLOYMENTS", "3")
+    # WHEN the schedule runs
+    with recording() as calls:
+        first = deployment_lifecycle.fail_stuck(later)
+    second = deployment_lifecycle.fail_stuck(later)
+    # THEN three fail in the first run, the other two in the next
+    assert (len(first), len(second)) == (3, 2) and sorted(first + second) == sorted(started)
+    statuses = {d["id"]: d["status"] for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json}
+    assert {statuses[i] for i in started} == {"failed"}
+    log = api.get(f"/api/{world['slug']}/deployments/{started[0]}/log", world["owner"]).json["items"]
+    assert any("No result from the node" in line for item in log for line in item["log"] or [])
+    # AND the first run made one Query, one transaction, two batched reads and one batch of events
+    made = calls.by_operation()
+    assert made["dynamodb:Query"] == 1 and made["dynamodb:TransactWriteItems"] == 1
+    assert made["dynamodb:BatchGetItem"] == 2 and made["sqs:SendMessageBatch"] == 1
+    assert calls.total <= 6, calls.summary()
+    # AND the freed prefix can be deployed again
+    assert start(api, world, started[0]).status_code == 204
+    # AND its events expire after the retention (90 days)
+    from chalicelib.db import keys
+    from chalicelib.db.items import DeploymentEventItem
+
+    ttls = [e.ttl for e in DeploymentEventItem.query(keys.deployment_events(started[0]))]
+    assert ttls and all(abs(ttl - (ids.utcnow() + timedelta(days=90)).timestamp()) < 120 for ttl in ttls)
+
+
+def test_a_ci_job_following_a_stuck_deployment_hears_it_fail(api, world, deploy_queue):
+    from chalicelib import ids
+    from chalicelib.services import deployment_lifecycle
+    from tests.api.test_sockets import Follower
+
+    # GIVEN a deployment in progress that a CI job follows, and whose agent never reports
+    deployment = create(api, world, world["version"]()).json
+    assert start(api, world, deployment["id"]).status_code == 204
+    deploy_queue()
+    follower = Follower(world["owner"].token)
+    subscribe = {"action": "subscribe", "teamSlug": world["slug"], "deploymentId": deployment["id"]}
+    assert follower.ask(subscribe)["status"] == "in-progress"
+    # WHEN the schedule times it out
+    assert deployment["id"] in deployment_lifecycle.fail_stuck(ids.utcnow() + timedelta(hours=2))
+    # THEN the follower gets the timeout's log lines and the final status
+    events, status = follower.next(), follower.next()
+    assert events["type"] == "deployment-events" and "No result from the node" in json.dumps(events)
+    assert status == {"type": "deployment-status", "deploymentId": deployment["id"], "status": "failed"}
+    follower.close()
+
+
 def test_a_malformed_deploy_message_is_reported_failed_for_the_dead_letter_queue(client):
     event = client.events.generate_sqs_event(message_bodies=["{not json"], queue_name="dyrector-deploy")
     assert len(client.lambda_.invoke("on_deploy", event).payload["batchItemFailures"]) == 1

@@ -175,6 +175,21 @@ def test_packaged_functions_get_resource_names_and_partial_batches(packaged):
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
+def test_packaged_health_schedule_never_runs_twice_at_once(packaged):
+    # Two overlapping sweeps would read and flip the same silent nodes: reserved concurrency 1.
+    sam = json.loads((packaged / "sam.json").read_text())
+    scheduled = [
+        r["Properties"]
+        for r in sam["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+        and any(e["Type"] == "Schedule" for e in r["Properties"].get("Events", {}).values())
+    ]
+    assert [p["ReservedConcurrentExecutions"] for p in scheduled] == [1]
+    assert scheduled[0]["Handler"] == "app.check_health"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_packaged_role_is_least_privilege(packaged):
     sam = json.loads((packaged / "sam.json").read_text())
     (policy,) = sam["Resources"]["DefaultRole"]["Properties"]["Policies"]
