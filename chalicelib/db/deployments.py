@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import ids
-from chalicelib.db import keys, named, paging
+from chalicelib.db import images, keys, named, paging
 from chalicelib.db.conditions import ConditionFailed, conditional, unchanged
 from chalicelib.db.items import (
     BaseItem,
@@ -168,7 +168,8 @@ def of_versions(version_ids: list[str]) -> dict[str, list[DeploymentItem]]:
 
 
 def instances(team_id: str, deployment_id: str) -> list[InstanceItem]:
-    return named.query(InstanceItem, team_id, keys.instances_of(deployment_id))
+    """One per image of the version, so one Query page (`images.ONE_PAGE`)."""
+    return named.query(InstanceItem, team_id, keys.instances_of(deployment_id), page_size=images.ONE_PAGE)
 
 
 def get_instance(team_id: str, deployment_id: str, instance_id: str) -> InstanceItem | None:

@@ -15,8 +15,12 @@ from chalicelib.db import keys, named
 from chalicelib.db.items import ImageItem, RegistryItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found
+from chalicelib.models.images import MAX_IMAGES_PER_VERSION
 
 _PER_TRANSACTION = 100
+# A version's images (or a deployment's instances, one per image) in one Query: the cap and one more,
+# so a full version needs no second, empty page.
+ONE_PAGE = MAX_IMAGES_PER_VERSION + 1
 
 
 def new_item(
@@ -63,7 +67,10 @@ def get(team_id: str, version_id: str, image_id: str) -> ImageItem | None:
 
 
 def list_for_version(team_id: str, version_id: str) -> list[ImageItem]:
-    return sorted(named.query(ImageItem, team_id, keys.images_of(version_id)), key=lambda i: (i.order, i.created_at))
+    """Every image of the version, in order: one Query page, as a version holds at most
+    `MAX_IMAGES_PER_VERSION` (one from before the cap holding more costs more pages, never fewer images)."""
+    found = named.query(ImageItem, team_id, keys.images_of(version_id), page_size=ONE_PAGE)
+    return sorted(found, key=lambda i: (i.order, i.created_at))
 
 
 def put_new(images: list[ImageItem]) -> None:
