@@ -22,16 +22,13 @@ if TYPE_CHECKING:
 route = Router("Teams")
 
 
-def _team(team: TeamItem, statistics: dict | None = None) -> dict:
-    statistics = statistics or teams.statistics([team.id])[team.id]
-    return {"id": team.id, "name": team.name, "slug": team.slug, "statistics": statistics}
+def _team(team: TeamItem) -> dict:
+    return {"id": team.id, "name": team.name, "slug": team.slug, "statistics": teams.statistics(team)}
 
 
 @route.get("/api/teams", summary="List your teams with statistics", response=list[TeamResponse])
 def list_teams(ctx: RequestContext):
-    mine = teams.list_teams(ctx.user)
-    stats = teams.statistics([t.id for t in mine])
-    return [_team(t, stats[t.id]) for t in mine]
+    return [_team(t) for t in teams.list_teams(ctx.user)]
 
 
 @route.post(
