@@ -68,14 +68,16 @@ def team_ids() -> list[str]:
 
 
 def backfill_team(team_id: str, now: datetime | None = None) -> dict[str, int]:
-    """Sets the team's, its projects' and its nodes' counters and pointers, and its audit day counts."""
+    """Sets the team's, its projects' and its nodes' counters and pointers, and its audit day counts;
+    returns the team's counts by stored attribute name, and its audit entries kept."""
     tally = Tally()
     for item in BaseItem.query(keys.team(team_id)):
         tally.add(item)
     _set_team(team_id, tally)
     _set_projects(tally)
     _set_nodes(tally)
-    return {**_team_counts(tally), "auditEntries": _backfill_audit(team_id, now or ids.utcnow())}
+    counts = {getattr(TeamItem, name).attr_name: value for name, value in _team_counts(tally).items()}
+    return {**counts, "auditEntries": _backfill_audit(team_id, now or ids.utcnow())}
 
 
 def _team_counts(tally: Tally) -> dict[str, int]:

@@ -22,11 +22,13 @@ as the entity with `attribute_not_exists(PK)`.
 | team audit log, newest first, by time | table         | PK=AUDIT#<tid>, SK between <from> and <to> (TTL) |
 | audit entries per day (log's total)   | table         | PK=AUDITDAYS#<tid>, SK between <day> and <day> (TTL) |
 | team statistics, dashboard counts     | table         | counters on PK=TEAM#<tid>, SK=TEAM (db/stats.py) |
+| dashboard onboarding thread           | table         | pointers on the team item, then one BatchGet   |
 | platform signing key (envelope)       | table         | PK=META, SK=SIGNINGKEY                         |
 | projects of a team                    | table         | PK=TEAM#<tid>, SK begins_with PROJECT#         |
 | project name unique per team          | table         | PK=TEAM#<tid>, SK=PROJECTNAME#<lower name>     |
 | versions of a project                 | table         | PK=TEAM#<tid>, SK begins_with VERSION#<pid>#   |
-| all versions of a team (backfill only) | table        | PK=TEAM#<tid>, SK begins_with VERSION#         |
+| project's version count, in progress | table         | counters on PK=TEAM#<tid>, SK=PROJECT#<pid>    |
+| a node's deployments (inUse)          | table         | counter on PK=TEAM#<tid>, SK=NODE#<nid>        |
 | version by id alone (deployments)     | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK=VERSION           |
 | version name unique per project       | table         | PK=TEAM#<tid>, SK=VERSIONNAME#<pid>#<lower>    |
 | images of a version                   | table         | PK=TEAM#<tid>, SK begins_with IMAGE#<vid>#     |

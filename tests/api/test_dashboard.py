@@ -17,7 +17,8 @@ def fail(team_id: str, deployment_id: str) -> None:
     """Runs one try of the deployment to `failed`, as a failed agent report would."""
     item = deployment_repo.get(team_id, deployment_id, consistent=True)
     attempt = deployment_repo.start(team_id, item, "incremental", None, ids.utcnow())
-    deployment_lifecycle.finish(team_id, deployment_repo.get(team_id, deployment_id, consistent=True), attempt, "failed")
+    running = deployment_repo.get(team_id, deployment_id, consistent=True)
+    deployment_lifecycle.finish(team_id, running, attempt, "failed")
 
 
 def test_dashboard_follows_the_team_from_sign_up_to_deploy(api, registry_item):
@@ -53,17 +54,14 @@ def test_dashboard_follows_the_team_from_sign_up_to_deploy(api, registry_item):
     [image] = api.post(base, owner, [{"registryId": registry_item(team), "images": ["acme/web:1"]}]).json
     board = api.get(f"/api/{slug}/dashboard", owner).json
     assert done(board) == ["signUp", "createTeam", "createProject", "createVersion", "addImages"]
-    assert board["onboarding"]["createProject"]["resourceId"] == project["id"]
-    assert board["onboarding"]["createVersion"]["resourceId"] == version["id"]
-    assert board["onboarding"]["addImages"]["resourceId"] == image["id"]
+    steps = ("createProject", "createVersion", "addImages")
+    assert [board["onboarding"][step]["resourceId"] for step in steps] == [project["id"], version["id"], image["id"]]
     assert (board["projects"], board["versions"]) == (1, 1)
     assert board["auditLog"] == 4  # team, project, version, images
 
     node = api.post(f"/api/{slug}/nodes", owner, {"name": "edge"}).json
-    first, second = (
-        api.post(f"/api/{slug}/deployments", owner, {"versionId": version["id"], "nodeId": node["id"], "prefix": p}).json
-        for p in ("one", "two")
-    )
+    placed = [{"versionId": version["id"], "nodeId": node["id"], "prefix": prefix} for prefix in ("one", "two")]
+    first, second = (api.post(f"/api/{slug}/deployments", owner, body).json for body in placed)
     board = api.get(f"/api/{slug}/dashboard", owner).json
     assert (board["deployments"], board["failedDeployments"]) == (2, 0)
     assert board["onboarding"]["createNode"]["resourceId"] == node["id"]
