@@ -203,7 +203,9 @@ def renew_invitation(invite: InvitationItem) -> None:
 
 
 def set_invitation_status(invite: InvitationItem, status: str) -> None:
-    invite.update(actions=[InvitationItem.status.set(status)])
+    """Only on an invitation still there: one deleted meanwhile must not come back uncounted."""
+    action = InvitationItem.status.set(status)
+    conditional(lambda: invite.update(actions=[action], condition=InvitationItem.PK.exists()))
 
 
 def accept_invitation(invite: InvitationItem, member_item: MemberItem) -> None:
