@@ -19,7 +19,7 @@ from chalicelib import ids, settings
 from chalicelib.db import keys
 from chalicelib.db.items import AuditDayItem, AuditItem, BaseItem
 from chalicelib.db.transactions import Transaction
-from chalicelib.domain import retention
+from chalicelib.domain import audit_days
 
 _EARLIEST = "0000"
 _LATEST = "9999"
@@ -34,7 +34,7 @@ def put(item: AuditItem) -> None:
 
 
 def new_item(team_id: str, now: datetime, **fields) -> AuditItem:
-    expires = retention.expires_at(now, settings.audit_retention_days())
+    expires = audit_days.expires_at(now, settings.audit_retention_days())
     return AuditItem(keys.audit(team_id), ids.time_key(now), team_id=team_id, created_at=now, ttl=expires, **fields)
 
 
@@ -60,12 +60,12 @@ def page_by_time(
 
 def _kept(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime | None]:
     """The asked range as [low, high) in whole milliseconds (the keys' precision), from the first kept day."""
-    floor = retention.kept_since(now, settings.audit_retention_days())
-    low = max(retention.utc(start), floor) if start else floor
+    floor = audit_days.kept_since(now, settings.audit_retention_days())
+    low = max(audit_days.utc(start), floor) if start else floor
     low = low.replace(microsecond=low.microsecond // 1000 * 1000)
     if end is None:
         return low, None
-    end = retention.utc(end)
+    end = audit_days.utc(end)
     return low, end.replace(microsecond=end.microsecond // 1000 * 1000) + _MS
 
 
@@ -115,7 +115,7 @@ def kept_total(team_id: str, now: datetime) -> int:
 
 
 def _total(team_id: str, low: datetime, high: datetime | None) -> int:
-    parts = retention.split(low, high)
+    parts = audit_days.split(low, high)
     total = sum(AuditItem.count(keys.audit(team_id), _between(start, end)) for start, end in parts.spans)
     if parts.first_day is not None:
         first = parts.first_day.isoformat()

@@ -29,7 +29,7 @@ from chalicelib.db.items import (
     TeamItem,
     VersionItem,
 )
-from chalicelib.domain import retention
+from chalicelib.domain import audit_days
 
 
 @dataclass
@@ -148,23 +148,23 @@ def _update(item: BaseItem, actions: list[Any]) -> None:
 def _backfill_audit(team_id: str, now: datetime) -> int:
     """Gives entries without one their expiry, removes those already past it, and sets each kept day's count."""
     days = settings.audit_retention_days()
-    first_kept = retention.kept_since(now, days)
+    first_kept = audit_days.kept_since(now, days)
     per_day: Counter[date] = Counter()
     with BaseItem.batch_write() as batch:
         for entry in AuditItem.query(keys.audit(team_id)):
             if entry.created_at < first_kept:
                 batch.delete(entry)
                 continue
-            per_day[retention.midnight(entry.created_at).date()] += 1
+            per_day[audit_days.midnight(entry.created_at).date()] += 1
             if entry.ttl is None:
-                entry.ttl = retention.expires_at(entry.created_at, days)
+                entry.ttl = audit_days.expires_at(entry.created_at, days)
                 batch.save(entry)
     for day, count in per_day.items():
         AuditDayItem(
-            keys.audit_days(team_id), day.isoformat(), count=count, ttl=retention.expires_at(_at(day), days)
+            keys.audit_days(team_id), day.isoformat(), count=count, ttl=audit_days.expires_at(_at(day), days)
         ).save()
     return sum(per_day.values())
 
 
 def _at(day: date) -> datetime:
-    return retention.utc(datetime(day.year, day.month, day.day))
+    return audit_days.utc(datetime(day.year, day.month, day.day))

@@ -14,6 +14,7 @@ project's deployments in progress.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -422,18 +423,33 @@ def set_status(
             current = get(team_id, deployment.id, consistent=True)
 
 
-def fail_many(
-    stuck: list[tuple[DeploymentItem, list[DeploymentEventItem]]], now: datetime
-) -> Iterator[list[tuple[DeploymentItem, list[DeploymentEventItem]]]]:
+Stuck = tuple[DeploymentItem, list[DeploymentEventItem]]
+# Deployments of one team failed together: 4 operations each, plus their projects' and team's counts.
+_TEAM_GROUP = 16
+
+
+def fail_many(stuck: list[Stuck], now: datetime) -> Iterator[list[Stuck]]:
     """in-progress → failed for each deployment's current try with its events, freeing its prefix, in
     shared transactions; each only if the deployment is still as the sweep read it (same try, still in
     progress, same followers): a result that lands meanwhile wins. Yields those each transaction failed.
-    Each also counts the move on its team and project, so deployments of one team or project go in
-    separate transactions."""
 
-    def build(tx: Transaction, unit: tuple[DeploymentItem, list[DeploymentEventItem]]) -> None:
-        deployment, events = unit
-        team_id = keys.team_id_of(deployment.PK)
+    The moves are counted on their team and projects in the same transaction, so deployments of one
+    team go as one unit (up to `_TEAM_GROUP`): when one of them is refused, the others of its team
+    wait for the next run."""
+    for written in commit_units(_by_team(stuck), lambda tx, group: _fail_group(tx, group, now)):
+        yield [unit for group in written for unit in group]
+
+
+def _by_team(stuck: list[Stuck]) -> list[list[Stuck]]:
+    teams: dict[str, list[Stuck]] = {}
+    for unit in stuck:
+        teams.setdefault(unit[0].PK, []).append(unit)
+    return [group[i : i + _TEAM_GROUP] for group in teams.values() for i in range(0, len(group), _TEAM_GROUP)]
+
+
+def _fail_group(tx: Transaction, group: list[Stuck], now: datetime) -> None:
+    team_id = keys.team_id_of(group[0][0].PK)
+    for deployment, events in group:
         as_read = (
             (DeploymentItem.status == IN_PROGRESS)
             & (DeploymentItem.tries == int(deployment.tries or 0))
@@ -443,10 +459,9 @@ def fail_many(
         tx.delete(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id))
         for event in events:
             tx.put(event)
-        stats.on_project(tx, team_id, deployment.project_id, {"deployments_in_progress": -1})
-        stats.on_team(tx, team_id, {"failed_deployment_count": failed_delta(IN_PROGRESS, "failed")})
-
-    yield from commit_units(stuck, build)
+    for project_id, ended in Counter(deployment.project_id for deployment, _ in group).items():
+        stats.on_project(tx, team_id, project_id, {"deployments_in_progress": -ended})
+    stats.on_team(tx, team_id, {"failed_deployment_count": len(group) * failed_delta(IN_PROGRESS, "failed")})
 
 
 def stuck_since(cutoff: datetime, limit: int) -> list[DeploymentItem]:

@@ -253,3 +253,30 @@ def test_project_deletion_counts_down_its_versions(api, kind):
     assert api.delete(f"/api/{team['slug']}/projects/{project['id']}", owner).status_code == 204
     stats = api.get(f"/api/teams/{team['id']}", owner).json["statistics"]
     assert (stats["projects"], stats["versions"]) == (0, 0)
+
+
+def test_the_timeout_sweep_counts_the_deployments_it_fails(api, registry_item):
+    from chalicelib.db import deployments as deployment_repo
+    from chalicelib.db import projects as project_repo
+    from chalicelib.db import teams as team_repo
+    from chalicelib.services import deployment_lifecycle
+
+    # GIVEN three deployments of one project in progress, one failed before
+    w = build(api, registry_item, 3)
+    tid = w["team"]["id"]
+    # (new versions bring the default version's deployments along: one per prefix, one in flight per prefix)
+    first, *others = {d.prefix: d for d in deployment_repo.list_for_team(tid)}.values()
+    deployment_repo.start(tid, first, "rolling", None, ids.utcnow())
+    deployment_lifecycle.finish(tid, deployment_repo.get(tid, first.id, consistent=True), 1, "failed")
+    for deployment in [deployment_repo.get(tid, first.id, consistent=True), *others]:
+        deployment_repo.start(tid, deployment, "rolling", None, ids.utcnow())
+    assert int(project_repo.get(tid, w["project"]["id"]).deployments_in_progress) == 3
+    # WHEN the schedule fails them (in one transaction: one unit for the team)
+    later = ids.utcnow() + timedelta(hours=2)
+    failed = set()
+    for _ in range(5):
+        failed |= set(deployment_lifecycle.fail_stuck(later))
+    # THEN the counts follow: three failed, none in progress
+    assert {first.id, *(d.id for d in others)} <= failed
+    assert int(team_repo.get(tid).failed_deployment_count) == 3
+    assert int(project_repo.get(tid, w["project"]["id"]).deployments_in_progress) == 0

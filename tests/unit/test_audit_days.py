@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain import deployments, retention
+from chalicelib.domain import audit_days, deployments
 
 
 def at(text: str) -> datetime:
@@ -15,15 +15,15 @@ def at(text: str) -> datetime:
 
 def test_an_entry_is_kept_whole_days_after_its_day_and_expires_with_it():
     written = at("2026-03-10T17:45:00")
-    expires = retention.expires_at(written, 90)
+    expires = audit_days.expires_at(written, 90)
     assert datetime.fromtimestamp(expires, UTC) == at("2026-06-09T00:00:00")  # 10 March + 91 days
     # The last instant it is shown, it is still at or after the first kept instant; at expiry it is not.
-    assert retention.kept_since(at("2026-06-08T23:59:59"), 90) <= written
-    assert retention.kept_since(at("2026-06-09T00:00:00"), 90) > written
+    assert audit_days.kept_since(at("2026-06-08T23:59:59"), 90) <= written
+    assert audit_days.kept_since(at("2026-06-09T00:00:00"), 90) > written
 
 
 def test_a_naive_time_is_taken_as_utc():
-    assert retention.midnight(datetime(2026, 1, 2, 3, 4)) == at("2026-01-02T00:00:00")
+    assert audit_days.midnight(datetime(2026, 1, 2, 3, 4)) == at("2026-01-02T00:00:00")
 
 
 @pytest.mark.parametrize(
@@ -58,14 +58,14 @@ def test_a_naive_time_is_taken_as_utc():
     ],
 )
 def test_a_range_splits_into_whole_days_and_partial_ends(low, high, first, last, spans):
-    split = retention.split(at(low), at(high) if high else None)
+    split = audit_days.split(at(low), at(high) if high else None)
     assert (split.first_day, split.last_day) == (first, last)
     assert split.spans == [(at(a), at(b)) for a, b in spans]
 
 
 def test_the_parts_of_a_split_cover_the_range_exactly():
     low, high = at("2026-01-01T06:30:00"), at("2026-01-09T01:00:00")
-    split = retention.split(low, high)
+    split = audit_days.split(low, high)
     whole = (at(f"{split.first_day}T00:00:00"), at(f"{split.last_day}T00:00:00") + timedelta(days=1))
     pieces = sorted([*split.spans, whole])
     assert pieces[0][0] == low and pieces[-1][1] == high
