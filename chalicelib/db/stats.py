@@ -31,8 +31,6 @@ from chalicelib.db.items import NodeItem, ProjectItem, TeamItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found
 
-POINTERS = ("first_node_id", "first_project_id", "first_deployment_id", "images_project_id", "images_version_id")
-
 
 def count(value: Any) -> int:
     """A counter as read: None before the backfill reached the item; never below 0 (a legacy item's
