@@ -180,3 +180,15 @@ def agent_package_key() -> str:
 def deployment_timeout_seconds() -> int:
     """A deployment still in progress after this long (agent gone) is failed by the health schedule."""
     return int(_env("DEPLOYMENT_TIMEOUT_SECONDS", "900"))
+
+
+def audit_retention_days() -> int:
+    """How many whole UTC days a team's audit entries are kept after the day they were written: they
+    (and their day counts) carry a DynamoDB TTL, and the audit log never shows older ones."""
+    return int(_env("AUDIT_RETENTION_DAYS", "90"))
+
+
+def audit_filter_max_scan() -> int:
+    """How many of the newest entries in the asked range an audit-log `filter=` search reads, at most:
+    matches among older ones are neither returned nor counted in `total`."""
+    return int(_env("AUDIT_FILTER_MAX_SCAN", "1000"))

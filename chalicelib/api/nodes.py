@@ -63,7 +63,7 @@ def get_node(ctx: RequestContext, team_slug: str, node_id: str):
     return {
         **_node(node),
         "has_token": bool(node.token_id),
-        "in_use": nodes.in_use(ctx.team, node.id),
+        "in_use": nodes.in_use(ctx.team, node),
         "install": install.__dict__ if install else None,
     }
 

@@ -23,9 +23,8 @@ if TYPE_CHECKING:
 route = Router("Teams")
 
 
-def _team(team: TeamItem, statistics: dict | None = None) -> dict:
-    statistics = statistics or teams.statistics([team.id])[team.id]
-    return {"id": team.id, "name": team.name, "slug": team.slug, "statistics": statistics}
+def _team(team: TeamItem) -> dict:
+    return {"id": team.id, "name": team.name, "slug": team.slug, "statistics": teams.statistics(team)}
 
 
 def _in_path(ctx: RequestContext) -> tuple[TeamItem, MemberItem]:
@@ -36,9 +35,7 @@ def _in_path(ctx: RequestContext) -> tuple[TeamItem, MemberItem]:
 
 @route.get("/api/teams", summary="List your teams with statistics", query=PageQuery, response=list[TeamResponse])
 def list_teams(ctx: RequestContext, query: PageQuery):
-    mine = teams.list_teams(ctx.user, query)
-    stats = teams.statistics([t.id for t in mine.items])
-    return mine.map(lambda t: _team(t, stats[t.id]))
+    return teams.list_teams(ctx.user, query).map(_team)
 
 
 @route.post(

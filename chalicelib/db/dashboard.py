@@ -1,41 +1,32 @@
-"""Reads behind the team dashboard: COUNT Queries and key-only Queries on the team partition."""
+"""Reads behind the team dashboard: what the team item's onboarding pointers name (one BatchGetItem)
+and one-item Queries where a pointer is missing; the counts are on the team item itself."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from chalicelib.db import keys
-from chalicelib.db.items import AuditItem, BaseItem, DeploymentItem
+from chalicelib.db.items import BaseItem, TeamItem
 
 
-def count(team_id: str, prefix: str) -> int:
-    return BaseItem.count(keys.team(team_id), BaseItem.SK.startswith(prefix))
+def pointed(team: TeamItem) -> dict[str, BaseItem]:
+    """The items the team's onboarding pointers name that still exist, by kind (`deployment`, `node`,
+    `project`, `images_version`), in one read."""
+    wanted = {}
+    if team.first_deployment_id:
+        wanted[keys.deployment(team.first_deployment_id)] = "deployment"
+    if team.first_node_id:
+        wanted[keys.node(team.first_node_id)] = "node"
+    if team.first_project_id:
+        wanted[keys.project(team.first_project_id)] = "project"
+    if team.images_project_id and team.images_version_id:
+        wanted[keys.version(team.images_project_id, team.images_version_id)] = "images_version"
+    if not wanted:
+        return {}
+    return {wanted[item.SK]: item for item in BaseItem.batch_get([(keys.team(team.id), sk) for sk in wanted])}
 
 
-def audit_entries(team_id: str) -> int:
-    return AuditItem.count(keys.audit(team_id))
-
-
-def failed_deployments(team_id: str) -> int:
-    return DeploymentItem.count(
-        keys.team(team_id),
-        DeploymentItem.SK.startswith(keys.DEPLOYMENT_PREFIX),
-        filter_condition=DeploymentItem.status == "failed",
-    )
-
-
-def oldest(team_id: str, prefix: str) -> BaseItem | None:
-    """The oldest item under a prefix (projects, nodes, deployments), by creation time."""
-    items = list(BaseItem.query(keys.team(team_id), BaseItem.SK.startswith(prefix)))
-    return min(items, key=lambda item: item.created_at, default=None)
-
-
-def images_per_version(team_id: str) -> Counter[str]:
-    """Image counts by version id, from the image keys alone (`IMAGE#<vid>#<iid>`)."""
-    counts: Counter[str] = Counter()
-    for item in BaseItem.query(keys.team(team_id), BaseItem.SK.startswith(keys.IMAGE_PREFIX), attributes_to_get=["SK"]):
-        counts[item.SK[len(keys.IMAGE_PREFIX) :].split("#", 1)[0]] += 1
-    return counts
+def any_item(team_id: str, prefix: str) -> BaseItem | None:
+    """Some item under an entity prefix (Limit=1), where the pointer to the first one is gone."""
+    return next(iter(BaseItem.query(keys.team(team_id), BaseItem.SK.startswith(prefix), limit=1)), None)
 
 
 def first_image(team_id: str, version_id: str) -> BaseItem | None:

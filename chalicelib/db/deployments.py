@@ -7,16 +7,20 @@ The per-node rules are guard items written in the same transactions as the deplo
   final status), so a double `start` or a duplicate SQS delivery never deploys twice.
 Status changes are conditional on the expected status and try, so only forward moves land.
 Events (the deployment's log, `DEPLOYEVENT#<did>`) expire after `EVENT_RETENTION_DAYS` (TTL).
+Each create, delete and status move also changes, in the same transaction, the counts it affects
+(`db/stats.py`): the team's deployments and failed deployments, the node's deployments and the
+project's deployments in progress.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from chalicelib import ids
-from chalicelib.db import images, keys, named, paging
+from chalicelib.db import images, keys, named, paging, stats
 from chalicelib.db.conditions import ConditionFailed, conditional, unchanged
 from chalicelib.db.items import (
     BaseItem,
@@ -31,6 +35,7 @@ from chalicelib.db.items import (
 )
 from chalicelib.db.retention import event_ttl
 from chalicelib.db.transactions import Transaction, commit_units
+from chalicelib.domain.deployments import IN_PROGRESS, failed_delta
 from chalicelib.errors import ConflictError, PreconditionFailedError
 from chalicelib.models.paging import Page
 
@@ -38,6 +43,16 @@ ROLLING = "rolling"
 _PER_TRANSACTION = 90
 _EVENTS_PER_QUERY = 1000
 _CONTEXT_KINDS = {ProjectItem: "projects", VersionItem: "versions", NodeItem: "nodes"}
+_ATTEMPTS = 3
+
+
+class _StatusMoved(ConditionFailed):
+    """The deployment's status is not the one read (or the deployment is gone)."""
+
+
+class _NotThere(ConditionFailed):
+    """An item a count was to follow is gone (a place guard held by another deployment, a node or a
+    project removed before its counters existed): the write goes ahead without it."""
 
 
 def new_item(
@@ -163,10 +178,6 @@ def of_version(version_id: str) -> list[DeploymentItem]:
     ]
 
 
-def of_versions(version_ids: list[str]) -> dict[str, list[DeploymentItem]]:
-    return {version_id: of_version(version_id) for version_id in version_ids}
-
-
 def instances(team_id: str, deployment_id: str) -> list[InstanceItem]:
     """One per image of the version, so one Query page (`images.ONE_PAGE`)."""
     return named.query(InstanceItem, team_id, keys.instances_of(deployment_id), page_size=images.ONE_PAGE)
@@ -225,10 +236,13 @@ def prefix_taken(team_id: str, version_id: str, node_id: str, prefix: str, versi
 
 
 def create(team_id: str, deployment: DeploymentItem, items: list[InstanceItem], version_kind: str) -> None:
+    """The deployment, its place guard and instances, counted on its team and node (which must exist)."""
     conflict = ConflictError("Prefix taken for the node.", property="prefix")
     tx = Transaction().create(
         _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id), conflict
     )
+    stats.on_node(tx, team_id, deployment.node_id, 1)
+    stats.on_team(tx, team_id, {"deployment_count": 1}, {"first_deployment_id": deployment.id})
     tx.create(deployment)
     tx.create(new_entry(team_id, deployment))
     for item in items[:_PER_TRANSACTION]:
@@ -290,29 +304,55 @@ def save_instance_config(item: InstanceItem, config: dict[str, Any], now: dateti
 
 
 def delete(team_id: str, deployment: DeploymentItem, version_kind: str) -> None:
-    tx = Transaction()
-    tx.delete(
-        deployment,
-        DeploymentItem.status != "in-progress",
-        PreconditionFailedError("A deployment in progress cannot be deleted.", property="status"),
-    )
-    tx.delete(
-        _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
-        GuardItem.ref == deployment.id,
-    )
+    """Removes the deployment (never one in progress) with its place guard and its counts, then its
+    instances and events. A status that moved meanwhile is read again: the counts follow what is
+    really deleted."""
+    current, optional = deployment, _optional_parts(deployment, version_kind)
+    for _ in range(_ATTEMPTS):
+        if current is None:
+            return
+        if current.status == IN_PROGRESS:
+            raise PreconditionFailedError("A deployment in progress cannot be deleted.", property="status")
+        try:
+            _deletion(team_id, current, version_kind, optional).commit()
+            break
+        except _NotThere as gone:
+            optional.discard(str(gone))
+        except _StatusMoved:
+            current = get(team_id, deployment.id, consistent=True)
+    else:
+        raise ConflictError("The deployment changed concurrently, try again.")
+    _delete_children(team_id, deployment.id)
+    stats.forget(team_id, ("first_deployment_id", deployment.id))
+
+
+def _optional_parts(deployment: DeploymentItem, version_kind: str) -> set[str]:
+    """What a deletion also removes or counts down if it is still there: the place guard (a rolling
+    deployment holds it for life, an incremental one while preparing) and the node's count."""
+    holds_place = version_kind == ROLLING or deployment.status == "preparing"
+    return {"guard", "node"} if holds_place else {"node"}
+
+
+def _deletion(team_id: str, deployment: DeploymentItem, version_kind: str, optional: set[str]) -> Transaction:
+    tx = Transaction().delete(deployment, DeploymentItem.status == deployment.status, _StatusMoved())
     tx.delete(new_entry(team_id, deployment))
-    try:
-        tx.commit()
-    except ConflictError:  # the place guard belonged to another deployment (or none): delete without it
-        Transaction().delete(
-            deployment,
-            DeploymentItem.status != "in-progress",
-            PreconditionFailedError("A deployment in progress cannot be deleted.", property="status"),
-        ).delete(new_entry(team_id, deployment)).commit()
+    if "guard" in optional:
+        tx.delete(
+            _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),
+            GuardItem.ref == deployment.id,
+            _NotThere("guard"),
+        )
+    if "node" in optional:
+        stats.on_node(tx, team_id, deployment.node_id, -1, _NotThere("node"))
+    counts = {"deployment_count": -1, "failed_deployment_count": failed_delta(deployment.status, None)}
+    return stats.on_team(tx, team_id, counts)
+
+
+def _delete_children(team_id: str, deployment_id: str) -> None:
     with BaseItem.batch_write() as batch:
         for partition, prefix in (
-            (keys.team(team_id), keys.instances_of(deployment.id)),
-            (keys.deployment_events(deployment.id), None),
+            (keys.team(team_id), keys.instances_of(deployment_id)),
+            (keys.deployment_events(deployment_id), None),
         ):
             condition = BaseItem.SK.startswith(prefix) if prefix else None
             for item in BaseItem.query(partition, condition, attributes_to_get=["PK", "SK"]):
@@ -351,6 +391,8 @@ def start(team_id: str, deployment: DeploymentItem, version_kind: str, by: str |
     )
     if deployment.status == "preparing" and version_kind != ROLLING:
         tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id))
+    stats.on_project(tx, team_id, deployment.project_id, {"deployments_in_progress": 1})
+    stats.on_team(tx, team_id, {"failed_deployment_count": failed_delta(deployment.status, IN_PROGRESS)})
     tx.commit()
     return attempt
 
@@ -379,20 +421,34 @@ def dispatch(deployment: DeploymentItem, attempt: int, command: BaseItem, event:
 
 
 def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, now: datetime) -> bool:
-    """in-progress → successful/failed for this try only; frees the prefix. False if already final."""
+    """in-progress → successful/failed for this try only; frees the prefix and counts the move. False if
+    already final."""
+    with_project = True
+    for _ in range(_ATTEMPTS):
+        try:
+            _finishing(team_id, deployment, attempt, status, now, with_project).commit()
+            return True
+        except _NotThere:
+            with_project = False
+        except ConditionFailed:
+            return False
+    raise ConflictError("The deployment changed concurrently, try again.")
+
+
+def _finishing(
+    team_id: str, deployment: DeploymentItem, attempt: int, status: str, now: datetime, with_project: bool
+) -> Transaction:
     tx = Transaction()
     tx.update(
         deployment,
         _final(status, now),
-        (DeploymentItem.status == "in-progress") & (DeploymentItem.tries == attempt),
+        (DeploymentItem.status == IN_PROGRESS) & (DeploymentItem.tries == attempt),
         ConditionFailed("already final"),
     )
     tx.delete(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id))
-    try:
-        tx.commit()
-        return True
-    except ConditionFailed:
-        return False
+    if with_project:
+        stats.on_project(tx, team_id, deployment.project_id, {"deployments_in_progress": -1}, _NotThere("project"))
+    return stats.on_team(tx, team_id, {"failed_deployment_count": failed_delta(IN_PROGRESS, status)})
 
 
 def _final(status: str, now: datetime) -> list[Any]:
@@ -405,38 +461,67 @@ def _final(status: str, now: datetime) -> list[Any]:
     ]
 
 
-def set_status(deployment: DeploymentItem, status: str, only_from: tuple[str, ...], now: datetime) -> None:
-    """Moves the status only from one of `only_from`; otherwise leaves it as it is."""
-    actions = [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now)]
-    conditional(lambda: deployment.update(actions=actions, condition=DeploymentItem.status.is_in(*only_from)))
+def set_status(
+    team_id: str, deployment: DeploymentItem, status: str, only_from: tuple[str, ...], now: datetime
+) -> None:
+    """Moves the status only from one of `only_from` (otherwise leaves it as it is), counting a move
+    out of `failed`."""
+    current: DeploymentItem | None = deployment
+    for _ in range(_ATTEMPTS):
+        if current is None or current.status not in only_from:
+            return
+        tx = Transaction().update(
+            current,
+            [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now)],
+            DeploymentItem.status == current.status,
+            _StatusMoved(),
+        )
+        try:
+            stats.on_team(tx, team_id, {"failed_deployment_count": failed_delta(current.status, status)}).commit()
+            return
+        except _StatusMoved:
+            current = get(team_id, deployment.id, consistent=True)
 
 
-def fail_many(
-    stuck: list[tuple[DeploymentItem, list[DeploymentEventItem]]], now: datetime
-) -> Iterator[list[tuple[DeploymentItem, list[DeploymentEventItem]]]]:
+Stuck = tuple[DeploymentItem, list[DeploymentEventItem]]
+# Deployments of one team failed together: 4 operations each, plus their projects' and team's counts.
+_TEAM_GROUP = 16
+
+
+def fail_many(stuck: list[Stuck], now: datetime) -> Iterator[list[Stuck]]:
     """in-progress → failed for each deployment's current try with its events, freeing its prefix, in
     shared transactions; each only if the deployment is still as the sweep read it (same try, still in
-    progress, same followers): a result that lands meanwhile wins. Yields those each transaction failed."""
+    progress, same followers): a result that lands meanwhile wins. Yields those each transaction failed.
 
-    def build(tx: Transaction, unit: tuple[DeploymentItem, list[DeploymentEventItem]]) -> None:
-        deployment, events = unit
+    The moves are counted on their team and projects in the same transaction, so deployments of one
+    team go as one unit (up to `_TEAM_GROUP`): when one of them is refused, the others of its team
+    wait for the next run."""
+    for written in commit_units(_by_team(stuck), lambda tx, group: _fail_group(tx, group, now)):
+        yield [unit for group in written for unit in group]
+
+
+def _by_team(stuck: list[Stuck]) -> list[list[Stuck]]:
+    teams: dict[str, list[Stuck]] = {}
+    for unit in stuck:
+        teams.setdefault(unit[0].PK, []).append(unit)
+    return [group[i : i + _TEAM_GROUP] for group in teams.values() for i in range(0, len(group), _TEAM_GROUP)]
+
+
+def _fail_group(tx: Transaction, group: list[Stuck], now: datetime) -> None:
+    team_id = keys.team_id_of(group[0][0].PK)
+    for deployment, events in group:
         as_read = (
-            (DeploymentItem.status == "in-progress")
+            (DeploymentItem.status == IN_PROGRESS)
             & (DeploymentItem.tries == int(deployment.tries or 0))
             & unchanged(DeploymentItem.followed_until, deployment.followed_until)
         )
         tx.update(deployment, _final("failed", now), as_read)
-        tx.delete(
-            named.guard(
-                keys.team_id_of(deployment.PK),
-                keys.in_flight(deployment.node_id, deployment.prefix),
-                deployment.id,
-            )
-        )
+        tx.delete(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id))
         for event in events:
             tx.put(event)
-
-    yield from commit_units(stuck, build)
+    for project_id, ended in Counter(deployment.project_id for deployment, _ in group).items():
+        stats.on_project(tx, team_id, project_id, {"deployments_in_progress": -ended})
+    stats.on_team(tx, team_id, {"failed_deployment_count": len(group) * failed_delta(IN_PROGRESS, "failed")})
 
 
 def stuck_since(cutoff: datetime, limit: int) -> list[DeploymentItem]:

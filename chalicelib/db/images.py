@@ -11,13 +11,13 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from chalicelib.db import keys, named
+from chalicelib.db import keys, named, stats
 from chalicelib.db.items import ImageItem, RegistryItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import not_found
 from chalicelib.models.images import MAX_IMAGES_PER_VERSION
 
-_PER_TRANSACTION = 100
+_PER_TRANSACTION = 99  # DynamoDB's 100 items per transaction, less the team item
 # A version's images (or a deployment's instances, one per image) in one Query: the cap and one more,
 # so a full version needs no second, empty page.
 ONE_PAGE = MAX_IMAGES_PER_VERSION + 1
@@ -73,10 +73,14 @@ def list_for_version(team_id: str, version_id: str) -> list[ImageItem]:
     return sorted(found, key=lambda i: (i.order, i.created_at))
 
 
-def put_new(images: list[ImageItem]) -> None:
-    """New images, all-or-nothing per 100 (a request adds far fewer)."""
+def put_new(team_id: str, images: list[ImageItem]) -> None:
+    """New images, all-or-nothing per 99 (a request adds far fewer); the first transaction also marks
+    their version as the team's first one given images (the dashboard's onboarding), if none is."""
     for start in range(0, len(images), _PER_TRANSACTION):
         tx = Transaction()
+        if start == 0:
+            version = {"images_project_id": images[0].project_id, "images_version_id": images[0].version_id}
+            stats.on_team(tx, team_id, first=version)
         for image in images[start : start + _PER_TRANSACTION]:
             tx.create(image)
         tx.commit()

@@ -89,7 +89,15 @@ class TokenItem(BaseItem, discriminator="token"):
     expires_at = UTCDateTimeAttribute(attr_name="expiresAt", null=True)
 
 
+def _counter(attr_name: str) -> NumberAttribute:
+    """A count kept in the item it describes (`db/stats.py`): 0 on new items, absent (None) on items
+    written before it existed until `python -m infra.backfill` sets it."""
+    return NumberAttribute(attr_name=attr_name, null=True, default_for_new=0)
+
+
 class TeamItem(BaseItem, discriminator="team"):
+    """A team, with its statistics and the dashboard's onboarding thread kept on it (`db/stats.py`)."""
+
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
@@ -97,6 +105,20 @@ class TeamItem(BaseItem, discriminator="team"):
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
     updated_by = UnicodeAttribute(attr_name="updatedBy")
+    member_count = _counter("memberCount")
+    invitation_count = _counter("invitationCount")
+    project_count = _counter("projectCount")
+    version_count = _counter("versionCount")
+    node_count = _counter("nodeCount")
+    deployment_count = _counter("deploymentCount")
+    failed_deployment_count = _counter("failedDeploymentCount")
+    # The onboarding thread: the first of each kind still there (set with if_not_exists by the create,
+    # removed when that item goes), and the first version that was given images.
+    first_node_id = UnicodeAttribute(attr_name="firstNodeId", null=True)
+    first_project_id = UnicodeAttribute(attr_name="firstProjectId", null=True)
+    first_deployment_id = UnicodeAttribute(attr_name="firstDeploymentId", null=True)
+    images_project_id = UnicodeAttribute(attr_name="imagesProjectId", null=True)
+    images_version_id = UnicodeAttribute(attr_name="imagesVersionId", null=True)
 
 
 class MemberItem(BaseItem, discriminator="member"):
@@ -118,6 +140,8 @@ class InvitationItem(BaseItem, discriminator="invitation"):
 
 
 class AuditItem(BaseItem, discriminator="audit"):
+    """One audited write; expires `settings.audit_retention_days()` after its day (`ttl`)."""
+
     team_id = UnicodeAttribute(attr_name="teamId")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     actor_type = UnicodeAttribute(attr_name="actorType")
@@ -128,6 +152,15 @@ class AuditItem(BaseItem, discriminator="audit"):
     method = UnicodeAttribute()
     event = UnicodeAttribute()
     data = JSONAttribute(null=True)
+    ttl = NumberAttribute(null=True)
+
+
+class AuditDayItem(BaseItem, discriminator="audit-day"):
+    """How many audit entries a team wrote on one UTC day (`SK` = the date), ADDed in the entry's own
+    transaction and expiring with that day's entries: the audit log's `total` without counting them."""
+
+    count = NumberAttribute(default=0)
+    ttl = NumberAttribute(null=True)
 
 
 class SigningKeyItem(BaseItem, discriminator="signing-key"):
@@ -145,6 +178,9 @@ class ProjectItem(BaseItem, discriminator="project"):
     kind = UnicodeAttribute()  # versionless | versioned
     # The one default version of the project ("at most one per project" by construction).
     default_version_id = UnicodeAttribute(attr_name="defaultVersionId", null=True)
+    version_count = _counter("versionCount")
+    # Its deployments in progress: a project is not deleted under one (`deletable`).
+    deployments_in_progress = _counter("deploymentsInProgress")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
@@ -317,6 +353,8 @@ class NodeItem(BaseItem, discriminator="node"):
     updating_since = UTCDateTimeAttribute(attr_name="updatingSince", null=True)
     # Until when (epoch seconds) someone may follow it live: sweeps look up followers only then.
     followed_until = NumberAttribute(attr_name="followedUntil", null=True)
+    # Deployments targeting the node: it is deleted only at 0 (`inUse`).
+    deployment_count = _counter("deploymentCount")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")

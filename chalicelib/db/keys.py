@@ -19,12 +19,16 @@ as the entity with `attribute_not_exists(PK)`.
 | invitations of a team                 | table         | PK=TEAM#<tid>, SK begins_with INVITE#          |
 | teams of a user                       | GSI1          | GSI1PK=USER#<uid>, GSI1SK begins_with TEAM#    |
 | invitations of a user                 | GSI1          | GSI1PK=USER#<uid>, GSI1SK begins_with INVITE#  |
-| team audit log, newest first, by time | table         | PK=AUDIT#<tid>, SK between <from> and <to>     |
+| team audit log, newest first, by time | table         | PK=AUDIT#<tid>, SK between <from> and <to> (TTL) |
+| audit entries per day (log's total)   | table         | PK=AUDITDAYS#<tid>, SK between <day> and <day> (TTL) |
+| team statistics, dashboard counts     | table         | counters on PK=TEAM#<tid>, SK=TEAM (db/stats.py) |
+| dashboard onboarding thread           | table         | pointers on the team item, then one BatchGet   |
 | platform signing key (envelope)       | table         | PK=META, SK=SIGNINGKEY                         |
 | projects of a team                    | table         | PK=TEAM#<tid>, SK begins_with PROJECT#         |
 | project name unique per team          | table         | PK=TEAM#<tid>, SK=PROJECTNAME#<lower name>     |
 | versions of a project                 | table         | PK=TEAM#<tid>, SK begins_with VERSION#<pid>#   |
-| all versions of a team (counts)       | table         | PK=TEAM#<tid>, SK begins_with VERSION#         |
+| project's version count, in progress | table         | counters on PK=TEAM#<tid>, SK=PROJECT#<pid>    |
+| a node's deployments (inUse)          | table         | counter on PK=TEAM#<tid>, SK=NODE#<nid>        |
 | version by id alone (deployments)     | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK=VERSION           |
 | version name unique per project       | table         | PK=TEAM#<tid>, SK=VERSIONNAME#<pid>#<lower>    |
 | images of a version                   | table         | PK=TEAM#<tid>, SK begins_with IMAGE#<vid>#     |
@@ -114,9 +118,13 @@ def audit(team_id: str) -> str:
     return f"AUDIT#{team_id}"
 
 
-# Children of a team partition; the first four are counted for team statistics. Name
-# guards use distinct words (PROJECTNAME#, not PROJECT#NAME) so a begins_with on an
-# entity prefix never counts a guard.
+def audit_days(team_id: str) -> str:
+    """Partition of a team's per-day audit entry counts (`SK` = the UTC date, `YYYY-MM-DD`)."""
+    return f"AUDITDAYS#{team_id}"
+
+
+# Children of a team partition. Name guards use distinct words (PROJECTNAME#, not
+# PROJECT#NAME) so a begins_with on an entity prefix never meets a guard.
 PROJECT_PREFIX = "PROJECT#"
 VERSION_PREFIX = "VERSION#"
 NODE_PREFIX = "NODE#"

@@ -2,7 +2,8 @@
 
 Registration consumes the installer atomically (condition on its id and expiry), so an
 install token works once. Every agent call is checked against the node's `tokenId`;
-removing it (revoke) or the node itself locks the agent out at once.
+removing it (revoke) or the node itself locks the agent out at once. The node item counts the
+deployments targeting it, so it is deleted only when none is left (`db/stats.py`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from chalicelib import ids
-from chalicelib.db import keys, named
+from chalicelib.db import keys, named, stats
 from chalicelib.db.conditions import conditional, unchanged
 from chalicelib.db.items import BaseItem, DeploymentItem, NodeEventItem, NodeItem
 from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction, commit_units
-from chalicelib.errors import UnauthorizedError, not_found, taken
+from chalicelib.errors import PreconditionFailedError, UnauthorizedError, not_found, taken
 from chalicelib.models.paging import Page, PageQuery
 
 
@@ -50,7 +51,8 @@ def page_for_team(team_id: str, query: PageQuery) -> Page[NodeItem]:
 
 
 def create(team_id: str, node: NodeItem) -> None:
-    named.create(team_id, node, keys.node_name(node.name), taken("node", value=node.name))
+    tx = stats.on_team(Transaction(), team_id, {"node_count": 1}, {"first_node_id": node.id})
+    named.create(team_id, node, keys.node_name(node.name), taken("node", value=node.name), tx)
 
 
 def update(
@@ -74,14 +76,26 @@ def update(
 
 
 def delete(team_id: str, node: NodeItem) -> None:
-    named.delete(team_id, node, keys.node_name(node.name))
+    """Removes the node unless a deployment targets it (checked in the same write), then its commands
+    and events."""
+    named.delete(
+        team_id,
+        node,
+        keys.node_name(node.name),
+        (NodeItem.deployment_count == 0) | NodeItem.deployment_count.does_not_exist(),
+        PreconditionFailedError("The node has deployments; delete them first.", property="nodeId"),
+        stats.on_team(Transaction(), team_id, {"node_count": -1}),
+    )
     with BaseItem.batch_write() as batch:
         for partition in (keys.node_commands(node.id), keys.node_events(node.id)):
             for item in BaseItem.query(partition, attributes_to_get=["PK", "SK"]):
                 batch.delete(item)
+    stats.forget(team_id, ("first_node_id", node.id))
 
 
 def has_deployments(team_id: str, node_id: str) -> bool:
+    """Only for a node written before its `deploymentCount` existed (a filtered Query over the
+    team's deployments)."""
     found = DeploymentItem.query(
         keys.team(team_id),
         DeploymentItem.SK.startswith(keys.DEPLOYMENT_PREFIX),

@@ -1,19 +1,21 @@
 """Projects in their team's partition, with a per-team name guard.
 
 A project's versions and images live in the same partition (`VERSION#<pid>#<vid>`,
-`IMAGE#<vid>#<iid>`), so deleting a project is a few Queries and batched deletes.
+`IMAGE#<vid>#<iid>`), so deleting a project is a few Queries and batched deletes. The project item
+counts its versions and its deployments in progress; the team item counts projects (`db/stats.py`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
-from chalicelib.db import keys, named
-from chalicelib.db.items import BaseItem, ProjectItem, VersionItem
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.db import keys, named, stats
+from chalicelib.db.items import BaseItem, ProjectItem
 from chalicelib.db.named import set_or_remove
 from chalicelib.db.transactions import Transaction
-from chalicelib.errors import not_found, taken
+from chalicelib.errors import ConflictError, not_found, taken
 from chalicelib.models.paging import Page, PageQuery
 
 
@@ -46,18 +48,11 @@ def page_for_team(team_id: str, query: PageQuery) -> Page[ProjectItem]:
     return named.page(ProjectItem, team_id, keys.PROJECT_PREFIX, query)
 
 
-def version_counts(team_id: str) -> Counter[str]:
-    """Versions per project id, from one key-only Query over the team's versions."""
-    counts: Counter[str] = Counter()
-    for item in VersionItem.query(
-        keys.team(team_id), VersionItem.SK.startswith(keys.VERSION_PREFIX), attributes_to_get=["SK"]
-    ):
-        counts[item.SK[len(keys.VERSION_PREFIX) :].split("#", 1)[0]] += 1
-    return counts
-
-
 def create(team_id: str, project: ProjectItem, tx: Transaction) -> None:
-    """The project, its name guard and whatever `tx` holds (its rolling version) at once."""
+    """The project, its name guard and whatever `tx` holds (its rolling version, counted in the
+    project's `versionCount`) at once, counted on the team."""
+    added = {"project_count": 1, "version_count": stats.count(project.version_count)}
+    stats.on_team(tx, team_id, added, {"first_project_id": project.id})
     named.create(team_id, project, keys.project_name(project.name), taken("project", value=project.name), tx)
 
 
@@ -95,7 +90,18 @@ def convert(project: ProjectItem, by: str, now: datetime) -> None:
 
 
 def delete(team_id: str, project: ProjectItem, version_ids: list[str]) -> None:
-    """Removes the project, its versions, their images and every guard they hold."""
+    """Removes the project (and its counts) if no version came or went and no deployment started since
+    it was read, then its versions, their images and every guard they hold."""
+    versions = len(version_ids) if project.version_count is None else stats.count(project.version_count)
+    tx = stats.on_team(Transaction(), team_id, {"project_count": -1, "version_count": -versions})
+    named.delete(
+        team_id,
+        project,
+        keys.project_name(project.name),
+        _unchanged(project),
+        ConflictError("The project changed meanwhile, try again.", property="projectId"),
+        tx,
+    )
     partition = keys.team(team_id)
     prefixes = [keys.versions_of(project.id), keys.version_name(project.id, "")]
     prefixes += [keys.images_of(version_id) for version_id in version_ids]
@@ -103,4 +109,12 @@ def delete(team_id: str, project: ProjectItem, version_ids: list[str]) -> None:
         for prefix in prefixes:
             for item in BaseItem.query(partition, BaseItem.SK.startswith(prefix), attributes_to_get=["PK", "SK"]):
                 batch.delete(item)
-    named.delete(team_id, project, keys.project_name(project.name))
+    stats.forget(team_id, ("first_project_id", project.id))
+    stats.forget(team_id, ("images_project_id", project.id), "images_version_id")
+
+
+def _unchanged(project: ProjectItem) -> Condition:
+    idle = (ProjectItem.deployments_in_progress == 0) | ProjectItem.deployments_in_progress.does_not_exist()
+    if project.version_count is None:
+        return idle & ProjectItem.version_count.does_not_exist()
+    return idle & (ProjectItem.version_count == stats.count(project.version_count))

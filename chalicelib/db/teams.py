@@ -2,18 +2,20 @@
 
 A team's partition (`TEAM#<id>`) holds the team item, its members and invitations, and
 everything else the team owns (projects, nodes, deployments, …); slug and name are global guards. Memberships and
-invitations also carry GSI1 keys so "my teams" and "my invitations" are one Query each.
+invitations also carry GSI1 keys so "my teams" and "my invitations" are one Query each. Member and
+invitation counts live on the team item, changed in the transaction that adds or removes one (`db/stats.py`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
-from chalicelib.db import audit, deployments, keys, paging, registries
-from chalicelib.db.conditions import conditional
+from chalicelib.db import audit, deployments, keys, paging, registries, stats
+from chalicelib.db.conditions import ConditionFailed, conditional
 from chalicelib.db.items import BaseItem, GuardItem, InvitationItem, MemberItem, RegistryItem, TeamItem
 from chalicelib.db.transactions import Transaction
-from chalicelib.errors import ConflictError, taken
+from chalicelib.errors import ConflictError, not_found, taken
 from chalicelib.models.paging import Page, PageQuery
 
 
@@ -58,8 +60,9 @@ def _guards(team: TeamItem) -> tuple[GuardItem, GuardItem]:
 
 
 def create(team: TeamItem, owner: MemberItem, registry: RegistryItem) -> None:
-    """The team, its guards, its owner and its starter registry, all or nothing (with the marker that
-    its deployment list is complete: it has none yet)."""
+    """The team (counting its owner), its guards, its owner and its starter registry, all or nothing
+    (with the marker that its deployment list is complete: it has none yet)."""
+    team.member_count = 1
     slug_guard, name_guard = _guards(team)
     tx = (
         Transaction()
@@ -101,10 +104,6 @@ def delete(team: TeamItem) -> None:
     audit.delete_all(team.id)
 
 
-def count(team_id: str, prefix: str) -> int:
-    return BaseItem.count(keys.team(team_id), BaseItem.SK.startswith(prefix))
-
-
 def member(team_id: str, user_id: str) -> MemberItem | None:
     try:
         return MemberItem.get(keys.team(team_id), keys.member(user_id))
@@ -142,10 +141,12 @@ def set_role(membership: MemberItem, role: str) -> None:
 
 
 def remove_member(membership: MemberItem) -> None:
-    conditional(
-        lambda: membership.delete(condition=MemberItem.role != "owner"),
+    tx = Transaction().delete(
+        membership,
+        MemberItem.PK.exists() & (MemberItem.role != "owner"),
         ConflictError("The member changed concurrently, try again."),
     )
+    stats.on_team(tx, membership.team_id, {"member_count": -1}).commit()
 
 
 def invitation(team_id: str, user_id: str) -> InvitationItem | None:
@@ -189,34 +190,47 @@ def put_invitation(invite: InvitationItem, live_since: datetime) -> None:
     replaced; a pending, unexpired one or a membership is a 409 on `email`.
     """
     conflict = ConflictError("User is already invited to or already in the team.", property="email", value=invite.email)
-    replaceable = (
-        InvitationItem.PK.does_not_exist()
-        | (InvitationItem.status != "pending")
-        | (InvitationItem.created_at < live_since)
+    try:  # a first invitation counts one more user
+        tx = _not_a_member(invite, conflict).create(invite, ConditionFailed("invited before"))
+        stats.on_team(tx, invite.team_id, {"invitation_count": 1}).commit()
+        return
+    except ConditionFailed:
+        pass
+    replaceable = InvitationItem.PK.exists() & (
+        (InvitationItem.status != "pending") | (InvitationItem.created_at < live_since)
     )
-    (
-        Transaction()
-        .check(
-            MemberItem, keys.team(invite.team_id), keys.member(invite.user_id), MemberItem.PK.does_not_exist(), conflict
-        )
-        .put(invite, replaceable, conflict)
-        .commit()
+    _not_a_member(invite, conflict).put(invite, replaceable, conflict).commit()
+
+
+def _not_a_member(invite: InvitationItem, conflict: ConflictError) -> Transaction:
+    return Transaction().check(
+        MemberItem, keys.team(invite.team_id), keys.member(invite.user_id), MemberItem.PK.does_not_exist(), conflict
     )
+
+
+def renew_invitation(invite: InvitationItem) -> None:
+    """Replaces the user's invitation, which must still be there (a renewal counts no one new)."""
+    conditional(lambda: invite.save(condition=InvitationItem.PK.exists()), not_found("invitation"))
 
 
 def set_invitation_status(invite: InvitationItem, status: str) -> None:
-    invite.update(actions=[InvitationItem.status.set(status)])
+    """Only on an invitation still there: one deleted meanwhile must not come back uncounted."""
+    action = InvitationItem.status.set(status)
+    conditional(lambda: invite.update(actions=[action], condition=InvitationItem.PK.exists()))
 
 
 def accept_invitation(invite: InvitationItem, member_item: MemberItem) -> None:
     gone = ConflictError("The invitation is no longer pending.")
-    (
+    tx = (
         Transaction()
         .delete(invite, InvitationItem.status == "pending", gone)
         .create(member_item, ConflictError("Already a member of the team."))
-        .commit()
     )
+    stats.on_team(tx, invite.team_id, {"invitation_count": -1, "member_count": 1}).commit()
 
 
 def delete_invitation(invite: InvitationItem) -> None:
-    invite.delete()
+    """Removes the invitation (and its count) if it is still there."""
+    tx = Transaction().delete(invite, InvitationItem.PK.exists(), ConditionFailed("already gone"))
+    with contextlib.suppress(ConditionFailed):
+        stats.on_team(tx, invite.team_id, {"invitation_count": -1}).commit()

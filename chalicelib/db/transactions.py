@@ -41,6 +41,13 @@ class Transaction:
         """How many operations it holds (DynamoDB takes at most `MAX_OPERATIONS`)."""
         return len(self._ops)
 
+    @property
+    def items(self) -> set[tuple[str, str]]:
+        """The (PK, SK) of every item it touches (DynamoDB refuses one item twice in a transaction)."""
+        return {
+            (args[1], args[2]) if op == "condition_check" else (args[0].PK, args[0].SK) for op, args, _ in self._ops
+        }
+
     def _add(self, op: str, on_fail: Exception | None, *args: Any, **kwargs: Any) -> Transaction:
         self._ops.append((op, args, kwargs))
         self._errors.append(on_fail)
@@ -151,15 +158,17 @@ def _send_units(chunk: list[Unit], build: Callable[[Transaction, Unit], object])
 
 
 def _chunks(units: Sequence[Unit], build: Callable[[Transaction, Unit], object]) -> list[list[Unit]]:
-    """Consecutive units whose operations fit one transaction."""
+    """Consecutive units whose operations fit one transaction and touch no item twice (units that
+    count on the same item, e.g. a team's failed deployments, go in separate transactions)."""
     chunks: list[list[Unit]] = [[]]
-    used = 0
+    used, touched = 0, set()
     for unit in units:
         probe = Transaction()
         build(probe, unit)
-        if used + probe.size > MAX_OPERATIONS and chunks[-1]:
+        if chunks[-1] and (used + probe.size > MAX_OPERATIONS or touched & probe.items):
             chunks.append([])
-            used = 0
+            used, touched = 0, set()
         chunks[-1].append(unit)
         used += probe.size
+        touched |= probe.items
     return [chunk for chunk in chunks if chunk]

@@ -3,14 +3,15 @@
 The project's default is the project item's `defaultVersionId`, so "one default per
 project" holds by construction. Incremental versions form a chain: a child is linked by
 setting the parent's `childId` on condition it has none, in the child's own transaction.
-GSI1 (`VERSION#<vid>` / `VERSION`) finds a version by id alone, for deployments.
+GSI1 (`VERSION#<vid>` / `VERSION`) finds a version by id alone, for deployments. A version is
+counted on its project and on its team in its own create/delete transaction (`db/stats.py`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.db import keys, named
+from chalicelib.db import keys, named, stats
 from chalicelib.db.items import BaseItem, ImageItem, ProjectItem, VersionItem
 from chalicelib.db.transactions import Transaction
 from chalicelib.errors import ConflictError, PreconditionFailedError, not_found, taken
@@ -96,15 +97,20 @@ def add_to(tx: Transaction, team_id: str, version: VersionItem) -> Transaction:
 def create(
     team_id: str, version: VersionItem, project: ProjectItem, images: list[ImageItem], parent: VersionItem | None = None
 ) -> None:
-    """The version, its guard, its images, the project default if none is set, and the link
-    from its parent (which must still have no child) in one transaction."""
+    """The version, its guard, its images, the project default if none is set, its counts, and the
+    link from its parent (which must still have no child) in one transaction."""
     tx = add_to(Transaction(), team_id, version)
     tx.update(
         project,
-        [ProjectItem.default_version_id.set(ProjectItem.default_version_id | version.id)],
+        [
+            ProjectItem.default_version_id.set(ProjectItem.default_version_id | version.id),
+            ProjectItem.version_count.add(1),
+        ],
         ProjectItem.PK.exists(),
         not_found("project"),
     )
+    first = {"images_project_id": version.project_id, "images_version_id": version.id} if images else None
+    stats.on_team(tx, team_id, {"version_count": 1}, first)
     if parent is not None:
         tx.update(
             parent,
@@ -169,13 +175,20 @@ def delete(team_id: str, version: VersionItem, project: ProjectItem) -> None:
         parent = VersionItem(keys.team(team_id), keys.version(version.project_id, version.parent_id))
         tx.update(parent, [VersionItem.child_id.remove()], VersionItem.child_id == version.id)
     if project.default_version_id == version.id:
-        tx.update(project, [ProjectItem.default_version_id.remove()], ProjectItem.default_version_id == version.id)
-    tx.commit()
+        tx.update(
+            project,
+            [ProjectItem.default_version_id.remove(), ProjectItem.version_count.add(-1)],
+            ProjectItem.default_version_id == version.id,
+        )
+    else:
+        tx.update(project, [ProjectItem.version_count.add(-1)], ProjectItem.PK.exists(), not_found("project"))
+    stats.on_team(tx, team_id, {"version_count": -1}).commit()
     with BaseItem.batch_write() as batch:
         for item in BaseItem.query(
             keys.team(team_id), BaseItem.SK.startswith(keys.images_of(version.id)), attributes_to_get=["PK", "SK"]
         ):
             batch.delete(item)
+    stats.forget(team_id, ("images_version_id", version.id), "images_project_id")
 
 
 def _put_all(items: list[BaseItem]) -> None:

@@ -19,6 +19,8 @@ from chalicelib.contracts.containers import ConfigModel, ContainerConfig, ImageC
 from chalicelib.domain.merge import merge
 from chalicelib.errors import BadRequestError, PreconditionFailedError
 
+FAILED = "failed"
+IN_PROGRESS = "in-progress"
 _MUTABLE = ("preparing", "failed")
 _DEPLOYABLE = ("preparing", "failed", "obsolete")
 _VERSION_NAME = re.compile(r"\{\{\s*versionName\s*\}\}")
@@ -35,6 +37,12 @@ def deployable_statuses(rolling: bool) -> tuple[str, ...]:
     """Statuses from which `start` may run; never `in-progress` (one try at a time) nor, for
     incremental versions, `successful` (a release is deployed once)."""
     return (*_DEPLOYABLE, "successful") if rolling else _DEPLOYABLE
+
+
+def failed_delta(before: str | None, after: str | None) -> int:
+    """How a status move changes the team's count of failed deployments: +1 into `failed`, -1 out of
+    it (None stands for "not there": created, deleted)."""
+    return int(after == FAILED) - int(before == FAILED)
 
 
 def effective_config(

@@ -14,7 +14,6 @@ VERSIONLESS = "versionless"
 VERSIONED = "versioned"
 # Deployment statuses that leave a version as it was (nothing ran, or the run failed).
 UNTOUCHED_STATUSES = frozenset({"preparing", "failed"})
-IN_PROGRESS = "in-progress"
 
 
 def is_mutable(version_type: str, has_child: bool, deployment_statuses: Iterable[str]) -> bool:
@@ -44,6 +43,6 @@ def deletion_blocker(
     return None
 
 
-def project_deletable(deployment_statuses: Iterable[str]) -> bool:
+def project_deletable(deployments_in_progress: int) -> bool:
     """A project goes away with everything in it, but never under a running deployment."""
-    return all(status != IN_PROGRESS for status in deployment_statuses)
+    return deployments_in_progress == 0

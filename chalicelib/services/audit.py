@@ -1,4 +1,6 @@
-"""The team audit log: who changed what, when. Written after every successful write call."""
+"""The team audit log: who changed what, when. Written after every successful write call, kept
+`settings.audit_retention_days()` days; `filter=` searches the newest `settings.audit_filter_max_scan()`
+entries of the asked range."""
 
 from __future__ import annotations
 
@@ -29,14 +31,20 @@ def record(team_id: str, identity: Identity | None, method: str, event: str, dat
 
 
 def list_entries(team_id: str, query: AuditLogQuery) -> tuple[list[AuditItem], int]:
-    predicate = None
-    if query.filter:
-        needle = query.filter.lower()
+    now = ids.utcnow()
+    if not query.filter:
+        return audit_repo.page(team_id, query.from_, query.to, query.skip, query.take, now)
+    needle = query.filter.lower()
 
-        def predicate(item: AuditItem) -> bool:
-            return any(needle in (value or "").lower() for value in (item.email, item.user_name, item.event))
+    def predicate(item: AuditItem) -> bool:
+        return any(needle in (value or "").lower() for value in (item.email, item.user_name, item.event))
 
-    return audit_repo.page(team_id, query.from_, query.to, query.skip, query.take, predicate)
+    return audit_repo.filtered_page(team_id, query.from_, query.to, query.skip, query.take, predicate, now)
+
+
+def kept_total(team_id: str) -> int:
+    """How many entries the team's audit log holds now."""
+    return audit_repo.kept_total(team_id, ids.utcnow())
 
 
 def _actor_type(identity: Identity | None) -> str:

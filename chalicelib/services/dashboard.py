@@ -1,52 +1,53 @@
 """The dashboard: what the team has, and how far it is through the onboarding checklist.
 
-The checklist follows one thread through the team's data, as dyrector does: the oldest
-deployment if there is one (its version, project and node), else the version with the most
-images, else the oldest project; a node falls back to the oldest node.
+Counts are the counters on the team item and the audit log's day counts; the checklist follows the
+team item's onboarding pointers (`db/stats.py`): the first deployment still there (its version,
+project and node), else the first version given images, else the first project and its default
+version; the node falls back to the first node. A constant number of reads, whatever the team holds.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from chalicelib import ids
+from chalicelib.db import audit as audit_repo
 from chalicelib.db import dashboard as repo
-from chalicelib.db import keys
-from chalicelib.db import versions as version_repo
+from chalicelib.db import keys, stats
+from chalicelib.db import teams as team_repo
+from chalicelib.db.items import BaseItem, TeamItem
+from chalicelib.errors import found_or_404
 from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
 
 def dashboard(team: TeamAccess, identity: Identity) -> dict[str, Any]:
-    team_id = team.team_id
-    jobs = {
-        "users": lambda: repo.count(team_id, keys.MEMBER_PREFIX),
-        "audit_log": lambda: repo.audit_entries(team_id),
-        "projects": lambda: repo.count(team_id, keys.PROJECT_PREFIX),
-        "versions": lambda: repo.count(team_id, keys.VERSION_PREFIX),
-        "deployments": lambda: repo.count(team_id, keys.DEPLOYMENT_PREFIX),
-        "failed_deployments": lambda: repo.failed_deployments(team_id),
-        "onboarding": lambda: onboarding(team, identity),
+    item = found_or_404(team_repo.get(team.team_id), "team")
+    return {
+        "users": stats.count(item.member_count),
+        "audit_log": audit_repo.kept_total(team.team_id, ids.utcnow()),
+        "projects": stats.count(item.project_count),
+        "versions": stats.count(item.version_count),
+        "deployments": stats.count(item.deployment_count),
+        "failed_deployments": stats.count(item.failed_deployment_count),
+        "onboarding": onboarding(item, identity),
     }
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
 
 
-def onboarding(team: TeamAccess, identity: Identity) -> dict[str, dict[str, Any]]:
+def onboarding(team: TeamItem, identity: Identity) -> dict[str, dict[str, Any]]:
     """dyrector's getting-started checklist: each step done, and the resource that did it."""
-    team_id = team.team_id
-    deployment = repo.oldest(team_id, keys.DEPLOYMENT_PREFIX)
+    found = repo.pointed(team)
+    deployment = found.get("deployment") or _any(team, team.deployment_count, keys.DEPLOYMENT_PREFIX)
     if deployment is not None:
-        version_id, project_id, node_id = deployment.version_id, deployment.project_id, deployment.node_id
+        project_id, version_id, node_id = deployment.project_id, deployment.version_id, deployment.node_id
     else:
-        project_id, version_id = _project_and_version_in_the_making(team_id)
-        node = repo.oldest(team_id, keys.NODE_PREFIX)
+        project_id, version_id = _project_and_version_in_the_making(team, found)
+        node = found.get("node") or _any(team, team.node_count, keys.NODE_PREFIX)
         node_id = node.id if node else None
-    image = repo.first_image(team_id, version_id) if version_id else None
+    image = repo.first_image(team.id, version_id) if version_id else None
     return {
         "sign_up": _step(identity.user_id),
-        "create_team": _step(team_id),
+        "create_team": _step(team.id),
         "create_node": _step(node_id),
         "create_project": _step(project_id),
         "create_version": _step(version_id),
@@ -59,19 +60,21 @@ def onboarding(team: TeamAccess, identity: Identity) -> dict[str, dict[str, Any]
     }
 
 
-def _project_and_version_in_the_making(team_id: str) -> tuple[str | None, str | None]:
-    """Without a deployment yet: the version with the most images, else the oldest project and
-    its first version."""
-    per_version = repo.images_per_version(team_id)
-    if per_version:
-        version_id = per_version.most_common(1)[0][0]
-        found = version_repo.by_id(version_id)
-        return (found.project_id if found else None), version_id
-    project = repo.oldest(team_id, keys.PROJECT_PREFIX)
+def _project_and_version_in_the_making(team: TeamItem, found: dict[str, BaseItem]) -> tuple[str | None, str | None]:
+    """Without a deployment yet: the first version given images, else the first project and its
+    default version."""
+    version = found.get("images_version")
+    if version is not None:
+        return version.project_id, version.id
+    project = found.get("project") or _any(team, team.project_count, keys.PROJECT_PREFIX)
     if project is None:
         return None, None
-    versions = version_repo.list_for_project(team_id, project.id)
-    return project.id, (versions[0].id if versions else None)
+    return project.id, project.default_version_id
+
+
+def _any(team: TeamItem, counted: Any, prefix: str) -> Any:
+    """Where a pointer is gone (its item was deleted) but the count says others exist: one of them."""
+    return repo.any_item(team.id, prefix) if stats.count(counted) > 0 else None
 
 
 def _step(resource_id: str | None) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, 
     if status == "successful":
         for other in repo.of_version(deployment.version_id):
             if other.id != deployment.id and other.node_id == deployment.node_id and other.prefix == deployment.prefix:
-                repo.set_status(other, "obsolete", ("successful", "failed"), now)
+                repo.set_status(team_id, other, "obsolete", ("successful", "failed"), now)
     _announce(team_id, deployment, status)
     return True
 

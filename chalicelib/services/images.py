@@ -72,7 +72,7 @@ def add_images(team: TeamAccess, project_id: str, version_id: str, entries: list
                 )
             )
             order += 1
-    image_repo.put_new(added)
+    image_repo.put_new(team.team_id, added)
     return added
 
 

@@ -18,7 +18,7 @@ from chalicelib.adapters import connections, s3
 from chalicelib.contracts import agent as contract
 from chalicelib.contracts.events import NodeAdded
 from chalicelib.db import commands as command_repo
-from chalicelib.db import node_events
+from chalicelib.db import node_events, stats
 from chalicelib.db import nodes as node_repo
 from chalicelib.db.items import CommandItem, NodeItem
 from chalicelib.domain import install_scripts
@@ -88,14 +88,16 @@ def update_node(team: TeamAccess, identity: Identity, node_id: str, request: Upd
     )
 
 
-def in_use(team: TeamAccess, node_id: str) -> bool:
-    return node_repo.has_deployments(team.team_id, node_id)
+def in_use(team: TeamAccess, node: NodeItem) -> bool:
+    if node.deployment_count is None:  # written before the counter and not backfilled yet
+        return node_repo.has_deployments(team.team_id, node.id)
+    return stats.count(node.deployment_count) > 0
 
 
 def delete_node(team: TeamAccess, node_id: str) -> None:
     """Deleting the node also locks its agent out: its token no longer matches any node."""
     node = get_node(team, node_id)
-    if in_use(team, node.id):
+    if in_use(team, node):
         raise PreconditionFailedError("The node has deployments; delete them first.", property="nodeId")
     if node.install_script_key:
         s3.delete(node.install_script_key)

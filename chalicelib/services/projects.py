@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from chalicelib import ids
 from chalicelib.db import deployments as deployment_repo
 from chalicelib.db import projects as project_repo
+from chalicelib.db import stats
 from chalicelib.db import versions as version_repo
 from chalicelib.db.items import ProjectItem, VersionItem
 from chalicelib.db.transactions import Transaction
@@ -38,10 +39,9 @@ def get_project_item(team: TeamAccess, project_id: str) -> ProjectItem:
 
 
 def list_projects(team: TeamAccess, query: PageQuery) -> Page[tuple[ProjectItem, int]]:
-    """A page of projects, newest first, with their version counts."""
-    counts = project_repo.version_counts(team.team_id)
+    """A page of projects, newest first, with their version counts (kept on each project item)."""
     page = project_repo.page_for_team(team.team_id, query).sorted(lambda p: p.created_at, reverse=True)
-    return page.map(lambda project: (project, counts[project.id]))
+    return page.map(lambda project: (project, stats.count(project.version_count)))
 
 
 def create_project(team: TeamAccess, identity: Identity, request: CreateProjectRequest) -> tuple[ProjectItem, int]:
@@ -63,6 +63,7 @@ def create_project(team: TeamAccess, identity: Identity, request: CreateProjectR
             now,
         )
         project.default_version_id = version.id
+        project.version_count = 1
         version_repo.add_to(tx, team.team_id, version)
     project_repo.create(team.team_id, project, tx)
     return project, 1 if request.type.value == rules.VERSIONLESS else 0
@@ -71,8 +72,7 @@ def create_project(team: TeamAccess, identity: Identity, request: CreateProjectR
 def get_project(team: TeamAccess, project_id: str) -> ProjectDetails:
     project = get_project_item(team, project_id)
     versions = version_repo.list_for_project(team.team_id, project.id)
-    statuses = [d.status for ds in deployment_repo.of_versions([v.id for v in versions]).values() for d in ds]
-    return ProjectDetails(project, versions, rules.project_deletable(statuses))
+    return ProjectDetails(project, versions, rules.project_deletable(stats.count(project.deployments_in_progress)))
 
 
 def update_project(team: TeamAccess, identity: Identity, project_id: str, request: UpdateProjectRequest) -> None:

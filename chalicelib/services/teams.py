@@ -8,15 +8,13 @@ the owner can be neither re-roled nor removed. Invitations expire after
 
 from __future__ import annotations
 
-import functools
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import ids, settings
 from chalicelib.adapters import s3
 from chalicelib.contracts.events import UserInvited
-from chalicelib.db import counters, keys
+from chalicelib.db import counters, keys, stats
 from chalicelib.db import teams as team_repo
 from chalicelib.db import users as user_repo
 from chalicelib.db.items import InvitationItem, MemberItem, TeamItem, UserItem
@@ -32,13 +30,6 @@ from chalicelib.models.paging import Page, PageQuery
 from chalicelib.models.teams import CreateTeamRequest, InviteUserRequest, UpdateTeamRequest
 from chalicelib.services import events, registries, storages
 from chalicelib.services.identity import Identity
-
-_STAT_PREFIXES = {
-    "projects": keys.PROJECT_PREFIX,
-    "nodes": keys.NODE_PREFIX,
-    "versions": keys.VERSION_PREFIX,
-    "deployments": keys.DEPLOYMENT_PREFIX,
-}
 
 
 @dataclass
@@ -56,22 +47,15 @@ def _check_slug(slug: str) -> None:
         raise BadRequestError("This slug is reserved by the API, choose another one.", property="slug", value=slug)
 
 
-def statistics(team_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Counts per team, each a COUNT Query on the team partition, run concurrently."""
-    prefixes = {**_STAT_PREFIXES, "members": keys.MEMBER_PREFIX, "invitations": keys.INVITE_PREFIX}
-    jobs = [(team_id, name, prefix) for team_id in team_ids for name, prefix in prefixes.items()]
-    counts = list(_pool().map(lambda job: team_repo.count(job[0], job[2]), jobs)) if jobs else []
-    result: dict[str, dict[str, int]] = {team_id: {} for team_id in team_ids}
-    for (team_id, name, _), value in zip(jobs, counts, strict=True):
-        result[team_id][name] = value
-    for stats in result.values():
-        stats["users"] = stats.pop("members") + stats.pop("invitations")
-    return result
-
-
-@functools.lru_cache(maxsize=1)
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=16, thread_name_prefix="stats")
+def statistics(team: TeamItem) -> dict[str, int]:
+    """dyrector's team statistics, read from the counters on the team item (no Query)."""
+    return {
+        "users": stats.count(team.member_count) + stats.count(team.invitation_count),
+        "projects": stats.count(team.project_count),
+        "nodes": stats.count(team.node_count),
+        "versions": stats.count(team.version_count),
+        "deployments": stats.count(team.deployment_count),
+    }
 
 
 def invitation_status(invite: InvitationItem, now: datetime | None = None) -> str:
@@ -224,7 +208,7 @@ def reinvite_user(identity: Identity, team: TeamItem, user_id: str) -> None:
     renewed = team_repo.new_invitation(team.id, user.id, user.email, identity.user_id, now)
     renewed.name = invite.name
     _spend_invitation(team)
-    renewed.save()
+    team_repo.renew_invitation(renewed)
     _send_invitation(identity, team, renewed)
 
 

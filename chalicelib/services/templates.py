@@ -100,6 +100,7 @@ def create_project(team: TeamAccess, identity: Identity, template_id: str, reque
         ).version
     now = ids.utcnow()
     image_repo.put_new(
+        team.team_id,
         [
             image_repo.new_item(
                 team.team_id,
@@ -115,7 +116,7 @@ def create_project(team: TeamAccess, identity: Identity, template_id: str, reque
                 now,
             )
             for order, image in enumerate(template.images)
-        ]
+        ],
     )
     return project
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from chalicelib import ids
-from chalicelib.db import keys
-from chalicelib.db.items import DeploymentItem
+from chalicelib.db import deployments as deployment_repo
+from chalicelib.services import deployment_lifecycle
 
 STEPS = ["signUp", "createTeam", "createNode", "createProject", "createVersion", "addImages", "addDeployment", "deploy"]
 
@@ -13,25 +13,12 @@ def done(board):
     return [step for step in STEPS if board["onboarding"][step]["done"]]
 
 
-def save_deployment(team, project, version, status, owner):
-    now, deployment_id = ids.utcnow(), ids.new_id()
-    DeploymentItem(
-        keys.team(team["id"]),
-        keys.deployment(deployment_id),
-        GSI1PK=keys.version_ref(version["id"]),
-        GSI1SK=keys.deployment(deployment_id),
-        id=deployment_id,
-        project_id=project["id"],
-        version_id=version["id"],
-        node_id=ids.new_id(),
-        prefix="web",
-        status=status,
-        created_at=now,
-        created_by=owner.id,
-        updated_at=now,
-        updated_by=owner.id,
-    ).save()
-    return deployment_id
+def fail(team_id: str, deployment_id: str) -> None:
+    """Runs one try of the deployment to `failed`, as a failed agent report would."""
+    item = deployment_repo.get(team_id, deployment_id, consistent=True)
+    attempt = deployment_repo.start(team_id, item, "incremental", None, ids.utcnow())
+    running = deployment_repo.get(team_id, deployment_id, consistent=True)
+    deployment_lifecycle.finish(team_id, running, attempt, "failed")
 
 
 def test_dashboard_follows_the_team_from_sign_up_to_deploy(api, registry_item):
@@ -67,18 +54,57 @@ def test_dashboard_follows_the_team_from_sign_up_to_deploy(api, registry_item):
     [image] = api.post(base, owner, [{"registryId": registry_item(team), "images": ["acme/web:1"]}]).json
     board = api.get(f"/api/{slug}/dashboard", owner).json
     assert done(board) == ["signUp", "createTeam", "createProject", "createVersion", "addImages"]
-    assert board["onboarding"]["createProject"]["resourceId"] == project["id"]
-    assert board["onboarding"]["createVersion"]["resourceId"] == version["id"]
-    assert board["onboarding"]["addImages"]["resourceId"] == image["id"]
+    steps = ("createProject", "createVersion", "addImages")
+    assert [board["onboarding"][step]["resourceId"] for step in steps] == [project["id"], version["id"], image["id"]]
     assert (board["projects"], board["versions"]) == (1, 1)
-    assert board["auditLog"] >= 4  # team, project, version, images
+    assert board["auditLog"] == 4  # team, project, version, images
 
-    first = save_deployment(team, project, version, "failed", owner)
-    save_deployment(team, project, version, "preparing", owner)
+    node = api.post(f"/api/{slug}/nodes", owner, {"name": "edge"}).json
+    placed = [{"versionId": version["id"], "nodeId": node["id"], "prefix": prefix} for prefix in ("one", "two")]
+    first, second = (api.post(f"/api/{slug}/deployments", owner, body).json for body in placed)
+    board = api.get(f"/api/{slug}/dashboard", owner).json
+    assert (board["deployments"], board["failedDeployments"]) == (2, 0)
+    assert board["onboarding"]["createNode"]["resourceId"] == node["id"]
+    assert board["onboarding"]["addDeployment"] == {"done": True, "resourceId": first["id"]}
+    assert board["onboarding"]["deploy"] == {"done": False, "resourceId": first["id"]}
+
+    fail(team["id"], first["id"])
     board = api.get(f"/api/{slug}/dashboard", owner).json
     assert (board["deployments"], board["failedDeployments"]) == (2, 1)
-    assert board["onboarding"]["addDeployment"] == {"done": True, "resourceId": first}
-    assert board["onboarding"]["deploy"] == {"done": True, "resourceId": first}
+    assert board["onboarding"]["deploy"] == {"done": True, "resourceId": first["id"]}
+    assert board["auditLog"] == 7  # + node, 2 deployments
+
+    # WHEN the first deployment goes THEN the checklist follows the one left
+    assert api.delete(f"/api/{slug}/deployments/{first['id']}", owner).status_code == 204
+    board = api.get(f"/api/{slug}/dashboard", owner).json
+    assert (board["deployments"], board["failedDeployments"]) == (1, 0)
+    assert board["onboarding"]["addDeployment"] == {"done": True, "resourceId": second["id"]}
+    assert board["onboarding"]["deploy"] == {"done": False, "resourceId": second["id"]}
+
+
+def test_the_checklist_forgets_what_was_deleted_and_follows_what_is_left(api):
+    owner = api.signup()
+    team = api.create_team(owner)
+    slug = team["slug"]
+    first, second = (api.post(f"/api/{slug}/nodes", owner, {"name": name}).json for name in ("a", "b"))
+    older, newer = (api.create_project(owner, slug, "versionless") for _ in range(2))
+    board = api.get(f"/api/{slug}/dashboard", owner).json["onboarding"]
+    assert (board["createNode"]["resourceId"], board["createProject"]["resourceId"]) == (first["id"], older["id"])
+    assert board["createVersion"]["done"]  # the versionless project's rolling version
+
+    assert api.delete(f"/api/{slug}/nodes/{first['id']}", owner).status_code == 204
+    assert api.delete(f"/api/{slug}/projects/{older['id']}", owner).status_code == 204
+    board = api.get(f"/api/{slug}/dashboard", owner).json["onboarding"]
+    assert (board["createNode"]["resourceId"], board["createProject"]["resourceId"]) == (second["id"], newer["id"])
+
+    assert api.delete(f"/api/{slug}/nodes/{second['id']}", owner).status_code == 204
+    assert api.delete(f"/api/{slug}/projects/{newer['id']}", owner).status_code == 204
+    board = api.get(f"/api/{slug}/dashboard", owner).json
+    assert done(board) == ["signUp", "createTeam"]
+    assert (board["projects"], board["versions"]) == (0, 0)
+
+    third = api.post(f"/api/{slug}/nodes", owner, {"name": "c"}).json
+    assert api.get(f"/api/{slug}/dashboard", owner).json["onboarding"]["createNode"]["resourceId"] == third["id"]
 
 
 def test_dashboard_of_another_team_is_forbidden(api):

@@ -474,3 +474,69 @@ def test_a_deployment_result_is_announced_to_subscribed_notifications(
     [body] = receiver.bodies("/deploys")
     assert body["event"] == "deployment-status" and "failed" in body["message"] and "edge" in body["message"]
     assert body["message"].startswith("Ada Lovelace's deployment of")
+
+
+def counts(api, w) -> tuple[int, int, bool, bool]:
+    """(deployments, failed deployments) on the dashboard, the node's `inUse`, the project's `deletable`."""
+    board = api.get(f"/api/{w['slug']}/dashboard", w["owner"]).json
+    node = api.get(f"/api/{w['slug']}/nodes/{w['node']['id']}", w["owner"]).json
+    project = api.get(f"/api/{w['slug']}/projects/{w['project']['id']}", w["owner"]).json
+    return board["deployments"], board["failedDeployments"], node["inUse"], project["deletable"]
+
+
+def report(api, w, deployment_id, attempt, status):
+    body = {"attempt": attempt, "events": [{"type": "deployment-status", "status": status}]}
+    return api.post(f"/api/agent/deployments/{deployment_id}/events", headers=agent_headers(w["token"]), body=body)
+
+
+def test_counts_follow_every_status_move_into_and_out_of_failed(api, world, deploy_queue):
+    from chalicelib import ids
+    from chalicelib.services import deployment_lifecycle
+
+    assert counts(api, world) == (0, 0, False, True)
+    deployment = create(api, world, world["version"]()).json
+    assert counts(api, world) == (1, 0, True, True)
+    start(api, world, deployment["id"])
+    assert counts(api, world) == (1, 0, True, False)  # in progress: the project stays
+    deployment_lifecycle.fail_stuck(ids.utcnow() + timedelta(hours=2))
+    assert counts(api, world) == (1, 1, True, True)
+    assert start(api, world, deployment["id"]).status_code == 204  # out of failed again
+    assert counts(api, world) == (1, 0, True, False)
+    report(api, world, deployment["id"], 2, "failed")
+    report(api, world, deployment["id"], 2, "failed")  # a repeated report counts nothing
+    assert counts(api, world) == (1, 1, True, True)
+    assert api.delete(f"/api/{world['slug']}/deployments/{deployment['id']}", world["owner"]).status_code == 204
+    assert counts(api, world) == (0, 0, False, True)
+    deploy_queue()
+
+
+def test_a_failed_deployment_made_obsolete_leaves_the_failed_count(api, world, deploy_queue):
+    version = world["version"]("incremental")
+    first = create(api, world, version).json
+    start(api, world, first["id"])
+    report(api, world, first["id"], 1, "failed")
+    assert counts(api, world)[:2] == (1, 1)
+    again = api.post(
+        f"/api/{world['slug']}/deployments/{first['id']}/copy",
+        world["owner"],
+        {"nodeId": world["node"]["id"], "prefix": "web"},
+    ).json
+    start(api, world, again["id"])
+    report(api, world, again["id"], 1, "successful")
+    statuses = {d["id"]: d["status"] for d in api.get(f"/api/{world['slug']}/deployments", world["owner"]).json}
+    assert statuses == {first["id"]: "obsolete", again["id"]: "successful"}
+    assert counts(api, world) == (2, 0, True, True)
+    deploy_queue()
+
+
+def test_a_node_with_deployments_is_not_deleted_even_when_one_is_created_meanwhile(api, world):
+    from chalicelib.db import nodes as node_repo
+    from chalicelib.errors import PreconditionFailedError
+
+    node = node_repo.get(world["team"]["id"], world["node"]["id"])  # GIVEN the node as read before a deletion
+    assert node.deployment_count == 0
+    create(api, world, world["version"]())  # WHEN a deployment lands before the deletion's write
+    # THEN the deletion is refused by the write itself (not only by the check before it)
+    with pytest.raises(PreconditionFailedError):
+        node_repo.delete(world["team"]["id"], node)
+    assert api.get(f"/api/{world['slug']}/nodes/{world['node']['id']}", world["owner"]).json["inUse"] is True

@@ -172,10 +172,46 @@ def test_unknown_role_and_unknown_user_are_rejected(api):
     assert missing.status_code == 404
 
 
+def users_of(api, owner, team) -> tuple[int, int]:
+    """The team's `users` statistic, as listed and in the details."""
+    [listed] = [t for t in api.get("/api/teams", owner).json if t["id"] == team["id"]]
+    details = api.get(f"/api/teams/{team['id']}", owner).json
+    return listed["statistics"]["users"], details["statistics"]["users"]
+
+
 def test_statistics_count_members_and_invitations(api):
     owner = api.signup()
     team = api.create_team(owner)
     add_member(api, owner, team)
     api.post(f"/api/teams/{team['id']}/users", owner, {"email": f"{unique()}@example.com", "firstName": "P"})
-    [listed] = [t for t in api.get("/api/teams", owner).json if t["id"] == team["id"]]
-    assert listed["statistics"]["users"] == 3
+    assert users_of(api, owner, team) == (3, 3)
+
+
+def test_users_statistic_follows_invitations_joins_and_leaves(api):
+    owner = api.signup()
+    team = api.create_team(owner)
+    tid = team["id"]
+    joiner, decliner, dropped = api.signup(), api.signup(), api.signup()
+    for user in (joiner, decliner, dropped):
+        api.post(f"/api/teams/{tid}/users", owner, {"email": user.email, "firstName": "P"})
+    assert users_of(api, owner, team) == (4, 4)
+    # A renewed invitation is the same person: no one new.
+    assert api.post(f"/api/teams/{tid}/users/{joiner.id}/reinvite", owner).status_code == 204
+    assert api.post(f"/api/teams/{tid}/users", owner, {"email": joiner.email, "firstName": "P"}).status_code == 409
+    assert users_of(api, owner, team) == (4, 4)
+    # Accepting turns an invitation into a member; declining keeps it listed (as declined).
+    assert api.post(f"/api/users/me/invitations/{tid}", joiner).status_code == 204
+    assert api.delete(f"/api/users/me/invitations/{tid}", decliner).status_code == 204
+    assert users_of(api, owner, team) == (4, 4)
+    # Deleting an invitation, twice, and a member leaving or being removed count down once each.
+    assert api.delete(f"/api/teams/{tid}/users/{dropped.id}", owner).status_code == 204
+    assert api.delete(f"/api/teams/{tid}/users/{dropped.id}", owner).status_code == 404
+    assert users_of(api, owner, team) == (3, 3)
+    assert api.delete(f"/api/teams/{tid}/users/leave", joiner).status_code == 204
+    assert api.delete(f"/api/teams/{tid}/users/{decliner.id}", owner).status_code == 204
+    assert users_of(api, owner, team) == (1, 1)
+    # A declined invitation replaced by a new one is still one person.
+    api.post(f"/api/teams/{tid}/users", owner, {"email": decliner.email, "firstName": "P"})
+    assert api.delete(f"/api/users/me/invitations/{tid}", decliner).status_code == 204
+    assert api.post(f"/api/teams/{tid}/users", owner, {"email": decliner.email, "firstName": "P"}).status_code == 201
+    assert users_of(api, owner, team) == (2, 2)
