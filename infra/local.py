@@ -42,6 +42,8 @@ def main() -> int:
     _configure_logging()
     if not os.environ.get("OUTBOUND_ALLOWED_NETWORKS"):
         os.environ["OUTBOUND_ALLOWED_NETWORKS"] = LOCAL_OUTBOUND_NETWORKS
+    # Before the app imports pynamodb, which reads it once: a connection pool sized for this process.
+    os.environ.setdefault("PYNAMODB_CONFIG", str(ROOT / "infra" / "pynamodb_settings.py"))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -122,12 +124,11 @@ def start_emulator() -> Any:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
         return None
-    from moto.server import ThreadedMotoServer
-
     from infra import emulator
+    from infra.moto_server import EmbeddedMotoServer
 
     emulator.adapt_dynamodb()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=int(os.environ.get("MOTO_PORT") or 0), verbose=False)
+    moto = EmbeddedMotoServer("127.0.0.1", int(os.environ.get("MOTO_PORT") or 0))
     moto.start()
     host, port = moto.get_host_and_port()
     # Dummy credentials on purpose: nothing started here may ever reach a real account.
