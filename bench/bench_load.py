@@ -42,6 +42,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ class Client:
     token: str = ""
     slug: str = ""
     team_id: str = ""
+    created: int = 0  # projects this client asked for: each gets a new name
 
     def call(self, method: str, path: str, body: Any = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -186,7 +188,7 @@ def request_for(client: Client, kind: str, name: str) -> tuple[str, str, Any]:
 
 
 def run_phase(
-    phase: str, clients: list[Client], plan: Callable[[int], list[str]], created: dict[str, list[str]]
+    clients: list[Client], plan: Callable[[int], list[str]], created: dict[str, list[str]]
 ) -> tuple[list[Sample], float]:
     """Every client sends its planned requests back to back, all starting together; returns the
     samples and the wall time. Each 201'd create is added to `created[slug]`."""
@@ -197,8 +199,9 @@ def run_phase(
     def work(index: int, client: Client) -> None:
         mine: list[Sample] = []
         start.wait()
-        for number, kind in enumerate(plan(index)):
-            method, path, body = request_for(client, kind, f"{client.email} {phase} {number}")
+        for kind in plan(index):
+            client.created += kind == "create project"
+            method, path, body = request_for(client, kind, f"{client.email} {client.created}")
             began = time.perf_counter()
             try:
                 reply = client.call(method, path, body)
@@ -294,8 +297,12 @@ def report(args: argparse.Namespace, base: str, phases: dict[str, tuple[list[Sam
     samples = phases["mixed"][0]
     for kind in MIX:
         lines.append(row(f"  {kind}", summarize([s for s in samples if s.kind == kind], 1.0), rps=False))
+    unexpected = Counter(
+        f"{s.kind} {s.status or 'no answer'}" for name in phases for s in phases[name][0] if not 200 <= s.status < 300
+    )
     lines += [
         "  (times in ms; other = 4xx or no answer)",
+        "answers other than 2xx: " + (", ".join(f"{k} x{n}" for k, n in sorted(unexpected.items())) or "none"),
         "",
         f"mix / health, {args.clients} clients: {mixed.rps / health.rps:.2f}x the requests/s, "
         f"{mixed.p50 / health.p50:.1f}x the p50",
@@ -316,7 +323,7 @@ class Stack:
 
     def run(self, phase: str, clients: list[Client], plan: Callable[[int], list[str]]) -> None:
         """Runs a phase (or one more round of it) and adds its samples and wall time to the phase's."""
-        samples, wall = run_phase(phase, clients, plan, {} if phase == "health" else self.expected)
+        samples, wall = run_phase(clients, plan, {} if phase == "health" else self.expected)
         before, before_wall = self.phases.get(phase, ([], 0.0))
         self.phases[phase] = (before + samples, before_wall + wall)
 

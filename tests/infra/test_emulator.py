@@ -9,11 +9,14 @@ conditions that fail and transactions; a cancelled transaction must leave every 
 
 from __future__ import annotations
 
+import inspect
 import json
 import uuid
 from typing import Any
 
 import pytest
+from moto.core import responses
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
@@ -293,3 +296,54 @@ def _everything(dynamodb: Any, name: str) -> list[dict[str, Any]]:
     return sorted(
         dynamodb.scan(TableName=name, ConsistentRead=True)["Items"], key=lambda i: (i["PK"]["S"], i["SK"]["S"])
     )
+
+
+def test_a_remembered_condition_is_evaluated_with_each_request_own_names_and_values(table):
+    emulator.adapt_dynamodb()
+    dynamodb, name = table
+    # GIVEN an item, and a condition already seen (its tokens are remembered)
+    item = {"PK": {"S": "TEAM#c"}, "SK": {"S": "ONE"}, "N": {"N": "1"}, "S": {"S": "a"}}
+    dynamodb.put_item(TableName=name, Item=item)
+    condition = {"ConditionExpression": "#f = :v AND attribute_exists(PK)"}
+    dynamodb.put_item(
+        TableName=name,
+        Item=item,
+        **condition,
+        ExpressionAttributeNames={"#f": "N"},
+        ExpressionAttributeValues={":v": {"N": "1"}},
+    )
+
+    # WHEN the same expression comes with other values and other names
+    # THEN each request's own are used: a value that differs fails, a name that matches passes
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.put_item(
+            TableName=name,
+            Item=item,
+            **condition,
+            ExpressionAttributeNames={"#f": "N"},
+            ExpressionAttributeValues={":v": {"N": "2"}},
+        )
+    dynamodb.put_item(
+        TableName=name,
+        Item=item,
+        **condition,
+        ExpressionAttributeNames={"#f": "S"},
+        ExpressionAttributeValues={":v": {"S": "a"}},
+    )
+
+
+def test_remembered_tokens_and_method_names_are_moto_own():
+    emulator.adapt_dynamodb()
+    original = ConditionExpressionParser._lex_condition_expression.__wrapped__
+    for expression in ("#0 = :0 AND begins_with (#1, :1)", "size(#l) > :n OR NOT (#a IN (:x, :y))", "a.b[1] <> :c"):
+        parser = ConditionExpressionParser(expression, None, None)
+        # twice: once computed, once remembered; each time a fresh deque of moto's own tokens
+        first, second = parser._lex_condition_expression(), parser._lex_condition_expression()
+        first.popleft()
+        assert list(second) == list(original(parser)) and len(first) == len(second) - 1
+    for _ in range(2):  # an expression that does not lex is refused every time, never remembered
+        with pytest.raises(ValueError, match="Cannot parse condition"):
+            ConditionExpressionParser("a = $b", None, None)._lex_condition_expression()
+    assert responses.method_names_from_class(DynamoHandler) == [
+        name for name, _ in inspect.getmembers(DynamoHandler, predicate=inspect.isfunction)
+    ]
