@@ -1,7 +1,14 @@
-"""The embedded moto server (`make run`): moto's threaded server, minus two costs it pays per request.
+"""The embedded moto server (`make run`): moto's threaded server in a process of its own, minus
+two costs it pays per request.
 
 Every AWS call the local stack makes goes through this server, so what it spends per request
 multiplies: a dashboard is a dozen DynamoDB calls, and 20 clients make hundreds a second.
+
+* **A process of its own** (`python -m infra.moto_server`, started by `infra/local.py`). In the
+  stack's process, moto's request handling took half of the one interpreter lock that the API,
+  the event pump and botocore share, so the stack used one core of two. Here it has its own;
+  the calls already went over loopback HTTP. It ignores Ctrl-C (the stack still needs it while it
+  shuts down) and stops on SIGTERM, or when the stack's process is gone.
 
 * **Connections.** Werkzeug's development server ends every response with `Connection: close`
   (its `http.server` base cannot drain a request body it did not read), so each call paid a new
@@ -20,14 +27,21 @@ Only a server this process starts uses them; LocalStack and AWS are untouched.
 
 from __future__ import annotations
 
+import argparse
 import io
 import logging
+import os
+import signal
+import sys
+import threading
 import traceback
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
+
+from infra import emulator
 
 _REQUEST_LOG = logging.getLogger("werkzeug")
 # Response headers the handler sets itself (the body is sent whole, with its length).
@@ -56,6 +70,9 @@ class KeepAliveHandler(MotoRequestHandler):
     """Serves each request on a persistent HTTP/1.1 connection: body read whole, length sent."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm the second waited for the client's
+    # delayed ACK of the first, 40 ms on every call of a kept connection.
+    disable_nagle_algorithm = True
 
     def run_wsgi(self) -> None:
         if "Transfer-Encoding" in self.headers:  # no length to read up to: werkzeug's path, which closes
@@ -120,3 +137,31 @@ class EmbeddedMotoServer(ThreadedMotoServer):
         )
         self._server_ready_event.set()
         self._server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serves until SIGTERM or until the parent process is gone; writes the port to --ready-fd once serving."""
+    parser = argparse.ArgumentParser(description="The local stack's AWS emulator (started by infra/local.py).")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--ready-fd", type=int, required=True)
+    parser.add_argument("--parent", type=int, required=True, help="stop when this process is gone")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches us too; the stack stops us after
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    emulator.adapt_dynamodb()
+    server = EmbeddedMotoServer("127.0.0.1", args.port)
+    server.start()
+    with os.fdopen(args.ready_fd, "w") as ready:
+        ready.write(f"{server.get_host_and_port()[1]}\n")
+    while not stop.wait(0.5) and os.getppid() == args.parent:
+        pass
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

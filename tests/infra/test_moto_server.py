@@ -10,16 +10,22 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from infra.local import EmulatorProcess
 from infra.moto_server import CachedDispatcher, EmbeddedMotoServer
 
+ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 SIGNED = (
     "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x"
@@ -207,3 +213,53 @@ def test_an_emulator_error_is_a_500_and_closes_the_connection():
         assert response.will_close
     finally:
         server.stop()
+
+
+def test_a_kept_connection_answers_without_waiting_for_the_client_ack(embedded):
+    # GIVEN one kept connection
+    connection = http.client.HTTPConnection(*embedded)
+    exchange(connection, dynamodb_request("ListTables", {}))
+
+    # WHEN requests follow one another on it
+    times = []
+    for _ in range(10):
+        began = time.perf_counter()
+        exchange(connection, dynamodb_request("ListTables", {}))
+        times.append(time.perf_counter() - began)
+
+    # THEN they are not held back by Nagle's algorithm (a 40 ms delayed ACK each, even the fastest)
+    assert min(times) < 0.025, times
+
+
+def test_the_emulator_process_serves_and_stops_on_request():
+    # GIVEN the emulator as `make run` starts it
+    emulator = EmulatorProcess(0)
+    try:
+        # WHEN it is used THEN it answers, with the emulator's DynamoDB adaptations in place
+        assert client("dynamodb", ("127.0.0.1", emulator.port)).list_tables()["TableNames"] is not None
+    finally:
+        emulator.stop()
+    # THEN stopping it ends the process cleanly
+    assert emulator.process.returncode == 0
+
+
+def test_the_emulator_process_ends_when_the_stack_process_is_gone():
+    # GIVEN a stack process that starts the emulator, then dies without stopping it (kill -9)
+    script = "import os; from infra.local import EmulatorProcess as E; print(E(0).process.pid, flush=True); os._exit(9)"
+    # (run returns once the emulator, which shares the stack's stdout, has closed it too)
+    stack = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    child = int(stack.stdout.strip())
+
+    # THEN the emulator notices and ends within seconds
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.2)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
