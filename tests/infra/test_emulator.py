@@ -128,6 +128,27 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     dynamodb.query(
         TableName=name, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "TEAM#missing"}}
     )
+    between = {":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#2"}, ":b": {"S": "OTHER#0"}}
+    page = dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+        ExpressionAttributeValues=between,
+        ScanIndexForward=False,
+        Limit=2,
+    )
+    dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+        ExpressionAttributeValues=between,
+        ScanIndexForward=False,
+        ExclusiveStartKey=page["LastEvaluatedKey"],
+    )
+    dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK > :a",
+        ExpressionAttributeValues={":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#4"}},
+        Select="COUNT",
+    )
     index = dynamodb.query(
         TableName=name,
         IndexName="GSI1",
@@ -206,6 +227,7 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
             assert fast[0] == original[0] and fast[1]["Content-Type"] == original[1]["Content-Type"], operation
             assert json.loads(fast[2]) == json.loads(original[2]), operation
     assert [i["SK"]["S"] for i in first["Items"] + rest["Items"]] == [f"ITEM#{n}" for n in range(1, 6)]
+    assert [i["SK"]["S"] for i in page["Items"]] == ["ITEM#5", "ITEM#4"]
     assert first["Items"][0]["B"]["B"] == b"\x00\xffbytes" and first["Items"][0]["BS"]["BS"] == [b"\x01", b"\x02"]
     assert [i["G1SK"]["S"] for i in index["Items"]] == ["1#t3", "3#t1", "3#t2", "3#t3", "5#t1", "5#t2", "5#t3"]
     # an item leaving the index and one joining it show in the next index Query
