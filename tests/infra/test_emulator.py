@@ -95,6 +95,32 @@ def put_spread_items(dynamodb, name: str) -> None:
     )
 
 
+def query_key_ranges(dynamodb: Any, name: str) -> dict[str, Any]:
+    """Sort-key conditions other than begins_with, paged backwards and counted; returns the first page."""
+    between = {":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#2"}, ":b": {"S": "OTHER#0"}}
+    page = dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+        ExpressionAttributeValues=between,
+        ScanIndexForward=False,
+        Limit=2,
+    )
+    dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+        ExpressionAttributeValues=between,
+        ScanIndexForward=False,
+        ExclusiveStartKey=page["LastEvaluatedKey"],
+    )
+    dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK > :a",
+        ExpressionAttributeValues={":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#4"}},
+        Select="COUNT",
+    )
+    return page
+
+
 def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     dynamodb, name = table
     # GIVEN items of every attribute type spread over partitions, some in the index, written in shuffled order
@@ -128,27 +154,7 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     dynamodb.query(
         TableName=name, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "TEAM#missing"}}
     )
-    between = {":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#2"}, ":b": {"S": "OTHER#0"}}
-    page = dynamodb.query(
-        TableName=name,
-        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
-        ExpressionAttributeValues=between,
-        ScanIndexForward=False,
-        Limit=2,
-    )
-    dynamodb.query(
-        TableName=name,
-        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
-        ExpressionAttributeValues=between,
-        ScanIndexForward=False,
-        ExclusiveStartKey=page["LastEvaluatedKey"],
-    )
-    dynamodb.query(
-        TableName=name,
-        KeyConditionExpression="PK = :pk AND SK > :a",
-        ExpressionAttributeValues={":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#4"}},
-        Select="COUNT",
-    )
+    page = query_key_ranges(dynamodb, name)
     index = dynamodb.query(
         TableName=name,
         IndexName="GSI1",
