@@ -36,28 +36,25 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from chalicelib.contracts import push  # noqa: E402
+from infra.moto_server import EmbeddedMotoServer  # noqa: E402
 from tests.fixtures.local_stack import HttpApi, free_port, running_local_stack  # noqa: E402
 
 DEFAULT_PING, DEFAULT_SEEN_EVERY = 480, 2
 
 
-class CountingMoto(ThreadedMotoServer):
-    """moto's server, counting the DynamoDB requests it answers (by their X-Amz-Target)."""
+class CountingMoto(EmbeddedMotoServer):
+    """`make run`'s moto server, counting the DynamoDB requests it answers (by their X-Amz-Target)."""
 
     def __init__(self, port: int) -> None:
-        super().__init__("127.0.0.1", port, verbose=False)
+        super().__init__("127.0.0.1", port)
         self.dynamodb = 0
         self.lock = threading.Lock()
 
-    def _server_entry(self) -> None:
-        from moto.moto_server.threaded_moto_server import MotoRequestHandler, make_server
-        from moto.server import DomainDispatcherApplication, create_backend_app
-
-        app = DomainDispatcherApplication(create_backend_app)
+    def wsgi_app(self) -> Any:
+        app = super().wsgi_app()
 
         def counted(environ: dict[str, Any], start_response: Any) -> Any:
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
@@ -65,9 +62,7 @@ class CountingMoto(ThreadedMotoServer):
                     self.dynamodb += 1
             return app(environ, start_response)
 
-        self._server = make_server(self._ip_address, self._port, counted, True, request_handler=MotoRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
+        return counted
 
 
 def nodes_with_tokens(team_id: str, count: int) -> list[tuple[str, str]]:

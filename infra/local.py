@@ -1,7 +1,7 @@
 """`python -m infra.local` (`make run`): the whole platform on one machine, no AWS account.
 
-Starts an embedded moto server unless AWS_ENDPOINT_URL already names an emulator (e.g.
-LocalStack), creates the resources from the template AWS gets (`infra/resources.json`),
+Starts an embedded moto server (a child process, `infra/moto_server.py`) unless AWS_ENDPOINT_URL
+already names an emulator (e.g. LocalStack), creates the resources from the template AWS gets (`infra/resources.json`),
 publishes the stack Outputs as environment variables, then serves the Chalice app with
 Chalice's own local server and runs the event pump for its SQS and schedule handlers, and, when
 the app has websocket handlers, the local WebSocket API (`infra/ws_gateway.py`).
@@ -18,10 +18,13 @@ this machine stay reachable; `none` allows only public addresses, as the AWS tem
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
+import select
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -42,6 +45,8 @@ def main() -> int:
     _configure_logging()
     if not os.environ.get("OUTBOUND_ALLOWED_NETWORKS"):
         os.environ["OUTBOUND_ALLOWED_NETWORKS"] = LOCAL_OUTBOUND_NETWORKS
+    # Before the app imports pynamodb, which reads it once: a connection pool sized for this process.
+    os.environ.setdefault("PYNAMODB_CONFIG", str(ROOT / "infra" / "pynamodb_settings.py"))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -116,28 +121,54 @@ def _stop(gateway: Any, pump: EventPump | None, server: Any, moto: Any) -> None:
 
 
 def start_emulator() -> Any:
-    """Start moto unless an endpoint is configured; returns the server to stop, or None."""
+    """Start moto unless an endpoint is configured; returns the emulator to stop, or None."""
     if os.environ.get("AWS_ENDPOINT_URL"):
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
         return None
-    from moto.server import ThreadedMotoServer
-
-    from infra import emulator
-
-    emulator.adapt_dynamodb()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=int(os.environ.get("MOTO_PORT") or 0), verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
+    moto = EmulatorProcess(int(os.environ.get("MOTO_PORT") or 0))
     # Dummy credentials on purpose: nothing started here may ever reach a real account.
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing"
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto.port}", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing"
     )
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     return moto
+
+
+class EmulatorProcess:
+    """The embedded moto (`python -m infra.moto_server`) as a child process: its request handling
+    then has an interpreter lock of its own instead of sharing the API's (see that module)."""
+
+    START_TIMEOUT = 60
+
+    def __init__(self, port: int) -> None:
+        read_end, write_end = os.pipe()
+        command = [sys.executable, "-m", "infra.moto_server", "--port", str(port), "--ready-fd", str(write_end)]
+        try:
+            self.process = subprocess.Popen(
+                [*command, "--parent", str(os.getpid())], cwd=ROOT, stdin=subprocess.DEVNULL, pass_fds=(write_end,)
+            )
+        finally:
+            os.close(write_end)
+        with os.fdopen(read_end) as ready:  # the port once it serves; nothing if it failed to start
+            answered = select.select([ready], [], [], self.START_TIMEOUT)[0]
+            line = ready.readline().strip() if answered else ""
+        if not line.isdigit():
+            self.stop()
+            raise RuntimeError(f"the emulator did not start (exit code {self.process.poll()})")
+        self.port = int(line)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def load_app() -> tuple[Any, Any]:
@@ -158,11 +189,17 @@ def load_app() -> tuple[Any, Any]:
 
 
 def _serve(app: Any, config: Any) -> Any:
-    from chalice.local import create_local_server
+    from chalice.local import ChaliceRequestHandler, create_local_server
+
+    class NoDelayHandler(ChaliceRequestHandler):
+        # Chalice writes headers and body separately; on a kept connection (a browser, a client's
+        # session) Nagle's algorithm held the body back for the client's delayed ACK: 40 ms a request.
+        disable_nagle_algorithm = True
 
     host = os.environ.get("HOST", "127.0.0.1")
     local = create_local_server(app, config, host, int(os.environ.get("PORT") or 8000))
     server = local.server
+    server.RequestHandlerClass = functools.partial(NoDelayHandler, app_object=local.app_object, config=config)
     os.environ.setdefault("PUBLIC_URL", f"http://{host}:{server.server_address[1]}")
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     return server

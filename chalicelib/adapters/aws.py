@@ -17,7 +17,11 @@ def _client(service: str, endpoint: str | None, region: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=20)
+    # The pool caps the connections kept per endpoint; botocore's 10 overflowed in the local stack,
+    # where one process serves many requests at once (on Lambda it is only an upper bound).
+    config = Config(
+        retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=20, max_pool_connections=32
+    )
     if service == "s3":
         config = config.merge(Config(signature_version="s3v4", s3={"addressing_style": "path"}))
     return boto3.session.Session().client(service, endpoint_url=endpoint, region_name=region, config=config)

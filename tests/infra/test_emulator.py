@@ -9,11 +9,14 @@ conditions that fail and transactions; a cancelled transaction must leave every 
 
 from __future__ import annotations
 
+import inspect
 import json
 import uuid
 from typing import Any
 
 import pytest
+from moto.core import responses
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
@@ -92,6 +95,32 @@ def put_spread_items(dynamodb, name: str) -> None:
     )
 
 
+def query_key_ranges(dynamodb: Any, name: str) -> dict[str, Any]:
+    """Sort-key conditions other than begins_with, paged backwards and counted; returns the first page."""
+    between = {":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#2"}, ":b": {"S": "OTHER#0"}}
+    page = dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+        ExpressionAttributeValues=between,
+        ScanIndexForward=False,
+        Limit=2,
+    )
+    dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+        ExpressionAttributeValues=between,
+        ScanIndexForward=False,
+        ExclusiveStartKey=page["LastEvaluatedKey"],
+    )
+    dynamodb.query(
+        TableName=name,
+        KeyConditionExpression="PK = :pk AND SK > :a",
+        ExpressionAttributeValues={":pk": {"S": "TEAM#t1"}, ":a": {"S": "ITEM#4"}},
+        Select="COUNT",
+    )
+    return page
+
+
 def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     dynamodb, name = table
     # GIVEN items of every attribute type spread over partitions, some in the index, written in shuffled order
@@ -125,6 +154,7 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
     dynamodb.query(
         TableName=name, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "TEAM#missing"}}
     )
+    page = query_key_ranges(dynamodb, name)
     index = dynamodb.query(
         TableName=name,
         IndexName="GSI1",
@@ -203,6 +233,7 @@ def test_item_operations_render_and_query_as_moto_does(table, both_paths):
             assert fast[0] == original[0] and fast[1]["Content-Type"] == original[1]["Content-Type"], operation
             assert json.loads(fast[2]) == json.loads(original[2]), operation
     assert [i["SK"]["S"] for i in first["Items"] + rest["Items"]] == [f"ITEM#{n}" for n in range(1, 6)]
+    assert [i["SK"]["S"] for i in page["Items"]] == ["ITEM#5", "ITEM#4"]
     assert first["Items"][0]["B"]["B"] == b"\x00\xffbytes" and first["Items"][0]["BS"]["BS"] == [b"\x01", b"\x02"]
     assert [i["G1SK"]["S"] for i in index["Items"]] == ["1#t3", "3#t1", "3#t2", "3#t3", "5#t1", "5#t2", "5#t3"]
     # an item leaving the index and one joining it show in the next index Query
@@ -293,3 +324,54 @@ def _everything(dynamodb: Any, name: str) -> list[dict[str, Any]]:
     return sorted(
         dynamodb.scan(TableName=name, ConsistentRead=True)["Items"], key=lambda i: (i["PK"]["S"], i["SK"]["S"])
     )
+
+
+def test_a_remembered_condition_is_evaluated_with_each_request_own_names_and_values(table):
+    emulator.adapt_dynamodb()
+    dynamodb, name = table
+    # GIVEN an item, and a condition already seen (its tokens are remembered)
+    item = {"PK": {"S": "TEAM#c"}, "SK": {"S": "ONE"}, "N": {"N": "1"}, "S": {"S": "a"}}
+    dynamodb.put_item(TableName=name, Item=item)
+    condition = {"ConditionExpression": "#f = :v AND attribute_exists(PK)"}
+    dynamodb.put_item(
+        TableName=name,
+        Item=item,
+        **condition,
+        ExpressionAttributeNames={"#f": "N"},
+        ExpressionAttributeValues={":v": {"N": "1"}},
+    )
+
+    # WHEN the same expression comes with other values and other names
+    # THEN each request's own are used: a value that differs fails, a name that matches passes
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.put_item(
+            TableName=name,
+            Item=item,
+            **condition,
+            ExpressionAttributeNames={"#f": "N"},
+            ExpressionAttributeValues={":v": {"N": "2"}},
+        )
+    dynamodb.put_item(
+        TableName=name,
+        Item=item,
+        **condition,
+        ExpressionAttributeNames={"#f": "S"},
+        ExpressionAttributeValues={":v": {"S": "a"}},
+    )
+
+
+def test_remembered_tokens_and_method_names_are_moto_own():
+    emulator.adapt_dynamodb()
+    original = ConditionExpressionParser._lex_condition_expression.__wrapped__
+    for expression in ("#0 = :0 AND begins_with (#1, :1)", "size(#l) > :n OR NOT (#a IN (:x, :y))", "a.b[1] <> :c"):
+        parser = ConditionExpressionParser(expression, None, None)
+        # twice: once computed, once remembered; each time a fresh deque of moto's own tokens
+        first, second = parser._lex_condition_expression(), parser._lex_condition_expression()
+        first.popleft()
+        assert list(second) == list(original(parser)) and len(first) == len(second) - 1
+    for _ in range(2):  # an expression that does not lex is refused every time, never remembered
+        with pytest.raises(ValueError, match="Cannot parse condition"):
+            ConditionExpressionParser("a = $b", None, None)._lex_condition_expression()
+    assert responses.method_names_from_class(DynamoHandler) == [
+        name for name, _ in inspect.getmembers(DynamoHandler, predicate=inspect.isfunction)
+    ]

@@ -10,6 +10,7 @@ import time
 
 import boto3
 import pytest
+import requests
 
 from infra import stack
 from tests.fixtures.local_stack import free_port, http_get, running_local_stack
@@ -25,6 +26,22 @@ def test_unknown_route_is_a_json_client_error(local_stack):
     status, body = http_get(f"{local_stack}/api/no-such-route/at/all")
     assert 400 <= status < 500
     assert "message" in json.loads(body)
+
+
+def test_a_kept_connection_is_answered_without_delay(local_stack):
+    # GIVEN one kept connection to the API, as a browser or a CLI session holds it
+    session = requests.Session()
+    session.get(f"{local_stack}/api/health", timeout=10)
+
+    # WHEN requests follow one another on it (each one DynamoDB read behind, on the emulator's kept connection)
+    times = []
+    for _ in range(10):
+        began = time.perf_counter()
+        assert session.get(f"{local_stack}/api/health", timeout=10).status_code == 200
+        times.append(time.perf_counter() - began)
+
+    # THEN none waits for a delayed ACK (Nagle's algorithm: 40 ms a response, even the fastest)
+    assert min(times) < 0.035, times
 
 
 def test_banner_tells_where_the_api_and_its_docs_are(local_stack_process):
