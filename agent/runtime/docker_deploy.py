@@ -5,6 +5,8 @@ Each workload becomes the container `<prefix>-<name>`: any previous one is remov
 it is created with the merged config and must reach its expected state (running by default).
 Workloads run in order and the first failure stops the deployment. Secret values arrive sealed
 to this agent's key and are opened only to become container environment variables.
+Before the init containers, a storage's files are imported into a volume (`storage_import`); an
+exposed container carries the Traefik labels that route to it (`traefik`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import contextlib
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from docker import DockerClient
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.types import LogConfig
 
+from agent.runtime import storage_import, traefik
 from agent.runtime.base import PREFIX_LABEL, OpenSealed, Report
 from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec, init_spec
+from agent.settings import DockerSettings
 from chalicelib.contracts.agent import Deploy, DeploymentEvent, Workload
 from chalicelib.contracts.naming import container_name
 
@@ -45,14 +49,22 @@ class _Run:
     prefix: str
     present: set[str]
     pulled: set[str] = field(default_factory=set)
+    settings: DockerSettings = field(default_factory=DockerSettings)
 
 
-def deploy(client: DockerClient, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
+def deploy(
+    client: DockerClient,
+    request: Deploy,
+    report: Report,
+    open_sealed: OpenSealed,
+    settings: DockerSettings | None = None,
+) -> bool:
     """Runs the deployment, reporting as it goes; returns True when every workload is up and
     each running one stayed up, without a restart, for SETTLE_SECONDS after its start (no crash loop)."""
     started: list[tuple[Workload, str, float]] = []
     present = client.api.containers(all=True, filters={"name": request.prefix})
-    run = _Run(request.prefix, {name.lstrip("/") for c in present for name in c.get("Names") or []})
+    names = {name.lstrip("/") for c in present for name in c.get("Names") or []}
+    run = _Run(request.prefix, names, settings=settings or DockerSettings())
     for workload in request.workloads:
         try:
             state = _deploy_one(client, run, workload, report, open_sealed)
@@ -106,7 +118,9 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
     _pull(client, run, workload, report, open_sealed)
     _remove(client, run, container_name(run.prefix, workload.name))
     spec = container_spec(run.prefix, workload, open_sealed)
+    spec = _routed(spec, workload, run)
     _prepare(client, run.prefix, spec)
+    _import_storage(client, run, workload, spec, report, open_sealed)
     for init in workload.config.get("initContainers") or []:
         _run_init(client, run, init_spec(spec, run.prefix, init), report)
     container_id = _create(client, spec)
@@ -119,6 +133,53 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
         ]
     )
     return state
+
+
+def _routed(spec: ContainerSpec, workload: Workload, run: _Run) -> ContainerSpec:
+    """The spec with the Traefik labels of an exposed workload (under its own labels: the user's
+    dockerLabels still win, as on dagent)."""
+    routing = workload.config.get("routing") or {}
+    labels = traefik.routing_labels(
+        prefix=run.prefix,
+        name=spec.short_name,
+        expose=workload.config.get("expose"),
+        domain=routing.get("domain"),
+        path=routing.get("path"),
+        strip_path=bool(routing.get("stripPath")),
+        upload_limit=routing.get("uploadLimit"),
+        port=routing.get("port"),
+        internal_ports=spec.exposed,
+        root_domain=run.settings.root_domain,
+    )
+    return replace(spec, labels={**labels, **spec.labels}) if labels else spec
+
+
+def _import_storage(
+    client: DockerClient, run: _Run, workload: Workload, spec: ContainerSpec, report: Report, open_sealed: OpenSealed
+) -> None:
+    """The workload's storage files into its volume, when its config names a storage."""
+    storage, source = workload.config.get("storage") or {}, workload.storage
+    if not storage.get("storageId"):
+        return
+    if source is None:
+        raise DeployError("the deploy command names a storage but carries no storage to import from")
+    keys: tuple[str | None, str | None] = (None, None)  # a public storage: anonymous reads
+    if source.sealed_access_key and source.sealed_secret_key:
+        keys = (open_sealed(source.sealed_access_key), open_sealed(source.sealed_secret_key))
+    job = storage_import.import_spec(
+        prefix=run.prefix,
+        name=spec.short_name,
+        container=spec.name,
+        bucket=storage.get("bucket"),
+        volume_name=storage.get("path"),
+        volumes=spec.mounts.by_name,
+        url=source.url,
+        access_key=keys[0],
+        secret_key=keys[1],
+        image=run.settings.rclone_image,
+        network_mode=run.settings.rclone_network,
+    )
+    storage_import.run_import(client, job, report)
 
 
 def _prepare(client: DockerClient, prefix: str, spec: ContainerSpec) -> None:

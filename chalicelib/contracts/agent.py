@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
-AGENT_VERSION = "0.2.0"
+# 0.3: workloads carry their storage (imported by the agent before the container starts) and
+# Docker agents route exposed containers through Traefik; older agents would skip both silently.
+AGENT_VERSION = "0.3.0"
 NodeType = Literal["docker", "k8s"]
 ContainerStateName = Literal["running", "waiting", "exited", "removed"]
 
@@ -124,11 +126,21 @@ class RegistryAuth(Message):
     sealed_password: str
 
 
+class StorageSource(Message):
+    """The storage a workload's `config.storage` names: its S3 endpoint and, for a private storage,
+    its keys sealed to the agent's public key (dyrector §6 item 9; never plain in storage)."""
+
+    url: str
+    sealed_access_key: str | None = None
+    sealed_secret_key: str | None = None
+
+
 class Workload(Message):
     instance_id: str
     name: str
     image: str  # full pull reference, e.g. 127.0.0.1:5000/acme/web:1.0 (no registry part: a local image)
     registry_auth: RegistryAuth | None = None
+    storage: StorageSource | None = None  # set when the config imports files from a storage
     # The merged container config (API shape); secret values are sealed to the agent's public key.
     config: dict[str, Any] = Field(default_factory=dict)
 

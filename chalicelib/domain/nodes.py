@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from chalicelib.contracts.naming import DNS_LABEL
 
 UPDATE_WINDOW = timedelta(minutes=5)
-MIN_AGENT_VERSION = (0, 2, 0)  # 0.2: commands pushed over a WebSocket (0.1 long-polled)
+# 0.2: commands pushed over a WebSocket (0.1 long-polled); 0.3: storage imports and Traefik routing
+# on Docker (a 0.2 agent ignores both and would report such a deployment successful).
+MIN_AGENT_VERSION = (0, 3, 0)
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 

@@ -5,8 +5,8 @@ duplicate delivery (the try was already dispatched) changes nothing, so SQS rede
 deploy twice. The "dispatched" mark and the command are one transaction: a worker that died
 between two separate writes would leave a try marked dispatched whose command never reaches
 the node, and every redelivery would skip it until the timeout failed the deployment.
-Registry passwords are decrypted only here, in memory, and sealed to the agent's public key
-before the command is stored.
+Registry passwords and storage keys are decrypted only here, in memory, and sealed to the
+agent's public key before the command is stored.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from chalicelib.db.items import DeploymentItem, ImageItem, InstanceItem, NodeIte
 from chalicelib.domain import deployments as rules
 from chalicelib.errors import AppError
 from chalicelib.security.sealing import seal_for_agent
-from chalicelib.services import deployment_lifecycle, push, registries
+from chalicelib.services import deployment_lifecycle, push, registries, storages
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,9 @@ def build(
     """The deployment's node and the command its agent gets."""
     node, version = _target(team_id, deployment)
     pull_auth = _PullAuth(team_id, node.public_key)
+    storage_sources = _StorageSources(team_id, node.public_key)
     workloads = [
-        _workload(instance, image, deployment, version.name, pull_auth)
+        _workload(instance, image, deployment, version.name, pull_auth, storage_sources)
         for instance, image in _instances(team_id, deployment, instance_ids)
     ]
     return node, contract.Deploy(
@@ -110,7 +111,12 @@ def _instances(
 
 
 def _workload(
-    instance: InstanceItem, image: ImageItem, deployment: DeploymentItem, version_name: str, pull_auth: _PullAuth
+    instance: InstanceItem,
+    image: ImageItem,
+    deployment: DeploymentItem,
+    version_name: str,
+    pull_auth: _PullAuth,
+    storage_sources: _StorageSources,
 ) -> contract.Workload:
     registry, auth = pull_auth.of(image.registry_id)
     config = rules.effective_config(image.config, deployment.config, instance.config, version_name)
@@ -119,6 +125,7 @@ def _workload(
         name=rules.container_name(config, instance.id),
         image=registries.image_reference(registry, image.name, image.tag),
         registry_auth=auth,
+        storage=storage_sources.of((config.get("storage") or {}).get("storageId")),
         config=config,
     )
 
@@ -145,3 +152,28 @@ class _PullAuth:
                 )
             self.known[registry_id] = (registry, auth)
         return self.known[registry_id]
+
+
+class _StorageSources:
+    """The storage a config imports from (dyrector §6 item 9): its URL and, for a private one, its keys
+    sealed to the agent; each storage of a deployment read and unsealed once."""
+
+    def __init__(self, team_id: str, public_key: str) -> None:
+        self.team_id = team_id
+        self.public_key = public_key
+        self.known: dict[str, contract.StorageSource] = {}
+
+    def of(self, storage_id: str | None) -> contract.StorageSource | None:
+        if not storage_id:
+            return None
+        if storage_id not in self.known:
+            storage = storages.get_for_deploy(self.team_id, storage_id)
+            if storage is None:
+                raise AppError("A container config names a storage that no longer exists.")
+            keys = storages.credentials(self.team_id, storage)
+            self.known[storage_id] = contract.StorageSource(
+                url=storage.url,
+                sealed_access_key=seal_for_agent(self.public_key, keys[0]) if keys else None,
+                sealed_secret_key=seal_for_agent(self.public_key, keys[1]) if keys else None,
+            )
+        return self.known[storage_id]
