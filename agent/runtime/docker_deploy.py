@@ -5,8 +5,6 @@ Each workload becomes the container `<prefix>-<name>`: any previous one is remov
 it is created with the merged config and must reach its expected state (running by default).
 Workloads run in order and the first failure stops the deployment. Secret values arrive sealed
 to this agent's key and are opened only to become container environment variables.
-Before the init containers, a storage's files are imported into a volume (`storage_import`); an
-exposed container carries the Traefik labels that route to it (`traefik`).
 """
 
 from __future__ import annotations
@@ -22,10 +20,10 @@ from docker import DockerClient
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.types import LogConfig
 
+from agent import settings as node_settings
 from agent.runtime import storage_import, traefik
 from agent.runtime.base import PREFIX_LABEL, OpenSealed, Report
 from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec, init_spec
-from agent.settings import DockerSettings
 from chalicelib.contracts.agent import Deploy, DeploymentEvent, Workload
 from chalicelib.contracts.naming import container_name
 
@@ -49,7 +47,7 @@ class _Run:
     prefix: str
     present: set[str]
     pulled: set[str] = field(default_factory=set)
-    settings: DockerSettings = field(default_factory=DockerSettings)
+    settings: node_settings.DockerSettings = field(default_factory=node_settings.DockerSettings)
 
 
 def deploy(
@@ -57,14 +55,14 @@ def deploy(
     request: Deploy,
     report: Report,
     open_sealed: OpenSealed,
-    settings: DockerSettings | None = None,
+    settings: node_settings.DockerSettings | None = None,
 ) -> bool:
     """Runs the deployment, reporting as it goes; returns True when every workload is up and
     each running one stayed up, without a restart, for SETTLE_SECONDS after its start (no crash loop)."""
     started: list[tuple[Workload, str, float]] = []
     present = client.api.containers(all=True, filters={"name": request.prefix})
     names = {name.lstrip("/") for c in present for name in c.get("Names") or []}
-    run = _Run(request.prefix, names, settings=settings or DockerSettings())
+    run = _Run(request.prefix, names, settings=settings or node_settings.DockerSettings())
     for workload in request.workloads:
         try:
             state = _deploy_one(client, run, workload, report, open_sealed)
@@ -136,8 +134,8 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
 
 
 def _routed(spec: ContainerSpec, workload: Workload, run: _Run) -> ContainerSpec:
-    """The spec with the Traefik labels of an exposed workload (under its own labels: the user's
-    dockerLabels still win, as on dagent)."""
+    """The spec with the Traefik labels of an exposed workload (`traefik`), under its own labels: the
+    user's dockerLabels still win, as on dagent."""
     routing = workload.config.get("routing") or {}
     labels = traefik.routing_labels(
         prefix=run.prefix,
@@ -157,7 +155,8 @@ def _routed(spec: ContainerSpec, workload: Workload, run: _Run) -> ContainerSpec
 def _import_storage(
     client: DockerClient, run: _Run, workload: Workload, spec: ContainerSpec, report: Report, open_sealed: OpenSealed
 ) -> None:
-    """The workload's storage files into its volume, when its config names a storage."""
+    """The workload's storage files into its volume (`storage_import`), when its config names a storage:
+    before its init containers and itself (dagent's pre-start hooks, in this order)."""
     storage, source = workload.config.get("storage") or {}, workload.storage
     if not storage.get("storageId"):
         return

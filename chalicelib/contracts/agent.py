@@ -139,8 +139,8 @@ class Workload(Message):
     instance_id: str
     name: str
     image: str  # full pull reference, e.g. 127.0.0.1:5000/acme/web:1.0 (no registry part: a local image)
-    registry_auth: RegistryAuth | None = None
     storage: StorageSource | None = None  # set when the config imports files from a storage
+    registry_auth: RegistryAuth | None = None
     # The merged container config (API shape); secret values are sealed to the agent's public key.
     config: dict[str, Any] = Field(default_factory=dict)
 
