@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
 # 0.3: workloads carry their storage (imported by the agent before the container starts) and
-# Docker agents route exposed containers through Traefik; older agents would skip both silently.
+# Docker agents route exposed containers through Traefik. Older agents would skip both silently,
+# so deployments that need them are refused for them (domain/nodes.py unsupported_features).
 AGENT_VERSION = "0.3.0"
 NodeType = Literal["docker", "k8s"]
 ContainerStateName = Literal["running", "waiting", "exited", "removed"]

@@ -23,6 +23,7 @@ from chalicelib.db import nodes as node_repo
 from chalicelib.db import versions as version_repo
 from chalicelib.db.items import DeploymentItem, ImageItem, InstanceItem, NodeItem, VersionItem
 from chalicelib.domain import deployments as rules
+from chalicelib.domain import nodes as node_rules
 from chalicelib.errors import AppError
 from chalicelib.security.sealing import seal_for_agent
 from chalicelib.services import deployment_lifecycle, push, registries, storages
@@ -80,6 +81,7 @@ def build(
         _workload(instance, image, deployment, version.name, pull_auth, storage_sources)
         for instance, image in _instances(team_id, deployment, instance_ids)
     ]
+    _check_agent_features(node, workloads)
     return node, contract.Deploy(
         deployment_id=deployment.id,
         attempt=attempt,
@@ -87,6 +89,18 @@ def build(
         version_name=version.name,
         workloads=workloads,
     )
+
+
+def _check_agent_features(node: NodeItem, workloads: list[contract.Workload]) -> None:
+    """An agent that would skip a storage import or a route silently gets no such command."""
+    reason = node_rules.unsupported_features(
+        node.kind,
+        node.version,
+        imports_storage=any(w.storage for w in workloads),
+        exposes=any((w.config.get("expose") or "none") != "none" for w in workloads),
+    )
+    if reason:
+        raise AppError(reason)
 
 
 def _target(team_id: str, deployment: DeploymentItem) -> tuple[NodeItem, VersionItem]:

@@ -16,7 +16,12 @@ from tests.fixtures.agents import AgentSocket, agent_headers, install_token
 
 
 @pytest.fixture()
-def world(api, registry_item, agent_package):
+def agent_version():
+    return AGENT_VERSION
+
+
+@pytest.fixture()
+def world(api, registry_item, agent_package, agent_version):
     """A team with a connected node whose agent key the test holds, and a versioned project."""
     owner = api.signup()
     team = api.create_team(owner)
@@ -28,7 +33,7 @@ def world(api, registry_item, agent_package):
         "/api/agent/register",
         headers=agent_headers(install_token(script["script"])),
         body={
-            "version": AGENT_VERSION,
+            "version": agent_version,
             "type": "docker",
             "publicKey": base64.b64encode(bytes(key.public_key)).decode(),
         },
@@ -195,3 +200,26 @@ def test_a_public_storage_sends_no_keys_and_a_vanished_one_fails_the_try_with_a_
     assert api.get(path, world["owner"]).json["status"] == "failed"
     log = api.get(f"{path}/log?skip=0&take=20", world["owner"]).json["items"]
     assert any("names a storage that no longer exists" in line for item in log for line in item.get("log") or [])
+
+
+@pytest.mark.parametrize("agent_version", ["0.2.0"])
+def test_a_0_2_agent_gets_no_command_it_would_run_without_its_storage_import_but_still_gets_the_others(
+    api, world, client, deploy_queue
+):
+    storage = storage_of(api, world)
+    plain = create(api, world, world["version"](), prefix="plain").json
+    path = f"/api/{world['slug']}/deployments/{plain['id']}"
+    # a deployment without storage or expose deploys on the old agent as before
+    assert len(deploy_command(api, world, client, deploy_queue, plain)) == 1
+    # one whose config imports a storage fails its try with the reason, and no command is sent
+    importing = create(api, world, world["version"](), prefix="files").json
+    patched = api.patch(
+        instance_path(api, world, importing), world["owner"], {"config": {"storage": {"storageId": storage["id"]}}}
+    )
+    assert patched.status_code == 204, patched.body
+    assert deploy_command(api, world, client, deploy_queue, importing) == []
+    path = f"/api/{world['slug']}/deployments/{importing['id']}"
+    assert api.get(path, world["owner"]).json["status"] == "failed"
+    log = api.get(f"{path}/log?skip=0&take=20", world["owner"]).json["items"]
+    lines = [line for item in log for line in item.get("log") or []]
+    assert any("agent (0.2.0) does not support storage imports: update it" in line for line in lines), lines

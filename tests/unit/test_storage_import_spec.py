@@ -106,3 +106,28 @@ def test_settings_default_to_dagents_images_and_read_the_environment():
 def test_a_bad_setting_names_its_variable(env, named):
     with pytest.raises(SettingsError, match=named):
         DockerSettings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("node_type", "version", "storage", "exposes", "refused"),
+    [
+        ("docker", "0.2.0", True, False, "storage imports"),
+        ("docker", "0.2.3", False, True, "routing exposed containers"),
+        ("docker", "0.2.0", True, True, "storage imports or routing exposed containers"),
+        ("k8s", "0.2.0", False, True, None),  # Kubernetes agents made Ingresses before 0.3
+        ("k8s", "0.2.0", True, False, "storage imports"),
+        ("docker", "0.2.0", False, False, None),  # everything else still deploys on a 0.2 agent
+        ("docker", "0.3.0", True, True, None),
+        ("docker", "1.0.0-abc (2026-01-01)", True, True, None),
+    ],
+)
+def test_an_agent_that_would_skip_a_storage_import_or_a_route_gets_a_reason_instead(
+    node_type, version, storage, exposes, refused
+):
+    from chalicelib.domain.nodes import unsupported_features
+
+    reason = unsupported_features(node_type, version, imports_storage=storage, exposes=exposes)
+    if refused is None:
+        assert reason is None
+    else:
+        assert f"The node's agent ({version}) does not support {refused}: update it" in reason
