@@ -157,15 +157,24 @@ def _import_storage(
 ) -> None:
     """The workload's storage files into its volume (`storage_import`), when its config names a storage:
     before its init containers and itself (dagent's pre-start hooks, in this order)."""
+    job = _import_job(run, workload, spec, open_sealed)
+    if job is not None:
+        storage_import.run_import(client, job, report)
+
+
+def _import_job(
+    run: _Run, workload: Workload, spec: ContainerSpec, open_sealed: OpenSealed
+) -> storage_import.ImportSpec | None:
+    """The import container for the workload's `config.storage` (none without one); pure."""
     storage, source = workload.config.get("storage") or {}, workload.storage
     if not storage.get("storageId"):
-        return
+        return None
     if source is None:
         raise DeployError("the deploy command names a storage but carries no storage to import from")
     keys: tuple[str | None, str | None] = (None, None)  # a public storage: anonymous reads
     if source.sealed_access_key and source.sealed_secret_key:
         keys = (open_sealed(source.sealed_access_key), open_sealed(source.sealed_secret_key))
-    job = storage_import.import_spec(
+    return storage_import.import_spec(
         prefix=run.prefix,
         name=spec.short_name,
         container=spec.name,
@@ -178,7 +187,6 @@ def _import_storage(
         image=run.settings.rclone_image,
         network_mode=run.settings.rclone_network,
     )
-    storage_import.run_import(client, job, report)
 
 
 def _prepare(client: DockerClient, prefix: str, spec: ContainerSpec) -> None:
