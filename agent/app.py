@@ -166,7 +166,7 @@ class Agent:
 
     def _pushed(self, message: object) -> None:
         if isinstance(message, push.CommandPush):
-            (command,) = contract.COMMANDS.validate_python([message.command])
+            (command,) = contract.read_commands([message.command])
             self.inbox.put(command)
         elif isinstance(message, push.CommandRef):
             fetched = self._retrying(lambda: self.client.command(message.id))
@@ -206,7 +206,7 @@ class Agent:
         if saved is None:
             return []
         try:
-            (command,) = contract.COMMANDS.validate_python([saved])
+            (command,) = contract.read_commands([saved])
         except ValueError:  # written by an agent version that no longer understands it
             self.state.clear_in_flight()
             return []

@@ -7,8 +7,6 @@ from typing import Any
 import requests
 
 from chalicelib.contracts.agent import (
-    COMMAND,
-    COMMANDS,
     AgentSettings,
     Command,
     CommandResult,
@@ -16,6 +14,8 @@ from chalicelib.contracts.agent import (
     Heartbeat,
     RegisterRequest,
     RegisterResponse,
+    read_command,
+    read_commands,
 )
 
 
@@ -39,12 +39,12 @@ class PlatformClient:
 
     def pending(self) -> list[Command]:
         """The commands not yet acknowledged, oldest first (what was pushed while we were away)."""
-        return COMMANDS.validate_python(self._call("GET", "/api/agent/commands").json())
+        return read_commands(self._call("GET", "/api/agent/commands").json())
 
     def command(self, command_id: str) -> Command | None:
         """One command by id (pushed by reference when too large for one message); None if gone."""
         reply = self._request("GET", f"/api/agent/commands/{command_id}")
-        return None if reply.status_code == 404 else COMMAND.validate_python(reply.json())
+        return None if reply.status_code == 404 else read_command(reply.json())
 
     def acknowledge(self, command_id: str) -> bool:
         """False when the platform no longer knows the command (expired or its node's commands gone)."""

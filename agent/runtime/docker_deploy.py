@@ -2,9 +2,13 @@
 
 Each workload becomes the container `<prefix>-<name>`: any previous one is removed first
 (Docker redeploys are always stop-and-recreate), its init containers run to completion, then
-it is created with the merged config and must reach its expected state (running by default).
-Workloads run in order and the first failure stops the deployment. Secret values arrive sealed
-to this agent's key and are opened only to become container environment variables.
+it is created with the merged config and must reach its expected state (running by default;
+with a health check, running *and* healthy within the expected state's timeout). Workloads run
+in order and the first failure stops the deployment. Secret values arrive sealed to this
+agent's key and are opened only to become container environment variables. An exposed workload
+carries the Traefik labels that route to it (`traefik`); a config naming a storage has its files
+imported into a volume before the init containers run (`storage_import`). `planned` builds all of
+it without the engine.
 """
 
 from __future__ import annotations
@@ -23,11 +27,16 @@ from docker.types import LogConfig
 from agent import settings as node_settings
 from agent.runtime import storage_import, traefik
 from agent.runtime.base import PREFIX_LABEL, OpenSealed, Report
-from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec, init_spec
+from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec
 from chalicelib.contracts.agent import Deploy, DeploymentEvent, Workload
+from chalicelib.contracts.containers import ContainerState, ExpectedState, Routing
 from chalicelib.contracts.naming import container_name
 
 EXPECTED_TIMEOUT = 60
+RUNNING_TIMEOUT = 10
+# How long a container with a health check may take to become healthy, unless its expected
+# state gives a timeout (dyrector's default for expected states).
+HEALTHY_TIMEOUT = 120
 # How long each started container must stay up, counted from its own start. A container that
 # cannot start (bad entrypoint, missing file, wrong arguments) dies within milliseconds, and the
 # engine's first restart comes 100 ms later, so a crash shows as an exit or a restart by then.
@@ -115,15 +124,15 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
     check_names(run.prefix, workload.name)
     _pull(client, run, workload, report, open_sealed)
     _remove(client, run, container_name(run.prefix, workload.name))
-    spec = container_spec(run.prefix, workload, open_sealed)
-    spec = _routed(spec, workload, run)
+    spec, storage_job = planned(run.prefix, workload, open_sealed, run.settings)
     _prepare(client, run.prefix, spec)
-    _import_storage(client, run, workload, spec, report, open_sealed)
-    for init in workload.config.get("initContainers") or []:
-        _run_init(client, run, init_spec(spec, run.prefix, init), report)
+    if storage_job is not None:  # dagent's pre-start hooks, in order: the storage import, then init containers
+        storage_import.run_import(client, storage_job, report)
+    for init in spec.init_containers:
+        _run_init(client, run, init, report)
     container_id = _create(client, spec)
     client.api.start(container_id)
-    state = _wait_expected(client, container_id, spec.expected_state)
+    state = _wait_expected(client, container_id, spec)
     report(
         [
             log(f"{spec.short_name}: container {spec.name} is {state}"),
@@ -133,41 +142,46 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
     return state
 
 
-def _routed(spec: ContainerSpec, workload: Workload, run: _Run) -> ContainerSpec:
+def planned(
+    prefix: str, workload: Workload, open_sealed: OpenSealed, settings: node_settings.DockerSettings
+) -> tuple[ContainerSpec, storage_import.ImportSpec | None]:
+    """What the engine is asked for, for one workload, before any call (pure): its container, with the
+    Traefik labels of an exposed workload, and the import of its storage, if its config names one."""
+    spec = _routed(container_spec(prefix, workload, open_sealed), prefix, workload, settings)
+    return spec, _import_job(prefix, workload, spec, open_sealed, settings)
+
+
+def _routed(
+    spec: ContainerSpec, prefix: str, workload: Workload, settings: node_settings.DockerSettings
+) -> ContainerSpec:
     """The spec with the Traefik labels of an exposed workload (`traefik`), under its own labels: the
     user's dockerLabels still win, as on dagent."""
-    routing = workload.config.get("routing") or {}
+    routing = workload.config.routing or Routing()
     labels = traefik.routing_labels(
-        prefix=run.prefix,
+        prefix=prefix,
         name=spec.short_name,
-        expose=workload.config.get("expose"),
-        domain=routing.get("domain"),
-        path=routing.get("path"),
-        strip_path=bool(routing.get("stripPath")),
-        upload_limit=routing.get("uploadLimit"),
-        port=routing.get("port"),
+        expose=workload.config.expose,
+        domain=routing.domain,
+        path=routing.path,
+        strip_path=bool(routing.strip_path),
+        upload_limit=routing.upload_limit,
+        port=routing.port,
         internal_ports=spec.exposed,
-        root_domain=run.settings.root_domain,
+        root_domain=settings.root_domain,
     )
     return replace(spec, labels={**labels, **spec.labels}) if labels else spec
 
 
-def _import_storage(
-    client: DockerClient, run: _Run, workload: Workload, spec: ContainerSpec, report: Report, open_sealed: OpenSealed
-) -> None:
-    """The workload's storage files into its volume (`storage_import`), when its config names a storage:
-    before its init containers and itself (dagent's pre-start hooks, in this order)."""
-    job = _import_job(run, workload, spec, open_sealed)
-    if job is not None:
-        storage_import.run_import(client, job, report)
-
-
 def _import_job(
-    run: _Run, workload: Workload, spec: ContainerSpec, open_sealed: OpenSealed
+    prefix: str,
+    workload: Workload,
+    spec: ContainerSpec,
+    open_sealed: OpenSealed,
+    settings: node_settings.DockerSettings,
 ) -> storage_import.ImportSpec | None:
-    """The import container for the workload's `config.storage` (none without one); pure."""
-    storage, source = workload.config.get("storage") or {}, workload.storage
-    if not storage.get("storageId"):
+    """The import container for the workload's `config.storage` (`storage_import`); none without one."""
+    storage, source = workload.config.storage, workload.storage
+    if storage is None or not storage.storage_id:
         return None
     if source is None:
         raise DeployError("the deploy command names a storage but carries no storage to import from")
@@ -175,17 +189,17 @@ def _import_job(
     if source.sealed_access_key and source.sealed_secret_key:
         keys = (open_sealed(source.sealed_access_key), open_sealed(source.sealed_secret_key))
     return storage_import.import_spec(
-        prefix=run.prefix,
+        prefix=prefix,
         name=spec.short_name,
         container=spec.name,
-        bucket=storage.get("bucket"),
-        volume_name=storage.get("path"),
+        bucket=storage.bucket,
+        volume_name=storage.path,
         volumes=spec.mounts.by_name,
         url=source.url,
         access_key=keys[0],
         secret_key=keys[1],
-        image=run.settings.rclone_image,
-        network_mode=run.settings.rclone_network,
+        image=settings.rclone_image,
+        network_mode=settings.rclone_network,
     )
 
 
@@ -210,6 +224,8 @@ def _create(client: DockerClient, spec: ContainerSpec) -> str:
         network_mode=spec.host_network_mode,
         log_config=LogConfig(**spec.log_config) if spec.log_config else None,
         extra_hosts={"host.docker.internal": "host-gateway"},
+        nano_cpus=spec.nano_cpus,
+        mem_limit=spec.mem_limit,
     )
     attached = spec.attached_networks
     endpoints = {attached[0]: client.api.create_endpoint_config(aliases=spec.aliases)} if attached else None
@@ -230,6 +246,7 @@ def _create(client: DockerClient, spec: ContainerSpec) -> str:
         user=spec.user,
         working_dir=spec.working_dir,
         networking_config=networking,
+        healthcheck=spec.healthcheck,
     )
     container_id: str = created["Id"]
     for extra in attached[1:]:
@@ -311,33 +328,64 @@ def _run_init(client: DockerClient, run: _Run, init: InitSpec, report: Report) -
         raise DeployError(f"init container {init.short_name} exited with {code}: {output.strip()[-500:]}")
 
 
-def _wait_expected(client: DockerClient, container_id: str, expected: dict[str, Any]) -> str:
-    """Waits until the container is running (or exited with the expected code); returns its state."""
-    want = expected.get("state") or "running"
-    deadline = time.monotonic() + (expected.get("timeout") or (10 if want == "running" else EXPECTED_TIMEOUT))
+@dataclass(frozen=True)
+class _Goal:
+    """What a started container must reach, and how long it has."""
+
+    state: str
+    exit_code: int
+    healthy: bool  # running is not enough: the health check must pass
+    timeout: int
+
+
+def _goal(spec: ContainerSpec) -> _Goal:
+    expected = spec.expected_state or ExpectedState(state=ContainerState.running)
+    running = expected.state == ContainerState.running
+    healthy = spec.healthcheck is not None and running
+    default = HEALTHY_TIMEOUT if healthy else RUNNING_TIMEOUT if running else EXPECTED_TIMEOUT
+    return _Goal(expected.state.value, expected.exit_code or 0, healthy, expected.timeout or default)
+
+
+def _wait_expected(client: DockerClient, container_id: str, spec: ContainerSpec) -> str:
+    """Waits until the container is running (and healthy, with a health check) or exited with the
+    expected code; returns its state."""
+    goal = _goal(spec)
+    deadline = time.monotonic() + goal.timeout
     pause = 0.02  # a started container is usually running at once: look again soon, then less often
     while True:
         state = client.api.inspect_container(container_id)["State"]
-        reached = _reached(want, expected, state)
+        reached = _reached(goal, state)
         if reached is not None:
             return reached
         if time.monotonic() > deadline:
-            raise DeployError(f"did not reach the state {want} in time (it is {state.get('Status')})")
+            raise DeployError(_not_reached(goal, state))
         time.sleep(pause)
         pause = min(pause * 2, 0.2)
 
 
-def _reached(want: str, expected: dict[str, Any], state: dict[str, Any]) -> str | None:
-    """The state `want` when the engine's container state shows it; None to keep waiting.
+def _reached(goal: _Goal, state: dict[str, Any]) -> str | None:
+    """The goal's state when the engine's container state shows it; None to keep waiting.
     Raises when it can no longer be reached (exited with another code, or stopped for good)."""
     stopped = state.get("Status") in ("exited", "dead")
-    if want == "exited" and stopped:
-        code = expected.get("exitCode") or 0
-        if state.get("ExitCode") != code:
-            raise DeployError(f"exited with code {state.get('ExitCode')}, expected {code}")
+    if goal.state == "exited" and stopped:
+        if state.get("ExitCode") != goal.exit_code:
+            raise DeployError(f"exited with code {state.get('ExitCode')}, expected {goal.exit_code}")
         return "exited"
-    if want == "running" and stopped and state.get("Restarting") is False:
+    if goal.state == "running" and stopped and state.get("Restarting") is False:
         raise DeployError(f"the container stopped (exit code {state.get('ExitCode')}) instead of running")
-    if want == "running" and state.get("Status") == "running":
-        return "running"
-    return None
+    return "running" if goal.state == "running" and _up(goal, state) else None
+
+
+def _up(goal: _Goal, state: dict[str, Any]) -> bool:
+    health = (state.get("Health") or {}).get("Status")
+    return state.get("Status") == "running" and (not goal.healthy or health == "healthy")
+
+
+def _not_reached(goal: _Goal, state: dict[str, Any]) -> str:
+    """Why the wait ended, in words: for a health check, what its last probe said."""
+    if not goal.healthy or state.get("Status") != "running":
+        return f"did not reach the state {goal.state} in time (it is {state.get('Status')})"
+    health = state.get("Health") or {}
+    probes = health.get("Log") or []
+    said = " ".join(str(probes[-1].get("Output") or "").split())[:300] if probes else "no probe has finished yet"
+    return f"did not become healthy within {goal.timeout} s (health {health.get('Status', 'unknown')}: {said})"

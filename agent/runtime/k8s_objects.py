@@ -3,27 +3,60 @@
 Namespace = prefix; objects are named after the container. Environment goes to a ConfigMap
 and secrets to a Secret (both via `envFrom`); registry credentials to a dockerconfigjson
 Secret used as imagePullSecret; volumes become PVCs (or emptyDirs for mem/tmp); ports become
-a Service; `expose` with a routing host becomes an nginx Ingress.
+a Service; `expose` with a routing host becomes an nginx Ingress; enabled metrics a
+ServiceMonitor. The manifests are complete: they are server-side applied, so what a config no
+longer sets is removed from the cluster. `NOT_APPLICABLE` names the config fields Kubernetes
+has no use for, and why (tests/unit/test_config_coverage.py holds the two to the model).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.runtime import quantities
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL
+from chalicelib.contracts.agent import Workload
+from chalicelib.contracts.containers import (
+    Argument,
+    ContainerConfig,
+    DeploymentStrategy,
+    Expose,
+    HealthCheckConfig,
+    InitContainer,
+    Markers,
+    Resources,
+    Routing,
+    UniqueKeyValue,
+    Volume,
+    VolumeType,
+)
 from chalicelib.contracts.naming import DNS_LABEL
 
-QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 DEFAULT_LIMITS = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
 DEFAULT_VOLUME_SIZE = "1Gi"
-ACCESS = {"ro": "ReadOnlyMany", "rwo": "ReadWriteOnce", "rwx": "ReadWriteMany"}
+DEFAULT_METRICS_PATH = "/metrics"
+ACCESS = {VolumeType.ro: "ReadOnlyMany", VolumeType.rwo: "ReadWriteOnce", VolumeType.rwx: "ReadWriteMany"}
 RESTARTED_AT = "crane.dyrector.io/restartedAt"
+SERVICE_MONITOR_API = "monitoring.coreos.com/v1"
+# A workload's objects that a later config may no longer produce: kind → name suffix.
+OPTIONAL_OBJECTS = (("Secret", ""), ("Secret", "-reg"), ("Service", ""), ("Ingress", ""), ("ServiceMonitor", ""))
+
+NOT_APPLICABLE = {
+    "name": "the platform names the workload (Workload.name)",
+    "capabilities": "never passed on (dyrector §4.6)",
+    "restart_policy": "a Deployment's pods always restart (§7)",
+    "network_mode": "pods use the cluster network (§7)",
+    "networks": "pods use the cluster network (§7)",
+    "docker_labels": "Docker labels (Kubernetes objects take labels and annotations)",
+    "log_config": "the cluster decides how container logs are kept (§7)",
+    "expected_state": "a Deployment is expected to run (§7)",
+}
 
 
 def _check_name(kind: str, value: str) -> None:
@@ -31,8 +64,12 @@ def _check_name(kind: str, value: str) -> None:
         raise ValueError(f"the {kind} {value!r} is not a DNS-1123 label")
 
 
-def _kv(entries: list[dict[str, Any]] | None) -> dict[str, str]:
-    return {e["key"]: e.get("value") or "" for e in entries or []}
+def _kv(entries: list[UniqueKeyValue] | None) -> dict[str, str]:
+    return {e.key: e.value for e in entries or []}
+
+
+def _words(entries: list[Argument] | None) -> list[str]:
+    return [e.key for e in entries or []]
 
 
 def _b64(value: str) -> str:
@@ -40,9 +77,8 @@ def _b64(value: str) -> str:
 
 
 def _quantity(value: str, what: str) -> str:
-    if not QUANTITY.fullmatch(str(value)):
-        raise ValueError(f"{what} {value!r} is not a Kubernetes quantity")
-    return str(value)
+    quantities.parse(value, what)
+    return value
 
 
 def _meta(
@@ -58,7 +94,6 @@ def _meta(
     return meta
 
 
-PARTS = ("deployment", "service", "ingress")  # which object a label or annotation goes on
 Manifest = dict[str, Any]
 
 
@@ -69,11 +104,37 @@ class _Volumes:
     claims: list[Manifest]  # the PersistentVolumeClaims to create
 
 
+@dataclass(frozen=True)
+class _Markers:
+    """Labels and annotations of one object kind."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+def workload_objects(
+    prefix: str,
+    workload: Workload,
+    open_sealed: Callable[[str], str],
+    root_domain: str | None = None,
+    now: datetime | None = None,
+) -> list[Manifest]:
+    """Every object of one workload, its sealed secrets and registry password opened."""
+    secrets = {s.key: open_sealed(s.value) for s in workload.config.secrets or [] if s.value}
+    auth = workload.registry_auth
+    registry_auth = (
+        {"url": auth.server, "user": auth.user, "password": open_sealed(auth.sealed_password)} if auth else None
+    )
+    return build_objects(
+        prefix, workload.name, workload.image, workload.config, secrets, registry_auth, root_domain, now
+    )
+
+
 def build_objects(
     prefix: str,
     name: str,
     image: str,
-    config: dict[str, Any],
+    config: ContainerConfig,
     secrets: dict[str, str],
     registry_auth: dict[str, str] | None = None,
     root_domain: str | None = None,
@@ -82,21 +143,14 @@ def build_objects(
     """Every object of one container, in the order they are applied (the Namespace first)."""
     _check_name("prefix", prefix)
     _check_name("container name", name)
-    labels, annotations = _by_part(config.get("labels")), _by_part(config.get("annotations"))
     secret = _secret(prefix, name, secrets)
     pull_secret = _pull_secret(prefix, name, registry_auth)
     volumes = _volumes(prefix, name, config)
     env_from: list[Manifest] = [{"configMapRef": {"name": name}}, *([{"secretRef": {"name": name}}] if secret else [])]
     pod_spec = _pod_spec(name, image, config, env_from, volumes, pull_secret)
-    deployment = _deployment(
-        prefix, name, config, pod_spec, labels["deployment"], annotations["deployment"], now or datetime.now(UTC)
-    )
-    service = _service(prefix, name, config, labels["service"], annotations["service"])
-    ingress = (
-        _ingress(prefix, name, config, service, labels["ingress"], annotations["ingress"], root_domain)
-        if service
-        else None
-    )
+    deployment = _deployment(prefix, name, config, pod_spec, _part(config, "deployment"), now or datetime.now(UTC))
+    service = _service(prefix, name, config, _part(config, "service"))
+    ingress = _ingress(prefix, name, config, service, _part(config, "ingress"), root_domain) if service else None
     objects = [
         _namespace(prefix),
         _config_map(prefix, name, config),
@@ -106,25 +160,29 @@ def build_objects(
         deployment,
         service,
         ingress,
+        _service_monitor(prefix, name, config, service) if service else None,
     ]
     return [obj for obj in objects if obj is not None]
 
 
-def _by_part(entries: dict[str, Any] | None) -> dict[str, dict[str, str]]:
-    return {part: _kv((entries or {}).get(part)) for part in PARTS}
+def _part(config: ContainerConfig, part: str) -> _Markers:
+    def of(markers: Markers | None) -> dict[str, str]:
+        return _kv(getattr(markers, part)) if markers else {}
+
+    return _Markers(of(config.labels), of(config.annotations))
 
 
 def _namespace(prefix: str) -> Manifest:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": prefix, "labels": {PREFIX_LABEL: prefix}}}
 
 
-def _config_map(prefix: str, name: str, config: dict[str, Any]) -> Manifest:
+def _config_map(prefix: str, name: str, config: ContainerConfig) -> Manifest:
     """The environment, given to the container (and init containers that ask) through `envFrom`."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _meta(name, prefix),
-        "data": _kv(config.get("environment")),
+        "data": _kv(config.environment),
     }
 
 
@@ -160,7 +218,7 @@ def _pull_secret(prefix: str, name: str, registry_auth: dict[str, str] | None) -
 def _pod_spec(
     name: str,
     image: str,
-    config: dict[str, Any],
+    config: ContainerConfig,
     env_from: list[Manifest],
     volumes: _Volumes,
     pull_secret: Manifest | None,
@@ -171,65 +229,60 @@ def _pod_spec(
     }
     if pull_secret:
         pod_spec["imagePullSecrets"] = [{"name": pull_secret["metadata"]["name"]}]
-    init = [_init_container(name, entry, env_from, volumes.mounts) for entry in config.get("initContainers") or []]
+    init = [_init_container(name, entry, env_from, volumes.mounts) for entry in config.init_containers or []]
     if init:
         pod_spec["initContainers"] = init
     return pod_spec
 
 
 def _container(
-    name: str, image: str, config: dict[str, Any], env_from: list[Manifest], mounts: list[Manifest]
+    name: str, image: str, config: ContainerConfig, env_from: list[Manifest], mounts: list[Manifest]
 ) -> Manifest:
-    ports = config.get("ports") or []
+    ports = [p.internal for p in config.ports or []]
     container: Manifest = {
         "name": name,
         "image": image,
         "envFrom": env_from,
-        "ports": [{"name": f"port-{p['internal']}", "containerPort": p["internal"], "protocol": "TCP"} for p in ports],
+        "ports": [{"name": f"port-{p}", "containerPort": p, "protocol": "TCP"} for p in ports],
         "volumeMounts": mounts,
-        "resources": _resources(config.get("resourceConfig") or {}),
+        "resources": _resources(config),
     }
-    if config.get("tty") is not None:
-        container["tty"] = bool(config["tty"])
-    if config.get("workingDirectory"):
-        container["workingDir"] = config["workingDirectory"]
-    if isinstance(config.get("user"), int) and config["user"] >= 0:
-        container["securityContext"] = {"runAsUser": config["user"]}
-    container.update(_command_line(config, "commands", "args"))
-    container.update(_probes(config.get("healthCheckConfig") or {}, ports))
+    if config.tty is not None:
+        container["tty"] = config.tty
+    if config.working_directory:
+        container["workingDir"] = config.working_directory
+    if config.user is not None and config.user >= 0:
+        container["securityContext"] = {"runAsUser": config.user}
+    container.update(_command_line(config.commands, config.args))
+    if config.health_check_config:
+        container.update(_probes(config.health_check_config, ports))
     return container
 
 
-def _command_line(entry: dict[str, Any], command_field: str, args_field: str) -> Manifest:
-    """`command` and `args` when set: the config spells the entrypoint `commands`, an init container `command`."""
+def _command_line(command: list[Argument] | None, args: list[Argument] | None) -> Manifest:
+    """`command` and `args` when set."""
     line: Manifest = {}
-    if entry.get(command_field):
-        line["command"] = [c["key"] for c in entry[command_field]]
-    if entry.get(args_field):
-        line["args"] = [a["key"] for a in entry[args_field]]
+    if command:
+        line["command"] = _words(command)
+    if args:
+        line["args"] = _words(args)
     return line
 
 
 def _deployment(
-    prefix: str,
-    name: str,
-    config: dict[str, Any],
-    pod_spec: Manifest,
-    labels: dict[str, str],
-    annotations: dict[str, str],
-    now: datetime,
+    prefix: str, name: str, config: ContainerConfig, pod_spec: Manifest, markers: _Markers, now: datetime
 ) -> Manifest:
     """One replica; the pod template's restartedAt annotation makes every deploy roll the pods."""
-    strategy = "Recreate" if config.get("deploymentStrategy") == "recreate" else "RollingUpdate"
+    strategy = "Recreate" if config.deployment_strategy == DeploymentStrategy.recreate else "RollingUpdate"
     selector = {"app": name}
     template_meta = {
-        "labels": {**selector, PREFIX_LABEL: prefix, NAME_LABEL: name, **labels},
-        "annotations": {RESTARTED_AT: now.isoformat(), **annotations},
+        "labels": {**selector, PREFIX_LABEL: prefix, NAME_LABEL: name, **markers.labels},
+        "annotations": {RESTARTED_AT: now.isoformat(), **markers.annotations},
     }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": _meta(name, prefix, labels, annotations or None),
+        "metadata": _meta(name, prefix, markers.labels, markers.annotations or None),
         "spec": {
             "replicas": 1,
             "strategy": {"type": strategy},
@@ -239,78 +292,87 @@ def _deployment(
     }
 
 
-def _volumes(prefix: str, name: str, config: dict[str, Any]) -> _Volumes:
+def _volumes(prefix: str, name: str, config: ContainerConfig) -> _Volumes:
     """`<name>-<volume>` each: a PVC (kept across deploys) or an emptyDir for mem/tmp volumes."""
     found = _Volumes(pod=[], mounts=[], claims=[])
-    for volume in config.get("volumes") or []:
-        volume_name = f"{name}-{volume['name']}"
+    for volume in config.volumes or []:
+        volume_name = f"{name}-{volume.name}"
         _check_name("volume name", volume_name)
-        kind = volume.get("type") or "rwo"
-        if kind in ("mem", "tmp"):
+        kind = volume.type or VolumeType.rwo
+        if kind in (VolumeType.mem, VolumeType.tmp):
             found.pod.append({"name": volume_name, "emptyDir": _empty_dir(kind, volume)})
         else:
             found.claims.append(_claim(prefix, volume_name, kind, volume))
             found.pod.append(
-                {"name": volume_name, "persistentVolumeClaim": {"claimName": volume_name, "readOnly": kind == "ro"}}
+                {
+                    "name": volume_name,
+                    "persistentVolumeClaim": {"claimName": volume_name, "readOnly": kind == VolumeType.ro},
+                }
             )
-        found.mounts.append({"name": volume_name, "mountPath": volume["path"], "readOnly": kind == "ro"})
+        found.mounts.append({"name": volume_name, "mountPath": volume.path, "readOnly": kind == VolumeType.ro})
     return found
 
 
-def _empty_dir(kind: str, volume: dict[str, Any]) -> Manifest:
-    empty: Manifest = {"medium": "Memory"} if kind == "mem" else {}
-    if volume.get("size"):
-        empty["sizeLimit"] = _quantity(volume["size"], "volume size")
+def _empty_dir(kind: VolumeType, volume: Volume) -> Manifest:
+    empty: Manifest = {"medium": "Memory"} if kind == VolumeType.mem else {}
+    if volume.size:
+        empty["sizeLimit"] = _quantity(volume.size, "volume size")
     return empty
 
 
-def _claim(prefix: str, volume_name: str, kind: str, volume: dict[str, Any]) -> Manifest:
+def _claim(prefix: str, volume_name: str, kind: VolumeType, volume: Volume) -> Manifest:
     spec: Manifest = {
         "accessModes": [ACCESS[kind]],
-        "resources": {"requests": {"storage": _quantity(volume.get("size") or DEFAULT_VOLUME_SIZE, "volume size")}},
+        "resources": {"requests": {"storage": _quantity(volume.size or DEFAULT_VOLUME_SIZE, "volume size")}},
     }
-    if volume.get("class"):
-        spec["storageClassName"] = volume["class"]
+    if volume.class_:
+        spec["storageClassName"] = volume.class_
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(volume_name, prefix), "spec": spec}
 
 
-def _resources(resource_config: dict[str, Any]) -> dict[str, Any]:
-    limits = {**DEFAULT_LIMITS, **{k: v for k, v in (resource_config.get("limits") or {}).items() if v}}
-    requests = {**DEFAULT_REQUESTS, **{k: v for k, v in (resource_config.get("requests") or {}).items() if v}}
+def _resources(config: ContainerConfig) -> dict[str, Any]:
+    """Limits and requests over the defaults; `limits.cpu: "0"` removes the CPU limit."""
+    resource_config = config.resource_config
+
+    def given(resources: Resources | None) -> dict[str, str]:
+        return {k: v for k, v in (resources.model_dump() if resources else {}).items() if v}
+
+    limits = {**DEFAULT_LIMITS, **given(resource_config.limits if resource_config else None)}
+    requests = {**DEFAULT_REQUESTS, **given(resource_config.requests if resource_config else None)}
     if str(limits.get("cpu")) == "0":
-        del limits["cpu"]  # "0" removes the CPU limit
+        del limits["cpu"]
     return {
         "limits": {k: _quantity(v, f"limit {k}") for k, v in limits.items()},
         "requests": {k: _quantity(v, f"request {k}") for k, v in requests.items()},
     }
 
 
-def _probes(health: dict[str, Any], ports: list[dict[str, Any]]) -> dict[str, Any]:
-    port = health.get("port") or (ports[0]["internal"] if ports else None)
-    probes = {}
-    for field, key in (
-        ("livenessProbe", "livenessProbe"),
-        ("readinessProbe", "readinessProbe"),
-        ("startupProbe", "startupProbe"),
-    ):
-        if health.get(field) and port:
-            probes[key] = {
-                "httpGet": {"path": health[field], "port": port},
-                "initialDelaySeconds": 30,
-                "failureThreshold": 1,
-            }
-    return probes
+def _probes(health: HealthCheckConfig, ports: list[int]) -> dict[str, Any]:
+    """HTTP GET probes on the health port (else the first container port), each on its own path."""
+    paths = {
+        "livenessProbe": health.liveness_probe,
+        "readinessProbe": health.readiness_probe,
+        "startupProbe": health.startup_probe,
+    }
+    port = health.port or (ports[0] if ports else None)
+    if port is None and any(paths.values()):
+        raise ValueError("the health check has no port: set healthCheckConfig.port or a container port")
+    return {
+        probe: {"httpGet": {"path": path, "port": port}, "initialDelaySeconds": 30, "failureThreshold": 1}
+        for probe, path in paths.items()
+        if path
+    }
 
 
 def _init_container(
-    parent: str, entry: dict[str, Any], parent_env_from: list[Manifest], parent_mounts: list[Manifest]
+    parent: str, entry: InitContainer, parent_env_from: list[Manifest], parent_mounts: list[Manifest]
 ) -> Manifest:
     """Always pulled; the parent's environment only with `useParentConfig`; mounts the parent's volumes by name."""
-    container: Manifest = {"name": entry["name"], "image": entry["image"], "imagePullPolicy": "Always"}
-    container.update(_command_line(entry, "command", "args"))
-    if entry.get("environment"):
-        container["env"] = [{"name": k, "value": v} for k, v in _kv(entry["environment"]).items()]
-    if entry.get("useParentConfig"):
+    container: Manifest = {"name": entry.name, "image": entry.image, "imagePullPolicy": "Always"}
+    container.update(_command_line(entry.command, entry.args))
+    if entry.environment:
+        container["env"] = [{"name": k, "value": v} for k, v in _kv(entry.environment).items()]
+    if entry.use_parent_config:
         container["envFrom"] = parent_env_from
     mounts = _init_mounts(parent, entry, parent_mounts)
     if mounts:
@@ -318,38 +380,33 @@ def _init_container(
     return container
 
 
-def _init_mounts(parent: str, entry: dict[str, Any], parent_mounts: list[Manifest]) -> list[Manifest]:
+def _init_mounts(parent: str, entry: InitContainer, parent_mounts: list[Manifest]) -> list[Manifest]:
     known = {m["name"] for m in parent_mounts}
     mounts = []
-    for volume in entry.get("volumes") or []:
-        volume_name = f"{parent}-{volume['name']}"
+    for volume in entry.volumes or []:
+        volume_name = f"{parent}-{volume.name}"
         if volume_name not in known:
-            raise ValueError(f"init container {entry['name']}: no volume named {volume['name']!r}")
-        mounts.append({"name": volume_name, "mountPath": volume["path"]})
+            raise ValueError(f"init container {entry.name}: no volume named {volume.name!r}")
+        mounts.append({"name": volume_name, "mountPath": volume.path})
     return mounts
 
 
-def _service(
-    prefix: str, name: str, config: dict[str, Any], labels: dict[str, str], annotations: dict[str, str]
-) -> dict[str, Any] | None:
-    ports = [
-        {"name": f"tcp-{p['internal']}", "port": p["internal"], "targetPort": p["internal"], "protocol": "TCP"}
-        for p in config.get("ports") or []
-    ]
-    for rng in config.get("portRanges") or []:
-        for offset in range(rng["internal"]["to"] - rng["internal"]["from"] + 1):
-            port = rng["internal"]["from"] + offset
-            ports.append({"name": f"tcp-{port}", "port": port, "targetPort": port, "protocol": "TCP"})
-    if not ports:
+def _service(prefix: str, name: str, config: ContainerConfig, markers: _Markers) -> Manifest | None:
+    internal = [p.internal for p in config.ports or []]
+    for rng in config.port_ranges or []:
+        internal += range(rng.internal.from_, rng.internal.to + 1)
+    if not internal:
         return None
+    ports = [{"name": f"tcp-{p}", "port": p, "targetPort": p, "protocol": "TCP"} for p in internal]
     spec: dict[str, Any] = {"selector": {"app": name}, "ports": ports, "type": "ClusterIP"}
-    if config.get("useLoadBalancer"):
+    annotations = markers.annotations
+    if config.use_load_balancer:
         spec.update(type="LoadBalancer", externalTrafficPolicy="Local")
-        annotations = {**annotations, **_kv(config.get("extraLBAnnotations"))}
+        annotations = {**annotations, **_kv(config.extra_lb_annotations)}
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _meta(name, prefix, labels, annotations or None),
+        "metadata": _meta(name, prefix, markers.labels, annotations or None),
         "spec": spec,
     }
 
@@ -357,69 +414,61 @@ def _service(
 def _ingress(
     prefix: str,
     name: str,
-    config: dict[str, Any],
+    config: ContainerConfig,
     service: Manifest,
-    labels: dict[str, str],
-    annotations: dict[str, str],
+    markers: _Markers,
     root_domain: str | None,
 ) -> Manifest | None:
     """An nginx Ingress for `expose` (cert-manager TLS for `exposeWithTls`); the host is routing.domain,
     else `<name>.<prefix>.<ROOT_DOMAIN>`."""
-    expose = config.get("expose") or "none"
-    if expose == "none":
+    expose = config.expose or Expose.none
+    if expose == Expose.none:
         return None
-    routing = config.get("routing") or {}
-    host = routing.get("domain") or (f"{name}.{prefix}.{root_domain}" if root_domain else None)
+    routing = config.routing or Routing()
+    host = routing.domain or (f"{name}.{prefix}.{root_domain}" if root_domain else None)
     if not host:
         raise ValueError("exposing a container needs routing.domain or the agent's ROOT_DOMAIN")
-    port = routing.get("port") or service["spec"]["ports"][0]["port"]
+    port = routing.port or service["spec"]["ports"][0]["port"]
     path, rewrite_notes = _ingress_path(routing)
-    notes = {"kubernetes.io/ingress.class": "nginx", **annotations, **rewrite_notes, **_header_notes(config)}
+    notes = {"kubernetes.io/ingress.class": "nginx", **markers.annotations, **rewrite_notes, **_header_notes(config)}
+    backend = {"service": {"name": name, "port": {"number": port}}}
     spec: Manifest = {
         "rules": [
             {
                 "host": host,
-                "http": {
-                    "paths": [
-                        {
-                            "path": path,
-                            "pathType": "ImplementationSpecific",
-                            "backend": {"service": {"name": name, "port": {"number": port}}},
-                        }
-                    ]
-                },
+                "http": {"paths": [{"path": path, "pathType": "ImplementationSpecific", "backend": backend}]},
             }
         ]
     }
-    if expose == "exposeWithTls":
+    if expose == Expose.expose_with_tls:
         notes.update({"kubernetes.io/tls-acme": "true", "cert-manager.io/cluster-issuer": "letsencrypt-prod"})
         spec["tls"] = [{"hosts": [host], "secretName": f"{name}-tls"}]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": _meta(name, prefix, labels, notes),
+        "metadata": _meta(name, prefix, markers.labels, notes),
         "spec": spec,
     }
 
 
-def _ingress_path(routing: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def _ingress_path(routing: Routing) -> tuple[str, dict[str, str]]:
     """The path and its nginx notes: `stripPath` rewrites it away, `uploadLimit` caps the body size."""
-    path = routing.get("path") or "/"
+    path = routing.path or "/"
     notes = {}
-    if routing.get("stripPath"):
+    if routing.strip_path:
         path = path.rstrip("/") + "(/|$)(.*)"
         notes["nginx.ingress.kubernetes.io/use-regex"] = "true"
         notes["nginx.ingress.kubernetes.io/rewrite-target"] = "/$2"
-    if routing.get("uploadLimit"):
-        notes["nginx.ingress.kubernetes.io/proxy-body-size"] = routing["uploadLimit"]
+    if routing.upload_limit:
+        notes["nginx.ingress.kubernetes.io/proxy-body-size"] = routing.upload_limit
     return path, notes
 
 
-def _header_notes(config: dict[str, Any]) -> dict[str, str]:
+def _header_notes(config: ContainerConfig) -> dict[str, str]:
     """CORS and proxy notes: `proxyHeaders` turns on CORS and buffering and allows the forwarding headers."""
     notes = {}
-    headers = [h["key"] for h in config.get("customHeaders") or []]
-    if config.get("proxyHeaders"):
+    headers = [h.key for h in config.custom_headers or []]
+    if config.proxy_headers:
         notes.update(
             {
                 "nginx.ingress.kubernetes.io/enable-cors": "true",
@@ -431,3 +480,21 @@ def _header_notes(config: dict[str, Any]) -> dict[str, str]:
     if headers:
         notes["nginx.ingress.kubernetes.io/cors-allow-headers"] = ",".join(headers)
     return notes
+
+
+def _service_monitor(prefix: str, name: str, config: ContainerConfig, service: Manifest) -> Manifest | None:
+    """A Prometheus Operator ServiceMonitor scraping the metrics port (else the Service's first) at
+    the metrics path (else /metrics); the runtime applies it only where the CRD is installed."""
+    metrics = config.metrics
+    if not metrics or not metrics.enabled:
+        return None
+    port = metrics.port or service["spec"]["ports"][0]["port"]
+    return {
+        "apiVersion": SERVICE_MONITOR_API,
+        "kind": "ServiceMonitor",
+        "metadata": _meta(name, prefix),
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "endpoints": [{"targetPort": port, "path": metrics.path or DEFAULT_METRICS_PATH}],
+        },
+    }

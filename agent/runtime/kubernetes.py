@@ -3,7 +3,10 @@
 A "container" is a Deployment in the namespace named by the prefix (dyrector §5.6, §7):
 start/stop scale it to 1/0, restart bumps a pod-template annotation, deleting one removes
 its Deployment, Service, ConfigMap, Secrets and Ingress (PVCs are kept: they hold data), and
-deleting a prefix deletes the namespace. Objects are created, or patched when they exist.
+deleting a prefix deletes the namespace. Objects are server-side applied under one field
+manager (as crane does), so a re-deploy removes the labels, annotations, variables and ports
+the config dropped; a Service, Ingress, Secret or ServiceMonitor it no longer needs is deleted.
+PVCs are only created: their spec is immutable.
 """
 
 from __future__ import annotations
@@ -12,17 +15,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, NetworkingV1Api
+from kubernetes.client import (
+    ApiClient,
+    ApiextensionsV1Api,
+    AppsV1Api,
+    CoreV1Api,
+    CustomObjectsApi,
+    NetworkingV1Api,
+)
 from kubernetes.client.exceptions import ApiException
 
 from agent.runtime import k8s_objects
 from agent.runtime.base import PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
-from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent, Workload
+from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent
 
 Manifest = dict[str, Any]
-Call = Callable[[], object]
 # The client's generated methods take models, but serialise a plain dict body as it is.
 ApiMethod = Callable[..., object]
+FIELD_MANAGER = "crane-dyrector-io"
+APPLY_PATCH = "application/apply-patch+yaml"
+MONITORS = "servicemonitors"
+SERVICE_MONITOR_CRD = f"{MONITORS}.monitoring.coreos.com"
 
 
 class KubernetesRuntime:
@@ -30,36 +43,65 @@ class KubernetesRuntime:
         self.core = CoreV1Api(api_client)
         self.apps = AppsV1Api(api_client)
         self.net = NetworkingV1Api(api_client)
+        self.custom = CustomObjectsApi(api_client)
+        self.extensions = ApiextensionsV1Api(api_client)
         self.root_domain = root_domain
 
     # -- applying objects ---------------------------------------------------------------
     def apply(self, objects: list[Manifest]) -> None:
+        """Applies each object; a PersistentVolumeClaim only when it is missing."""
         for obj in objects:
-            create, patch = self._operations(obj)
-            try:
-                create()
-            except ApiException as error:
-                if error.status != 409:
-                    raise
-                if patch is not None:
-                    patch()
+            kind, name, namespace = obj["kind"], obj["metadata"]["name"], obj["metadata"].get("namespace")
+            if kind == "PersistentVolumeClaim":
+                self._create_missing_claim(obj)
+            elif kind == "Namespace":
+                _applied(self.core.patch_namespace, name, obj)
+            elif kind == "ServiceMonitor":
+                group, version = k8s_objects.SERVICE_MONITOR_API.split("/")
+                _applied(self.custom.patch_namespaced_custom_object, group, version, namespace, MONITORS, name, obj)
+            else:
+                _applied(self._methods()[kind][1], name, namespace, obj)
 
-    def _operations(self, obj: Manifest) -> tuple[Call, Call | None]:
-        """How to create the object, and how to patch it when it exists (None: leave it as it is)."""
-        kind, name = obj["kind"], obj["metadata"]["name"]
-        namespace = obj["metadata"].get("namespace")
-        if kind == "Namespace":
-            return (lambda: self.core.create_namespace(obj)), None  # type: ignore[arg-type]  # a dict body
-        table: dict[str, tuple[ApiMethod, ApiMethod | None]] = {
-            "ConfigMap": (self.core.create_namespaced_config_map, self.core.patch_namespaced_config_map),
-            "Secret": (self.core.create_namespaced_secret, self.core.patch_namespaced_secret),
-            "PersistentVolumeClaim": (self.core.create_namespaced_persistent_volume_claim, None),  # spec is immutable
-            "Service": (self.core.create_namespaced_service, self.core.patch_namespaced_service),
-            "Deployment": (self.apps.create_namespaced_deployment, self.apps.patch_namespaced_deployment),
-            "Ingress": (self.net.create_namespaced_ingress, self.net.patch_namespaced_ingress),
+    def _create_missing_claim(self, claim: Manifest) -> None:
+        try:
+            self.core.create_namespaced_persistent_volume_claim(claim["metadata"]["namespace"], claim)  # type: ignore[arg-type]
+        except ApiException as error:
+            if error.status != 409:
+                raise
+
+    def _methods(self) -> dict[str, tuple[ApiMethod, ApiMethod]]:
+        """How to delete and how to patch each namespaced kind the runtime creates."""
+        return {
+            "ConfigMap": (self.core.delete_namespaced_config_map, self.core.patch_namespaced_config_map),
+            "Secret": (self.core.delete_namespaced_secret, self.core.patch_namespaced_secret),
+            "Service": (self.core.delete_namespaced_service, self.core.patch_namespaced_service),
+            "Deployment": (self.apps.delete_namespaced_deployment, self.apps.patch_namespaced_deployment),
+            "Ingress": (self.net.delete_namespaced_ingress, self.net.patch_namespaced_ingress),
         }
-        create, patch = table[kind]
-        return (lambda: create(namespace, obj)), ((lambda: patch(name, namespace, obj)) if patch else None)
+
+    def _delete(self, kind: str, name: str, namespace: str) -> bool:
+        """Deletes one object; False when there was none."""
+        try:
+            if kind == "ServiceMonitor":
+                group, version = k8s_objects.SERVICE_MONITOR_API.split("/")
+                self.custom.delete_namespaced_custom_object(group, version, namespace, MONITORS, name)
+            else:
+                self._methods()[kind][0](name, namespace)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            return False
+        return True
+
+    def _has_service_monitors(self) -> bool:
+        """Whether the Prometheus Operator's ServiceMonitor CRD is installed (its large schema is not parsed)."""
+        try:
+            self.extensions.read_custom_resource_definition(SERVICE_MONITOR_CRD, _preload_content=False)
+        except ApiException as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
 
     # -- the Runtime protocol -------------------------------------------------------------
     def list_containers(self, prefix: str | None) -> list[ContainerInfo]:
@@ -94,22 +136,15 @@ class KubernetesRuntime:
 
     def delete_container(self, prefix: str, name: str) -> None:
         deletions = [
-            (self.apps.delete_namespaced_deployment, name),
-            (self.core.delete_namespaced_service, name),
-            (self.core.delete_namespaced_config_map, name),
-            (self.core.delete_namespaced_secret, name),
-            (self.core.delete_namespaced_secret, f"{name}-reg"),
-            (self.net.delete_namespaced_ingress, name),
+            ("Deployment", name),
+            ("Service", name),
+            ("ConfigMap", name),
+            ("Secret", name),
+            ("Secret", f"{name}-reg"),
+            ("Ingress", name),
         ]
-        deleted = 0
-        for delete, object_name in deletions:
-            try:
-                delete(object_name, prefix)
-                deleted += 1
-            except ApiException as error:
-                if error.status != 404:
-                    raise
-        if not deleted:
+        deleted = [self._delete(kind, object_name, prefix) for kind, object_name in deletions]
+        if not any(deleted):
             raise ContainerNotFound(f"nothing named {name} in namespace {prefix}")
 
     def delete_prefix(self, prefix: str) -> None:
@@ -121,25 +156,40 @@ class KubernetesRuntime:
 
     def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
         for workload in request.workloads:
-            secrets = _opened_secrets(workload, open_sealed)
-            auth = _registry_auth(workload, open_sealed)
             try:
-                self.apply(
-                    k8s_objects.build_objects(
-                        request.prefix, workload.name, workload.image, workload.config, secrets, auth, self.root_domain
-                    )
-                )
+                objects = k8s_objects.workload_objects(request.prefix, workload, open_sealed, self.root_domain)
+                skipped = self._without_missing_kinds(objects)
+                self.apply(objects)
+                self._remove_dropped(request.prefix, workload.name, objects)
             except (ValueError, ApiException) as error:
                 reason = getattr(error, "reason", None) or str(error)
-                report([DeploymentEvent(type="log", log=[f"{workload.name}: {reason}"], level="error")])
+                report([log(f"{workload.name}: {reason}", level="error")])
                 return False
             report(
                 [
-                    DeploymentEvent(type="log", log=[f"{workload.name}: applied to namespace {request.prefix}"]),
+                    DeploymentEvent(
+                        type="log", log=[f"{workload.name}: applied to namespace {request.prefix}", *skipped]
+                    ),
                     DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="waiting"),
                 ]
             )
         return True
+
+    def _without_missing_kinds(self, objects: list[Manifest]) -> list[str]:
+        """Leaves out a ServiceMonitor where the cluster has no such kind; says so for the log."""
+        monitors = [obj for obj in objects if obj["kind"] == "ServiceMonitor"]
+        if not monitors or self._has_service_monitors():
+            return []
+        objects.remove(monitors[0])
+        return ["metrics: the cluster has no ServiceMonitor kind (Prometheus Operator); none created"]
+
+    def _remove_dropped(self, prefix: str, name: str, applied: list[Manifest]) -> None:
+        """Deletes this workload's optional objects that the config no longer produces (a kind the
+        cluster does not have answers 404 as a missing object does)."""
+        present = {(obj["kind"], obj["metadata"]["name"]) for obj in applied}
+        for kind, suffix in k8s_objects.OPTIONAL_OBJECTS:
+            if (kind, name + suffix) not in present:
+                self._delete(kind, name + suffix, prefix)
 
     @staticmethod
     def _info(deployment: Any) -> ContainerInfo:
@@ -160,19 +210,14 @@ class KubernetesRuntime:
         )
 
 
-def _opened_secrets(workload: Workload, open_sealed: OpenSealed) -> dict[str, str]:
-    """The secrets that have a value, opened (they become the container's Secret)."""
-    return {s["key"]: open_sealed(s["value"]) for s in workload.config.get("secrets") or [] if s.get("value")}
+def _applied(method: ApiMethod, *args: object) -> object:
+    """Server-side apply: the body is our field manager's whole intent (what it no longer sets is
+    removed); `Strict` makes the API server refuse a field it does not know instead of dropping it."""
+    return method(*args, field_manager=FIELD_MANAGER, force=True, field_validation="Strict", _content_type=APPLY_PATCH)
 
 
-def _registry_auth(workload: Workload, open_sealed: OpenSealed) -> dict[str, str] | None:
-    if not workload.registry_auth:
-        return None
-    return {
-        "url": workload.registry_auth.server,
-        "user": workload.registry_auth.user,
-        "password": open_sealed(workload.registry_auth.sealed_password),
-    }
+def log(*lines: str, level: str = "info") -> DeploymentEvent:
+    return DeploymentEvent(type="log", log=list(lines), level=level)
 
 
 def _state(replicas: int | None, status: Any) -> str:

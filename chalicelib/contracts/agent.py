@@ -11,12 +11,15 @@ pydantic.
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, TypeAdapter, field_serializer
 from pydantic.alias_generators import to_camel
 
-# 0.3: workloads carry their storage (imported by the agent before the container starts) and
-# Docker agents route exposed containers through Traefik. Older agents would skip both silently,
-# so deployments that need them are refused for them (domain/nodes.py unsupported_features).
+from chalicelib.contracts.containers import ContainerConfig
+
+# 0.3: workloads carry the typed container config (Docker applies health checks and limits) and
+# their storage (imported by the agent before the container starts); Docker agents route exposed
+# containers through Traefik. The wire shape is 0.2's, so 0.2 agents still deploy, except what they
+# would run without its storage import or route (domain/nodes.py unsupported_features).
 AGENT_VERSION = "0.3.0"
 NodeType = Literal["docker", "k8s"]
 ContainerStateName = Literal["running", "waiting", "exited", "removed"]
@@ -142,8 +145,13 @@ class Workload(Message):
     image: str  # full pull reference, e.g. 127.0.0.1:5000/acme/web:1.0 (no registry part: a local image)
     storage: StorageSource | None = None  # set when the config imports files from a storage
     registry_auth: RegistryAuth | None = None
-    # The merged container config (API shape); secret values are sealed to the agent's public key.
-    config: dict[str, Any] = Field(default_factory=dict)
+    # The effective container config; secret values are sealed to the agent's public key.
+    config: ContainerConfig = Field(default_factory=ContainerConfig)
+
+    @field_serializer("config")
+    def _config_as_set(self, config: ContainerConfig, info: SerializationInfo) -> dict[str, Any]:
+        """Only what is set travels (nulls mean "not set"): the shape agents before 0.3 read, and small commands."""
+        return config.model_dump(mode=info.mode, by_alias=bool(info.by_alias), exclude_none=True)
 
 
 class Deploy(_Command):
@@ -161,6 +169,18 @@ Command = Annotated[
 ]
 COMMAND = TypeAdapter(Command, config=ConfigDict(defer_build=True))  # one fetched by reference
 COMMANDS = TypeAdapter(list[Command], config=ConfigDict(defer_build=True))
+
+
+def read_commands(data: Any) -> list[Command]:
+    """Commands as the agent reads them: fields a newer platform added (even inside a container
+    config, which the API validates strictly) are ignored, so an older agent keeps working."""
+    commands: list[Command] = COMMANDS.validate_python(data, extra="ignore")
+    return commands
+
+
+def read_command(data: Any) -> Command:
+    command: Command = COMMAND.validate_python(data, extra="ignore")
+    return command
 
 
 class CommandResult(Message):

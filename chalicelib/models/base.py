@@ -4,9 +4,8 @@ Requests forbid unknown fields (a typo is a 400, not a silent no-op); responses 
 built from our own data and serialised by alias. Datetimes render as UTC ISO with ms.
 """
 
-import unicodedata
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -18,8 +17,8 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
+from chalicelib.contracts.naming import check_name
 from chalicelib.ids import iso
 
 # WithJsonSchema keeps `format: date-time` in the serialization schema the OpenAPI document shows.
@@ -28,33 +27,6 @@ UtcDateTime = Annotated[
     PlainSerializer(iso, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-
-# Bidirectional embeddings, overrides and isolates: they make a name read differently than it is.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# Letters that render as nothing (Hangul fillers, braille blank): a name of only these looks empty.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def _invisible(char: str) -> bool:
-    return char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
-
-
-def check_name(value: Any) -> Any:
-    """A name is text people read and scripts print: no control characters (NUL, ESC, tabs), no line
-    breaks (incl. NEL, U+2028/2029), no bidi overrides or isolates, and at least one visible character."""
-    if not isinstance(value, str):
-        return value  # the str schema answers
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS:
-            raise PydanticCustomError(
-                "name_characters",
-                "must not contain control characters, line breaks or bidirectional overrides (found U+{code})",
-                {"code": f"{ord(char):04X}"},
-            )
-    if value and all(_invisible(char) for char in value):
-        raise PydanticCustomError("name_blank", "must contain a visible character")
-    return value
-
 
 # Names are trimmed and 1..70 characters, as dyrector's database allows, and pass `check_name`
 # (they land in audit lines, notifications and the install scripts an owner runs as root).

@@ -9,7 +9,6 @@ Secret values are only ever stored sealed to the node agent's public key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -287,7 +286,10 @@ def start_deployment(
     instances = _instances_to_start(team, found, instance_ids)
     _check_node_ready(found.node)
     images = {i.id: i for i in image_repo.list_for_version(team.team_id, found.deployment.version_id)}
-    rules.check_startable(_containers(found, instances, images), found.node.public_key)
+    rules.check_startable(
+        rules.containers(_levels(instances, images), found.deployment.config, found.version.name),
+        found.node.public_key,
+    )
     attempt = repo.start(
         team.team_id,
         found.deployment,
@@ -331,18 +333,17 @@ def _check_node_ready(node: NodeItem) -> None:
         raise PreconditionFailedError("The node's agent has no public key yet.", property="nodeId")
 
 
-def _containers(
-    found: DeploymentView, instances: list[InstanceItem], images: dict[str, ImageItem]
-) -> Iterator[rules.Container]:
-    """Each instance with the config the deploy worker will send (checked one by one, in order)."""
-    for instance in instances:
-        image = images.get(instance.image_id)
-        if image is None:
-            raise PreconditionFailedError(
-                "An image of this deployment was removed from its version.", property="instances", value=instance.id
-            )
-        config = rules.effective_config(image.config, found.deployment.config, instance.config, found.version.name)
-        yield rules.Container(instance.id, config)
+def _levels(
+    instances: list[InstanceItem], images: dict[str, ImageItem]
+) -> list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]:
+    """Each instance with its image's config and its own, in image order as the deploy worker sends them."""
+    removed = next((i for i in instances if i.image_id not in images), None)
+    if removed is not None:
+        raise PreconditionFailedError(
+            "An image of this deployment was removed from its version.", property="instances", value=removed.id
+        )
+    ordered = sorted(instances, key=lambda i: int(images[i.image_id].order))
+    return [(i.id, images[i.image_id].config, i.config) for i in ordered]
 
 
 def _queue(team: TeamAccess, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None) -> None:

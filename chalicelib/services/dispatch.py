@@ -73,13 +73,18 @@ def _push_again(team_id: str, deployment: DeploymentItem, attempt: int) -> None:
 def build(
     team_id: str, deployment: DeploymentItem, attempt: int, instance_ids: list[str] | None
 ) -> tuple[NodeItem, contract.Deploy]:
-    """The deployment's node and the command its agent gets."""
+    """The deployment's node and the command its agent gets, checked as `start` checked it."""
     node, version = _target(team_id, deployment)
+    pairs = _instances(team_id, deployment, instance_ids)
+    containers = rules.containers(
+        ((instance.id, image.config, instance.config) for instance, image in pairs), deployment.config, version.name
+    )
+    rules.check_startable(containers, node.public_key)
     pull_auth = _PullAuth(team_id, node.public_key)
     storage_sources = _StorageSources(team_id, node.public_key)
     workloads = [
-        _workload(instance, image, deployment, version.name, pull_auth, storage_sources)
-        for instance, image in _instances(team_id, deployment, instance_ids)
+        _workload(container, image, pull_auth, storage_sources)
+        for container, (_, image) in zip(containers, pairs, strict=True)
     ]
     _check_agent_features(node, workloads)
     return node, contract.Deploy(
@@ -97,7 +102,7 @@ def _check_agent_features(node: NodeItem, workloads: list[contract.Workload]) ->
         node.kind,
         node.version,
         imports_storage=any(w.storage for w in workloads),
-        exposes=any((w.config.get("expose") or "none") != "none" for w in workloads),
+        exposes=any((w.config.expose or "none") != "none" for w in workloads),
     )
     if reason:
         raise AppError(reason)
@@ -125,22 +130,16 @@ def _instances(
 
 
 def _workload(
-    instance: InstanceItem,
-    image: ImageItem,
-    deployment: DeploymentItem,
-    version_name: str,
-    pull_auth: _PullAuth,
-    storage_sources: _StorageSources,
+    container: rules.Container, image: ImageItem, pull_auth: _PullAuth, storage_sources: _StorageSources
 ) -> contract.Workload:
     registry, auth = pull_auth.of(image.registry_id)
-    config = rules.effective_config(image.config, deployment.config, instance.config, version_name)
     return contract.Workload(
-        instance_id=instance.id,
-        name=rules.container_name(config, instance.id),
+        instance_id=container.instance_id,
+        name=container.name,
         image=registries.image_reference(registry, image.name, image.tag),
         registry_auth=auth,
-        storage=storage_sources.of((config.get("storage") or {}).get("storageId")),
-        config=config,
+        storage=storage_sources.of(container.config.storage.storage_id if container.config.storage else None),
+        config=container.config,
     )
 
 

@@ -4,16 +4,27 @@ real HTTP, so the official client's URLs, serialization and status codes are exe
 Objects are kept per (group/version, namespace, plural, name); POST creates (409 if present),
 GET reads or lists (labelSelector `key` or `key=value`), PATCH merges, DELETE removes (a
 namespace takes its objects with it). Deployments get a `status` as if their pods came up.
+
+Server-side apply (PATCH `application/apply-patch+yaml` with a `fieldManager`) creates a missing
+object; on an existing one it first removes the fields the manager's previous apply set, then
+merges the new body, so what a manager stops sending disappears, while fields others set (a
+scale, status) stay. Lists count as one field (the real server merges some by key; with one
+manager the result is the same). Every object created or applied must survive a round trip
+through the official client's model of its kind, as the real server's strict field validation
+would demand; a custom resource needs its CRD (`install_crd`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from kubernetes.client import ApiClient
 
 ROUTE = re.compile(
     r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
@@ -27,7 +38,21 @@ KINDS = {
     "deployments": "Deployment",
     "ingresses": "Ingress",
     "namespaces": "Namespace",
+    "servicemonitors": "ServiceMonitor",
+    "customresourcedefinitions": "CustomResourceDefinition",
 }
+BUILT_IN = ("v1", "apps/v1", "networking.k8s.io/v1", "apiextensions.k8s.io/v1")
+CRDS = ("apiextensions.k8s.io/v1", "", "customresourcedefinitions")
+MODELS = {
+    "Namespace": "V1Namespace",
+    "ConfigMap": "V1ConfigMap",
+    "Secret": "V1Secret",
+    "PersistentVolumeClaim": "V1PersistentVolumeClaim",
+    "Deployment": "V1Deployment",
+    "Service": "V1Service",
+    "Ingress": "V1Ingress",
+}
+APPLY_PATCH = "application/apply-patch+yaml"
 
 
 def merge(target: dict, patch: dict) -> dict:
@@ -39,6 +64,31 @@ def merge(target: dict, patch: dict) -> dict:
         else:
             target[key] = value
     return target
+
+
+def disown(target: dict, owned: dict) -> None:
+    """Removes from `target` every field `owned` sets (a manager's previous apply); maps it empties go too."""
+    for key, value in owned.items():
+        if key not in target:
+            continue
+        if isinstance(value, dict) and isinstance(target[key], dict):
+            disown(target[key], value)
+            if not target[key]:
+                del target[key]
+        else:
+            del target[key]
+
+
+def schema_problem(body: dict) -> str | None:
+    """Why the official client's model of the object's kind would not hold it as it is (None: it would)."""
+    model = MODELS.get(body.get("kind", ""))
+    if model is None:
+        return None
+    client = ApiClient()
+    typed = client.deserialize(json.dumps(body), model, "application/json")
+    if client.sanitize_for_serialization(typed) != body:
+        return f"the {body['kind']} does not match the {model} schema (an unknown or misplaced field)"
+    return None
 
 
 def _now() -> str:
@@ -68,6 +118,7 @@ def _selected(objects: dict, gv: str, ns: str, plural: str, selector: str) -> li
 class FakeKubernetes:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str, str], dict] = {}
+        self.applied: dict[tuple[tuple[str, str, str, str], str], dict] = {}  # (object, manager) → its last apply
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -75,6 +126,17 @@ class FakeKubernetes:
 
     def get(self, plural: str, namespace: str, name: str) -> dict | None:
         return next((o for (gv, ns, p, n), o in self.objects.items() if (p, ns, n) == (plural, namespace, name)), None)
+
+    def install_crd(self, name: str) -> None:
+        """Makes the custom resource `<plural>.<group>` known, as installing its CRD does."""
+        self.objects[(*CRDS, name)] = {
+            "apiVersion": CRDS[0],
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": name},
+        }
+
+    def known(self, gv: str, plural: str) -> bool:
+        return gv in BUILT_IN or (*CRDS, f"{plural}.{gv.split('/')[0]}") in self.objects
 
     def names(self, plural: str, namespace: str) -> set[str]:
         return {n for (gv, ns, p, n) in self.objects if (p, ns) == (plural, namespace)}
@@ -128,6 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
         gv, ns, plural, _, _ = self._route()
         body = self._body()
         key = (gv, ns, plural, body["metadata"]["name"])
+        problem = schema_problem(body)
+        if problem:
+            return self._status(400, problem)
         with self.fake.lock:
             if key in self.fake.objects:
                 return self._status(409, "AlreadyExists")
@@ -147,13 +212,38 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"kind": f"{KINDS[plural]}List", "apiVersion": gv, "metadata": {}, "items": items})
 
     def do_PATCH(self):  # noqa: N802
-        gv, ns, plural, name, _ = self._route()
+        gv, ns, plural, name, query = self._route()
         patch = self._body()
+        if self.headers.get("Content-Type") == APPLY_PATCH:
+            return self._apply(gv, ns, plural, name, patch, (query.get("fieldManager") or [""])[0])
         with self.fake.lock:
             found = self.fake.objects.get((gv, ns, plural, name))
             if found is None:
                 return self._status(404, "NotFound")
             merge(found, patch)
+            if plural == "deployments":
+                _with_status(found)
+        self._send(200, found)
+
+    def _apply(self, gv: str, ns: str, plural: str, name: str, body: dict, manager: str) -> None:
+        """Server-side apply by `manager`: what its previous apply set and this one does not is removed."""
+        if not manager:
+            return self._status(400, "fieldManager is required for apply patch")
+        if not self.fake.known(gv, plural):
+            return self._status(404, "NotFound")
+        problem = schema_problem(body)
+        if problem:
+            return self._status(400, problem)
+        key = (gv, ns, plural, name)
+        with self.fake.lock:
+            found = self.fake.objects.get(key)
+            if found is None:
+                found = self.fake.objects[key] = {"metadata": {}}
+                found["metadata"].update(uid=f"uid-{len(self.fake.objects)}", creationTimestamp=_now())
+            disown(found, self.fake.applied.get((key, manager), {}))
+            merge(found, copy.deepcopy(body))
+            found["metadata"]["namespace"] = ns or None
+            self.fake.applied[(key, manager)] = copy.deepcopy(body)
             if plural == "deployments":
                 _with_status(found)
         self._send(200, found)
@@ -164,9 +254,11 @@ class _Handler(BaseHTTPRequestHandler):
             found = self.fake.objects.pop((gv, ns, plural, name), None)
             if found is None:
                 return self._status(404, "NotFound")
-            if plural == "namespaces":
-                for key in [k for k in self.fake.objects if k[1] == name]:
-                    del self.fake.objects[key]
+            gone = [k for k in self.fake.objects if k[1] == name] if plural == "namespaces" else []
+            for key in gone:
+                del self.fake.objects[key]
+            for owned in [o for o in self.fake.applied if o[0] in (*gone, (gv, ns, plural, name))]:
+                del self.fake.applied[owned]
         # As the real API server: a deleted Service is answered with the object, the rest with a Status.
         self._send(200, found if plural == "services" else {"kind": "Status", "apiVersion": "v1", "status": "Success"})
 

@@ -131,3 +131,50 @@ def test_an_agent_killed_during_an_init_container_leaves_nothing_the_prefix_cann
     assert "web-migrate" in [c.name for c in runtime.list_containers(prefix)]
     runtime.delete_prefix(prefix)
     assert docker_client.containers.list(all=True, filters={"name": f"{prefix}-"}) == []
+
+
+# busybox's httpd answers /ready (a file) and 404 for anything else
+HTTPD = ["sh", "-c", "mkdir -p /www && echo ok > /www/ready && exec httpd -f -p 8080 -h /www"]
+
+
+def test_a_container_counts_as_up_only_once_its_health_check_passes(docker_client, busybox_image, prefix):
+    # GIVEN a web server whose readiness path answers
+    healthy = workload(
+        busybox_image, "web", HTTPD, ports=[{"internal": 8080}], healthCheckConfig={"readinessProbe": "/ready"}
+    )
+    # WHEN it is deployed
+    ok, events = deploy(docker_client, command(prefix, healthy))
+    # THEN the deployment succeeds with the container healthy, probed by the engine's HEALTHCHECK
+    assert ok, log_lines(events)
+    state = docker_client.api.inspect_container(f"{prefix}-web")
+    assert state["State"]["Health"]["Status"] == "healthy"
+    assert "http://localhost:8080/ready" in " ".join(state["Config"]["Healthcheck"]["Test"])
+
+
+def test_a_container_that_never_becomes_healthy_fails_the_deployment_with_the_probes_answer(
+    docker_client, busybox_image, prefix
+):
+    # GIVEN a running web server whose readiness path does not exist
+    unhealthy = workload(
+        busybox_image,
+        "web",
+        HTTPD,
+        ports=[{"internal": 8080}],
+        healthCheckConfig={"readinessProbe": "/missing"},
+        expectedState={"state": "running", "timeout": 5},
+    )
+    # WHEN it is deployed
+    ok, events = deploy(docker_client, command(prefix, unhealthy))
+    # THEN the deployment fails within the expected state's timeout, saying why in the log
+    assert not ok
+    lines = log_lines(events)
+    assert "web: did not become healthy within 5 s" in lines and "404" in lines, lines
+    assert events[-1].type == "container-state" and events[-1].state == "exited"
+
+
+def test_cpu_and_memory_limits_reach_the_engine(docker_client, busybox_image, prefix):
+    limited = workload(busybox_image, "web", SERVE, resourceConfig={"limits": {"cpu": "500m", "memory": "64Mi"}})
+    ok, events = deploy(docker_client, command(prefix, limited))
+    assert ok, log_lines(events)
+    host = docker_client.api.inspect_container(f"{prefix}-web")["HostConfig"]
+    assert (host["NanoCpus"], host["Memory"]) == (500_000_000, 64 * 1024 * 1024)

@@ -10,7 +10,8 @@ import json
 import pytest
 from kubernetes.client import ApiClient
 
-from agent.runtime.k8s_objects import build_objects
+from agent.runtime import k8s_objects
+from chalicelib.contracts.containers import ContainerConfig
 
 pytestmark = pytest.mark.agent
 MODELS = {
@@ -68,6 +69,11 @@ FULL = {
     "proxyHeaders": True,
     "deploymentStrategy": "recreate",
 }
+
+
+def build_objects(prefix, name, image, config: dict, *args, **kwargs):
+    """The objects of an API-shaped config (read as the contract's model, as the agent gets it)."""
+    return k8s_objects.build_objects(prefix, name, image, ContainerConfig.model_validate(config), *args, **kwargs)
 
 
 def by_kind(objects):
@@ -222,6 +228,7 @@ def test_a_minimal_config_has_defaults_and_no_service_or_ingress():
         ("p", "web", {"resourceConfig": {"limits": {"cpu": "lots"}}}),
         ("p", "web", {"expose": "expose", "ports": [{"internal": 80}]}),
         ("p", "web", {"initContainers": [{"name": "i", "image": "x", "volumes": [{"name": "nope", "path": "/x"}]}]}),
+        ("p", "web", {"healthCheckConfig": {"readinessProbe": "/ready"}}),  # no port to probe
     ],
 )
 def test_invalid_names_quantities_and_routes_are_refused(prefix, name, config):

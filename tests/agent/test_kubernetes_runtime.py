@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from kubernetes.client import ApiClient, Configuration
+from kubernetes.client.exceptions import ApiException
 
 from agent.runtime.base import ContainerNotFound
-from agent.runtime.k8s_objects import build_objects
 from agent.runtime.kubernetes import KubernetesRuntime
 from chalicelib.contracts.agent import Deploy, Workload
 from tests.agent.fake_kubernetes import FakeKubernetes
-from tests.agent.test_kubernetes_objects import FULL
+from tests.agent.test_kubernetes_objects import FULL, build_objects
 
 pytestmark = pytest.mark.agent
 
@@ -93,3 +93,94 @@ def test_deploy_applies_each_workload_with_opened_secrets(cluster):
     )
     assert runtime.deploy(bad, events.extend, str) is False
     assert any("DNS-1123" in line for e in events if e.type == "log" for line in e.log or [])
+
+
+def deploy(runtime, config: dict, attempt: int = 1) -> list:
+    events: list = []
+    request = Deploy(
+        deployment_id="d",
+        attempt=attempt,
+        prefix="shop",
+        workloads=[Workload(instance_id="i1", name="web", image="img:1", config=config)],
+    )
+    assert runtime.deploy(request, events.extend, lambda sealed: "opened-" + sealed), events
+    return events
+
+
+def kv(key, value):
+    return {"key": key, "value": value}
+
+
+def test_a_redeploy_removes_the_labels_annotations_variables_and_ports_the_config_dropped(cluster):
+    fake, runtime = cluster
+    # GIVEN a container deployed with two of each
+    deploy(
+        runtime,
+        {
+            "environment": [kv("KEEP", "1"), kv("DROP", "2")],
+            "ports": [{"internal": 8080}, {"internal": 9090}],
+            "labels": {"deployment": [kv("tier", "web"), kv("old", "x")], "service": [kv("svc", "old")]},
+            "annotations": {"deployment": [kv("note", "old")]},
+        },
+    )
+    # WHEN it is deployed again with one of each
+    deploy(
+        runtime,
+        {
+            "environment": [kv("KEEP", "1")],
+            "ports": [{"internal": 8080}],
+            "labels": {"deployment": [kv("tier", "web")]},
+        },
+        attempt=2,
+    )
+    # THEN the cluster holds only what the new config sets
+    deployment = fake.get("deployments", "shop", "web")
+    assert "old" not in deployment["metadata"]["labels"] and deployment["metadata"]["labels"]["tier"] == "web"
+    template = deployment["spec"]["template"]["metadata"]
+    assert "old" not in template["labels"] and "note" not in template["annotations"]
+    assert "annotations" not in deployment["metadata"]
+    assert [p["containerPort"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]] == [8080]
+    assert fake.get("configmaps", "shop", "web")["data"] == {"KEEP": "1"}
+    service = fake.get("services", "shop", "web")
+    assert [p["port"] for p in service["spec"]["ports"]] == [8080] and "svc" not in service["metadata"]["labels"]
+    assert deployment["metadata"]["uid"] and deployment["status"]["availableReplicas"] == 1  # the server's fields stay
+
+
+def test_a_redeploy_deletes_the_objects_the_config_no_longer_needs(cluster):
+    fake, runtime = cluster
+    deploy(
+        runtime,
+        {
+            "ports": [{"internal": 80}],
+            "expose": "expose",
+            "routing": {"domain": "web.example.com"},
+            "secrets": [{"key": "PW", "value": "sealed"}],
+        },
+    )
+    assert fake.get("services", "shop", "web") and fake.get("ingresses", "shop", "web")
+    deploy(runtime, {}, attempt=2)
+    assert fake.names("services", "shop") == set() and fake.names("ingresses", "shop") == set()
+    assert fake.names("secrets", "shop") == set() and fake.names("deployments", "shop") == {"web"}
+
+
+def test_metrics_become_a_service_monitor_where_the_cluster_has_the_kind(cluster):
+    fake, runtime = cluster
+    config = {"ports": [{"internal": 8080}], "metrics": {"enabled": True, "path": "/stats"}}
+    # a cluster without the Prometheus Operator: the deployment goes on and says why there is no monitor
+    events = deploy(runtime, config)
+    assert any("no ServiceMonitor kind" in line for e in events if e.type == "log" for line in e.log or [])
+    fake.install_crd("servicemonitors.monitoring.coreos.com")
+    deploy(runtime, config, attempt=2)
+    monitor = fake.get("servicemonitors", "shop", "web")
+    assert monitor["spec"]["endpoints"] == [{"targetPort": 8080, "path": "/stats"}]
+    deploy(runtime, {"ports": [{"internal": 8080}]}, attempt=3)
+    assert fake.get("servicemonitors", "shop", "web") is None
+
+
+def test_the_stand_in_refuses_an_object_its_kinds_schema_does_not_hold(cluster):
+    _, runtime = cluster
+    with pytest.raises(ApiException) as refused:
+        runtime.apply(
+            [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "shop"}, "dta": {}}]
+        )
+    assert refused.value.status == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.contracts.containers import ContainerConfig
 from chalicelib.domain import deployments as rules
 from chalicelib.errors import BadRequestError, PreconditionFailedError
 
@@ -34,26 +35,36 @@ def test_only_unstarted_or_failed_deployments_change_except_successful_rolling_o
 
 def test_the_version_name_fills_the_first_placeholder_of_env_values_and_storage_paths():
     config = rules.with_version_name(
-        {
-            "environment": [{"key": "TAG", "value": "v{{ versionName }}-{{versionName}}"}],
-            "storage": {"bucket": "b-{{versionName}}", "path": None},
-        },
+        ContainerConfig.model_validate(
+            {
+                "environment": [{"key": "TAG", "value": "v{{ versionName }}-{{versionName}}"}],
+                "storage": {"bucket": "b-{{versionName}}", "path": None},
+            }
+        ),
         "1.2",
     )
-    assert config["environment"] == [{"key": "TAG", "value": "v1.2-{{versionName}}"}]
-    assert config["storage"] == {"bucket": "b-1.2", "path": None}
+    assert [(e.key, e.value) for e in config.environment] == [("TAG", "v1.2-{{versionName}}")]
+    assert (config.storage.bucket, config.storage.path) == ("b-1.2", None)
 
 
 def test_the_effective_config_lets_the_instance_override_the_deployment_and_the_image():
     image = {"name": "web", "user": 1, "environment": [{"key": "V", "value": "{{versionName}}"}]}
     config = rules.effective_config(image, {"user": 2}, {"name": "api"}, "2.0")
-    assert (config["name"], config["user"]) == ("api", 2)
-    assert config["environment"] == [{"key": "V", "value": "2.0"}]
+    assert (config.name, config.user) == ("api", 2)
+    assert [(e.key, e.value) for e in config.environment] == [("V", "2.0")]
+
+
+def test_a_stored_config_the_model_no_longer_accepts_stops_the_start_with_a_readable_reason():
+    with pytest.raises(PreconditionFailedError) as raised:
+        rules.effective_config({"ports": [{"internal": 65536}]}, None, None, "1.0")
+    assert "image config is not valid any more (ports.0.internal:" in raised.value.message
 
 
 def test_a_container_without_a_configured_name_is_named_after_its_instance():
-    assert rules.container_name({"name": "web"}, "i1") == "web"
-    assert rules.container_name({}, "i1") == "i1"
+    assert rules.container_name(ContainerConfig(name="web"), "i1") == "web"
+    assert rules.container_name(ContainerConfig(), "i1") == "i1"
+    unnamed = rules.containers([("i1", {}, None), ("i2", None, {})], None, "1.0")
+    rules.check_startable(unnamed, KEY)  # two unnamed containers are i1 and i2, not two ''
 
 
 def test_a_copy_for_another_node_keeps_secret_keys_but_drops_their_sealed_values():
@@ -104,7 +115,7 @@ def test_a_secret_sealed_for_another_key_of_the_node_must_be_sealed_again():
     assert raised.value.value == {"instanceId": "i1", "secretKeys": ["TOKEN"]}
 
 
-@pytest.mark.parametrize("port", [0, 65536, 8005])
+@pytest.mark.parametrize("port", [0, 8005])
 def test_a_port_outside_1_to_65535_or_inside_a_port_range_blocks_the_start(port):
     ranges = [{"internal": {"from": 8000, "to": 8010}, "external": {"from": 9000, "to": 9010}}]
     with pytest.raises(BadRequestError) as raised:

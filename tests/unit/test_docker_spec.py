@@ -7,6 +7,7 @@ import pytest
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, split_image
 from agent.runtime.docker_spec import DeployError, check_names, container_spec, init_spec
 from chalicelib.contracts.agent import Workload
+from chalicelib.contracts.containers import InitContainer
 from chalicelib.contracts.naming import SECRET_KEYS_LABEL
 
 
@@ -65,7 +66,6 @@ def test_every_internal_port_is_exposed_and_only_those_with_an_external_port_are
         ("unlessStopped", "unless-stopped"),
         ("no", "no"),
         ("onFailure", "on-failure"),
-        ("bogus", "unless-stopped"),
     ],
 )
 def test_restart_policy_maps_to_the_engines_names_and_defaults_to_unless_stopped(policy, engine):
@@ -144,15 +144,17 @@ def test_an_init_container_with_use_parent_config_shares_the_parents_environment
     init = init_spec(
         parent,
         "shop",
-        {
-            "name": "migrate",
-            "image": "acme/migrate:1",
-            "useParentConfig": True,
-            "environment": [kv("MODE", "migrate")],
-            "command": [{"key": "migrate"}],
-            "args": [{"key": "up"}],
-            "volumes": [{"name": "data", "path": "/var/data"}],
-        },
+        InitContainer.model_validate(
+            {
+                "name": "migrate",
+                "image": "acme/migrate:1",
+                "useParentConfig": True,
+                "environment": [kv("MODE", "migrate")],
+                "command": [{"key": "migrate"}],
+                "args": [{"key": "up"}],
+                "volumes": [{"name": "data", "path": "/var/data"}],
+            }
+        ),
     )
     assert (init.name, init.parent, init.image) == ("shop-web-migrate", "shop-web", "acme/migrate:1")
     assert init.environment == {"MODE": "migrate", "DB": "opened:s"}  # its own value wins
@@ -163,15 +165,20 @@ def test_an_init_container_with_use_parent_config_shares_the_parents_environment
 
 
 def test_an_init_container_without_use_parent_config_gets_only_its_own_environment():
-    parent = spec_of({"environment": [kv("MODE", "prod")], "networks": [{"key": "back"}]})
-    init = init_spec(parent, "shop", {"name": "seed", "image": "acme/seed", "environment": [kv("STEP", "1")]})
+    [init] = spec_of(
+        {
+            "environment": [kv("MODE", "prod")],
+            "networks": [{"key": "back"}],
+            "initContainers": [{"name": "seed", "image": "acme/seed", "environment": [kv("STEP", "1")]}],
+        }
+    ).init_containers
     assert (init.environment, init.network) == ({"STEP": "1"}, None)
 
 
 def test_an_init_container_mounting_a_volume_its_parent_lacks_is_refused():
     with pytest.raises(DeployError, match="no volume named 'data'"):
-        init_spec(
-            spec_of({}), "shop", {"name": "seed", "image": "acme/seed", "volumes": [{"name": "data", "path": "/d"}]}
+        spec_of(
+            {"initContainers": [{"name": "seed", "image": "acme/seed", "volumes": [{"name": "data", "path": "/d"}]}]}
         )
 
 
@@ -185,3 +192,41 @@ def test_image_references_split_into_name_and_tag():
     assert split_image("127.0.0.1:5000/acme/web:1.0") == ("127.0.0.1:5000/acme/web", "1.0")
     assert split_image("127.0.0.1:5000/acme/web") == ("127.0.0.1:5000/acme/web", "latest")
     assert split_image("nginx@sha256:abc") == ("nginx", "latest")
+
+
+def test_a_health_check_probes_the_readiness_path_on_the_health_port_else_the_first_port():
+    # GIVEN probes on two paths and no health port
+    spec = spec_of(
+        {"ports": [{"internal": 8080}], "healthCheckConfig": {"livenessProbe": "/live", "readinessProbe": "ready"}}
+    )
+    # THEN Docker's single check gets the readiness path on the first container port
+    kind, probe = spec.healthcheck["test"]
+    assert kind == "CMD-SHELL" and "http://localhost:8080/ready" in probe and "/live" not in probe
+    assert spec.healthcheck["interval"] > 0 and spec.healthcheck["retries"] > 0
+    on_port = spec_of({"healthCheckConfig": {"port": 9000, "startupProbe": "/up; rm -rf /"}}).healthcheck["test"][1]
+    assert "'http://localhost:9000/up; rm -rf /'" in on_port  # user text stays one quoted word
+    assert spec_of({}).healthcheck is None and spec_of({"healthCheckConfig": {"port": 80}}).healthcheck is None
+
+
+def test_a_health_check_without_any_port_is_refused():
+    with pytest.raises(DeployError, match="the health check has no port"):
+        spec_of({"healthCheckConfig": {"readinessProbe": "/ready"}})
+
+
+@pytest.mark.parametrize(
+    ("limits", "engine"),
+    [
+        ({"cpu": "1.5", "memory": "1Gi"}, (1_500_000_000, 1024**3)),
+        ({"cpu": "250m", "memory": "500M"}, (250_000_000, 500_000_000)),
+        ({"cpu": "0"}, (None, None)),  # as on Kubernetes, "0" removes the CPU limit
+        ({}, (None, None)),
+    ],
+)
+def test_cpu_and_memory_limits_become_nano_cpus_and_bytes(limits, engine):
+    spec = spec_of({"resourceConfig": {"limits": limits, "requests": {"cpu": "2"}}})
+    assert (spec.nano_cpus, spec.mem_limit) == engine
+
+
+def test_a_limit_that_is_no_quantity_is_refused():
+    with pytest.raises(DeployError, match="the memory limit 'lots' is not a Kubernetes quantity"):
+        spec_of({"resourceConfig": {"limits": {"memory": "lots"}}})
