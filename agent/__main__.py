@@ -27,8 +27,13 @@ def runtime_for(node_type: str) -> Runtime:
             kube_config.load_kube_config()  # type: ignore[no-untyped-call]
         return KubernetesRuntime(ApiClient(), root_domain=os.environ.get("ROOT_DOMAIN") or None)
     from agent.runtime.docker import DockerRuntime
+    from agent.runtime.docker_traefik import ensure_traefik
+    from agent.settings import DockerSettings
 
-    return DockerRuntime()
+    runtime = DockerRuntime(settings=DockerSettings.from_env())
+    if runtime.settings.traefik.enabled:  # as dagent: the node's own Traefik, before any deployment
+        ensure_traefik(runtime.client, runtime.settings.traefik)
+    return runtime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     from agent.state import AgentState
 
     program = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0].endswith(".pyz") else None
-    agent = Agent(PlatformClient(args.url), AgentState(args.data_dir), runtime_for(args.type), args.type, program)
+    try:
+        runtime = runtime_for(args.type)
+    except Exception as error:  # noqa: BLE001 - a bad setting, an engine that refuses our Traefik...: say why, stop
+        logging.getLogger("agent").error("the %s runtime cannot start: %s", args.type, error)
+        return 1
+    agent = Agent(PlatformClient(args.url), AgentState(args.data_dir), runtime, args.type, program)
     return agent.run()
 
 

@@ -300,5 +300,6 @@ def agent_package(moto_server):
 
 
 from tests.fixtures.docker_engine import busybox_image, docker_client  # noqa: E402,F401
+from tests.fixtures.node_tools import bridge_s3, host_traefik, rclone_image, traefik_image  # noqa: E402,F401
 from tests.fixtures.receiver import receiver  # noqa: E402,F401
 from tests.fixtures.registry import local_registry  # noqa: E402,F401

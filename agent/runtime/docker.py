@@ -17,6 +17,7 @@ from docker.models.containers import Container
 
 from agent.runtime import docker_deploy
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
+from agent.settings import DockerSettings
 from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy
 from chalicelib.contracts.naming import container_name
 
@@ -25,8 +26,9 @@ STOP_SECONDS = 10
 
 
 class DockerRuntime:
-    def __init__(self, client: docker.DockerClient | None = None) -> None:
+    def __init__(self, client: docker.DockerClient | None = None, settings: DockerSettings | None = None) -> None:
         self.client = client or docker.from_env()
+        self.settings = settings or DockerSettings()
 
     def list_containers(self, prefix: str | None) -> list[ContainerInfo]:
         filters: dict[str, str | list[str] | bool] = {"label": [f"{PREFIX_LABEL}={prefix}"]} if prefix else {}
@@ -52,7 +54,7 @@ class DockerRuntime:
                 container.remove(force=True)
 
     def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
-        return docker_deploy.deploy(self.client, request, report, open_sealed)
+        return docker_deploy.deploy(self.client, request, report, open_sealed, self.settings)
 
     def _find(self, prefix: str, name: str) -> Container:
         try:

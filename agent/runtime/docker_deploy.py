@@ -5,7 +5,10 @@ Each workload becomes the container `<prefix>-<name>`: any previous one is remov
 it is created with the merged config and must reach its expected state (running by default;
 with a health check, running *and* healthy within the expected state's timeout). Workloads run
 in order and the first failure stops the deployment. Secret values arrive sealed to this
-agent's key and are opened only to become container environment variables.
+agent's key and are opened only to become container environment variables. An exposed workload
+carries the Traefik labels that route to it (`traefik`); a config naming a storage has its files
+imported into a volume before the init containers run (`storage_import`). `planned` builds all of
+it without the engine.
 """
 
 from __future__ import annotations
@@ -14,17 +17,19 @@ import contextlib
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from docker import DockerClient
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.types import LogConfig
 
+from agent import settings as node_settings
+from agent.runtime import storage_import, traefik
 from agent.runtime.base import PREFIX_LABEL, OpenSealed, Report
 from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec
 from chalicelib.contracts.agent import Deploy, DeploymentEvent, Workload
-from chalicelib.contracts.containers import ContainerState, ExpectedState
+from chalicelib.contracts.containers import ContainerState, ExpectedState, Routing
 from chalicelib.contracts.naming import container_name
 
 EXPECTED_TIMEOUT = 60
@@ -51,14 +56,22 @@ class _Run:
     prefix: str
     present: set[str]
     pulled: set[str] = field(default_factory=set)
+    settings: node_settings.DockerSettings = field(default_factory=node_settings.DockerSettings)
 
 
-def deploy(client: DockerClient, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
+def deploy(
+    client: DockerClient,
+    request: Deploy,
+    report: Report,
+    open_sealed: OpenSealed,
+    settings: node_settings.DockerSettings | None = None,
+) -> bool:
     """Runs the deployment, reporting as it goes; returns True when every workload is up and
     each running one stayed up, without a restart, for SETTLE_SECONDS after its start (no crash loop)."""
     started: list[tuple[Workload, str, float]] = []
     present = client.api.containers(all=True, filters={"name": request.prefix})
-    run = _Run(request.prefix, {name.lstrip("/") for c in present for name in c.get("Names") or []})
+    names = {name.lstrip("/") for c in present for name in c.get("Names") or []}
+    run = _Run(request.prefix, names, settings=settings or node_settings.DockerSettings())
     for workload in request.workloads:
         try:
             state = _deploy_one(client, run, workload, report, open_sealed)
@@ -111,8 +124,10 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
     check_names(run.prefix, workload.name)
     _pull(client, run, workload, report, open_sealed)
     _remove(client, run, container_name(run.prefix, workload.name))
-    spec = container_spec(run.prefix, workload, open_sealed)
+    spec, storage_job = planned(run.prefix, workload, open_sealed, run.settings)
     _prepare(client, run.prefix, spec)
+    if storage_job is not None:  # dagent's pre-start hooks, in order: the storage import, then init containers
+        storage_import.run_import(client, storage_job, report)
     for init in spec.init_containers:
         _run_init(client, run, init, report)
     container_id = _create(client, spec)
@@ -125,6 +140,67 @@ def _deploy_one(client: DockerClient, run: _Run, workload: Workload, report: Rep
         ]
     )
     return state
+
+
+def planned(
+    prefix: str, workload: Workload, open_sealed: OpenSealed, settings: node_settings.DockerSettings
+) -> tuple[ContainerSpec, storage_import.ImportSpec | None]:
+    """What the engine is asked for, for one workload, before any call (pure): its container, with the
+    Traefik labels of an exposed workload, and the import of its storage, if its config names one."""
+    spec = _routed(container_spec(prefix, workload, open_sealed), prefix, workload, settings)
+    return spec, _import_job(prefix, workload, spec, open_sealed, settings)
+
+
+def _routed(
+    spec: ContainerSpec, prefix: str, workload: Workload, settings: node_settings.DockerSettings
+) -> ContainerSpec:
+    """The spec with the Traefik labels of an exposed workload (`traefik`), under its own labels: the
+    user's dockerLabels still win, as on dagent."""
+    routing = workload.config.routing or Routing()
+    labels = traefik.routing_labels(
+        prefix=prefix,
+        name=spec.short_name,
+        expose=workload.config.expose,
+        domain=routing.domain,
+        path=routing.path,
+        strip_path=bool(routing.strip_path),
+        upload_limit=routing.upload_limit,
+        port=routing.port,
+        internal_ports=spec.exposed,
+        root_domain=settings.root_domain,
+    )
+    return replace(spec, labels={**labels, **spec.labels}) if labels else spec
+
+
+def _import_job(
+    prefix: str,
+    workload: Workload,
+    spec: ContainerSpec,
+    open_sealed: OpenSealed,
+    settings: node_settings.DockerSettings,
+) -> storage_import.ImportSpec | None:
+    """The import container for the workload's `config.storage` (`storage_import`); none without one."""
+    storage, source = workload.config.storage, workload.storage
+    if storage is None or not storage.storage_id:
+        return None
+    if source is None:
+        raise DeployError("the deploy command names a storage but carries no storage to import from")
+    keys: tuple[str | None, str | None] = (None, None)  # a public storage: anonymous reads
+    if source.sealed_access_key and source.sealed_secret_key:
+        keys = (open_sealed(source.sealed_access_key), open_sealed(source.sealed_secret_key))
+    return storage_import.import_spec(
+        prefix=prefix,
+        name=spec.short_name,
+        container=spec.name,
+        bucket=storage.bucket,
+        volume_name=storage.path,
+        volumes=spec.mounts.by_name,
+        url=source.url,
+        access_key=keys[0],
+        secret_key=keys[1],
+        image=settings.rclone_image,
+        network_mode=settings.rclone_network,
+    )
 
 
 def _prepare(client: DockerClient, prefix: str, spec: ContainerSpec) -> None:

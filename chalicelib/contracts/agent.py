@@ -16,8 +16,10 @@ from pydantic.alias_generators import to_camel
 
 from chalicelib.contracts.containers import ContainerConfig
 
-# 0.3: workloads carry the typed container config; Docker applies health checks and limits,
-# Kubernetes applies server-side. The wire shape is 0.2's, so 0.2 agents still deploy (domain/nodes.py).
+# 0.3: workloads carry the typed container config (Docker applies health checks and limits) and
+# their storage (imported by the agent before the container starts); Docker agents route exposed
+# containers through Traefik. The wire shape is 0.2's, so 0.2 agents still deploy, except what they
+# would run without its storage import or route (domain/nodes.py unsupported_features).
 AGENT_VERSION = "0.3.0"
 NodeType = Literal["docker", "k8s"]
 ContainerStateName = Literal["running", "waiting", "exited", "removed"]
@@ -128,10 +130,20 @@ class RegistryAuth(Message):
     sealed_password: str
 
 
+class StorageSource(Message):
+    """The storage a workload's `config.storage` names: its S3 endpoint and, for a private storage,
+    its keys sealed to the agent's public key (dyrector §6 item 9; never plain in storage)."""
+
+    url: str
+    sealed_access_key: str | None = None
+    sealed_secret_key: str | None = None
+
+
 class Workload(Message):
     instance_id: str
     name: str
     image: str  # full pull reference, e.g. 127.0.0.1:5000/acme/web:1.0 (no registry part: a local image)
+    storage: StorageSource | None = None  # set when the config imports files from a storage
     registry_auth: RegistryAuth | None = None
     # The effective container config; secret values are sealed to the agent's public key.
     config: ContainerConfig = Field(default_factory=ContainerConfig)

@@ -93,7 +93,7 @@ def new_instance(
     team_id: str, deployment_id: str, image_id: str, config: dict[str, Any], now: datetime
 ) -> InstanceItem:
     instance_id = ids.new_id()
-    return InstanceItem(
+    item = InstanceItem(
         keys.team(team_id),
         keys.instance(deployment_id, instance_id),
         id=instance_id,
@@ -102,6 +102,25 @@ def new_instance(
         config=config,
         updated_at=now,
     )
+    storage_id = _storage_of(config)
+    if storage_id:
+        item.GSI2PK, item.GSI2SK = keys.storage(storage_id), item.SK
+    return item
+
+
+def _storage_of(config: dict[str, Any] | None) -> str | None:
+    """The storage a config imports from: it is "in use" while a config names it (GSI2 STORAGE#<sid>)."""
+    return ((config or {}).get("storage") or {}).get("storageId") or None
+
+
+def _storage_ref(team_id: str, deployment_id: str, config: dict[str, Any] | None) -> GuardItem | None:
+    """A deployment config naming a storage is indexed by a guard item of its own (see keys.deployment_storage)."""
+    storage_id = _storage_of(config)
+    if storage_id is None:
+        return None
+    ref = named.guard(team_id, keys.deployment_storage(deployment_id), deployment_id)
+    ref.GSI2PK, ref.GSI2SK = keys.storage(storage_id), keys.deployment(deployment_id)
+    return ref
 
 
 def get(team_id: str, deployment_id: str, consistent: bool = False) -> DeploymentItem | None:
@@ -245,6 +264,9 @@ def create(team_id: str, deployment: DeploymentItem, items: list[InstanceItem], 
     stats.on_team(tx, team_id, {"deployment_count": 1}, {"first_deployment_id": deployment.id})
     tx.create(deployment)
     tx.create(new_entry(team_id, deployment))
+    storage_ref = _storage_ref(team_id, deployment.id, deployment.config)
+    if storage_ref is not None:
+        tx.put(storage_ref)
     for item in items[:_PER_TRANSACTION]:
         tx.create(item)
     try:
@@ -277,6 +299,12 @@ def update(
             ConflictError("Prefix taken for the node.", property="prefix"),
         )
         tx.delete(_place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id))
+    if _storage_of(config) != _storage_of(deployment.config):
+        storage_ref = _storage_ref(team_id, deployment.id, config)
+        if storage_ref is None:
+            tx.delete(named.guard(team_id, keys.deployment_storage(deployment.id), deployment.id))
+        else:
+            tx.put(storage_ref)
     tx.update(
         deployment,
         [
@@ -298,8 +326,16 @@ def update(
 
 
 def save_instance_config(item: InstanceItem, config: dict[str, Any], now: datetime) -> None:
+    """The config and, in the same write, its storage in the in-use index."""
+    storage_id = _storage_of(config)
+    index = (
+        [InstanceItem.GSI2PK.set(keys.storage(storage_id)), InstanceItem.GSI2SK.set(item.SK)]
+        if storage_id
+        else [InstanceItem.GSI2PK.remove(), InstanceItem.GSI2SK.remove()]
+    )
     item.update(
-        actions=[InstanceItem.config.set(config), InstanceItem.updated_at.set(now)], condition=InstanceItem.PK.exists()
+        actions=[InstanceItem.config.set(config), InstanceItem.updated_at.set(now), *index],
+        condition=InstanceItem.PK.exists(),
     )
 
 
@@ -336,6 +372,8 @@ def _optional_parts(deployment: DeploymentItem, version_kind: str) -> set[str]:
 def _deletion(team_id: str, deployment: DeploymentItem, version_kind: str, optional: set[str]) -> Transaction:
     tx = Transaction().delete(deployment, DeploymentItem.status == deployment.status, _StatusMoved())
     tx.delete(new_entry(team_id, deployment))
+    if _storage_of(deployment.config):  # the storage is no longer in use by this config
+        tx.delete(named.guard(team_id, keys.deployment_storage(deployment.id), deployment.id))
     if "guard" in optional:
         tx.delete(
             _place_guard(team_id, deployment, version_kind, deployment.prefix, deployment.node_id),

@@ -33,7 +33,8 @@ as the entity with `attribute_not_exists(PK)`.
 | version name unique per project       | table         | PK=TEAM#<tid>, SK=VERSIONNAME#<pid>#<lower>    |
 | images of a version                   | table         | PK=TEAM#<tid>, SK begins_with IMAGE#<vid>#     |
 | images pulled from a registry (inUse) | GSI1          | GSI1PK=REGISTRY#<rid>, GSI1SK begins_with IMAGE# |
-| configs using a storage (inUse)       | GSI2          | GSI2PK=STORAGE#<sid>                           |
+| configs using a storage (inUse)       | GSI2          | GSI2PK=STORAGE#<sid> (image and instance items, and |
+|                                       |               | a deployment's PK=TEAM#<tid>, SK=STORAGEREF#<did>) |
 | deployments of a version              | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK begins_with DEPLOYMENT# |
 | registries / storages / notifications | table         | PK=TEAM#<tid>, SK begins_with <KIND>#           |
 | their names unique per team           | table         | PK=TEAM#<tid>, SK=<KIND>NAME#<lower> (the kinds above) |
@@ -196,6 +197,12 @@ def storage(storage_id: str) -> str:
 
 def storage_name(name: str) -> str:
     return f"STORAGENAME#{_lower(name)}"
+
+
+def deployment_storage(deployment_id: str) -> str:
+    """The item placing a deployment config's storage in GSI2 (the deployment item's own GSI2 slot
+    is the in-progress index)."""
+    return f"STORAGEREF#{deployment_id}"
 
 
 def notification(notification_id: str) -> str:

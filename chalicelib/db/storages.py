@@ -1,5 +1,6 @@
 """Storages in the team partition (`STORAGE#<sid>`), name-guarded; configs using one sit under
-GSI2 `STORAGE#<sid>` (image configs now, instance configs later), so "in use" is one Query."""
+GSI2 `STORAGE#<sid>` (image and instance items, and a deployment's `STORAGEREF#<did>` item, each
+indexed in the write that stores the config), so "in use" is one Query."""
 
 from __future__ import annotations
 

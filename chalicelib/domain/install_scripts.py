@@ -101,6 +101,19 @@ def systemd_text(value: str) -> str:
     return visible(value).replace("%", "%%")
 
 
+def systemd_assignment(name: str, value: str) -> str:
+    """One `Environment=` assignment of a systemd unit, double-quoted: `\\` and `"` escaped, `%`
+    (specifiers) doubled; systemd does not expand `$` there."""
+    escaped = visible(value).replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+    return f'"{name}={escaped}"'
+
+
+def _traefik_environment(p: InstallParams) -> dict[str, str]:
+    if not p.traefik_acme_email:
+        return {}
+    return {"TRAEFIK_ENABLED": "true", "TRAEFIK_TLS": "true", "TRAEFIK_ACME_MAIL": p.traefik_acme_email}
+
+
 def command(script_type: str, script_url: str) -> str:
     """The one-liner a user pastes on the node."""
     if script_type == "powershell":
@@ -128,7 +141,10 @@ def _shell(p: InstallParams) -> str:
         else '[ -n "${KUBECONFIG:-}" ] || [ -f "$HOME/.kube/config" ] || [ -n "${KUBERNETES_SERVICE_HOST:-}" ] '
         '|| fail "No Kubernetes configuration found (KUBECONFIG, ~/.kube/config or in-cluster)."'
     )
-    traefik = f"export TRAEFIK_ACME_EMAIL={q(p.traefik_acme_email)}\n" if p.traefik_acme_email else ""
+    # dagentTraefik: the agent runs its own Traefik with TLS (dyrector's installer sets the same three).
+    traefik_env = _traefik_environment(p)
+    traefik = f"export {' '.join(f'{k}={q(v)}' for k, v in traefik_env.items())}\n" if traefik_env else ""
+    unit_env = "".join(f" {q('Environment=' + systemd_assignment(k, v))}" for k, v in traefik_env.items())
     description = q(f"Description=dyrector agent ({systemd_text(p.node_name)})")
     return f"""#!/bin/sh
 # {_header(q(visible(p.node_name)), p.node_type)}
@@ -178,7 +194,7 @@ if [ "$SERVICE" = systemd ]; then
     printf '%s\\n' '[Unit]' {description} 'After=network-online.target docker.service' '[Service]'
     printf 'ExecStart=%s %s run --url %s --data-dir %s --type %s --name %s\\n' "$EXEC_PYTHON" "$EXEC_AGENT" \\
       {q(systemd_word(p.platform_url))} "$EXEC_DATA_DIR" {q(systemd_word(p.node_type))} {q(systemd_word(p.node_name))}
-    printf '%s\\n' 'Restart=on-failure' 'RestartSec=5' '[Install]' 'WantedBy=multi-user.target'
+    printf '%s\\n' 'Restart=on-failure' 'RestartSec=5'{unit_env} '[Install]' 'WantedBy=multi-user.target'
   }} > "$UNIT_FILE"
   systemctl daemon-reload
   systemctl enable --now dyrector-agent.service

@@ -13,6 +13,9 @@ from chalicelib.contracts.naming import DNS_LABEL
 
 UPDATE_WINDOW = timedelta(minutes=5)
 MIN_AGENT_VERSION = (0, 2, 0)  # 0.2: commands pushed over a WebSocket (0.1 long-polled)
+# Agents before 0.3 ignore a workload's storage and, on Docker, its expose/routing: they would report
+# such a deployment successful without the files or the route, so it is refused for them instead.
+IMPORTS_AND_DOCKER_ROUTING_SINCE = (0, 3, 0)
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 
@@ -25,6 +28,23 @@ def supported(version: str | None, platform_version: str) -> bool:
     """Agents from MIN_AGENT_VERSION up to the platform's own agent version are supported."""
     parsed, newest = parse_version(version), parse_version(platform_version)
     return parsed is not None and newest is not None and MIN_AGENT_VERSION <= parsed <= newest
+
+
+def unsupported_features(node_type: str, version: str | None, *, imports_storage: bool, exposes: bool) -> str | None:
+    """Why the node's agent cannot run a deployment that imports a storage or exposes a container
+    as configured (it would skip that part silently); None when it can."""
+    parsed = parse_version(version)
+    if parsed is not None and parsed >= IMPORTS_AND_DOCKER_ROUTING_SINCE:
+        return None
+    needed = ["storage imports"] if imports_storage else []
+    if exposes and node_type == "docker":  # Kubernetes agents made Ingresses before 0.3
+        needed.append("routing exposed containers")
+    if not needed:
+        return None
+    return (
+        f"The node's agent ({version or 'unknown version'}) does not support {' or '.join(needed)}: "
+        "update it (the node's update action) and start the deployment again."
+    )
 
 
 def status(

@@ -5,8 +5,8 @@ duplicate delivery (the try was already dispatched) changes nothing, so SQS rede
 deploy twice. The "dispatched" mark and the command are one transaction: a worker that died
 between two separate writes would leave a try marked dispatched whose command never reaches
 the node, and every redelivery would skip it until the timeout failed the deployment.
-Registry passwords are decrypted only here, in memory, and sealed to the agent's public key
-before the command is stored.
+Registry passwords and storage keys are decrypted only here, in memory, and sealed to the
+agent's public key before the command is stored.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from chalicelib.db import nodes as node_repo
 from chalicelib.db import versions as version_repo
 from chalicelib.db.items import DeploymentItem, ImageItem, InstanceItem, NodeItem, VersionItem
 from chalicelib.domain import deployments as rules
+from chalicelib.domain import nodes as node_rules
 from chalicelib.errors import AppError
 from chalicelib.security.sealing import seal_for_agent
-from chalicelib.services import deployment_lifecycle, push, registries
+from chalicelib.services import deployment_lifecycle, push, registries, storages
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,12 @@ def build(
     )
     rules.check_startable(containers, node.public_key)
     pull_auth = _PullAuth(team_id, node.public_key)
+    storage_sources = _StorageSources(team_id, node.public_key)
     workloads = [
-        _workload(container, image, pull_auth) for container, (_, image) in zip(containers, pairs, strict=True)
+        _workload(container, image, pull_auth, storage_sources)
+        for container, (_, image) in zip(containers, pairs, strict=True)
     ]
+    _check_agent_features(node, workloads)
     return node, contract.Deploy(
         deployment_id=deployment.id,
         attempt=attempt,
@@ -90,6 +94,18 @@ def build(
         version_name=version.name,
         workloads=workloads,
     )
+
+
+def _check_agent_features(node: NodeItem, workloads: list[contract.Workload]) -> None:
+    """An agent that would skip a storage import or a route silently gets no such command."""
+    reason = node_rules.unsupported_features(
+        node.kind,
+        node.version,
+        imports_storage=any(w.storage for w in workloads),
+        exposes=any((w.config.expose or "none") != "none" for w in workloads),
+    )
+    if reason:
+        raise AppError(reason)
 
 
 def _target(team_id: str, deployment: DeploymentItem) -> tuple[NodeItem, VersionItem]:
@@ -113,13 +129,16 @@ def _instances(
     return sorted(pairs, key=lambda pair: int(pair[1].order))
 
 
-def _workload(container: rules.Container, image: ImageItem, pull_auth: _PullAuth) -> contract.Workload:
+def _workload(
+    container: rules.Container, image: ImageItem, pull_auth: _PullAuth, storage_sources: _StorageSources
+) -> contract.Workload:
     registry, auth = pull_auth.of(image.registry_id)
     return contract.Workload(
         instance_id=container.instance_id,
         name=container.name,
         image=registries.image_reference(registry, image.name, image.tag),
         registry_auth=auth,
+        storage=storage_sources.of(container.config.storage.storage_id if container.config.storage else None),
         config=container.config,
     )
 
@@ -146,3 +165,28 @@ class _PullAuth:
                 )
             self.known[registry_id] = (registry, auth)
         return self.known[registry_id]
+
+
+class _StorageSources:
+    """The storage a config imports from (dyrector §6 item 9): its URL and, for a private one, its keys
+    sealed to the agent; each storage of a deployment read and unsealed once."""
+
+    def __init__(self, team_id: str, public_key: str) -> None:
+        self.team_id = team_id
+        self.public_key = public_key
+        self.known: dict[str, contract.StorageSource] = {}
+
+    def of(self, storage_id: str | None) -> contract.StorageSource | None:
+        if not storage_id:
+            return None
+        if storage_id not in self.known:
+            storage = storages.get_for_deploy(self.team_id, storage_id)
+            if storage is None:
+                raise AppError("A container config names a storage that no longer exists.")
+            keys = storages.credentials(self.team_id, storage)
+            self.known[storage_id] = contract.StorageSource(
+                url=storage.url,
+                sealed_access_key=seal_for_agent(self.public_key, keys[0]) if keys else None,
+                sealed_secret_key=seal_for_agent(self.public_key, keys[1]) if keys else None,
+            )
+        return self.known[storage_id]

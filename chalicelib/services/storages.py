@@ -56,10 +56,23 @@ def in_use(storage: StorageItem) -> bool:
 
 def access_key(team: TeamAccess, storage: StorageItem) -> str | None:
     """The access key (shown to the team; the secret key never is), unsealed in memory; None for a public storage."""
+    keys = credentials(team.team_id, storage)
+    return keys[0] if keys else None
+
+
+def get_for_deploy(team_id: str, storage_id: str) -> StorageItem | None:
+    """The storage a deployment's config names (the deploy worker has no TeamAccess); None when gone."""
+    return repo.get(team_id, storage_id)
+
+
+def credentials(team_id: str, storage: StorageItem) -> tuple[str, str] | None:
+    """(access key, secret key), unsealed in memory only (the deploy worker seals them to the node's
+    agent at once); None for a public storage."""
     sealed = s3.get(storage.credentials_key) if storage.credentials_key else None
     if sealed is None:
         return None
-    return json.loads(sealing.unseal(sealed, _context(team.team_id, storage.id)))["accessKey"]
+    keys = json.loads(sealing.unseal(sealed, _context(team_id, storage.id)))
+    return keys["accessKey"], keys["secretKey"]
 
 
 def create_storage(team: TeamAccess, identity: Identity, request: StorageRequest) -> StorageItem:

@@ -13,18 +13,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.runtime import docker_spec, k8s_objects
-from chalicelib.contracts.agent import RegistryAuth, Workload
+from agent.runtime import docker_deploy, docker_spec, k8s_objects
+from agent.settings import DockerSettings
+from chalicelib.contracts.agent import RegistryAuth, StorageSource, Workload
 from chalicelib.contracts.containers import ContainerConfig, ImageConfig, Merge, merge_rule
 from chalicelib.domain import merge
 
 # TODO(issue 17, next part): each entry goes when its runtime code lands (the test below says when).
-PENDING_ISSUE_17 = {
-    "docker": {
-        "expose": "Traefik routing labels (dyrector §6.11)",
-        "routing": "Traefik routing labels (dyrector §6.11)",
-        "storage": "storage import with rclone before the container starts (§6.9)",
-    },
+PENDING_ISSUE_17: dict[str, dict[str, str]] = {
+    "docker": {},
     "kubernetes": {
         "storage": "storage import with rclone as an init container (§7)",
         "config_container": "the config-loader init container (§7)",
@@ -78,15 +75,24 @@ SAMPLE = ContainerConfig.model_validate(
 )
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 AUTH = RegistryAuth(server="registry.example", user="ci", sealed_password="sealed-pw")
+DOCKER = DockerSettings(root_domain="apps.example")  # the node's ROOT_DOMAIN, as the Kubernetes runtime gets it
+STORAGE = StorageSource(url="https://s3.example", sealed_access_key="sealed-ak", sealed_secret_key="sealed-sk")
 
 
 def output(runtime: str, config: ContainerConfig) -> object:
     """What the runtime makes of a workload with `config`: the Docker spec or the Kubernetes objects
     (or the error it refuses the config with)."""
-    workload = Workload(instance_id="i1", name="web", image="registry.example/web:1", registry_auth=AUTH, config=config)
+    workload = Workload(
+        instance_id="i1",
+        name="web",
+        image="registry.example/web:1",
+        registry_auth=AUTH,
+        storage=STORAGE,
+        config=config,
+    )
     try:
-        if runtime == "docker":
-            return docker_spec.container_spec("shop", workload, lambda sealed: f"opened:{sealed}")
+        if runtime == "docker":  # the container (with its routing labels) and its storage import
+            return docker_deploy.planned("shop", workload, lambda sealed: f"opened:{sealed}", DOCKER)
         return k8s_objects.workload_objects("shop", workload, lambda sealed: f"opened:{sealed}", "apps.example", NOW)
     except (ValueError, docker_spec.DeployError) as error:
         return f"refused: {error}"

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -327,3 +328,32 @@ def convert_to_argument(value: str) -> str:
 def test_powershell_runtime_paths_are_quoted_as_one_windows_argument(path):
     assert convert_to_argument(path) == windows_argument(path)
     assert windows_split(convert_to_argument(path) + " next") == [path, "next"]
+
+
+@pytest.mark.parametrize("service", ["process", "systemd"])
+def test_dagent_traefik_makes_the_agent_run_its_own_traefik_with_tls(sandbox, service):
+    # GIVEN a script generated with dagentTraefik {acmeEmail} (the address with a specifier character)
+    script = sandbox / "install.sh"
+    script.write_text(render("shell", replace(params("web"), traefik_acme_email="ops%edge@example.com")))
+    env = {
+        "PATH": str(sandbox / "bin"),
+        "SANDBOX": str(sandbox),
+        "DYRECTOR_AGENT_DATA": str(sandbox / "data"),
+        "DYRECTOR_AGENT_SERVICE": service,
+        "DYRECTOR_AGENT_UNIT_FILE": str(sandbox / "dyrector-agent.service"),
+    }
+    # WHEN it runs THEN the agent is started with dyrector's three settings (agent/settings.py)
+    wrapped = sandbox / "env.sh"
+    wrapped.write_text(
+        f'. {script}\nprintf "%s\\n" "$TRAEFIK_ENABLED $TRAEFIK_TLS $TRAEFIK_ACME_MAIL" > {sandbox}/env\n'
+    )
+    ran = subprocess.run(["/bin/sh", str(wrapped)], env=env, cwd=sandbox, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert (sandbox / "env").read_text() == "true true ops%edge@example.com\n"  # exported for the nohup'd agent
+    if service == "systemd":  # and written into the unit, which does not inherit the installer's environment
+        unit = (sandbox / "dyrector-agent.service").read_text().splitlines()
+        assert [line for line in unit if line.startswith("Environment=")] == [
+            'Environment="TRAEFIK_ENABLED=true"',
+            'Environment="TRAEFIK_TLS=true"',
+            'Environment="TRAEFIK_ACME_MAIL=ops%%edge@example.com"',
+        ]
