@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from infra import stack
+from tests.fixtures.docker_engine import prefixed_containers
 from tests.fixtures.local_stack import (
     LocalStack,
     agent_log,
@@ -98,7 +99,7 @@ def log_items(api, path) -> list[dict]:
 
 
 def containers_of(docker_client, prefix: str) -> list[str]:
-    return sorted(c.name for c in docker_client.containers.list(all=True) if c.name.startswith(f"{prefix}-"))
+    return [c.name for c in prefixed_containers(docker_client, prefix)]
 
 
 class Shop:
@@ -163,9 +164,8 @@ class Shop:
 
     def cleanup(self, docker_client) -> None:
         stop_agent(self.agent_pid)
-        for container in docker_client.containers.list(all=True):
-            if container.name.startswith(f"{self.prefix}-"):
-                container.remove(force=True)
+        for container in prefixed_containers(docker_client, self.prefix):
+            container.remove(force=True)
 
 
 @pytest.fixture()

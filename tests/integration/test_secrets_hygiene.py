@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from infra import stack
+from tests.fixtures.docker_engine import prefixed_containers
 from tests.fixtures.local_stack import (
     HttpApi,
     agent_log,
@@ -304,9 +305,8 @@ def recorded(hygiene_stack, local_registry, docker_client, tmp_path_factory) -> 
         )
     finally:
         stop_agent(int((data_dir / "agent.pid").read_text()) if (data_dir / "agent.pid").exists() else pid)
-        for container in docker_client.containers.list(all=True):
-            if container.name.startswith(f"{prefix}-"):
-                container.remove(force=True)
+        for container in prefixed_containers(docker_client, prefix):
+            container.remove(force=True)
 
     tokens = {
         "login": login_token,
