@@ -8,6 +8,7 @@ the queues but what the redrive policy put in the dead-letter queues.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -52,9 +53,16 @@ def fault_stack():
 
 
 def aws(running: LocalStack, service: str):
+    return _client(running.aws_endpoint, service)
+
+
+@functools.cache
+def _client(endpoint: str, service: str):
+    """One client per emulator and service: the queues are polled every half second, and a new boto3
+    session reloads botocore's service models each time (CPU the stack under test could use)."""
     return boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client(service, endpoint_url=running.aws_endpoint)
+    ).client(service, endpoint_url=endpoint)
 
 
 def outputs(running: LocalStack) -> dict[str, str]:

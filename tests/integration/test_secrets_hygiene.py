@@ -24,7 +24,6 @@ from tests.fixtures.local_stack import (
     agent_log,
     free_port,
     run_install_command,
-    running_local_stack,
     stop_agent,
 )
 from tests.fixtures.waiting import wait_for
@@ -59,9 +58,10 @@ class RecordingApi(HttpApi):
 
 
 @pytest.fixture(scope="module")
-def hygiene_stack():
-    with running_local_stack() as running:
-        yield running
+def hygiene_stack(local_stack_process):
+    """The session's stack (`make run`'s defaults): every value searched for is unique to this module, so
+    what other modules did on it cannot match, and its log and table hold this module's part as well."""
+    return local_stack_process
 
 
 @dataclass
