@@ -23,9 +23,11 @@ $(STAMP): $(REQS)
 run: venv
 	$(BIN)/python -m infra.local
 
-## test: the whole suite (pytest exits non-zero when no test ran)
+## test: the whole suite (pytest exits non-zero when no test ran), whole files spread over TEST_WORKERS
+## pytest-xdist workers (docs/testing.md); TEST_WORKERS=0 runs it in this one process, in order
+TEST_WORKERS ?= 2
 test: venv
-	$(BIN)/python -m pytest -q tests/
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) tests/
 
 ## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop)
 test-fast: venv

@@ -40,12 +40,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The directories whose files take longest, longest first (docs/testing.md): `make test` hands whole
+# files to its workers in collection order (pytest-xdist, `--dist loadfile --no-loadscope-reorder`),
+# so these start first and the many short files fill the gaps at the end.
+SLOW_FIRST = ("fuzz", "integration", "security", "infra", "agent")
+
+
+def _slowness_rank(item: pytest.Item) -> int:
+    parts = item.path.relative_to(item.config.rootpath).parts
+    group = parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+    return SLOW_FIRST.index(group) if group in SLOW_FIRST else len(SLOW_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks `docker` every test that needs the engine, directly or through another fixture
-    (local_registry, busybox_image...), so `make test-fast` can leave them out."""
+    (local_registry, busybox_image...), so `make test-fast` can leave them out; orders the files
+    slowest group first (a stable sort: a file's tests stay together and in their order)."""
     for item in items:
         if "docker_client" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.docker)
+    items.sort(key=_slowness_rank)
 
 
 @pytest.fixture(scope="session")

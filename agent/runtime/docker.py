@@ -32,7 +32,9 @@ class DockerRuntime:
 
     def list_containers(self, prefix: str | None) -> list[ContainerInfo]:
         filters: dict[str, str | list[str] | bool] = {"label": [f"{PREFIX_LABEL}={prefix}"]} if prefix else {}
-        return [self._info(c) for c in self.client.containers.list(all=True, filters=filters)]
+        # docker-py inspects each listed container: one removed in between (by anyone) is left out, not an error.
+        listed = self.client.containers.list(all=True, filters=filters, ignore_removed=True)
+        return [self._info(c) for c in listed]
 
     def container_command(self, prefix: str, name: str, operation: str) -> None:
         container = self._find(prefix, name)

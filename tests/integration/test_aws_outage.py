@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 
+from tests.fixtures.docker_engine import prefixed_containers
 from tests.fixtures.local_stack import (
     HttpApi,
     agent_log,
@@ -299,12 +300,9 @@ def test_an_aws_outage_mid_deployment_delays_it_but_loses_and_repeats_nothing(
             "in-progress",
             "successful",
         ]
-        assert sorted(c.name for c in docker_client.containers.list(all=True) if c.name.startswith(f"{prefix}-")) == [
-            f"{prefix}-web"
-        ]
+        assert [c.name for c in prefixed_containers(docker_client, prefix)] == [f"{prefix}-web"]
         assert "resuming command" not in agent_log(data_dir)
     finally:
         stop_agent(int((data_dir / "agent.pid").read_text()))
-        for container in docker_client.containers.list(all=True):
-            if container.name.startswith(f"{prefix}-"):
-                container.remove(force=True)
+        for container in prefixed_containers(docker_client, prefix):
+            container.remove(force=True)

@@ -10,6 +10,7 @@ import uuid
 import pytest
 import requests
 
+from tests.fixtures.docker_engine import prefixed_containers
 from tests.fixtures.local_stack import agent_log, free_port, get_text, v2_registry, wait_connected
 from tests.fixtures.waiting import wait_for
 
@@ -302,7 +303,9 @@ def test_an_agent_killed_mid_deployment_fails_it_by_timeout_and_the_node_goes_un
     path = f"/api/{slug}/deployments/{created['id']}"
     api.call("POST", f"{path}/start", expect=204)
     wait_for(
-        lambda: any(c.name.endswith("-slow") for c in docker_client.containers.list()),
+        lambda: any(
+            c.name.endswith("-slow") for c in prefixed_containers(docker_client, prefix, include_stopped=False)
+        ),
         60,
         "the init container never started; agent log:\n" + agent_log(data_dir),
     )
@@ -317,7 +320,7 @@ def test_an_agent_killed_mid_deployment_fails_it_by_timeout_and_the_node_goes_un
         60,
         "the node stayed connected",
     )
-    for container in docker_client.containers.list(all=True):
+    for container in prefixed_containers(docker_client, prefix):
         if container.name.endswith("-slow"):
             container.remove(force=True)
 

@@ -8,6 +8,7 @@ the queues but what the redrive policy put in the dead-letter queues.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import boto3
 import pytest
 
 from infra import stack
+from tests.fixtures.docker_engine import prefixed_containers
 from tests.fixtures.local_stack import (
     LocalStack,
     agent_log,
@@ -51,9 +53,16 @@ def fault_stack():
 
 
 def aws(running: LocalStack, service: str):
+    return _client(running.aws_endpoint, service)
+
+
+@functools.cache
+def _client(endpoint: str, service: str):
+    """One client per emulator and service: the queues are polled every half second, and a new boto3
+    session reloads botocore's service models each time (CPU the stack under test could use)."""
     return boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client(service, endpoint_url=running.aws_endpoint)
+    ).client(service, endpoint_url=endpoint)
 
 
 def outputs(running: LocalStack) -> dict[str, str]:
@@ -98,7 +107,7 @@ def log_items(api, path) -> list[dict]:
 
 
 def containers_of(docker_client, prefix: str) -> list[str]:
-    return sorted(c.name for c in docker_client.containers.list(all=True) if c.name.startswith(f"{prefix}-"))
+    return [c.name for c in prefixed_containers(docker_client, prefix)]
 
 
 class Shop:
@@ -163,9 +172,8 @@ class Shop:
 
     def cleanup(self, docker_client) -> None:
         stop_agent(self.agent_pid)
-        for container in docker_client.containers.list(all=True):
-            if container.name.startswith(f"{self.prefix}-"):
-                container.remove(force=True)
+        for container in prefixed_containers(docker_client, self.prefix):
+            container.remove(force=True)
 
 
 @pytest.fixture()

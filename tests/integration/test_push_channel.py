@@ -41,11 +41,15 @@ def stack():
         yield running
 
 
+@pytest.fixture(scope="module")
+def image(docker_client) -> str:
+    return build_busybox(docker_client, "push")
+
+
 @pytest.fixture()
-def node(stack, tmp_path, docker_client):
+def node(stack, tmp_path, docker_client, image):
     data_dir = tmp_path / "agent"
     api, slug, node, pid = install_agent(stack.url, data_dir)
-    image = build_busybox(docker_client, "push")
     registry = api.call(
         "POST",
         f"/api/{slug}/registries",

@@ -18,12 +18,12 @@ import boto3
 import pytest
 
 from infra import stack
+from tests.fixtures.docker_engine import prefixed_containers
 from tests.fixtures.local_stack import (
     HttpApi,
     agent_log,
     free_port,
     run_install_command,
-    running_local_stack,
     stop_agent,
 )
 from tests.fixtures.waiting import wait_for
@@ -58,9 +58,10 @@ class RecordingApi(HttpApi):
 
 
 @pytest.fixture(scope="module")
-def hygiene_stack():
-    with running_local_stack() as running:
-        yield running
+def hygiene_stack(local_stack_process):
+    """The session's stack (`make run`'s defaults): every value searched for is unique to this module, so
+    what other modules did on it cannot match, and its log and table hold this module's part as well."""
+    return local_stack_process
 
 
 @dataclass
@@ -304,9 +305,8 @@ def recorded(hygiene_stack, local_registry, docker_client, tmp_path_factory) -> 
         )
     finally:
         stop_agent(int((data_dir / "agent.pid").read_text()) if (data_dir / "agent.pid").exists() else pid)
-        for container in docker_client.containers.list(all=True):
-            if container.name.startswith(f"{prefix}-"):
-                container.remove(force=True)
+        for container in prefixed_containers(docker_client, prefix):
+            container.remove(force=True)
 
     tokens = {
         "login": login_token,
