@@ -45,17 +45,24 @@ def _range(model, start: datetime | None, end: datetime | None):
     return model.SK.between(low, high)
 
 
+def newest(
+    model, partition: str, condition, skip: int, take: int, predicate: Callable[[BaseItem], bool] | None = None
+) -> tuple[list, int]:
+    """A page of a log, newest first, without counting the log: reads the `skip + take` newest entries
+    and one more (with a `predicate`, among at most `settings.audit_filter_max_scan()` entries), so
+    `total` is exact when the log ends on this page and otherwise one past it (more follow)."""
+    wanted = skip + take + 1
+    scan = wanted if predicate is None else max(wanted, settings.audit_filter_max_scan())
+    read = model.query(partition, condition, scan_index_forward=False, limit=scan, page_size=min(scan, 1000))
+    found = list(itertools.islice(read if predicate is None else filter(predicate, read), wanted))
+    return found[skip : skip + take], len(found)
+
+
 def page_by_time(
     model, partition: str, start: datetime | None, end: datetime | None, skip: int, take: int, predicate=None
 ) -> tuple[list, int]:
-    """Newest first; `total` counts every entry in the range (after `predicate`)."""
-    condition = _range(model, start, end)
-    if predicate is None:
-        total = model.count(partition, condition)
-        items = model.query(partition, condition, scan_index_forward=False, page_size=min(skip + take, 1000))
-        return list(itertools.islice(items, skip, skip + take)), total
-    matching = [item for item in model.query(partition, condition, scan_index_forward=False) if predicate(item)]
-    return matching[skip : skip + take], len(matching)
+    """Newest first within a time range (see `newest` for `total`)."""
+    return newest(model, partition, _range(model, start, end), skip, take, predicate)
 
 
 def _kept(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime | None]:

