@@ -140,7 +140,7 @@ def test_a_final_status_reported_by_several_at_once_is_counted_once(api, registr
 
     w = build(api, registry_item, 1)
     tid = w["team"]["id"]
-    [deployment] = deployment_repo.list_for_team(tid)
+    [deployment] = deployment_repo.page_for_team(tid, 100, None).items
     attempt = deployment_repo.start(tid, deployment, "rolling", None, ids.utcnow())
     running = deployment_repo.get(tid, deployment.id, consistent=True)
     barrier = threading.Barrier(6)
@@ -265,7 +265,7 @@ def test_the_timeout_sweep_counts_the_deployments_it_fails(api, registry_item):
     w = build(api, registry_item, 3)
     tid = w["team"]["id"]
     # (new versions bring the default version's deployments along: one per prefix, one in flight per prefix)
-    first, *others = {d.prefix: d for d in deployment_repo.list_for_team(tid)}.values()
+    first, *others = {d.prefix: d for d in deployment_repo.page_for_team(tid, 100, None).items}.values()
     deployment_repo.start(tid, first, "rolling", None, ids.utcnow())
     deployment_lifecycle.finish(tid, deployment_repo.get(tid, first.id, consistent=True), 1, "failed")
     for deployment in [deployment_repo.get(tid, first.id, consistent=True), *others]:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import chalicelib.models
+from chalicelib.contracts import containers
 from chalicelib.models.base import RequestModel
 from tests.conftest import unique
 
@@ -46,12 +47,16 @@ NAME_FIELDS = ("name", "first_name", "last_name")
 # ---- every request model -------------------------------------------------------------------------
 
 
-def request_models() -> list[type[RequestModel]]:
-    found: set[type[RequestModel]] = set()
+def request_models() -> list[type[BaseModel]]:
+    """Every request model, and the container config's models (the typed contract bodies carry)."""
+    found: set[type[BaseModel]] = set()
     for module in pkgutil.iter_modules(chalicelib.models.__path__):
         for value in vars(importlib.import_module(f"chalicelib.models.{module.name}")).values():
             if isinstance(value, type) and issubclass(value, RequestModel) and value is not RequestModel:
                 found.add(value)
+    for value in vars(containers).values():
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == containers.__name__:
+            found.add(value)
     return sorted(found, key=lambda model: (model.__module__, model.__qualname__))
 
 
