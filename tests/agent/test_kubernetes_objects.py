@@ -12,17 +12,9 @@ from kubernetes.client import ApiClient
 
 from agent.runtime import k8s_objects
 from chalicelib.contracts.containers import ContainerConfig
+from tests.agent.fake_kubernetes import MODELS
 
 pytestmark = pytest.mark.agent
-MODELS = {
-    "Namespace": "V1Namespace",
-    "ConfigMap": "V1ConfigMap",
-    "Secret": "V1Secret",
-    "PersistentVolumeClaim": "V1PersistentVolumeClaim",
-    "Deployment": "V1Deployment",
-    "Service": "V1Service",
-    "Ingress": "V1Ingress",
-}
 
 
 def kv(key, value):
