@@ -242,7 +242,7 @@ def test_calls_do_not_grow_with_the_data(teams, route):
 
 def write_table() -> None:
     rows = [
-        "| route | status | calls (1 of each) | calls (" + str(SIZE) + " of each) | what they are (" + str(SIZE) + ") |",
+        f"| route | status | calls (1 of each) | calls ({SIZE} of each) | what they are ({SIZE}) |",
         "|---|---|---|---|---|",
     ]
     for measured in RESULTS.values():
