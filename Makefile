@@ -26,12 +26,13 @@ run: venv
 ## test: the whole suite (pytest exits non-zero when no test ran), whole files spread over TEST_WORKERS
 ## pytest-xdist workers (docs/testing.md); TEST_WORKERS=0 runs it in this one process, in order
 TEST_WORKERS ?= 2
+PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 test: venv
-	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) tests/
+	$(BIN)/python -m pytest -q $(PARALLEL) tests/
 
-## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop)
+## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop), on the same workers
 test-fast: venv
-	$(BIN)/python -m pytest -q tests/unit tests/api tests/infra -m "not agent and not docker"
+	$(BIN)/python -m pytest -q $(PARALLEL) tests/unit tests/api tests/infra -m "not agent and not docker"
 
 ## lint: ruff (lint + format check), import-linter layers, mypy --strict on the typed core, complexity ceiling
 lint: venv
