@@ -38,7 +38,7 @@ from chalicelib.contracts import push
 log = logging.getLogger("agent")
 MAX_BACKOFF = 60.0
 T = TypeVar("T")
-Send = Callable[[list[contract.DeploymentEvent]], None]
+Send = Callable[[list[contract.DeploymentEvent], int], None]  # (events, position of the first in the try)
 # Runs a call to the platform until it goes through (the agent's `_retrying`).
 Deliver = Callable[[Callable[[], None]], None]
 
@@ -47,13 +47,16 @@ class BufferedReport:
     """Deployment events sent in batches (every `interval` s and at the end), so reporting
     never holds up the containers being deployed; order is kept. A batch the platform did not
     take (an outage) is kept and sent with the next one; `close` keeps trying through `deliver`
-    until everything is sent, so a deployment's final status survives an outage of the platform."""
+    until everything is sent, so a deployment's final status survives an outage of the platform. Each
+    batch names its first event's position in the try, so a batch the platform stored but could not
+    confirm (a reply lost in an outage) is not stored again when it is resent."""
 
     def __init__(self, send: Send, interval: float = 0.5, deliver: Deliver | None = None) -> None:
         self.send = send
         self.interval = interval
         self.deliver: Deliver = deliver or (lambda call: call())
         self.pending: list[contract.DeploymentEvent] = []
+        self.sent = 0  # events the platform confirmed
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, name="deployment-report", daemon=True)
@@ -78,10 +81,11 @@ class BufferedReport:
             batch, self.pending = self.pending, []
             if batch:  # sent under the lock so batches never overtake each other
                 try:
-                    self.send(batch)
+                    self.send(batch, self.sent)
                 except Exception:
                     self.pending = batch  # nothing was appended meanwhile: we hold the lock
                     raise
+                self.sent += len(batch)
 
 
 class Agent:
@@ -258,8 +262,8 @@ class Agent:
 
     def _deploy(self, command: contract.Deploy) -> contract.CommandResult:
         report = BufferedReport(
-            lambda events: self.client.report_deployment(
-                command.deployment_id, contract.DeploymentReport(attempt=command.attempt, events=events)
+            lambda events, seq: self.client.report_deployment(
+                command.deployment_id, contract.DeploymentReport(attempt=command.attempt, seq=seq, events=events)
             ),
             deliver=self._retrying,
         )

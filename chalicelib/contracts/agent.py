@@ -20,7 +20,7 @@ from chalicelib.contracts.containers import ContainerConfig
 # their storage (imported by the agent before the container starts); Docker agents route exposed
 # containers through Traefik. The wire shape is 0.2's, so 0.2 agents still deploy, except what they
 # would run without its storage import or route (domain/nodes.py unsupported_features).
-AGENT_VERSION = "0.3.0"
+AGENT_VERSION = "0.3.1"
 NodeType = Literal["docker", "k8s"]
 ContainerStateName = Literal["running", "waiting", "exited", "removed"]
 
@@ -204,4 +204,7 @@ class DeploymentEvent(Message):
 
 class DeploymentReport(Message):
     attempt: int
+    # Position of the first event within the try: a resent report whose events were stored already
+    # (the reply was lost) is not stored twice. Agents before 0.3.1 send none: stored as sent.
+    seq: int | None = Field(default=None, ge=0)
     events: list[DeploymentEvent]

@@ -603,6 +603,60 @@ def add_events(deployment_id: str, events: list[tuple[str, Any]], attempt: int) 
     return items
 
 
+class _ReportMoved(ConditionFailed):
+    """Another copy of the agent's report was stored meanwhile."""
+
+
+def add_reported_events(
+    team_id: str, deployment: DeploymentItem, attempt: int, span: tuple[int, int], events: list[tuple[int, str, Any]]
+) -> list[DeploymentEventItem]:
+    """Stores the events (position in the try, kind, value) of an agent's report covering positions
+    `span` = [first, end) that are not stored yet, moving the deployment's mark in the same
+    transactions: a report resent after its reply was lost (an outage) adds nothing, and two copies
+    arriving at once are stored once (each write is conditioned on the mark it read)."""
+    current: DeploymentItem | None = deployment
+    for _ in range(_ATTEMPTS):
+        if current is None:
+            return []
+        done = (current.reported_events or 0) if current.reported_try == attempt else 0
+        if span[1] <= done:
+            return []
+        try:
+            return _store_reported(current, attempt, span[1], [e for e in events if e[0] >= done])
+        except _ReportMoved:
+            current = get(team_id, deployment.id, consistent=True)
+    raise ConflictError("The deployment's report changed concurrently, try again.")
+
+
+def _store_reported(
+    deployment: DeploymentItem, attempt: int, end: int, events: list[tuple[int, str, Any]]
+) -> list[DeploymentEventItem]:
+    now = ids.utcnow()
+    if deployment.reported_try is None:
+        read = DeploymentItem.reported_try.does_not_exist()
+    else:
+        read = (DeploymentItem.reported_try == deployment.reported_try) & (
+            DeploymentItem.reported_events == (deployment.reported_events or 0)
+        )
+    written: list[DeploymentEventItem] = []
+    chunks = [events[i : i + _PER_TRANSACTION] for i in range(0, len(events), _PER_TRANSACTION)] or [[]]
+    for index, chunk in enumerate(chunks):
+        mark = chunks[index + 1][0][0] if index + 1 < len(chunks) else end
+        items = [new_event(deployment.id, kind, value, attempt, now) for _, kind, value in chunk]
+        tx = Transaction().update(
+            deployment,
+            [DeploymentItem.reported_try.set(attempt), DeploymentItem.reported_events.set(mark)],
+            read,
+            _ReportMoved(),
+        )
+        for item in items:
+            tx.put(item)
+        tx.commit()
+        written += items
+        read = (DeploymentItem.reported_try == attempt) & (DeploymentItem.reported_events == mark)
+    return written
+
+
 def events_page(deployment_id: str, skip: int, take: int) -> tuple[list[DeploymentEventItem], int]:
     """Pages are taken newest first; items within a page are returned oldest first (dyrector); no COUNT
     of the whole log (`audit.newest`)."""

@@ -277,6 +277,9 @@ class DeploymentItem(BaseItem, discriminator="deployment"):
     tries = NumberAttribute(default=0)
     # The try whose command was handed to the agent: a duplicate SQS delivery finds it set.
     dispatched_try = NumberAttribute(attr_name="dispatchedTry", default=0)
+    # How many of its events the agent reported for try `reported_try`: a resent report is stored once.
+    reported_try = NumberAttribute(attr_name="reportedTry", null=True)
+    reported_events = NumberAttribute(attr_name="reportedEvents", null=True)
     # Until when (epoch seconds) someone may follow it live: sweeps look up followers only then.
     followed_until = NumberAttribute(attr_name="followedUntil", null=True)
     started_at = UTCDateTimeAttribute(attr_name="startedAt", null=True)

@@ -18,6 +18,7 @@ from chalicelib.contracts.agent import (
     AGENT_VERSION,
     AgentSettings,
     CommandResult,
+    DeploymentEvent,
     DeploymentReport,
     Heartbeat,
     RegisterRequest,
@@ -27,7 +28,7 @@ from chalicelib.db import commands as command_repo
 from chalicelib.db import deployments as deployment_repo
 from chalicelib.db import node_events
 from chalicelib.db import nodes as node_repo
-from chalicelib.db.items import NodeItem
+from chalicelib.db.items import DeploymentEventItem, DeploymentItem, NodeItem
 from chalicelib.errors import NotFoundError, UnauthorizedError
 from chalicelib.security import jwts
 from chalicelib.security.agent_tokens import CONNECTION, INSTALL, issue_connection_token
@@ -121,22 +122,30 @@ def _command(agent: AgentIdentity, command_id: str):
     return item
 
 
+def _stored_event(event: DeploymentEvent) -> tuple[str, dict]:
+    if event.type == "log":
+        return "log", {"log": event.log or [], "level": event.level}
+    return "container-state", {"instanceId": event.instance_id, "state": event.state, "reason": event.reason}
+
+
+def _store_events(team_id: str, deployment: DeploymentItem, report: DeploymentReport) -> list[DeploymentEventItem]:
+    stored = [
+        (position, *_stored_event(event))
+        for position, event in enumerate(report.events, report.seq or 0)
+        if event.type in ("log", "container-state")
+    ]
+    if report.seq is None:  # an agent before 0.3.1: no positions to tell a resent report by
+        return deployment_repo.add_events(deployment.id, [event[1:] for event in stored], report.attempt)
+    span = (report.seq, report.seq + len(report.events))
+    return deployment_repo.add_reported_events(team_id, deployment, report.attempt, span, stored)
+
+
 def report_deployment(agent: AgentIdentity, deployment_id: str, report: DeploymentReport) -> None:
     """Stores what the agent reports for a deployment of its own node; a final status ends the try."""
     deployment = deployment_repo.get(agent.team_id, deployment_id, consistent=True)
     if deployment is None or deployment.node_id != agent.node_id:
         raise NotFoundError("Deployment not found.", property="deploymentId")
-    written = deployment_repo.add_events(
-        deployment.id,
-        [
-            ("log", {"log": event.log or [], "level": event.level})
-            if event.type == "log"
-            else ("container-state", {"instanceId": event.instance_id, "state": event.state, "reason": event.reason})
-            for event in report.events
-            if event.type in ("log", "container-state")
-        ],
-        report.attempt,
-    )
+    written = _store_events(agent.team_id, deployment, report)
     push.deployment(deployment.id, written)
     final = next((e.status for e in report.events if e.status in ("successful", "failed")), None)
     if final:

@@ -190,6 +190,43 @@ def test_start_dispatches_once_and_the_agent_result_finishes_it(api, world, clie
     assert api.get(path, world["owner"]).json["lastTry"] == 2
 
 
+def test_a_report_resent_after_its_reply_was_lost_is_stored_once(api, world, deploy_queue):
+    # GIVEN a deployment in progress whose agent reports its events with their positions in the try
+    deployment = create(api, world, world["version"]()).json
+    deploy_queue()
+    start(api, world, deployment["id"])
+    url = f"/api/agent/deployments/{deployment['id']}/events"
+    path = f"/api/{world['slug']}/deployments/{deployment['id']}"
+
+    def send(attempt, seq, lines):
+        body = {"attempt": attempt, "seq": seq, "events": [{"type": "log", "log": [line]} for line in lines]}
+        assert api.post(url, headers=agent_headers(world["token"]), body=body).status_code == 204
+
+    def stored():
+        items = api.get(f"{path}/log?skip=0&take=100", world["owner"]).json["items"]
+        return [line for i in items if i["type"] == "log" for line in i["log"] if line.startswith("l")]
+
+    # WHEN a report is stored but its reply is lost, so the agent resends it, later with more events appended
+    first = [f"l{i}" for i in range(95)]  # more than one transaction's worth
+    send(1, 0, first)
+    send(1, 0, first)
+    send(1, 0, [*first, "l95", "l96"])
+    send(1, 97, ["l97"])
+    send(1, 95, ["l95", "l96"])  # a stale copy arriving late
+    # THEN every event is stored once, in order
+    assert stored() == [f"l{i}" for i in range(98)]
+    # AND the next try counts its positions afresh
+    api.post(
+        url,
+        headers=agent_headers(world["token"]),
+        body={"attempt": 1, "seq": 98, "events": [{"type": "deployment-status", "status": "failed"}]},
+    )
+    assert start(api, world, deployment["id"]).status_code == 204
+    send(2, 0, ["l-second-try"])
+    send(2, 0, ["l-second-try"])
+    assert stored().count("l-second-try") == 1
+
+
 @pytest.mark.parametrize("crash_at", ["dispatch.before-command", "dispatch.after-command"])
 def test_a_worker_crash_around_the_command_write_still_delivers_exactly_one_command(
     api, world, client, deploy_queue, monkeypatch, crash_at

@@ -44,5 +44,5 @@ def test_an_agent_ignores_config_fields_a_newer_platform_adds():
 
 def test_agents_of_the_previous_minor_version_still_get_commands():
     # The wire shape is unchanged, so 0.2 agents stay supported (they apply no Docker health checks or limits).
-    assert contract.AGENT_VERSION == "0.3.0"
+    assert contract.AGENT_VERSION == "0.3.1"
     assert supported("0.2.0", contract.AGENT_VERSION) and supported(contract.AGENT_VERSION, contract.AGENT_VERSION)
