@@ -13,6 +13,7 @@
 | `HOST_DOCKER_SOCK_PATH` | `/var/run/docker.sock` | the engine socket Traefik's Docker provider watches |
 | `RCLONE_IMAGE` | `rclone/rclone:1.57.0` | the image of storage imports (`<container>-import`) |
 | `RCLONE_NETWORK` | unset | their network mode; `host` when the storage's endpoint is reachable from the host only |
+| `CRASH_WINDOW_SECONDS` | `0` | how long a started container must stay up before it counts (`minReadySeconds`) |
 
 Read once at start; a bad value stops the agent with a message naming the variable.
 """
@@ -52,6 +53,7 @@ class DockerSettings:
     traefik: TraefikSettings = field(default_factory=TraefikSettings)
     rclone_image: str = DEFAULT_RCLONE_IMAGE
     rclone_network: str | None = None
+    crash_window: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DockerSettings:
@@ -61,6 +63,7 @@ class DockerSettings:
             traefik=_traefik(env),
             rclone_image=_text(env, "RCLONE_IMAGE") or DEFAULT_RCLONE_IMAGE,
             rclone_network=_text(env, "RCLONE_NETWORK"),
+            crash_window=_seconds(env, "CRASH_WINDOW_SECONDS", 0.0),
         )
 
 
@@ -102,3 +105,16 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"{name} must be a port number (1-65535), not {value!r}")
     return int(value)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 600:
+        raise SettingsError(f"{name} must be a number of seconds from 0 to 600, not {value!r}")
+    return seconds

@@ -37,10 +37,6 @@ RUNNING_TIMEOUT = 10
 # How long a container with a health check may take to become healthy, unless its expected
 # state gives a timeout (dyrector's default for expected states).
 HEALTHY_TIMEOUT = 120
-# How long each started container must stay up, counted from its own start. A container that
-# cannot start (bad entrypoint, missing file, wrong arguments) dies within milliseconds, and the
-# engine's first restart comes 100 ms later, so a crash shows as an exit or a restart by then.
-SETTLE_SECONDS = 0.2
 __all__ = ["DeployError", "deploy"]
 
 
@@ -67,7 +63,8 @@ def deploy(
     settings: node_settings.DockerSettings | None = None,
 ) -> bool:
     """Runs the deployment, reporting as it goes; returns True when every workload is up and
-    each running one stayed up, without a restart, for SETTLE_SECONDS after its start (no crash loop)."""
+    each running one is still running, without a restart, at the end (and for the node's crash window
+    after its start, `CRASH_WINDOW_SECONDS`, when one is set)."""
     started: list[tuple[Workload, str, float]] = []
     present = client.api.containers(all=True, filters={"name": request.prefix})
     names = {name.lstrip("/") for c in present for name in c.get("Names") or []}
@@ -93,15 +90,18 @@ def deploy(
         except APIError as error:
             report([log(f"{workload.name}: the Docker engine refused: {error.explanation or error}", level="error")])
             return False
-    return _still_running(client, started, report)
+    return _still_running(client, started, report, run.settings.crash_window)
 
 
-def _still_running(client: DockerClient, started: list[tuple[Workload, str, float]], report: Report) -> bool:
-    """The settle windows overlap the later workloads' deployment, so only the last one is waited
-    for; a restart counts as a crash even when the engine has already brought the container back."""
+def _still_running(
+    client: DockerClient, started: list[tuple[Workload, str, float]], report: Report, window: float
+) -> bool:
+    """A container that exits at once (bad arguments, a missing file) shows as exited or restarted
+    by now; the crash windows overlap the later workloads' deployment, so only the last one is
+    waited for. A restart counts as a crash even when the engine has already brought it back."""
     if not started:
         return True
-    time.sleep(max(0.0, started[-1][2] + SETTLE_SECONDS - time.monotonic()))
+    time.sleep(max(0.0, started[-1][2] + window - time.monotonic()))
     for workload, name, _ in started:
         attrs = client.api.inspect_container(name)
         state = attrs["State"]
@@ -371,7 +371,7 @@ def _reached(goal: _Goal, state: dict[str, Any]) -> str | None:
         if state.get("ExitCode") != goal.exit_code:
             raise DeployError(f"exited with code {state.get('ExitCode')}, expected {goal.exit_code}")
         return "exited"
-    if goal.state == "running" and stopped and state.get("Restarting") is False:
+    if goal.state == "running" and (stopped or state.get("Restarting")):  # restarting: it crashed already
         raise DeployError(f"the container stopped (exit code {state.get('ExitCode')}) instead of running")
     return "running" if goal.state == "running" and _up(goal, state) else None
 

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from agent.runtime.docker import DockerRuntime
+from agent.settings import DockerSettings
 from chalicelib.contracts.agent import Deploy, Workload
 
 pytestmark = pytest.mark.agent
@@ -29,9 +30,9 @@ def workload(image: str, name: str, argv: list[str], **config) -> Workload:
     )
 
 
-def deploy(docker_client, request: Deploy) -> tuple[bool, list]:
+def deploy(docker_client, request: Deploy, settings: DockerSettings | None = None) -> tuple[bool, list]:
     events: list = []
-    ok = DockerRuntime(docker_client).deploy(request, events.extend, lambda sealed: sealed)
+    ok = DockerRuntime(docker_client, settings).deploy(request, events.extend, lambda sealed: sealed)
     return ok, events
 
 
@@ -48,9 +49,21 @@ def test_containers_start_in_image_order_and_the_deployment_succeeds(docker_clie
 
 
 @pytest.mark.parametrize("policy", ["always", "no"])
-def test_a_container_that_dies_right_after_starting_fails_the_deployment(docker_client, busybox_image, prefix, policy):
-    crashing = workload(busybox_image, "crash", ["sh", "-c", "sleep 0.1; exit 3"], restartPolicy=policy)
+def test_a_container_that_exits_at_once_fails_the_deployment(docker_client, busybox_image, prefix, policy):
+    crashing = workload(busybox_image, "crash", ["sh", "-c", "exit 3"], restartPolicy=policy)
     ok, events = deploy(docker_client, command(prefix, workload(busybox_image, "fine", SERVE), crashing))
+    assert not ok
+    assert "crash:" in log_lines(events) and "exit code 3" in log_lines(events)
+    assert events[-1].type == "container-state" and events[-1].state == "exited"
+
+
+@pytest.mark.parametrize("policy", ["always", "no"])
+def test_with_a_crash_window_a_container_that_dies_within_it_fails_the_deployment(
+    docker_client, busybox_image, prefix, policy
+):
+    crashing = workload(busybox_image, "crash", ["sh", "-c", "sleep 0.3; exit 3"], restartPolicy=policy)
+    request = command(prefix, workload(busybox_image, "fine", SERVE), crashing)
+    ok, events = deploy(docker_client, request, DockerSettings(crash_window=1.0))
     assert not ok
     assert "crash:" in log_lines(events) and ("exit code 3" in log_lines(events) or "restarts" in log_lines(events))
     assert events[-1].type == "container-state" and events[-1].state == "exited"
@@ -91,6 +104,7 @@ def test_a_redeploy_replaces_the_containers_of_the_prefix(docker_client, busybox
 KILLED_MID_INIT = """
 import sys
 from agent.runtime.docker import DockerRuntime
+from agent.settings import DockerSettings
 from chalicelib.contracts.agent import Deploy
 DockerRuntime().deploy(Deploy.model_validate_json(sys.argv[1]), lambda events: None, lambda sealed: sealed)
 """

@@ -80,8 +80,10 @@ def test_settings_default_to_dagents_images_and_read_the_environment():
             "TRAEFIK_PORT": "8080",
             "RCLONE_IMAGE": "local/rclone:1",
             "RCLONE_NETWORK": "host",
+            "CRASH_WINDOW_SECONDS": "0.5",
         }
     )
+    assert (got.crash_window, DockerSettings.from_env({}).crash_window) == (0.5, 0.0)
     assert got.root_domain == "apps.example.com" and (got.rclone_image, got.rclone_network) == (
         "local/rclone:1",
         "host",
@@ -101,6 +103,8 @@ def test_settings_default_to_dagents_images_and_read_the_environment():
         ({"TRAEFIK_PORT": "http"}, "TRAEFIK_PORT"),
         ({"TRAEFIK_TLS_PORT": "70000"}, "TRAEFIK_TLS_PORT"),
         ({"TRAEFIK_ENABLED": "true", "TRAEFIK_TLS": "true"}, "TRAEFIK_ACME_MAIL"),
+        ({"CRASH_WINDOW_SECONDS": "soon"}, "CRASH_WINDOW_SECONDS"),
+        ({"CRASH_WINDOW_SECONDS": "-1"}, "CRASH_WINDOW_SECONDS"),
     ],
 )
 def test_a_bad_setting_names_its_variable(env, named):
