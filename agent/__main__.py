@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,12 +19,13 @@ def runtime_for(node_type: str) -> Runtime:
         from kubernetes.client import ApiClient
 
         from agent.runtime.kubernetes import KubernetesRuntime
+        from agent.settings import KubernetesSettings
 
         try:
             kube_config.load_incluster_config()  # type: ignore[no-untyped-call]  # untyped in the client
         except kube_config.ConfigException:
             kube_config.load_kube_config()  # type: ignore[no-untyped-call]
-        return KubernetesRuntime(ApiClient(), root_domain=os.environ.get("ROOT_DOMAIN") or None)
+        return KubernetesRuntime(ApiClient(), KubernetesSettings.from_env())
     from agent.runtime.docker import DockerRuntime
     from agent.runtime.docker_traefik import ensure_traefik
     from agent.settings import DockerSettings

@@ -1,4 +1,6 @@
-"""What the operator sets on a Docker node, from the agent's environment (dyrector's dagent names).
+"""What the operator sets on a node, from the agent's environment (dyrector's dagent and crane names).
+
+Docker nodes read every variable below; Kubernetes nodes read `ROOT_DOMAIN` and `RCLONE_IMAGE`.
 
 | variable | default | what it does |
 |---|---|---|
@@ -11,9 +13,9 @@
 | `TRAEFIK_LOG_LEVEL` | `INFO` | its log level |
 | `TRAEFIK_CONTAINER_NAME` | `traefik` | its container's name |
 | `HOST_DOCKER_SOCK_PATH` | `/var/run/docker.sock` | the engine socket Traefik's Docker provider watches |
-| `RCLONE_IMAGE` | `rclone/rclone:1.57.0` | the image of storage imports (`<container>-import`) |
-| `RCLONE_NETWORK` | unset | their network mode; `host` when the storage's endpoint is reachable from the host only |
-| `CRASH_WINDOW_SECONDS` | `0` | how long a started container must stay up before it counts (`minReadySeconds`) |
+| `RCLONE_IMAGE` | `rclone/rclone:1.57.0` | the storage importer (Docker: `<container>-import`; Kubernetes: `import`) |
+| `RCLONE_NETWORK` | unset | its network mode on Docker; `host` when the storage is reachable from the host only |
+| `CRASH_WINDOW_SECONDS` | `0` | Docker: how long a started container must stay up to count (`minReadySeconds`) |
 
 Read once at start; a bad value stops the agent with a message naming the variable.
 """
@@ -64,6 +66,20 @@ class DockerSettings:
             rclone_image=_text(env, "RCLONE_IMAGE") or DEFAULT_RCLONE_IMAGE,
             rclone_network=_text(env, "RCLONE_NETWORK"),
             crash_window=_seconds(env, "CRASH_WINDOW_SECONDS", 0.0),
+        )
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    root_domain: str | None = None
+    rclone_image: str = DEFAULT_RCLONE_IMAGE
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> KubernetesSettings:
+        env = os.environ if env is None else env
+        return cls(
+            root_domain=_text(env, "ROOT_DOMAIN"),
+            rclone_image=_text(env, "RCLONE_IMAGE") or DEFAULT_RCLONE_IMAGE,
         )
 
 

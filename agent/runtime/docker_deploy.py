@@ -25,7 +25,7 @@ from docker.errors import APIError, ImageNotFound, NotFound
 from docker.types import LogConfig
 
 from agent import settings as node_settings
-from agent.runtime import storage_import, traefik
+from agent.runtime import storage_import, storage_sync, traefik
 from agent.runtime.base import PREFIX_LABEL, OpenSealed, Report
 from agent.runtime.docker_spec import ContainerSpec, DeployError, InitSpec, check_names, container_spec
 from chalicelib.contracts.agent import Deploy, DeploymentEvent, Workload
@@ -180,25 +180,18 @@ def _import_job(
     settings: node_settings.DockerSettings,
 ) -> storage_import.ImportSpec | None:
     """The import container for the workload's `config.storage` (`storage_import`); none without one."""
-    storage, source = workload.config.storage, workload.storage
-    if storage is None or not storage.storage_id:
+    try:
+        sync = storage_sync.planned(workload, open_sealed, settings.rclone_image)
+    except ValueError as error:
+        raise DeployError(str(error)) from None
+    if sync is None:
         return None
-    if source is None:
-        raise DeployError("the deploy command names a storage but carries no storage to import from")
-    keys: tuple[str | None, str | None] = (None, None)  # a public storage: anonymous reads
-    if source.sealed_access_key and source.sealed_secret_key:
-        keys = (open_sealed(source.sealed_access_key), open_sealed(source.sealed_secret_key))
     return storage_import.import_spec(
         prefix=prefix,
         name=spec.short_name,
         container=spec.name,
-        bucket=storage.bucket,
-        volume_name=storage.path,
+        sync=sync,
         volumes=spec.mounts.by_name,
-        url=source.url,
-        access_key=keys[0],
-        secret_key=keys[1],
-        image=settings.rclone_image,
         network_mode=settings.rclone_network,
     )
 

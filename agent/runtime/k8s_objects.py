@@ -4,9 +4,13 @@ Namespace = prefix; objects are named after the container. Environment goes to a
 and secrets to a Secret (both via `envFrom`); registry credentials to a dockerconfigjson
 Secret used as imagePullSecret; volumes become PVCs (or emptyDirs for mem/tmp); ports become
 a Service; `expose` with a routing host becomes an nginx Ingress; enabled metrics a
-ServiceMonitor. The manifests are complete: they are server-side applied, so what a config no
-longer sets is removed from the cluster. `NOT_APPLICABLE` names the config fields Kubernetes
-has no use for, and why (tests/unit/test_config_coverage.py holds the two to the model).
+ServiceMonitor. Before the container, the pod runs its init containers in crane's order: the
+`config-loader` (configContainer: rsync of the config image's `path` into a volume), the storage
+`import` (`storage_sync`'s rclone sync into the volume `storage.path` names, a private storage's
+keys in the Secret `<name>-import`), then the config's own. The manifests are complete: they
+are server-side applied, so what a config no longer sets is removed from the cluster.
+`NOT_APPLICABLE` names the config fields Kubernetes has no use for, and why
+(tests/unit/test_config_coverage.py holds the two to the model).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.runtime import quantities
+from agent.runtime import quantities, storage_sync
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL
+from agent.settings import DEFAULT_RCLONE_IMAGE
 from chalicelib.contracts.agent import Workload
 from chalicelib.contracts.containers import (
     Argument,
+    ConfigContainer,
     ContainerConfig,
     DeploymentStrategy,
     Expose,
@@ -44,8 +50,18 @@ DEFAULT_METRICS_PATH = "/metrics"
 ACCESS = {VolumeType.ro: "ReadOnlyMany", VolumeType.rwo: "ReadWriteOnce", VolumeType.rwx: "ReadWriteMany"}
 RESTARTED_AT = "crane.dyrector.io/restartedAt"
 SERVICE_MONITOR_API = "monitoring.coreos.com/v1"
+CONFIG_LOADER = "config-loader"
+CONFIG_TARGET = "/targetconfig"
+IMPORT = "import"
 # A workload's objects that a later config may no longer produce: kind → name suffix.
-OPTIONAL_OBJECTS = (("Secret", ""), ("Secret", "-reg"), ("Service", ""), ("Ingress", ""), ("ServiceMonitor", ""))
+OPTIONAL_OBJECTS = (
+    ("Secret", ""),
+    ("Secret", "-reg"),
+    ("Secret", "-import"),
+    ("Service", ""),
+    ("Ingress", ""),
+    ("ServiceMonitor", ""),
+)
 
 NOT_APPLICABLE = {
     "name": "the platform names the workload (Workload.name)",
@@ -118,15 +134,17 @@ def workload_objects(
     open_sealed: Callable[[str], str],
     root_domain: str | None = None,
     now: datetime | None = None,
+    rclone_image: str = DEFAULT_RCLONE_IMAGE,
 ) -> list[Manifest]:
-    """Every object of one workload, its sealed secrets and registry password opened."""
+    """Every object of one workload, its sealed secrets, registry password and storage keys opened."""
     secrets = {s.key: open_sealed(s.value) for s in workload.config.secrets or [] if s.value}
     auth = workload.registry_auth
     registry_auth = (
         {"url": auth.server, "user": auth.user, "password": open_sealed(auth.sealed_password)} if auth else None
     )
+    storage = storage_sync.planned(workload, open_sealed, rclone_image)
     return build_objects(
-        prefix, workload.name, workload.image, workload.config, secrets, registry_auth, root_domain, now
+        prefix, workload.name, workload.image, workload.config, secrets, registry_auth, root_domain, now, storage
     )
 
 
@@ -139,15 +157,20 @@ def build_objects(
     registry_auth: dict[str, str] | None = None,
     root_domain: str | None = None,
     now: datetime | None = None,
+    storage: storage_sync.Sync | None = None,
 ) -> list[Manifest]:
     """Every object of one container, in the order they are applied (the Namespace first)."""
     _check_name("prefix", prefix)
     _check_name("container name", name)
     secret = _secret(prefix, name, secrets)
     pull_secret = _pull_secret(prefix, name, registry_auth)
+    import_secret = _secret(prefix, f"{name}-import", storage.keys) if storage else None
     volumes = _volumes(prefix, name, config)
     env_from: list[Manifest] = [{"configMapRef": {"name": name}}, *([{"secretRef": {"name": name}}] if secret else [])]
     pod_spec = _pod_spec(name, image, config, env_from, volumes, pull_secret)
+    init = _init_containers(name, config, env_from, volumes.mounts, storage, import_secret)
+    if init:
+        pod_spec["initContainers"] = init
     deployment = _deployment(prefix, name, config, pod_spec, _part(config, "deployment"), now or datetime.now(UTC))
     service = _service(prefix, name, config, _part(config, "service"))
     ingress = _ingress(prefix, name, config, service, _part(config, "ingress"), root_domain) if service else None
@@ -156,6 +179,7 @@ def build_objects(
         _config_map(prefix, name, config),
         secret,
         pull_secret,
+        import_secret,
         *volumes.claims,
         deployment,
         service,
@@ -229,9 +253,6 @@ def _pod_spec(
     }
     if pull_secret:
         pod_spec["imagePullSecrets"] = [{"name": pull_secret["metadata"]["name"]}]
-    init = [_init_container(name, entry, env_from, volumes.mounts) for entry in config.init_containers or []]
-    if init:
-        pod_spec["initContainers"] = init
     return pod_spec
 
 
@@ -362,6 +383,71 @@ def _probes(health: HealthCheckConfig, ports: list[int]) -> dict[str, Any]:
         for probe, path in paths.items()
         if path
     }
+
+
+def _init_containers(
+    name: str,
+    config: ContainerConfig,
+    env_from: list[Manifest],
+    mounts: list[Manifest],
+    storage: storage_sync.Sync | None,
+    import_secret: Manifest | None,
+) -> list[Manifest]:
+    """crane's order: the config loader, the storage import, then the config's own init containers;
+    each must succeed, in turn, before the next (and the container) starts."""
+    init = [_config_loader(name, config.config_container, mounts)] if config.config_container else []
+    if storage:
+        init.append(_import(name, storage, import_secret, mounts))
+    init += [_init_container(name, entry, env_from, mounts) for entry in config.init_containers or []]
+    names = [name, *(c["name"] for c in init)]
+    taken = sorted({n for n in names if names.count(n) > 1})
+    if taken:
+        raise ValueError(
+            f"the pod's containers need distinct names: {', '.join(taken)} is used twice "
+            f"(the config loader is {CONFIG_LOADER!r}, the storage import {IMPORT!r})"
+        )
+    return init
+
+
+def _writable_volume(parent: str, field: str, volume: str | None, mounts: list[Manifest]) -> str:
+    """The pod volume `<parent>-<volume>` that `field` names, which an init container writes into."""
+    known = {m["name"]: m for m in mounts}
+    mount = known.get(f"{parent}-{volume}")
+    if mount is None:
+        names = ", ".join(sorted(m["name"].removeprefix(f"{parent}-") for m in mounts)) or "none"
+        raise ValueError(f"{field} {volume!r} names no volume of the container (its volumes: {names})")
+    if mount["readOnly"]:
+        raise ValueError(f"{field} {volume!r} names a read-only volume: nothing can be copied into it")
+    return str(mount["name"])
+
+
+def _config_loader(parent: str, loader: ConfigContainer, mounts: list[Manifest]) -> Manifest:
+    """Copies the config image's `path` into the volume (`keepFiles` keeps what the volume already has)."""
+    volume = _writable_volume(parent, "configContainer.volume", loader.volume, mounts)
+    delete = [] if loader.keep_files else ["--delete"]
+    return {
+        "name": CONFIG_LOADER,
+        "image": loader.image,
+        "imagePullPolicy": "Always",
+        "command": ["rsync", "-a", *delete, loader.path, CONFIG_TARGET],
+        "volumeMounts": [{"name": volume, "mountPath": CONFIG_TARGET}],
+    }
+
+
+def _import(parent: str, storage: storage_sync.Sync, secret: Manifest | None, mounts: list[Manifest]) -> Manifest:
+    """rclone syncs the bucket into the volume; a private storage's keys come from the Secret only."""
+    volume = _writable_volume(parent, "storage.path", storage.volume, mounts)
+    container: Manifest = {
+        "name": IMPORT,
+        "image": storage.image,
+        "imagePullPolicy": "IfNotPresent",  # as on Docker: the node's RCLONE_IMAGE, local first
+        "args": storage.args,
+        "env": [{"name": k, "value": v} for k, v in storage.remote.items()],
+        "volumeMounts": [{"name": volume, "mountPath": storage_sync.TARGET}],
+    }
+    if secret:
+        container["envFrom"] = [{"secretRef": {"name": secret["metadata"]["name"]}}]
+    return container
 
 
 def _init_container(

@@ -2,11 +2,12 @@
 
 A "container" is a Deployment in the namespace named by the prefix (dyrector §5.6, §7):
 start/stop scale it to 1/0, restart bumps a pod-template annotation, deleting one removes
-its Deployment, Service, ConfigMap, Secrets and Ingress (PVCs are kept: they hold data), and
-deleting a prefix deletes the namespace. Objects are server-side applied under one field
-manager (as crane does), so a re-deploy removes the labels, annotations, variables and ports
-the config dropped; a Service, Ingress, Secret or ServiceMonitor it no longer needs is deleted.
-PVCs are only created: their spec is immutable.
+its Deployment, Service, ConfigMap, Secrets (its own, the pull Secret and the storage import's)
+and Ingress (PVCs are kept: they hold data), and deleting a prefix deletes the namespace.
+Objects are server-side applied under one field manager (as crane does), so a re-deploy removes
+the labels, annotations, variables, ports and init containers (a storage import, a config
+loader) the config dropped; a Service, Ingress, Secret or ServiceMonitor it no longer needs is
+deleted. PVCs are only created: their spec is immutable.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kubernetes.client.exceptions import ApiException
 
 from agent.runtime import k8s_objects
 from agent.runtime.base import PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
+from agent.settings import KubernetesSettings
 from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent
 
 Manifest = dict[str, Any]
@@ -39,13 +41,13 @@ SERVICE_MONITOR_CRD = f"{MONITORS}.monitoring.coreos.com"
 
 
 class KubernetesRuntime:
-    def __init__(self, api_client: ApiClient, root_domain: str | None = None) -> None:
+    def __init__(self, api_client: ApiClient, settings: KubernetesSettings | None = None) -> None:
         self.core = CoreV1Api(api_client)
         self.apps = AppsV1Api(api_client)
         self.net = NetworkingV1Api(api_client)
         self.custom = CustomObjectsApi(api_client)
         self.extensions = ApiextensionsV1Api(api_client)
-        self.root_domain = root_domain
+        self.settings = settings or KubernetesSettings()
 
     # -- applying objects ---------------------------------------------------------------
     def apply(self, objects: list[Manifest]) -> None:
@@ -141,6 +143,7 @@ class KubernetesRuntime:
             ("ConfigMap", name),
             ("Secret", name),
             ("Secret", f"{name}-reg"),
+            ("Secret", f"{name}-import"),
             ("Ingress", name),
         ]
         deleted = [self._delete(kind, object_name, prefix) for kind, object_name in deletions]
@@ -157,7 +160,13 @@ class KubernetesRuntime:
     def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
         for workload in request.workloads:
             try:
-                objects = k8s_objects.workload_objects(request.prefix, workload, open_sealed, self.root_domain)
+                objects = k8s_objects.workload_objects(
+                    request.prefix,
+                    workload,
+                    open_sealed,
+                    self.settings.root_domain,
+                    rclone_image=self.settings.rclone_image,
+                )
                 skipped = self._without_missing_kinds(objects)
                 self.apply(objects)
                 self._remove_dropped(request.prefix, workload.name, objects)

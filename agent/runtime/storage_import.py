@@ -1,17 +1,11 @@
-"""Storage import (dyrector §6 item 9, §10.2): a bucket's files copied into a volume before its container starts.
+"""Storage import on Docker (dyrector §6 item 9): a bucket's files copied into a volume before its container starts.
 
-A container config selects `storage {storageId, bucket, path}`: `bucket` (sub-folders allowed)
-is read from the storage's S3-compatible endpoint, `path` names one of the container's volumes.
-Before the container is created, the container `<container>-import` runs `rclone sync
-s3:<bucket> /data/output` with that volume mounted at `/data/output`, so the volume then holds
-exactly the bucket's files (sync also removes files the bucket no longer has). It must exit 0;
-otherwise its last output lines go into the deployment log and the deployment fails. It is
-removed either way.
-
-rclone reads its remote from the environment (`RCLONE_CONFIG_S3_*`: type s3, provider Other,
-the endpoint with `https://` added when the storage's URL has no scheme) plus the access and
-secret keys of a private storage; a public one gets no keys (anonymous reads). The keys arrive
-sealed to this agent's key and are opened only into that environment. The image is the node's
+What the import runs — `rclone sync s3:<bucket> /data/output`, the remote and a private storage's
+keys in its environment — is `storage_sync`'s, shared with the Kubernetes runtime. Here it is the
+container `<container>-import`, with the volume that `storage.path` names mounted at `/data/output`,
+run before the container is created, so the volume then holds exactly the bucket's files (sync also
+removes files the bucket no longer has). It must exit 0; otherwise its last output lines go into
+the deployment log and the deployment fails. It is removed either way. The image is the node's
 `RCLONE_IMAGE`; `RCLONE_NETWORK=host` runs the import on the host's network for endpoints only
 the host reaches (the import also resolves `host.docker.internal` to the host, as containers do).
 """
@@ -27,9 +21,9 @@ from docker.errors import NotFound
 from agent.runtime.base import NAME_LABEL, PREFIX_LABEL, Report
 from agent.runtime.docker_images import ImageUnavailable, ensure_local
 from agent.runtime.docker_spec import DeployError
+from agent.runtime.storage_sync import TARGET, Sync
 from chalicelib.contracts.agent import DeploymentEvent
 
-TARGET = "/data/output"
 TIMEOUT_SECONDS = 600
 OUTPUT_LINES = 20
 
@@ -53,52 +47,26 @@ class ImportSpec:
 
 
 def import_spec(
-    *,
-    prefix: str,
-    name: str,
-    container: str,
-    bucket: str | None,
-    volume_name: str | None,
-    volumes: dict[str, str],
-    url: str,
-    access_key: str | None,
-    secret_key: str | None,
-    image: str,
-    network_mode: str | None,
+    *, prefix: str, name: str, container: str, sync: Sync, volumes: dict[str, str], network_mode: str | None
 ) -> ImportSpec:
     """The import for the workload `name` (engine name `container`) whose config volumes map to
-    `volumes` (config name → engine name); `volume_name` is the config's `storage.path`."""
-    if not bucket:
-        raise DeployError("the storage import needs storage.bucket (the bucket, sub-folders allowed)")
-    source = volumes.get(volume_name or "")
+    `volumes` (config name → engine name); `sync.volume` is the config's `storage.path`."""
+    source = volumes.get(sync.volume or "")
     if source is None:
         known = ", ".join(sorted(volumes)) or "none"
         raise DeployError(
-            f"storage.path {volume_name!r} names no persistent volume of the container (its volumes: {known})"
+            f"storage.path {sync.volume!r} names no persistent volume of the container (its volumes: {known})"
         )
-    environment = {
-        "RCLONE_CONFIG_S3_TYPE": "s3",
-        "RCLONE_CONFIG_S3_PROVIDER": "Other",
-        "RCLONE_CONFIG_S3_ENDPOINT": endpoint(url),
-    }
-    if access_key and secret_key:
-        environment["RCLONE_CONFIG_S3_ACCESS_KEY_ID"] = access_key
-        environment["RCLONE_CONFIG_S3_SECRET_ACCESS_KEY"] = secret_key
     return ImportSpec(
         name=f"{container}-import",
         short_name=f"{name}-import",
         prefix=prefix,
-        image=image,
-        command=["sync", f"s3:{bucket}", TARGET],
-        environment=environment,
+        image=sync.image,
+        command=sync.args,
+        environment=sync.environment,
         volume=source,
         network_mode=network_mode,
     )
-
-
-def endpoint(url: str) -> str:
-    """The storage's URL with `https://` when it names no scheme (dyrector's mapper does the same)."""
-    return url if url.startswith(("http://", "https://")) else f"https://{url}"
 
 
 def run_import(client: DockerClient, spec: ImportSpec, report: Report) -> None:

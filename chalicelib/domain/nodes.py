@@ -13,9 +13,14 @@ from chalicelib.contracts.naming import DNS_LABEL
 
 UPDATE_WINDOW = timedelta(minutes=5)
 MIN_AGENT_VERSION = (0, 2, 0)  # 0.2: commands pushed over a WebSocket (0.1 long-polled)
-# Agents before 0.3 ignore a workload's storage and, on Docker, its expose/routing: they would report
-# such a deployment successful without the files or the route, so it is refused for them instead.
-IMPORTS_AND_DOCKER_ROUTING_SINCE = (0, 3, 0)
+# Since which agent version each feature a deployment may need takes effect, per node type: an older
+# agent would skip that part silently and report the deployment successful, so it is refused instead.
+# Kubernetes agents made Ingresses before 0.3; they import storages and load configs since 0.3.1.
+FEATURES_SINCE = {
+    "storage imports": {"docker": (0, 3, 0), "k8s": (0, 3, 1)},
+    "routing exposed containers": {"docker": (0, 3, 0)},
+    "config containers": {"k8s": (0, 3, 1)},
+}
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 
@@ -30,15 +35,22 @@ def supported(version: str | None, platform_version: str) -> bool:
     return parsed is not None and newest is not None and MIN_AGENT_VERSION <= parsed <= newest
 
 
-def unsupported_features(node_type: str, version: str | None, *, imports_storage: bool, exposes: bool) -> str | None:
-    """Why the node's agent cannot run a deployment that imports a storage or exposes a container
-    as configured (it would skip that part silently); None when it can."""
-    parsed = parse_version(version)
-    if parsed is not None and parsed >= IMPORTS_AND_DOCKER_ROUTING_SINCE:
-        return None
-    needed = ["storage imports"] if imports_storage else []
-    if exposes and node_type == "docker":  # Kubernetes agents made Ingresses before 0.3
-        needed.append("routing exposed containers")
+def unsupported_features(
+    node_type: str, version: str | None, *, imports_storage: bool, exposes: bool, loads_config: bool = False
+) -> str | None:
+    """Why the node's agent cannot run a deployment that imports a storage, exposes a container or
+    loads a config container as configured (it would skip that part silently); None when it can."""
+    parsed = parse_version(version) or (0, 0, 0)
+    wanted = {
+        "storage imports": imports_storage,
+        "routing exposed containers": exposes,
+        "config containers": loads_config,
+    }
+    needed = [
+        feature
+        for feature, since in FEATURES_SINCE.items()
+        if wanted[feature] and node_type in since and parsed < since[node_type]
+    ]
     if not needed:
         return None
     return (

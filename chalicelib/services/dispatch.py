@@ -97,12 +97,13 @@ def build(
 
 
 def _check_agent_features(node: NodeItem, workloads: list[contract.Workload]) -> None:
-    """An agent that would skip a storage import or a route silently gets no such command."""
+    """An agent that would skip a storage import, a route or a config container silently gets no such command."""
     reason = node_rules.unsupported_features(
         node.kind,
         node.version,
         imports_storage=any(w.storage for w in workloads),
         exposes=any((w.config.expose or "none") != "none" for w in workloads),
+        loads_config=any(w.config.config_container for w in workloads),
     )
     if reason:
         raise AppError(reason)

@@ -11,6 +11,7 @@ import pytest
 from kubernetes.client import ApiClient
 
 from agent.runtime import k8s_objects
+from chalicelib.contracts.agent import StorageSource, Workload
 from chalicelib.contracts.containers import ContainerConfig
 from tests.agent.fake_kubernetes import MODELS
 
@@ -226,3 +227,144 @@ def test_a_minimal_config_has_defaults_and_no_service_or_ingress():
 def test_invalid_names_quantities_and_routes_are_refused(prefix, name, config):
     with pytest.raises(ValueError):
         build_objects(prefix, name, "img", config, {})
+
+
+# -- init containers that fill volumes: the config loader and the storage import (dyrector §7) --------
+
+STORAGE = {"storageId": "st-1", "bucket": "assets/site", "path": "data"}
+LOADER = {"image": "acme/config:1", "volume": "shared", "path": "/config/"}
+
+
+def storage_workload(config: dict, source: StorageSource | None = None) -> Workload:
+    """A workload as the platform sends it: its config names a storage, the storage's keys sealed."""
+    return Workload(
+        instance_id="i1",
+        name="web",
+        image="acme/web:1",
+        storage=source or StorageSource(url="s3.example.com", sealed_access_key="AKIA", sealed_secret_key="s3cr3t"),
+        config=ContainerConfig.model_validate(config),
+    )
+
+
+def opened(sealed: str) -> str:
+    """The test's stand-in for the agent's key."""
+    return f"opened-{sealed}"
+
+
+def workload_objects(config: dict, source: StorageSource | None = None, **kwargs):
+    return k8s_objects.workload_objects("shop", storage_workload(config, source), opened, **kwargs)
+
+
+def test_the_config_loader_and_the_storage_import_run_before_the_init_containers_and_the_container():
+    # GIVEN a config with a config container, a storage and an init container of its own
+    config = {**FULL, "configContainer": LOADER, "storage": STORAGE}
+    # WHEN it becomes objects on a node whose RCLONE_IMAGE is a mirror's
+    objects = workload_objects(config, rclone_image="mirror.example/rclone:1.57.0")
+    for obj in objects:
+        validated(obj)
+    pod = by_kind(objects)["Deployment"][0]["spec"]["template"]["spec"]
+    # THEN the pod runs crane's order: config loader, storage import, the config's own init containers
+    loader, importer, migrate = pod["initContainers"]
+    assert [loader["name"], importer["name"], migrate["name"]] == ["config-loader", "import", "migrate"]
+    # the config loader copies its image's path into the volume it names (pulled every time, as crane does)
+    assert loader == {
+        "name": "config-loader",
+        "image": "acme/config:1",
+        "imagePullPolicy": "Always",
+        "command": ["rsync", "-a", "--delete", "/config/", "/targetconfig"],
+        "volumeMounts": [{"name": "web-shared", "mountPath": "/targetconfig"}],
+    }
+    # the import syncs the bucket into the volume storage.path names, with the node's rclone image
+    assert importer["image"] == "mirror.example/rclone:1.57.0" and importer["imagePullPolicy"] == "IfNotPresent"
+    assert importer["args"] == ["sync", "s3:assets/site", "/data/output"]
+    assert importer["volumeMounts"] == [{"name": "web-data", "mountPath": "/data/output"}]
+    assert {e["name"]: e["value"] for e in importer["env"]} == {
+        "RCLONE_CONFIG_S3_TYPE": "s3",
+        "RCLONE_CONFIG_S3_PROVIDER": "Other",
+        "RCLONE_CONFIG_S3_ENDPOINT": "https://s3.example.com",
+    }
+    # and the main container mounts both volumes the init containers filled, at their own paths
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    assert (mounts["web-data"], mounts["web-shared"]) == ("/data", "/shared")
+
+
+def test_a_private_storages_keys_are_only_in_the_import_secret():
+    objects = workload_objects({"volumes": [{"name": "data", "path": "/data", "type": "rwo"}], "storage": STORAGE})
+    secrets = {s["metadata"]["name"]: s for s in by_kind(objects)["Secret"]}
+    # THEN the keys, opened, are in the Secret <name>-import, which the import reads through envFrom
+    keys = {k: base64.b64decode(v).decode() for k, v in secrets["web-import"]["data"].items()}
+    assert keys == {
+        "RCLONE_CONFIG_S3_ACCESS_KEY_ID": "opened-AKIA",
+        "RCLONE_CONFIG_S3_SECRET_ACCESS_KEY": "opened-s3cr3t",
+    }
+    assert secrets["web-import"]["type"] == "Opaque" and secrets["web-import"]["metadata"]["namespace"] == "shop"
+    [deployment] = by_kind(objects)["Deployment"]
+    [importer] = deployment["spec"]["template"]["spec"]["initContainers"]
+    assert importer["envFrom"] == [{"secretRef": {"name": "web-import"}}]
+    # and nowhere in the pod spec: neither the env nor the args carry them
+    assert "opened-" not in json.dumps(deployment) and "AKIA" not in json.dumps(deployment)
+    # the container itself does not read the import's Secret
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"] == [{"configMapRef": {"name": "web"}}]
+    for obj in objects:
+        validated(obj)
+
+
+def test_a_public_storage_has_no_secret_and_keep_files_keeps_what_the_volume_holds():
+    config = {
+        "volumes": [{"name": "data", "path": "/data", "type": "tmp"}],  # an emptyDir is filled for the pod's life
+        "storage": STORAGE,
+        "configContainer": {**LOADER, "volume": "data", "keepFiles": True},
+    }
+    objects = by_kind(workload_objects(config, StorageSource(url="http://minio.lan:9000")))
+    assert "Secret" not in objects
+    loader, importer = objects["Deployment"][0]["spec"]["template"]["spec"]["initContainers"]
+    assert loader["command"] == ["rsync", "-a", "/config/", "/targetconfig"]
+    assert "envFrom" not in importer and {e["value"] for e in importer["env"]} >= {"http://minio.lan:9000"}
+
+
+def test_without_storage_or_config_container_the_pod_is_as_before():
+    # a config naming neither (what every deploy before them sent) gets no extra init container or Secret
+    objects = by_kind(workload_objects(FULL))
+    assert [c["name"] for c in objects["Deployment"][0]["spec"]["template"]["spec"]["initContainers"]] == ["migrate"]
+    assert {s["metadata"]["name"] for s in objects.get("Secret", [])} == set()
+    # a storage section without a storage selected imports nothing either
+    plain = by_kind(workload_objects({"storage": {"bucket": "b", "path": "data"}}))
+    assert "initContainers" not in plain["Deployment"][0]["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ({"storage": STORAGE}, r"storage.path 'data' names no volume of the container \(its volumes: none\)"),
+        (
+            {"volumes": [{"name": "data", "path": "/d", "type": "ro"}], "storage": STORAGE},
+            "storage.path 'data' names a read-only volume",
+        ),
+        (
+            {"volumes": [{"name": "data", "path": "/d"}], "storage": {**STORAGE, "bucket": None}},
+            "storage.bucket",
+        ),
+        (
+            {"volumes": [{"name": "data", "path": "/d"}], "configContainer": LOADER},
+            r"configContainer.volume 'shared' names no volume of the container \(its volumes: data\)",
+        ),
+        (
+            {
+                "volumes": [{"name": "data", "path": "/d"}],
+                "storage": STORAGE,
+                "initContainers": [{"name": "import", "image": "acme/import:1"}],
+            },
+            "import is used twice",
+        ),
+    ],
+)
+def test_an_init_container_that_could_not_run_is_refused_before_anything_is_applied(config, reason):
+    with pytest.raises(ValueError, match=reason):
+        workload_objects(config)
+
+
+def test_a_workload_naming_a_storage_the_command_does_not_carry_is_refused():
+    workload = storage_workload({"volumes": [{"name": "data", "path": "/d"}], "storage": STORAGE})
+    workload.storage = None
+    with pytest.raises(ValueError, match="carries no storage"):
+        k8s_objects.workload_objects("shop", workload, str)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
-from kubernetes.client import ApiClient, Configuration
+from kubernetes.client import ApiClient, Configuration, V1Deployment, V1Secret
 from kubernetes.client.exceptions import ApiException
 
 from agent.runtime.base import ContainerNotFound
 from agent.runtime.kubernetes import KubernetesRuntime
-from chalicelib.contracts.agent import Deploy, Workload
+from agent.settings import KubernetesSettings
+from chalicelib.contracts.agent import Deploy, StorageSource, Workload
 from tests.agent.fake_kubernetes import FakeKubernetes
-from tests.agent.test_kubernetes_objects import FULL, build_objects
+from tests.agent.test_kubernetes_objects import FULL, LOADER, STORAGE, build_objects
 
 pytestmark = pytest.mark.agent
 
@@ -19,7 +23,8 @@ pytestmark = pytest.mark.agent
 def cluster():
     fake = FakeKubernetes()
     config = Configuration(host=fake.url)
-    yield fake, KubernetesRuntime(ApiClient(config), root_domain="apps.example")
+    settings = KubernetesSettings(root_domain="apps.example", rclone_image="mirror.example/rclone:1.57.0")
+    yield fake, KubernetesRuntime(ApiClient(config), settings)
     fake.stop()
 
 
@@ -82,8 +87,6 @@ def test_deploy_applies_each_workload_with_opened_secrets(cluster):
         ],
     )
     assert runtime.deploy(request, events.extend, lambda sealed: "opened-" + sealed) is True
-    import base64
-
     assert base64.b64decode(fake.get("secrets", "shop", "web")["data"]["PW"]).decode() == "opened-sealed"
     bad = Deploy(
         deployment_id="d",
@@ -95,13 +98,13 @@ def test_deploy_applies_each_workload_with_opened_secrets(cluster):
     assert any("DNS-1123" in line for e in events if e.type == "log" for line in e.log or [])
 
 
-def deploy(runtime, config: dict, attempt: int = 1) -> list:
+def deploy(runtime, config: dict, attempt: int = 1, storage: StorageSource | None = None) -> list:
     events: list = []
     request = Deploy(
         deployment_id="d",
         attempt=attempt,
         prefix="shop",
-        workloads=[Workload(instance_id="i1", name="web", image="img:1", config=config)],
+        workloads=[Workload(instance_id="i1", name="web", image="img:1", config=config, storage=storage)],
     )
     assert runtime.deploy(request, events.extend, lambda sealed: "opened-" + sealed), events
     return events
@@ -184,3 +187,97 @@ def test_the_stand_in_refuses_an_object_its_kinds_schema_does_not_hold(cluster):
             [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "shop"}, "dta": {}}]
         )
     assert refused.value.status == 400
+
+
+def typed(obj: dict, model: type):
+    """The stored object read through the official client's model of its kind (as the agent's client would)."""
+    return ApiClient().deserialize(json.dumps(obj), model.__name__, "application/json")
+
+
+PRIVATE = StorageSource(url="minio.lan:9000", sealed_access_key="AKIA", sealed_secret_key="s3cr3t")
+FILLED = {
+    "volumes": [
+        {"name": "data", "path": "/srv/data", "type": "rwo"},
+        {"name": "conf", "path": "/etc/app", "type": "tmp"},
+    ],
+    "configContainer": {**LOADER, "volume": "conf"},
+    "storage": STORAGE,
+    "initContainers": [{"name": "migrate", "image": "acme/migrate:1", "volumes": [{"name": "data", "path": "/d"}]}],
+}
+
+
+def test_a_deploy_runs_the_config_loader_and_the_storage_import_before_the_container(cluster):
+    fake, runtime = cluster
+    # WHEN a config with a config container, a private storage and an init container is deployed
+    deploy(runtime, FILLED, storage=PRIVATE)
+    # THEN the Deployment's pod runs, in order, the config loader, the import and the config's own
+    pod = typed(fake.get("deployments", "shop", "web"), V1Deployment).spec.template.spec
+    loader, importer, migrate = pod.init_containers
+    assert [loader.name, importer.name, migrate.name] == ["config-loader", "import", "migrate"]
+    assert [(m.name, m.mount_path) for m in loader.volume_mounts] == [("web-conf", "/targetconfig")]
+    assert loader.command == ["rsync", "-a", "--delete", "/config/", "/targetconfig"]
+    assert importer.image == "mirror.example/rclone:1.57.0" and importer.args == [
+        "sync",
+        "s3:assets/site",
+        "/data/output",
+    ]
+    assert [(m.name, m.mount_path) for m in importer.volume_mounts] == [("web-data", "/data/output")]
+    assert [(m.name, m.mount_path) for m in migrate.volume_mounts] == [("web-data", "/d")]
+    # the container mounts what they filled
+    assert {(m.name, m.mount_path) for m in pod.containers[0].volume_mounts} == {
+        ("web-data", "/srv/data"),
+        ("web-conf", "/etc/app"),
+    }
+    # AND the storage's keys are in the Secret web-import, which only the import reads
+    assert [e.secret_ref.name for e in importer.env_from] == ["web-import"]
+    assert {e.name for e in importer.env} == {
+        "RCLONE_CONFIG_S3_TYPE",
+        "RCLONE_CONFIG_S3_PROVIDER",
+        "RCLONE_CONFIG_S3_ENDPOINT",
+    }
+    secret = typed(fake.get("secrets", "shop", "web-import"), V1Secret)
+    assert {k: base64.b64decode(v).decode() for k, v in secret.data.items()} == {
+        "RCLONE_CONFIG_S3_ACCESS_KEY_ID": "opened-AKIA",
+        "RCLONE_CONFIG_S3_SECRET_ACCESS_KEY": "opened-s3cr3t",
+    }
+    assert "opened-" not in json.dumps(fake.get("deployments", "shop", "web"))
+
+
+def test_a_redeploy_without_the_storage_removes_the_import_and_its_secret(cluster):
+    fake, runtime = cluster
+    deploy(runtime, FILLED, storage=PRIVATE)
+    # WHEN the config no longer names a storage
+    deploy(runtime, {**FILLED, "storage": None}, attempt=2)
+    # THEN server-side apply drops the import from the pod and its Secret is deleted
+    pod = typed(fake.get("deployments", "shop", "web"), V1Deployment).spec.template.spec
+    assert [c.name for c in pod.init_containers] == ["config-loader", "migrate"]
+    assert fake.get("secrets", "shop", "web-import") is None
+    # WHEN neither a config container nor init containers remain THEN the pod has none at all
+    deploy(runtime, {"volumes": FILLED["volumes"]}, attempt=3)
+    assert "initContainers" not in fake.get("deployments", "shop", "web")["spec"]["template"]["spec"]
+    # a public storage imports without a Secret
+    deploy(runtime, {**FILLED, "configContainer": None}, attempt=4, storage=StorageSource(url="minio.lan:9000"))
+    pod = typed(fake.get("deployments", "shop", "web"), V1Deployment).spec.template.spec
+    assert [c.name for c in pod.init_containers] == ["import", "migrate"] and pod.init_containers[0].env_from is None
+    assert fake.get("secrets", "shop", "web-import") is None
+
+
+def test_deleting_the_container_deletes_its_import_secret(cluster):
+    fake, runtime = cluster
+    deploy(runtime, FILLED, storage=PRIVATE)
+    runtime.delete_container("shop", "web")
+    assert fake.names("secrets", "shop") == set() and fake.names("deployments", "shop") == set()
+
+
+def test_an_import_into_a_volume_the_container_lacks_fails_the_deployment_before_anything_is_applied(cluster):
+    fake, runtime = cluster
+    events: list = []
+    request = Deploy(
+        deployment_id="d",
+        attempt=1,
+        prefix="shop",
+        workloads=[Workload(instance_id="i1", name="web", image="img:1", config={"storage": STORAGE}, storage=PRIVATE)],
+    )
+    assert runtime.deploy(request, events.extend, str) is False
+    assert any("storage.path 'data' names no volume" in line for e in events for line in e.log or [])
+    assert fake.names("deployments", "shop") == set() and fake.names("secrets", "shop") == set()

@@ -21,20 +21,25 @@ def agent_version():
 
 
 @pytest.fixture()
-def world(api, registry_item, agent_package, agent_version):
+def node_type():
+    return "docker"
+
+
+@pytest.fixture()
+def world(api, registry_item, agent_package, agent_version, node_type):
     """A team with a connected node whose agent key the test holds, and a versioned project."""
     owner = api.signup()
     team = api.create_team(owner)
     slug = team["slug"]
     node = api.post(f"/api/{slug}/nodes", owner, {"name": "edge"}).json
-    script = api.post(f"/api/{slug}/nodes/{node['id']}/script", owner, {"type": "docker", "scriptType": "shell"}).json
+    script = api.post(f"/api/{slug}/nodes/{node['id']}/script", owner, {"type": node_type, "scriptType": "shell"}).json
     key = PrivateKey.generate()
     token = api.post(
         "/api/agent/register",
         headers=agent_headers(install_token(script["script"])),
         body={
             "version": agent_version,
-            "type": "docker",
+            "type": node_type,
             "publicKey": base64.b64encode(bytes(key.public_key)).decode(),
         },
     ).json["token"]
@@ -202,6 +207,7 @@ def test_a_public_storage_sends_no_keys_and_a_vanished_one_fails_the_try_with_a_
     assert any("names a storage that no longer exists" in line for item in log for line in item.get("log") or [])
 
 
+@pytest.mark.parametrize("node_type", ["docker", "k8s"])
 @pytest.mark.parametrize("agent_version", ["0.2.0"])
 def test_a_0_2_agent_gets_no_command_it_would_run_without_its_storage_import_but_still_gets_the_others(
     api, world, client, deploy_queue
@@ -223,3 +229,23 @@ def test_a_0_2_agent_gets_no_command_it_would_run_without_its_storage_import_but
     log = api.get(f"{path}/log?skip=0&take=20", world["owner"]).json["items"]
     lines = [line for item in log for line in item.get("log") or []]
     assert any("agent (0.2.0) does not support storage imports: update it" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("node_type", ["k8s"])
+def test_a_kubernetes_agent_gets_the_storage_and_the_config_container_it_turns_into_init_containers(
+    api, world, client, deploy_queue
+):
+    # GIVEN a Kubernetes node on the current agent, and an instance config with a storage and a config container
+    storage = storage_of(api, world)
+    deployment = create(api, world, world["version"]()).json
+    config = {
+        "storage": {"storageId": storage["id"], "bucket": "assets", "path": "data"},
+        "configContainer": {"image": "acme/config:1", "volume": "conf", "path": "/config/", "keepFiles": True},
+    }
+    assert api.patch(instance_path(api, world, deployment), world["owner"], {"config": config}).status_code == 204
+    # WHEN it starts THEN the agent gets both, the storage's keys sealed to it
+    [command] = deploy_command(api, world, client, deploy_queue, deployment)
+    web = command["workloads"][0]
+    assert web["config"]["configContainer"] == config["configContainer"]
+    assert web["config"]["storage"]["storageId"] == storage["id"]
+    assert open_for_agent(world, web["storage"]["sealedSecretKey"]) == SECRET

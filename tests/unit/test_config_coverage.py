@@ -19,14 +19,6 @@ from chalicelib.contracts.agent import RegistryAuth, StorageSource, Workload
 from chalicelib.contracts.containers import ContainerConfig, ImageConfig, Merge, merge_rule
 from chalicelib.domain import merge
 
-# TODO(issue 17, next part): each entry goes when its runtime code lands (the test below says when).
-PENDING_ISSUE_17: dict[str, dict[str, str]] = {
-    "docker": {},
-    "kubernetes": {
-        "storage": "storage import with rclone as an init container (§7)",
-        "config_container": "the config-loader init container (§7)",
-    },
-}
 NOT_APPLICABLE = {"docker": docker_spec.NOT_APPLICABLE, "kubernetes": k8s_objects.NOT_APPLICABLE}
 FIELDS = set(ContainerConfig.model_fields)
 
@@ -115,10 +107,9 @@ def test_the_sample_sets_every_field():
 
 
 @pytest.mark.parametrize("runtime", ["docker", "kubernetes"])
-def test_declarations_name_real_fields_and_do_not_overlap(runtime):
-    declared, pending = set(NOT_APPLICABLE[runtime]), set(PENDING_ISSUE_17[runtime])
-    assert declared <= FIELDS and pending <= FIELDS, sorted((declared | pending) - FIELDS)
-    assert not declared & pending, sorted(declared & pending)
+def test_declarations_name_real_fields(runtime):
+    declared = set(NOT_APPLICABLE[runtime])
+    assert declared <= FIELDS, sorted(declared - FIELDS)
 
 
 @pytest.mark.parametrize("runtime", ["docker", "kubernetes"])
@@ -127,7 +118,5 @@ def test_each_runtime_uses_a_field_or_declares_it_not_applicable(runtime, field)
     used = output(runtime, without(field)) != output(runtime, SAMPLE)
     if field in NOT_APPLICABLE[runtime]:
         assert not used, f"{runtime} uses {field}: take it out of its NOT_APPLICABLE"
-    elif field in PENDING_ISSUE_17[runtime]:
-        assert not used, f"{runtime} now uses {field}: take it out of PENDING_ISSUE_17[{runtime!r}]"
     else:
         assert used, f"{runtime} ignores {field}: use it, or say why not in the runtime's NOT_APPLICABLE"

@@ -1,30 +1,52 @@
-"""What a storage import asks the engine for (agent/runtime/storage_import.py) and the node's settings
-(agent/settings.py), checked without an engine."""
+"""What a storage import runs (agent/runtime/storage_sync.py, shared by both runtimes), what it asks the
+Docker engine for (agent/runtime/storage_import.py) and the node's settings (agent/settings.py),
+checked without an engine."""
 
 from __future__ import annotations
 
 import pytest
 
 from agent.runtime.docker_spec import DeployError
-from agent.runtime.storage_import import endpoint, import_spec
-from agent.settings import DEFAULT_RCLONE_IMAGE, DEFAULT_TRAEFIK_IMAGE, DockerSettings, SettingsError
+from agent.runtime.storage_import import import_spec
+from agent.runtime.storage_sync import endpoint, planned
+from agent.settings import (
+    DEFAULT_RCLONE_IMAGE,
+    DEFAULT_TRAEFIK_IMAGE,
+    DockerSettings,
+    KubernetesSettings,
+    SettingsError,
+)
+from chalicelib.contracts.agent import StorageSource, Workload
 
 
-def spec(**given):
-    inputs = {
-        "prefix": "shop",
-        "name": "web",
-        "container": "shop-web",
-        "bucket": "assets/site",
-        "volume_name": "data",
-        "volumes": {"data": "shop-web-data", "cache": "/srv/cache"},
-        "url": "https://s3.example.com",
-        "access_key": "AKIA",
-        "secret_key": "s3cr3t",
-        "image": "rclone/rclone:1.57.0",
-        "network_mode": None,
-    }
-    return import_spec(**{**inputs, **given})
+def opened(sealed: str) -> str:
+    return sealed.removeprefix("sealed:")
+
+
+def sync(storage: dict | None = None, source: StorageSource | None = None, image: str = "rclone/rclone:1.57.0"):
+    """The import of a workload whose config's storage is `storage` (default: bucket assets/site into `data`)."""
+    workload = Workload(
+        instance_id="i1",
+        name="web",
+        image="acme/web:1",
+        storage=source
+        or StorageSource(
+            url="https://s3.example.com", sealed_access_key="sealed:AKIA", sealed_secret_key="sealed:s3cr3t"
+        ),
+        config={"storage": storage or {"storageId": "st-1", "bucket": "assets/site", "path": "data"}},
+    )
+    return planned(workload, opened, image)
+
+
+def spec(**storage):
+    return import_spec(
+        prefix="shop",
+        name="web",
+        container="shop-web",
+        sync=sync({"storageId": "st-1", "bucket": "assets/site", "path": "data", **storage}),
+        volumes={"data": "shop-web-data", "cache": "/srv/cache"},
+        network_mode=None,
+    )
 
 
 def test_the_import_syncs_the_bucket_into_the_volume_named_by_storage_path():
@@ -34,7 +56,7 @@ def test_the_import_syncs_the_bucket_into_the_volume_named_by_storage_path():
     assert job.volume == "shop-web-data"
     # it carries the prefix's labels: deleting the prefix removes one an agent left behind
     assert job.labels == {"org.dyrectorio.container.prefix": "shop", "org.dyrectorio.container.name": "web-import"}
-    assert spec(volume_name="cache").volume == "/srv/cache"
+    assert spec(path="cache").volume == "/srv/cache"
 
 
 def test_rclone_reads_its_remote_and_a_private_storages_keys_from_the_environment():
@@ -45,8 +67,11 @@ def test_rclone_reads_its_remote_and_a_private_storages_keys_from_the_environmen
         "RCLONE_CONFIG_S3_ACCESS_KEY_ID": "AKIA",
         "RCLONE_CONFIG_S3_SECRET_ACCESS_KEY": "s3cr3t",
     }
-    public = spec(access_key=None, secret_key=None).environment
-    assert not any("KEY" in name for name in public)
+    public = sync(source=StorageSource(url="https://s3.example.com"))
+    assert public.keys == {} and not any("KEY" in name for name in public.environment)
+    # the keys are kept apart from the remote: the Kubernetes runtime puts only them in a Secret
+    assert set(sync().keys) == {"RCLONE_CONFIG_S3_ACCESS_KEY_ID", "RCLONE_CONFIG_S3_SECRET_ACCESS_KEY"}
+    assert not any("KEY" in name for name in sync().remote)
 
 
 @pytest.mark.parametrize(
@@ -57,11 +82,18 @@ def test_a_url_without_scheme_gets_https_as_dyrector_does(url, expected):
     assert endpoint(url) == expected
 
 
-def test_a_path_that_names_no_persistent_volume_or_a_missing_bucket_fails_the_deployment():
+def test_a_config_without_a_storage_imports_nothing_and_one_without_its_source_or_bucket_is_refused():
+    assert sync({"bucket": "b", "path": "data"}) is None  # no storageId: no storage set
+    no_source = Workload(instance_id="i", name="web", image="i", config={"storage": {"storageId": "s", "bucket": "b"}})
+    with pytest.raises(ValueError, match="carries no storage"):
+        planned(no_source, opened, "rclone")
+    with pytest.raises(ValueError, match="storage.bucket"):
+        sync({"storageId": "st-1", "path": "data"})
+
+
+def test_a_path_that_names_no_persistent_volume_fails_the_deployment():
     with pytest.raises(DeployError, match=r"storage.path 'nope' names no persistent volume.*cache, data"):
-        spec(volume_name="nope")
-    with pytest.raises(DeployError, match="storage.bucket"):
-        spec(bucket="")
+        spec(path="nope")
 
 
 def test_settings_default_to_dagents_images_and_read_the_environment():
@@ -96,6 +128,12 @@ def test_settings_default_to_dagents_images_and_read_the_environment():
     )
 
 
+def test_a_kubernetes_node_reads_its_root_domain_and_rclone_image():
+    assert KubernetesSettings.from_env({}) == KubernetesSettings(root_domain=None, rclone_image=DEFAULT_RCLONE_IMAGE)
+    got = KubernetesSettings.from_env({"ROOT_DOMAIN": "apps.example.com", "RCLONE_IMAGE": "mirror/rclone:1"})
+    assert (got.root_domain, got.rclone_image) == ("apps.example.com", "mirror/rclone:1")
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [
@@ -122,6 +160,8 @@ def test_a_bad_setting_names_its_variable(env, named):
         ("k8s", "0.2.0", True, False, "storage imports"),
         ("docker", "0.2.0", False, False, None),  # everything else still deploys on a 0.2 agent
         ("docker", "0.3.0", True, True, None),
+        ("k8s", "0.3.0", True, True, "storage imports"),  # Kubernetes agents import storages since 0.3.1
+        ("k8s", "0.3.1", True, True, None),
         ("docker", "1.0.0-abc (2026-01-01)", True, True, None),
     ],
 )
@@ -135,3 +175,15 @@ def test_an_agent_that_would_skip_a_storage_import_or_a_route_gets_a_reason_inst
         assert reason is None
     else:
         assert f"The node's agent ({version}) does not support {refused}: update it" in reason
+
+
+@pytest.mark.parametrize(
+    ("node_type", "version", "refused"),
+    [("k8s", "0.3.0", True), ("k8s", "0.3.1", False), ("docker", "0.2.0", False)],  # dyrector: N/A on Docker
+)
+def test_a_kubernetes_agent_that_would_skip_a_config_container_gets_a_reason_instead(node_type, version, refused):
+    from chalicelib.domain.nodes import unsupported_features
+
+    reason = unsupported_features(node_type, version, imports_storage=False, exposes=False, loads_config=True)
+    assert (reason is not None) == refused
+    assert reason is None or "does not support config containers" in reason
