@@ -7,7 +7,8 @@ and Ingress (PVCs are kept: they hold data), and deleting a prefix deletes the n
 Objects are server-side applied under one field manager (as crane does), so a re-deploy removes
 the labels, annotations, variables, ports and init containers (a storage import, a config
 loader) the config dropped; a Service, Ingress, Secret or ServiceMonitor it no longer needs is
-deleted. PVCs are only created: their spec is immutable.
+deleted. PVCs are only created: their spec is immutable. A deploy then waits for each workload's
+rollout (`k8s_rollout`): its pod available, or the reason it will not be, in the deployment's log.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from kubernetes.client import (
 )
 from kubernetes.client.exceptions import ApiException
 
-from agent.runtime import k8s_objects
+from agent.runtime import k8s_objects, k8s_rollout
 from agent.runtime.base import PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
 from agent.settings import KubernetesSettings
-from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent
+from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent, Workload
 
 Manifest = dict[str, Any]
 # The client's generated methods take models, but serialise a plain dict body as it is.
@@ -48,6 +49,9 @@ class KubernetesRuntime:
         self.custom = CustomObjectsApi(api_client)
         self.extensions = ApiextensionsV1Api(api_client)
         self.settings = settings or KubernetesSettings()
+        self.rollout = k8s_rollout.Rollout(
+            self.core, self.apps, self.settings.poll_seconds, self.settings.poll_max_seconds
+        )
 
     # -- applying objects ---------------------------------------------------------------
     def apply(self, objects: list[Manifest]) -> None:
@@ -158,31 +162,63 @@ class KubernetesRuntime:
                 raise
 
     def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
+        """Applies each workload, then waits for its rollout (`k8s_rollout`); the first that fails ends the deploy."""
         for workload in request.workloads:
             try:
-                objects = k8s_objects.workload_objects(
-                    request.prefix,
-                    workload,
-                    open_sealed,
-                    self.settings.root_domain,
-                    rclone_image=self.settings.rclone_image,
-                )
-                skipped = self._without_missing_kinds(objects)
-                self.apply(objects)
-                self._remove_dropped(request.prefix, workload.name, objects)
+                target = self._apply_workload(request.prefix, workload, open_sealed, report)
+                failure = self.rollout.wait(target)
             except (ValueError, ApiException) as error:
                 reason = getattr(error, "reason", None) or str(error)
                 report([log(f"{workload.name}: {reason}", level="error")])
                 return False
+            if failure:
+                report(
+                    [
+                        log(f"{workload.name}: {failure.reason}", *failure.output, level="error"),
+                        DeploymentEvent(
+                            type="container-state",
+                            instance_id=workload.instance_id,
+                            state=failure.state,
+                            reason=failure.reason[:200],
+                        ),
+                    ]
+                )
+                return False
             report(
                 [
-                    DeploymentEvent(
-                        type="log", log=[f"{workload.name}: applied to namespace {request.prefix}", *skipped]
-                    ),
-                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="waiting"),
+                    log(f"{workload.name}: rolled out, its pod is available"),
+                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="running"),
                 ]
             )
         return True
+
+    def _apply_workload(
+        self, prefix: str, workload: Workload, open_sealed: OpenSealed, report: Report
+    ) -> k8s_rollout.Target:
+        """Applies the workload's objects and removes those its config dropped; says what its rollout must reach."""
+        objects = k8s_objects.workload_objects(
+            prefix, workload, open_sealed, self.settings.root_domain, rclone_image=self.settings.rclone_image
+        )
+        skipped = self._without_missing_kinds(objects)
+        self.apply(objects)
+        self._remove_dropped(prefix, workload.name, objects)
+        spec = next(obj for obj in objects if obj["kind"] == "Deployment")["spec"]
+        target = k8s_rollout.Target(
+            namespace=prefix,
+            name=workload.name,
+            stamp=spec["template"]["metadata"]["annotations"][k8s_objects.RESTARTED_AT],
+            timeout=spec["progressDeadlineSeconds"],
+        )
+        report(
+            [
+                log(
+                    f"{workload.name}: applied to namespace {prefix}; waiting up to {target.timeout} s for its pod",
+                    *skipped,
+                ),
+                DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="waiting"),
+            ]
+        )
+        return target
 
     def _without_missing_kinds(self, objects: list[Manifest]) -> list[str]:
         """Leaves out a ServiceMonitor where the cluster has no such kind; says so for the log."""
