@@ -16,6 +16,8 @@ MIN_AGENT_VERSION = (0, 2, 0)  # 0.2: commands pushed over a WebSocket (0.1 long
 # Agents before 0.3 ignore a workload's storage and, on Docker, its expose/routing: they would report
 # such a deployment successful without the files or the route, so it is refused for them instead.
 IMPORTS_AND_DOCKER_ROUTING_SINCE = (0, 3, 0)
+# Agents before 0.4 know no `container-log` or `container-inspect` command: they are not sent one.
+CONTAINER_READS_SINCE = (0, 4, 0)
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 
@@ -44,6 +46,17 @@ def unsupported_features(node_type: str, version: str | None, *, imports_storage
     return (
         f"The node's agent ({version or 'unknown version'}) does not support {' or '.join(needed)}: "
         "update it (the node's update action) and start the deployment again."
+    )
+
+
+def container_reads_error(version: str | None) -> str | None:
+    """Why the node's agent cannot read a container's log or inspect it; None when it can."""
+    parsed = parse_version(version)
+    if parsed is not None and parsed >= CONTAINER_READS_SINCE:
+        return None
+    return (
+        f"The node's agent ({version or 'unknown version'}) cannot read container logs or inspect containers: "
+        "update it (the node's update action) first."
     )
 
 
