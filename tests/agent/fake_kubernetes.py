@@ -2,8 +2,14 @@
 real HTTP, so the official client's URLs, serialization and status codes are exercised.
 
 Objects are kept per (group/version, namespace, plural, name); POST creates (409 if present),
-GET reads or lists (labelSelector `key` or `key=value`), PATCH merges, DELETE removes (a
+GET reads or lists (labelSelector terms `key` or `key=value`), PATCH merges, DELETE removes (a
 namespace takes its objects with it). Deployments get a `status` as if their pods came up.
+
+A Deployment scaled above 0 has one pod (`<name>-<hash of its template>`, so a changed template, as a
+restart makes, replaces it) whose status says its container runs and is ready; `pod_of` finds it, and
+tests may change its status. `write_log` appends lines to a pod's log, which
+`GET …/pods/<pod>/log` serves as the API server does: `tailLines`, `sinceSeconds`, `timestamps` (RFC 3339
+with nanoseconds), and 400 while the pod's container is waiting.
 
 Server-side apply (PATCH `application/apply-patch+yaml` with a `fieldManager`) creates a missing
 object; on an existing one it first removes the fields the manager's previous apply set, then
@@ -17,10 +23,11 @@ would demand; a custom resource needs its CRD (`install_crd`).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -28,7 +35,7 @@ from kubernetes.client import ApiClient
 
 ROUTE = re.compile(
     r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
-    r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<plural>[a-z]+))?(?:/(?P<name>[^/]+))?$"
+    r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<plural>[a-z]+))?(?:/(?P<name>[^/]+))?(?:/(?P<sub>log))?$"
 )
 KINDS = {
     "configmaps": "ConfigMap",
@@ -36,6 +43,7 @@ KINDS = {
     "services": "Service",
     "persistentvolumeclaims": "PersistentVolumeClaim",
     "deployments": "Deployment",
+    "pods": "Pod",
     "ingresses": "Ingress",
     "namespaces": "Namespace",
     "servicemonitors": "ServiceMonitor",
@@ -102,11 +110,12 @@ def _with_status(deployment: dict) -> None:
 
 
 def _selected(objects: dict, gv: str, ns: str, plural: str, selector: str) -> list[dict]:
-    """The objects of a list call: one kind, in `ns` (all namespaces when empty), matching `key` or `key=value`."""
-    key, _, value = selector.partition("=")
+    """The objects of a list call: one kind, in `ns` (all namespaces when empty), matching every
+    comma-separated `key` or `key=value` of the selector."""
+    terms = [term.partition("=") for term in selector.split(",") if term]
 
     def matches(labels: dict) -> bool:
-        return not key or (key in labels and (not value or labels[key] == value))
+        return all(key in labels and (not value or labels[key] == value) for key, _, value in terms)
 
     return [
         o
@@ -118,11 +127,44 @@ def _selected(objects: dict, gv: str, ns: str, plural: str, selector: str) -> li
 class FakeKubernetes:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str, str], dict] = {}
+        self.pods: dict[tuple[str, str], str] = {}  # (namespace, deployment) → its pod's name
+        self.logs: dict[tuple[str, str], list[tuple[datetime, bytes]]] = {}  # (namespace, pod) → its lines
         self.applied: dict[tuple[tuple[str, str, str, str], str], dict] = {}  # (object, manager) → its last apply
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def pod_of(self, namespace: str, deployment: str) -> dict | None:
+        """The pod the Deployment `deployment` runs now (None when scaled to 0)."""
+        name = self.pods.get((namespace, deployment))
+        return self.objects.get(("v1", namespace, "pods", name)) if name else None
+
+    def write_log(self, namespace: str, deployment: str, *lines: str, at: datetime | None = None) -> None:
+        """Lines the Deployment's pod writes (bytes as UTF-8 unless given as bytes), at `at` or now."""
+        pod = self.pod_of(namespace, deployment)
+        assert pod is not None, f"{namespace}/{deployment} has no pod"
+        entries = self.logs.setdefault((namespace, pod["metadata"]["name"]), [])
+        for line in lines:
+            entries.append((at or datetime.now(UTC), line if isinstance(line, bytes) else line.encode()))
+
+    def _sync_pods(self, ns: str, deployment: dict | None, name: str) -> None:
+        """The Deployment's one pod: made for its current template, gone when it is scaled to 0 or deleted."""
+        wanted = None
+        if deployment is not None and deployment["spec"].get("replicas", 1) > 0:
+            template = deployment["spec"]["template"]
+            digest = hashlib.sha1(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]  # noqa: S324
+            wanted = f"{name}-{digest}"
+        current = self.pods.get((ns, name))
+        if current == wanted:
+            return
+        if current is not None:
+            self.objects.pop(("v1", ns, "pods", current), None)
+            self.logs.pop((ns, current), None)
+            del self.pods[(ns, name)]
+        if wanted is not None:
+            self.objects[("v1", ns, "pods", wanted)] = _pod(ns, wanted, deployment["spec"]["template"])
+            self.pods[(ns, name)] = wanted
 
     def get(self, plural: str, namespace: str, name: str) -> dict | None:
         return next((o for (gv, ns, p, n), o in self.objects.items() if (p, ns, n) == (plural, namespace, name)), None)
@@ -199,10 +241,13 @@ class _Handler(BaseHTTPRequestHandler):
             body["metadata"].update(namespace=ns or None, uid=f"uid-{len(self.fake.objects)}", creationTimestamp=_now())
             if plural == "deployments":
                 _with_status(body)
+                self.fake._sync_pods(ns, body, body["metadata"]["name"])
             self.fake.objects[key] = body
         self._send(201, body)
 
     def do_GET(self):  # noqa: N802
+        if self.path.split("?")[0].endswith("/log"):
+            return self._pod_log()
         gv, ns, plural, name, query = self._route()
         with self.fake.lock:
             if name:
@@ -223,6 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
             merge(found, patch)
             if plural == "deployments":
                 _with_status(found)
+                self.fake._sync_pods(ns, found, name)
         self._send(200, found)
 
     def _apply(self, gv: str, ns: str, plural: str, name: str, body: dict, manager: str) -> None:
@@ -246,6 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.applied[(key, manager)] = copy.deepcopy(body)
             if plural == "deployments":
                 _with_status(found)
+                self.fake._sync_pods(ns, found, name)
         self._send(200, found)
 
     def do_DELETE(self):  # noqa: N802
@@ -257,10 +304,75 @@ class _Handler(BaseHTTPRequestHandler):
             gone = [k for k in self.fake.objects if k[1] == name] if plural == "namespaces" else []
             for key in gone:
                 del self.fake.objects[key]
+            if plural == "namespaces":
+                for pod_ns, deployment in [k for k in self.fake.pods if k[0] == name]:
+                    self.fake._sync_pods(pod_ns, None, deployment)
+            elif plural == "deployments":
+                self.fake._sync_pods(ns, None, name)
             for owned in [o for o in self.fake.applied if o[0] in (*gone, (gv, ns, plural, name))]:
                 del self.fake.applied[owned]
         # As the real API server: a deleted Service is answered with the object, the rest with a Status.
         self._send(200, found if plural == "services" else {"kind": "Status", "apiVersion": "v1", "status": "Success"})
 
+    def _pod_log(self) -> None:
+        """A pod's log as text, as the API server serves it (tailLines, sinceSeconds, timestamps)."""
+        _, ns, _, name, query = self._route()
+        with self.fake.lock:
+            pod = self.fake.objects.get(("v1", ns, "pods", name))
+            entries = list(self.fake.logs.get((ns, name), []))
+        if pod is None:
+            return self._status(404, "NotFound")
+        [status] = pod["status"]["containerStatuses"]
+        if "waiting" in status["state"]:
+            return self._status(400, f"container {status['name']!r} is waiting to start")
+        if "sinceSeconds" in query:
+            start = datetime.now(UTC) - timedelta(seconds=int(query["sinceSeconds"][0]))
+            entries = [e for e in entries if e[0] >= start]
+        if "tailLines" in query:
+            entries = entries[-int(query["tailLines"][0]) :] if int(query["tailLines"][0]) else []
+        stamped = (query.get("timestamps") or ["false"])[0] == "true"
+        data = b"".join(
+            (f"{at.strftime('%Y-%m-%dT%H:%M:%S.%f')}000Z ".encode() if stamped else b"") + line + b"\n"
+            for at, line in entries
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, *args):
         pass
+
+
+def _pod(namespace: str, name: str, template: dict) -> dict:
+    """A pod of `template` whose containers run and are ready."""
+    now = _now()
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": copy.deepcopy(template["metadata"].get("labels", {})),
+            "uid": f"uid-pod-{name}",
+            "creationTimestamp": now,
+        },
+        "spec": copy.deepcopy(template["spec"]),
+        "status": {
+            "phase": "Running",
+            "startTime": now,
+            "containerStatuses": [
+                {
+                    "name": container["name"],
+                    "image": container["image"],
+                    "imageID": f"{container['image']}@sha256:{'0' * 64}",
+                    "ready": True,
+                    "started": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": now}},
+                }
+                for container in template["spec"]["containers"]
+            ],
+        },
+    }

@@ -160,8 +160,21 @@ def teams(app_module, agent_package) -> Iterator[tuple[Api, Team, Team]]:
 
 
 def waits_for_the_agent(route) -> bool:
-    """Container list and secret keys answer with what the agent reports (services/nodes.py `_ask`)."""
-    return route.method == "GET" and route.path.endswith(("/containers", "/secrets"))
+    """Container list, log and inspection and secret keys answer with what the agent reports
+    (services/nodes.py `_ask`)."""
+    return route.method == "GET" and route.path.endswith(("/containers", "/secrets", "/log", "/inspect"))
+
+
+def agent_result(command: dict) -> dict | None:
+    """What the agent reports for a command the measured call waits on (None: no answer needed)."""
+    kind = command.get("kind")
+    if kind == "list-containers":
+        return {"ok": True, "containers": []}
+    if kind == "container-log":
+        return {"ok": True, "log": {"lines": [{"text": "hello"}]}}
+    if kind == "container-inspect":
+        return {"ok": True, "inspection": {"prefix": command["prefix"], "name": command["name"], "state": "running"}}
+    return None
 
 
 @contextmanager
@@ -179,11 +192,10 @@ def answering(api: Api, team: Team, needed: bool) -> Iterator[None]:
             except TimeoutError:
                 continue
             command = message.get("command") or {}
-            if command.get("kind") == "list-containers":
+            result = agent_result(command)
+            if result is not None:
                 headers = bearer(team.tokens["connection"])
-                api.post(
-                    f"/api/agent/commands/{command['id']}/result", headers=headers, body={"ok": True, "containers": []}
-                )
+                api.post(f"/api/agent/commands/{command['id']}/result", headers=headers, body=result)
 
     thread = threading.Thread(target=answer, daemon=True)
     thread.start()
