@@ -54,7 +54,7 @@ def count(value: Any) -> int:
 Cap = tuple[str, int]  # (counter attribute name, the most it may reach)
 
 
-def _within(model: Any, cap: Cap | None) -> Condition:
+def within(model: Any, cap: Cap | None) -> Condition:
     """The item exists and, with a cap, its counter is below it (or not kept yet: uncapped until the
     backfill sets it)."""
     condition = model.PK.exists()
@@ -80,7 +80,7 @@ def on_team(
     if not actions:
         return tx
     item = TeamItem(keys.team(team_id), keys.TEAM)
-    return tx.update(item, actions, _within(TeamItem, cap), on_fail or not_found("team"))
+    return tx.update(item, actions, within(TeamItem, cap), on_fail or not_found("team"))
 
 
 def on_user(
@@ -92,7 +92,7 @@ def on_user(
     if not actions:
         return tx
     item = UserItem(keys.user(user_id), keys.PROFILE)
-    return tx.update(item, actions, _within(UserItem, cap), on_fail or not_found("user"))
+    return tx.update(item, actions, within(UserItem, cap), on_fail or not_found("user"))
 
 
 def forget(team_id: str, pointer: tuple[str, str], *also: str) -> None:
@@ -119,7 +119,7 @@ def on_project(
     (else `on_fail`, by default 404)."""
     item = ProjectItem(keys.team(team_id), keys.project(project_id))
     actions = [getattr(ProjectItem, name).add(delta) for name, delta in add.items()]
-    return tx.update(item, actions, _within(ProjectItem, cap), on_fail or not_found("project"))
+    return tx.update(item, actions, within(ProjectItem, cap), on_fail or not_found("project"))
 
 
 def on_node(tx: Transaction, team_id: str, node_id: str, delta: int, on_fail: Exception | None = None) -> Transaction:

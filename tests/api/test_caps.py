@@ -125,3 +125,32 @@ def test_a_user_holds_at_most_open_invitations_per_user_unanswered_invitations(a
     # AND accepting one makes room as well
     assert api.post(f"/api/users/me/invitations/{teams[2]['id']}", invitee).status_code == 204
     assert invite(api, owners[1], teams[1], invitee.email).status_code == 201
+
+
+def test_a_project_holds_at_most_versions_per_project_versions(api, monkeypatch):
+    monkeypatch.setenv("VERSIONS_PER_PROJECT", "2")
+    # GIVEN a project with two versions, the second incremental
+    owner = api.signup()
+    slug = api.create_team(owner)["slug"]
+    project = api.create_project(owner, slug)
+    base = f"/api/{slug}/projects/{project['id']}"
+    first = api.create_version(owner, slug, project["id"], kind="rolling")
+    second = api.create_version(owner, slug, project["id"])
+    # WHEN a third is created, or the incremental one increased
+    created = api.post(f"{base}/versions", owner, {"type": "rolling", "name": "third"})
+    increased = api.post(f"{base}/versions/{second['id']}/increase", owner, {"name": "third"})
+    # THEN both are a 409 naming the cap, and the project is as it was (the name was not taken)
+    expected = {
+        "message": "A project may hold at most 2 versions; delete one first.",
+        "property": "versions",
+        "value": 2,
+    }
+    assert (created.status_code, created.json) == (409, expected)
+    assert (increased.status_code, increased.json) == (409, expected)
+    details = api.get(base, owner).json
+    assert [v["id"] for v in details["versions"]] == [first["id"], second["id"]]
+    assert api.get(f"{base}/versions/{second['id']}", owner).json["increasable"] is True
+    # WHEN one is deleted, THEN there is room again
+    assert api.delete(f"{base}/versions/{first['id']}", owner).status_code == 204
+    assert api.post(f"{base}/versions/{second['id']}/increase", owner, {"name": "third"}).status_code == 201
+    assert [v["name"] for v in api.get(base, owner).json["versions"]] == [second["name"], "third"]
