@@ -13,6 +13,7 @@ unanswered invitations (`OPEN_INVITATIONS_PER_USER`).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib import settings
@@ -28,6 +29,10 @@ _ATTEMPTS = 3
 
 class _TeamRefused(Exception):
     """The team's count update was refused: the team is full, or gone (told apart by reading it)."""
+
+
+class _UserGone(Exception):
+    """A count to take down is on an account that is gone (deleted by an operator): nothing to keep."""
 
 
 def teams_full() -> ConflictError:
@@ -54,7 +59,7 @@ def invitations_full(email: str) -> ConflictError:
 def _count_teams(tx: Transaction, user_id: str, delta: int, invitations: int = 0) -> Transaction:
     """One more (capped) or one less team of the user, and `invitations` added to their unanswered ones."""
     if delta <= 0:
-        return stats.on_user(tx, user_id, {"team_count": delta, "invitation_count": invitations})
+        return stats.on_user(tx, user_id, {"team_count": delta, "invitation_count": invitations}, None, _UserGone())
     cap = ("team_count", settings.teams_per_user())
     return stats.on_user(tx, user_id, {"team_count": delta, "invitation_count": invitations}, cap, teams_full())
 
@@ -62,9 +67,17 @@ def _count_teams(tx: Transaction, user_id: str, delta: int, invitations: int = 0
 def _count_invitations(tx: Transaction, invite: InvitationItem, delta: int) -> Transaction:
     """One more (capped) or one less unanswered invitation of the invitee."""
     if delta <= 0:
-        return stats.on_user(tx, invite.user_id, {"invitation_count": delta})
+        return stats.on_user(tx, invite.user_id, {"invitation_count": delta}, None, _UserGone())
     cap = ("invitation_count", settings.open_invitations_per_user())
     return stats.on_user(tx, invite.user_id, {"invitation_count": delta}, cap, invitations_full(invite.email))
+
+
+def _commit_counting_user(build: Callable[[bool], Transaction]) -> None:
+    """Commits `build(True)`, or `build(False)` (without the user's count) when the user is gone."""
+    try:
+        build(True).commit()
+    except _UserGone:
+        build(False).commit()
 
 
 def get(team_id: str) -> TeamItem | None:
@@ -150,25 +163,28 @@ def delete(team: TeamItem) -> None:
     first (no one joins or is invited after it); then each membership and invitation goes in a
     transaction with its user's count."""
     partition = keys.team(team.id)
+    held: list[MemberItem | InvitationItem] = []
     with BaseItem.batch_write() as batch:
         for item in BaseItem.query(partition):
-            if not isinstance(item, MemberItem | InvitationItem):
+            if isinstance(item, MemberItem | InvitationItem):
+                held.append(item)
+            else:
                 batch.delete(item)
         for guard in _guards(team):
             batch.delete(guard)
     for _ in range(_ATTEMPTS):  # a unit a concurrent write held is left out of its transaction: read again
-        held = _held(partition)
         if not held:
             break
         for _written in commit_units(held, _release):
             pass
+        held = _held(partition)
     with BaseItem.batch_write() as batch:  # what still resisted goes uncounted (the backfill recounts)
-        for item in _held(partition):
+        for item in held:
             batch.delete(item)
     audit.delete_all(team.id)
 
 
-def _held(partition: str) -> list[BaseItem]:
+def _held(partition: str) -> list[MemberItem | InvitationItem]:
     """The memberships and invitations left in a deleted team's partition."""
     return [
         item
@@ -238,13 +254,16 @@ def set_role(membership: MemberItem, role: str) -> None:
 
 
 def remove_member(membership: MemberItem) -> None:
-    tx = Transaction().delete(
-        membership,
-        MemberItem.PK.exists() & (MemberItem.role != "owner"),
-        ConflictError("The member changed concurrently, try again."),
-    )
-    stats.on_team(tx, membership.team_id, {"member_count": -1, "user_count": -1})
-    _count_teams(tx, membership.user_id, -1).commit()
+    def removal(counted: bool) -> Transaction:
+        tx = Transaction().delete(
+            membership,
+            MemberItem.PK.exists() & (MemberItem.role != "owner"),
+            ConflictError("The member changed concurrently, try again."),
+        )
+        stats.on_team(tx, membership.team_id, {"member_count": -1, "user_count": -1})
+        return _count_teams(tx, membership.user_id, -1) if counted else tx
+
+    _commit_counting_user(removal)
 
 
 def invitation(team_id: str, user_id: str) -> InvitationItem | None:
@@ -371,13 +390,15 @@ def accept_invitation(invite: InvitationItem, member_item: MemberItem) -> None:
 def delete_invitation(invite: InvitationItem) -> None:
     """Removes the invitation (and its counts: the team's, and the invitee's unless they declined it) if
     it is still there."""
-    for unanswered in (invite.status != "declined", invite.status == "declined"):
+
+    def deletion(unanswered: bool, counted: bool) -> Transaction:
         declined = InvitationItem.status == "declined"
         condition = InvitationItem.PK.exists() & (~declined if unanswered else declined)
         tx = Transaction().delete(invite, condition, ConditionFailed("already gone"))
         stats.on_team(tx, invite.team_id, {"invitation_count": -1, "user_count": -1})
-        if unanswered:
-            _count_invitations(tx, invite, -1)
+        return _count_invitations(tx, invite, -1) if unanswered and counted else tx
+
+    for unanswered in (invite.status != "declined", invite.status == "declined"):
         with contextlib.suppress(ConditionFailed):
-            tx.commit()
+            _commit_counting_user(lambda counted, u=unanswered: deletion(u, counted))
             return

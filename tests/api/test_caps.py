@@ -154,3 +154,29 @@ def test_a_project_holds_at_most_versions_per_project_versions(api, monkeypatch)
     assert api.delete(f"{base}/versions/{first['id']}", owner).status_code == 204
     assert api.post(f"{base}/versions/{second['id']}/increase", owner, {"name": "third"}).status_code == 201
     assert [v["name"] for v in api.get(base, owner).json["versions"]] == [second["name"], "third"]
+
+
+def test_members_and_invitees_whose_account_is_gone_can_still_be_removed(api):
+    from chalicelib.db import keys
+    from chalicelib.db.items import BaseItem, UserItem
+
+    # GIVEN a member and an invitee whose accounts an operator deleted
+    owner = api.signup()
+    team, other = api.create_team(owner), api.create_team(owner)
+    member, invitee = api.signup(), api.signup()
+    for t in (team, other):
+        assert invite(api, owner, t, member.email).status_code == 201
+        assert api.post(f"/api/users/me/invitations/{t['id']}", member).status_code == 204
+        assert invite(api, owner, t, invitee.email).status_code == 201
+    for user in (member, invitee):
+        UserItem(keys.user(user.id), keys.PROFILE).delete()
+    # WHEN the team removes them, THEN they go (there is no count of theirs to keep)
+    for user in (member, invitee):
+        assert api.delete(f"/api/teams/{team['id']}/users/{user.id}", owner).status_code == 204
+    details = api.get(f"/api/teams/{team['id']}", owner).json
+    assert ([u["id"] for u in details["users"]], details["statistics"]["users"]) == ([owner.id], 1)
+    # AND a team holding them is deleted whole
+    assert api.delete(f"/api/teams/{other['id']}", owner).status_code == 204
+    assert [t["id"] for t in api.post("/api/users/me", owner).json["teams"]] == [team["id"]]
+    assert BaseItem.count(keys.team(other["id"])) == 0
+    assert UserItem.count(keys.user(member.id)) == 0  # no stub account was written
