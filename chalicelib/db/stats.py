@@ -10,15 +10,14 @@
 | team    | `firstNodeId`, `firstProjectId`,           | set by the create (`if_not_exists`), removed when  |
 |         | `firstDeploymentId`, `imagesProjectId` +   | that item goes (the dashboard's onboarding thread) |
 |         | `imagesVersionId` (first given images)     |                                                    |
-| project | `versionCount`                             | version create/delete                              |
+| project | `versionCount` (capped: `VERSIONS_PER_PROJECT`) | version create/delete                          |
 | project | `deploymentsInProgress`                    | `start`, final status                              |
 | node    | `deploymentCount`                          | deployment create/delete                           |
 | team    | `userCount` (capped: `USERS_PER_TEAM`)     | team create, first invitation of a user, leave,    |
-|         |                                            | remove (an accepted invitation becomes a member)   |
+|         |                                            | remove, delete (accepting changes nothing)         |
 | user    | `teamCount` (capped: `TEAMS_PER_USER`)     | team create, accept, leave, remove, team delete    |
 | user    | `invitationCount` (capped:                 | first invitation, re-inviting after a decline,     |
 |         | `OPEN_INVITATIONS_PER_USER`)               | accept, decline, delete, team delete               |
-| project | `versionCount` (capped: `VERSIONS_PER_PROJECT`) | as above                                      |
 
 Each change is an update *inside the transaction of the write it counts*, next to that write's own
 condition (guard item, expected status): a refused or cancelled write counts nothing, so counters
