@@ -41,9 +41,13 @@ EVENTS = 60  # deployment and node events of the large team's deployment and nod
 TABLE = Path(__file__).resolve().parents[2] / "out" / "call-budgets.md"
 
 # Routes whose calls may grow with the data, and why. Only writes that must change every item
-# they remove belong here (DynamoDB deletes items one by one, 25 to a BatchWriteItem).
+# they remove or copy belong here (DynamoDB writes items one by one, 25 to a BatchWriteItem).
 GROWS: dict[str, str] = {
     "DELETE /api/teams/{teamId}": "removes every item the team holds, 25 to a BatchWriteItem",
+    "POST /api/{teamSlug}/projects/{projectId}/versions": (
+        "copies each deployment of the default version with its instances, as dyrector does: "
+        "a Query and a transaction per deployment"
+    ),
 }
 
 # Deletes run last, the leaves before what holds them (a version with a deployment is in use).
