@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kubernetes.client import ApiClient, Configuration, V1Deployment, V1Secret
@@ -494,3 +495,95 @@ def test_a_redeploy_whose_new_pod_never_gets_ready_times_out_showing_the_new_pod
     )
     new_pod = [p["metadata"]["name"] for p, rollout in fake.pod_list("shop") if rollout]
     assert f"pod {new_pod[0]} is Running" in error
+
+
+# --- a container's log and inspection ---------------------------------------------------------------
+
+
+def test_the_log_is_the_pods_newest_lines_with_secret_values_masked(cluster):
+    fake, runtime = cluster
+    deploy(runtime, {"environment": [kv("MODE", "prod")], "secrets": [{"key": "PW", "value": "sealed"}]})
+    # GIVEN the pod wrote lines, one holding the opened secret and one not valid UTF-8
+    earlier = datetime.now(UTC) - timedelta(minutes=10)
+    fake.write_log("shop", "web", "old line", at=earlier)
+    fake.write_log("shop", "web", "starting", "password is opened-sealed", b"bad \xff byte")
+    # WHEN the log is read THEN the lines come oldest first, timed, decoded, the secret masked
+    log = runtime.container_log("shop", "web", 100, None)
+    assert [line.text for line in log.lines] == ["old line", "starting", "password is ******", "bad \ufffd byte"]
+    assert all(line.time and line.stream is None for line in log.lines) and not log.truncated
+    assert "opened-sealed" not in log.model_dump_json()
+    # tail and since are the API server's (and the agent's to the second)
+    assert [line.text for line in runtime.container_log("shop", "web", 2, None).lines] == [
+        "password is ******",
+        "bad \ufffd byte",
+    ]
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    assert len(runtime.container_log("shop", "web", 100, since).lines) == 3
+    assert runtime.container_log("shop", "web", 100, datetime.now(UTC) + timedelta(hours=1)).lines == []
+
+
+def test_a_stopped_or_waiting_container_has_an_empty_log_and_an_unknown_one_none(cluster):
+    fake, runtime = cluster
+    deploy(runtime, {})
+    pod = fake.pod_of("shop", "web")
+    pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "ContainerCreating"}}
+    assert runtime.container_log("shop", "web", 100, None).lines == []
+    runtime.container_command("shop", "web", "stop")
+    assert fake.pod_of("shop", "web") is None
+    assert runtime.container_log("shop", "web", 100, None).lines == []
+    with pytest.raises(ContainerNotFound):
+        runtime.container_log("shop", "nope", 100, None)
+    with pytest.raises(ContainerNotFound):
+        runtime.inspect_container("elsewhere", "web")
+
+
+def test_during_a_rollout_the_log_and_inspection_are_the_new_pods_not_the_old_one_still_serving(cluster):
+    fake, runtime = cluster
+    # GIVEN a deployed container whose pod wrote a line
+    deploy(runtime, PROBED)
+    serving = fake.pod_of("shop", "web")["metadata"]["name"]
+    fake.write_log("shop", "web", "the old pod serves")
+    assert [line.text for line in runtime.container_log("shop", "web", 100, None).lines] == ["the old pod serves"]
+    # WHEN a redeploy's new pod never becomes ready, so the old one serves on (RollingUpdate)
+    fake.pods("shop", "web", Pods(ready_after=None))
+    ok, _ = attempt(runtime, PROBED)
+    assert not ok
+    assert {p["metadata"]["name"] for p, _ in fake.pod_list("shop")} == {
+        serving,
+        fake.pod_of("shop", "web")["metadata"]["name"],
+    }
+    fake.write_log("shop", "web", "the new pod waits for the database")
+    # THEN the log and the inspection are the new pod's: what the container is now, and why it is not ready
+    assert [line.text for line in runtime.container_log("shop", "web", 100, None).lines] == [
+        "the new pod waits for the database"
+    ]
+    found = runtime.inspect_container("shop", "web")
+    assert (found.state, found.status, found.health) == ("running", "running", "unhealthy")
+
+
+def test_inspect_reads_the_deployment_its_pod_and_masks_the_secret_variables(cluster):
+    fake, runtime = cluster
+    deploy(
+        runtime,
+        {
+            "environment": [kv("MODE", "prod")],
+            "secrets": [{"key": "PW", "value": "sealed"}],
+            "ports": [{"internal": 8080}],
+            "volumes": [{"name": "data", "path": "/data", "type": "rwo"}],
+            "healthCheckConfig": {"port": 8080, "readinessProbe": "/ready"},
+        },
+    )
+    pod = fake.pod_of("shop", "web")
+    pod["status"]["containerStatuses"][0]["restartCount"] = 3
+    found = runtime.inspect_container("shop", "web")
+    assert (found.prefix, found.name, found.state, found.status) == ("shop", "web", "running", "running")
+    assert (found.image, found.restart_count, found.health) == ("img:1", 3, "healthy")
+    assert found.image_id.startswith("img:1@sha256:") and found.started_at and found.created_at
+    assert [p.internal for p in found.ports] == [8080]
+    assert [(m.type, m.source, m.destination) for m in found.mounts] == [("persistentVolumeClaim", "web-data", "/data")]
+    assert [(v.key, v.value, v.secret) for v in found.environment] == [("MODE", "prod", False), ("PW", "******", True)]
+    assert found.labels["app"] == "web" and "opened-sealed" not in found.model_dump_json()
+    # WHEN it is stopped THEN it is exited, scaled to 0, without a pod
+    runtime.container_command("shop", "web", "stop")
+    stopped = runtime.inspect_container("shop", "web")
+    assert (stopped.state, stopped.status, stopped.health, stopped.restart_count) == ("exited", "scaled to 0", None, 0)
