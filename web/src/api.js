@@ -10,7 +10,8 @@ const BASE = (document.querySelector('meta[name="api-base"]')?.content || '').re
 
 export class ApiError extends Error {
   constructor(status, { message, property, value } = {}, retryAfter = null) {
-    super(message || describeStatus(status));
+    const wait = status === 429 && retryAfter ? ` Try again in ${retryAfter} s.` : '';
+    super((message || describeStatus(status)) + wait);
     this.name = 'ApiError';
     this.status = status;
     this.property = property || null;

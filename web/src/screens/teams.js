@@ -7,7 +7,7 @@ import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { navigate } from '../router.js';
-import { refreshMe, session } from '../session.js';
+import { refreshMe, session, useSession } from '../session.js';
 import { ConfirmButton } from '../ui/dialog.js';
 import { Empty, ErrorState, Loading, formatDateTime, toast, useResource } from '../ui/feedback.js';
 import { Field, Form } from '../ui/form.js';
@@ -62,7 +62,7 @@ function SlugField({ hint }) {
 }
 
 function TeamsScreen() {
-  const me = session().me;
+  const { me } = useSession();
   const first = !me || me.teams.length === 0;
   const columns = [
     { label: 'Name', render: (t) => html`<a href=${`/${t.slug}/dashboard`}>${t.name}</a>` },
