@@ -14,8 +14,10 @@ VERSION = "0.1.0"
 # Bumped whenever the item layout in chalicelib/db changes incompatibly.
 SCHEMA_VERSION = "2026-11-22.1"
 
+# Team slugs that would collide with a route: the literal segments under /api (`/api/teams`…), and
+# `api` itself, since the web console's team screens live at `/<slug>/…` beside `/api`.
 RESERVED_SLUGS = frozenset(
-    {"teams", "tokens", "users", "templates", "health", "auth", "agent", "docs", "openapi.json", "socket"}
+    {"teams", "tokens", "users", "templates", "health", "auth", "agent", "docs", "openapi.json", "socket", "api"}
 )
 
 

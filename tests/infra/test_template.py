@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import package, stack
+from infra import package, stack, web_hosting
 from tests.infra.conftest import unique_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,3 +266,44 @@ def test_merge_template_refuses_a_timeout_longer_than_the_queue_visibility():
     }
     with pytest.raises(package.PackageError, match="visibility"):
         package.build_merge_template(stack.template(), chalice_sam)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_console_shares_one_origin_with_the_api(packaged):
+    # GIVEN the packaged template's web console resources
+    sam = json.loads((packaged / "sam.json").read_text())
+    resources = sam["Resources"]
+    config = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+
+    # THEN the console's files come from the private bucket through an origin access control
+    assert all(resources["WebBucket"]["Properties"]["PublicAccessBlockConfiguration"].values())
+    assert origins["console"]["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert origins["console"]["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    (grant,) = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"} and grant["Action"] == "s3:GetObject"
+    assert "${WebDistribution}" in grant["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    default = config["DefaultCacheBehavior"]
+    assert default["TargetOriginId"] == "console" and default["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert default["FunctionAssociations"][0]["EventType"] == "viewer-request"
+
+    # AND /api/* goes to the REST API's stage, uncached, with every method and header but Host
+    (api,) = config["CacheBehaviors"]
+    assert api["PathPattern"] == "/api/*" and api["TargetOriginId"] == "api"
+    assert origins["api"]["DomainName"]["Fn::Sub"].startswith("${RestAPI}.execute-api.")
+    assert origins["api"]["OriginPath"] == "/api"  # Chalice's stage: /api/teams is /api/api/teams there
+    assert api["CachePolicyId"] == web_hosting.CACHING_DISABLED
+    assert api["OriginRequestPolicyId"] == web_hosting.ALL_VIEWER_EXCEPT_HOST_HEADER
+    assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= set(api["AllowedMethods"])
+
+    # AND the page may talk to this origin and the WebSocket API only; nothing may frame it
+    headers = resources["WebResponseHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    policy = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "connect-src 'self' wss://${WebsocketAPI}.execute-api." in policy
+    assert sam["Outputs"]["ConsoleUrl"]["Value"] == {"Fn::Sub": "https://${WebDistribution.DomainName}"}
+
+    # AND the functions get no access to the console's bucket
+    (role_policy,) = resources["DefaultRole"]["Properties"]["Policies"]
+    assert "WebBucket" not in json.dumps(role_policy)
