@@ -13,8 +13,12 @@ What it emulates:
   connectionId/connectedAt/requestTimeEpoch/identity.sourceIp/...). A returned non-2xx
   `statusCode` rejects the handshake with that HTTP status (AWS passes it on, e.g. 400 or 403);
   a handler that raises gives 502 and one slower than the integration timeout (29 s) 504, as a
-  failed Lambda integration does. Headers the `$connect` response returns (e.g.
-  Sec-WebSocket-Protocol) go into the handshake response.
+  failed Lambda integration does. A request that is no well-formed WebSocket upgrade is refused
+  before `$connect` runs. Headers the `$connect` response returns go into the handshake response.
+* Subprotocols as on API Gateway: the client's Sec-WebSocket-Protocol reaches `$connect` as sent
+  (the gateway neither parses nor picks from it), and the handshake selects whatever `$connect`'s
+  response names in its Sec-WebSocket-Protocol header, or none (a browser then fails the
+  connection).
 * Every text message goes to the `$default` route (Chalice's `on_ws_message`) with `body` and
   `isBase64Encoded: false`; a handler that raises makes the gateway send the client
   `{"message": "Internal server error", "connectionId": ..., "requestId": ...}`, and with no
@@ -334,9 +338,16 @@ class WebSocketGateway:
             last_active=now,
             last_active_wall=time.time(),
         )
+        event = self._connect_event(conn, request, query)
+        # Only $connect picks a subprotocol (below); the library must not parse or refuse the offer.
+        if "Sec-WebSocket-Protocol" in request.headers:
+            del request.headers["Sec-WebSocket-Protocol"]
+        upgrade = connection.protocol.accept(request)  # the upgrade's checks, before any Lambda runs
+        if upgrade.status_code != http.HTTPStatus.SWITCHING_PROTOCOLS:
+            return upgrade
         self._handshakes += 1
         try:
-            status, headers, body = await self._connect(conn, request, query)
+            status, headers, body = await self._connect(event)
         finally:
             self._handshakes -= 1
         if not 200 <= status < 300:
@@ -346,12 +357,12 @@ class WebSocketGateway:
         connection.gateway_connection = conn  # type: ignore[attr-defined]
         return None
 
-    async def _connect(self, conn: _Connection, request: Request, query: str) -> tuple[int, dict[str, str], str]:
+    async def _connect(self, event: dict[str, Any]) -> tuple[int, dict[str, str], str]:
         """Run `$connect`: (HTTP status for the handshake, headers to add, body when rejected)."""
         if CONNECT not in self.app.websocket_handlers:
             return 200, {}, ""
         try:
-            result = await self._invoke(CONNECT, self._connect_event(conn, request, query))
+            result = await self._invoke(CONNECT, event)
         except TimeoutError:
             return 504, {}, '{"message": "Endpoint request timed out"}'
         except Exception:  # noqa: BLE001 - a failed Lambda integration; logged in _invoke

@@ -18,6 +18,11 @@ MAX_MESSAGE_BYTES = 120 * 1024
 IDLE_TIMEOUT_SECONDS = 600
 MAX_CONNECTION_SECONDS = 7200
 
+# Browsers cannot set the handshake's Authorization header: they offer the token as the second of
+# two subprotocols, `Sec-WebSocket-Protocol: bearer, <token>`, and the platform selects `bearer`
+# (never echoing the token). Never in the URL: query strings are logged.
+BEARER_SUBPROTOCOL = "bearer"
+
 
 # --- platform → agent -----------------------------------------------------------------------
 class CommandPush(Message):

@@ -1,7 +1,8 @@
 """The WebSocket API's events: who connects, what they say, who leaves.
 
-An agent connects with its connection token (in the Authorization header, never the query
-string, which API Gateway logs): the node becomes connected with this connection (the newest
+Tokens travel in the handshake's Authorization header, or from a browser as the subprotocol pair
+`bearer, <token>` (api/sockets.py), never in the query string, which API Gateway logs. An agent
+connects with its connection token: the node becomes connected with this connection (the newest
 wins) at once. A person or CI job connects with a login, personal or deployment token and
 subscribes to a deployment or a node; team access rules apply as on the REST routes. When a
 connection closes, its node becomes unreachable at once, unless a newer connection replaced it.

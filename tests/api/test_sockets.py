@@ -37,6 +37,20 @@ class Follower:
             legacy=True,
         )
 
+    @classmethod
+    def from_browser(cls, token: str) -> Follower:
+        """A browser's connection: it cannot set headers, so it offers the token as a subprotocol."""
+        follower = cls.__new__(cls)
+        follower.connection = connect(
+            os.environ["SOCKET_URL"],
+            subprotocols=["bearer", token],
+            compression=None,
+            ping_interval=None,
+            open_timeout=10,
+            legacy=True,
+        )
+        return follower
+
     def ask(self, message: dict) -> dict:
         self.connection.send(json.dumps(message))
         return self.next()
@@ -55,6 +69,44 @@ def test_the_socket_is_announced_and_a_bad_token_is_refused_at_the_handshake(api
         with pytest.raises(InvalidStatus) as refused:
             connect(url, additional_headers=headers, open_timeout=5, legacy=True)
         assert refused.value.response.status_code == 401
+
+
+def test_a_browser_offers_its_token_as_a_subprotocol_and_follows_a_node(api, team, agent_package):
+    owner, team_ = team
+    node, token = registered(api, owner, team_)
+    agent = AgentSocket(token)
+    # WHEN a console connects with `Sec-WebSocket-Protocol: bearer, <token>` (no Authorization header)
+    follower = Follower.from_browser(owner.token)
+    # THEN the handshake selects `bearer`, as a browser requires, and never echoes the token
+    assert follower.connection.subprotocol == "bearer"
+    assert owner.token not in str(follower.connection.response.headers)
+    answer = follower.ask({"action": "subscribe", "teamSlug": team_["slug"], "nodeId": node["id"]})
+    assert answer == {"type": "subscribed", "topic": "node", "status": "connected"}
+    agent.close()
+    assert follower.next() == {"type": "node-status", "nodeId": node["id"], "status": "unreachable"}
+    follower.close()
+
+
+def test_a_subprotocol_token_is_refused_like_a_header_token(api, team):
+    owner, _ = team
+    url = os.environ["SOCKET_URL"]
+    refusals = [
+        (["bearer", "not-a-token"], {}, 401),
+        (["bearer", owner.token], {"Authorization": f"Bearer {owner.token}"}, 400),  # one token, one place
+        (["bearer"], {}, 400),  # `bearer` without a token
+        ([owner.token, "bearer"], {}, 400),  # the token first: not the documented shape
+        (["bearer", owner.token, "chat"], {}, 400),
+        (["chat"], {}, 401),  # another subprotocol carries no token
+    ]
+    for subprotocols, headers, status in refusals:
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url, subprotocols=subprotocols, additional_headers=headers, open_timeout=5)
+        assert refused.value.response.status_code == status, subprotocols
+    # A token that stops working (log-out) is refused in the subprotocol too
+    api.post("/api/auth/logout", owner)
+    with pytest.raises(InvalidStatus) as ended:
+        connect(url, subprotocols=["bearer", owner.token], open_timeout=5)
+    assert ended.value.response.status_code == 401
 
 
 def test_closing_the_connection_makes_the_node_unreachable_at_once(api, team, agent_package):

@@ -3,8 +3,10 @@ would, over loopback, with a real `websockets` client and a real boto3 `apigatew
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -46,7 +48,8 @@ def ws_connect(event):
         raise RuntimeError("connect handler failed")
     if token != TOKEN:
         return {"statusCode": 403}
-    return {"statusCode": 200}
+    picked = event.to_dict()["headers"].get("x-pick-subprotocol")  # what the test asks $connect to select
+    return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": picked}} if picked else {"statusCode": 200}
 
 
 @app.on_ws_message()
@@ -128,8 +131,13 @@ def gateway(start_gateway) -> WebSocketGateway:
     return start_gateway()
 
 
-def client(gateway: WebSocketGateway, token: str | None = TOKEN, query: str = "", **kwargs: Any) -> ClientConnection:
+def client(
+    gateway: WebSocketGateway, token: str | None = TOKEN, query: str = "", pick: str | None = None, **kwargs: Any
+) -> ClientConnection:
+    """A connection; `pick`: the subprotocol the test app's $connect is to select."""
     headers = {"x-token": token} if token else {}
+    if pick:
+        headers["x-pick-subprotocol"] = pick
     return connect(
         gateway.url + query,
         additional_headers=headers,
@@ -210,6 +218,60 @@ def test_echo_and_events_in_api_gateways_shape(gateway):
         disconnected["requestContext"]["disconnectStatusCode"],
         disconnected["requestContext"]["disconnectReason"],
     ) == (1000, "bye")
+
+
+def raw_handshake(gateway: WebSocketGateway, *headers: str) -> str:
+    """The status line and headers a hand-written upgrade request gets (for what clients refuse to send)."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = ["GET /dev HTTP/1.1", "Host: gw", "Upgrade: websocket", "Connection: Upgrade", *headers]
+    if not any(h.lower().startswith("sec-websocket-key") for h in headers):
+        lines.append(f"Sec-WebSocket-Key: {key}")
+    with socket.create_connection((gateway.host, gateway.ports.websocket), timeout=5) as raw:
+        raw.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = raw.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    return head.decode("latin-1").split("\r\n\r\n")[0]
+
+
+def connect_events() -> int:
+    with _changed:
+        return sum(len(events) for (kind, _), events in _events.items() if kind == "connect")
+
+
+@pytest.mark.timeout(30)
+def test_subprotocols_are_offered_to_connect_and_only_its_answer_selects_one(gateway):
+    # GIVEN a client offering two subprotocols WHEN $connect names one THEN the handshake selects it
+    offer = ["bearer", "eyJhbGciOi.J9.x-y_z"]
+    with client(gateway, subprotocols=offer, pick="bearer") as ws:
+        assert ws.subprotocol == "bearer"
+        connection_id = whoami(ws)
+    [connected] = wait_events("connect", connection_id)
+    assert connected["headers"]["Sec-WebSocket-Protocol"] == "bearer, eyJhbGciOi.J9.x-y_z"  # as sent
+    assert connected["multiValueHeaders"]["Sec-WebSocket-Protocol"] == ["bearer, eyJhbGciOi.J9.x-y_z"]
+
+    # WHEN $connect names none THEN none is selected (API Gateway's behaviour: a browser then gives up)
+    with client(gateway, subprotocols=offer) as ws:
+        assert ws.subprotocol is None and "Sec-WebSocket-Protocol" not in ws.response.headers
+
+    # An offer the WebSocket library would refuse to parse is still $connect's to judge
+    answer = raw_handshake(
+        gateway, "Sec-WebSocket-Version: 13", f"x-token: {TOKEN}", "x-pick-subprotocol: bearer",
+        "Sec-WebSocket-Protocol: bearer, padded==",
+    )  # fmt: skip
+    assert answer.startswith("HTTP/1.1 101") and "Sec-WebSocket-Protocol: bearer" in answer
+
+
+@pytest.mark.timeout(30)
+def test_a_malformed_upgrade_is_refused_before_connect_runs(gateway):
+    before = connect_events()
+    assert raw_handshake(gateway, f"x-token: {TOKEN}").startswith("HTTP/1.1 400")  # no Sec-WebSocket-Version
+    assert raw_handshake(gateway, "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: short").startswith("HTTP/1.1 400")
+    assert connect_events() == before
+    assert gateway.stats()["open_connections"] == 0
 
 
 @pytest.mark.timeout(30)
