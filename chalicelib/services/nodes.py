@@ -179,11 +179,14 @@ def delete_script(team: TeamAccess, node_id: str) -> None:
 def revoke_token(team: TeamAccess, identity: Identity, node_id: str) -> None:
     """The agent is locked out: its token no longer matches and its connection is closed."""
     node = get_node(team, node_id)
-    connection_id = node.connection_id  # the write below refreshes `node`
+    connection_id, was = node.connection_id, status(node)  # the write below refreshes `node`
     node_repo.revoke_token(node)
     if connection_id:
         connections.close(connection_id)
     node_events.record(node.id, "kicked", {"reason": "revoke-token", "by": identity.user_id})
+    if was != "unreachable":
+        # The closing connection's $disconnect finds it detached already: the change is told here.
+        push.publish_node(team.team_id, node.id, "unreachable", node.name)
 
 
 def update_agent(team: TeamAccess, identity: Identity, node_id: str) -> None:

@@ -160,6 +160,21 @@ def test_a_member_follows_a_node_and_sees_it_leave(api, team, agent_package):
     follower.close()
 
 
+def test_a_follower_sees_the_node_unreachable_when_its_token_is_revoked(api, team, agent_package):
+    owner, team_ = team
+    node, token = registered(api, owner, team_)
+    agent = AgentSocket(token)
+    follower = Follower.from_browser(owner.token)
+    follower.ask({"action": "subscribe", "teamSlug": team_["slug"], "nodeId": node["id"]})
+    # WHEN the token is revoked (the platform closes the agent's connection itself)
+    assert api.delete(f"/api/{team_['slug']}/nodes/{node['id']}/token", owner).status_code == 204
+    # THEN the follower hears of it, and the node reads unreachable
+    assert follower.next() == {"type": "node-status", "nodeId": node["id"], "status": "unreachable"}
+    assert status(api, owner, team_, node) == "unreachable"
+    agent.close()
+    follower.close()
+
+
 def test_outsiders_cannot_follow_another_teams_node_or_deployment(api, team, agent_package):
     owner, team_ = team
     node, _ = registered(api, owner, team_)
