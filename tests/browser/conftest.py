@@ -157,6 +157,28 @@ class Console:
         """The session's bearer token, as the console keeps it."""
         return page.evaluate("JSON.parse(localStorage.getItem('dyrector.session')).token")
 
+    def call(self, page, method: str, path: str, body=None, expect: int | None = None):
+        """The API with the session of `page` (setting up what another family's screens make)."""
+        import requests
+
+        reply = requests.request(
+            method, self.url + path, json=body, headers={"Authorization": f"Bearer {self.token_of(page)}"}, timeout=60
+        )
+        if expect is not None:
+            assert reply.status_code == expect, f"{method} {path}: {reply.status_code} {reply.text}"
+        return reply
+
+    def project_with_image(self, page, slug: str, registry: dict, image: str, config: dict) -> dict:
+        """A team's registry and a versionless project holding `image` with `config` (through the API: the
+        projects and registries screens are another family's); returns the project."""
+        created = self.call(page, "POST", f"/api/{slug}/registries", registry, expect=201).json()
+        project = self.call(page, "POST", f"/api/{slug}/projects", {"type": "versionless", "name": "shop"}, 201).json()
+        version = self.call(page, "GET", f"/api/{slug}/projects/{project['id']}", expect=200).json()["versions"][0]
+        images = f"/api/{slug}/projects/{project['id']}/versions/{version['id']}/images"
+        [added] = self.call(page, "POST", images, [{"registryId": created["id"], "images": [image]}], 201).json()
+        self.call(page, "PATCH", f"{images}/{added['id']}", {"config": config}, expect=204)
+        return project
+
 
 @pytest.fixture()
 def console(console_stack: LocalStack, browser, request: pytest.FixtureRequest) -> Iterator[Console]:

@@ -215,9 +215,9 @@ def test_keyboard_only_log_in_and_navigation(console: Console, page):
     nodes.focus()
     page.keyboard.press("Enter")
 
-    # THEN the new screen's heading has focus and says where the family's API is meanwhile
+    # THEN the new screen's heading has focus, and the screen says what to do first
     expect(page.get_by_role("heading", name="Nodes", exact=True)).to_be_focused()
-    expect(page.get_by_text(f"GET /api/{slug}/nodes")).to_be_visible()
+    expect(page.get_by_role("heading", name="No nodes yet")).to_be_visible()
     expect(nodes).to_have_attribute("aria-current", "page")
     assert page.title() == "Nodes · dyrector"
 

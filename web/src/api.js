@@ -38,6 +38,11 @@ export function setToken(value) {
   token = value;
 }
 
+/** The bearer token (null: none), for the one other way the console talks to the platform: live.js. */
+export function bearerToken() {
+  return token;
+}
+
 /** Called when an authenticated call answers 401: the token expired or was logged out elsewhere. */
 export function onUnauthorized(handler) {
   onSessionEnded = handler;

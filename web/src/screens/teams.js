@@ -14,15 +14,15 @@ import { Field, Form } from '../ui/form.js';
 import { Page, Section } from '../ui/layout.js';
 import { PagedTable, Table } from '../ui/table.js';
 
-/** A slug suggested by a name: lower-case ASCII words joined by hyphens, 16 characters at most. */
-export function slugify(name) {
+/** A slug suggested by a name: lower-case ASCII words joined by hyphens, `max` (16) characters at most. */
+export function slugify(name, max = 16) {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 16)
+    .slice(0, max)
     .replace(/-+$/g, '');
 }
 

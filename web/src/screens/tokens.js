@@ -4,10 +4,10 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { CopyField } from '../ui/copy.js';
 import { ConfirmButton } from '../ui/dialog.js';
 import { Empty, formatDate, formatDateTime, toast } from '../ui/feedback.js';
 import { Field, Form } from '../ui/form.js';
-import { Icon } from '../ui/icons.js';
 import { Page, Section } from '../ui/layout.js';
 import { PagedTable } from '../ui/table.js';
 
@@ -20,21 +20,9 @@ const EXPIRY = [
 ];
 
 function NewToken({ token, onDone }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(token.token);
-      setCopied(true);
-    } catch {
-      toast('Copying is not allowed here: select the token and copy it.', { kind: 'info' });
-    }
-  };
   return html`<div class="notice notice-success new-token" role="status">
     <p><strong>${token.name}</strong> is ready. Copy it now: it is not shown again.</p>
-    <div class="secret">
-      <input readonly aria-label="The new token" value=${token.token} onFocus=${(e) => e.currentTarget.select()} />
-      <button type="button" class="button" onClick=${copy}><${Icon} name="copy" size=${16} /> ${copied ? 'Copied' : 'Copy'}</button>
-    </div>
+    <${CopyField} label="The new token" hideLabel value=${token.token} />
     <p class="hint">Send it as <code>Authorization: Bearer …</code>. ${token.expiresAt ? `It works until ${formatDateTime(token.expiresAt)}.` : 'It never expires: delete it when it is no longer needed.'}</p>
     <button type="button" class="button button-small" onClick=${onDone}>Done</button>
   </div>`;

@@ -71,6 +71,15 @@ export function Form({ initial, derive, onSubmit, submitLabel, busyLabel, childr
 }
 
 /**
+ * The enclosing form's state for a field of another kind (ui/list-field.js): `{values, errors,
+ * setValue(name, value), register(name, element), busy}`. Register each input under the API's
+ * property path (`config.ports.0.internal`) so a refusal naming it lands there.
+ */
+export function useForm() {
+  return useContext(FormContext);
+}
+
+/**
  * One input with its label, hint and error. `type` is any input type, or `select` with `options`
  * (`[{value, label}]`), or `textarea`. `autofocus` focuses it when it appears. Other props (required, autocomplete, minLength…) pass through.
  */
