@@ -176,6 +176,8 @@ def test_deploy_from_the_console_with_a_secret_typed_in_the_browser(
 ):
     # GIVEN Ada, signed up in the console with a team, whose project holds an image of the test registry
     slug, secret = unique_slug("ship"), f"pw-{uuid.uuid4().hex}"
+    sockets: list = []
+    page.on("websocket", lambda socket: sockets.append(socket))
     console.sign_up(page, unique_email("ada"), "Ada")
     console.create_team(page, "Shipping", slug)
     registry_and_project(console, page, slug, local_registry)
@@ -203,3 +205,8 @@ def test_deploy_from_the_console_with_a_secret_typed_in_the_browser(
 
     wait_for(restarted, 30, "the container was not restarted; agent log:\n" + agent_log(agent_data))
     update_and_revoke_the_agent(page, agent_data)
+
+    # AND the live updates came over the WebSocket API, the token never in its URL (query strings get logged)
+    socket_url = console.call(page, "GET", "/api/socket").json()["url"]
+    assert sockets and {socket.url for socket in sockets} == {socket_url}
+    assert console.token_of(page) not in socket_url and "?" not in socket_url

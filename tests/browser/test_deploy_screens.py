@@ -5,6 +5,9 @@ environment, instance overrides, CI token and copy, and both at a phone's width.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.browser.conftest import PHONE, Console, unique_email, unique_slug
@@ -182,6 +185,48 @@ def copied_and_deleted(page) -> None:
     expect(rows).to_contain_text("first try")
 
 
+def older_events_paged_in(page) -> None:
+    # GIVEN a log of 120 events (the log route's answers stood in for: without an agent nothing happens)
+    events = [
+        {
+            "type": "log",
+            "deploymentStatus": None,
+            "createdAt": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z",
+            "log": [f"line {i:03d}"],
+            "containerState": None,
+        }
+        for i in range(120)
+    ]
+    asked: list[int] = []
+
+    def answer(route) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        skip, take = int(query["skip"][0]), int(query["take"][0])
+        asked.append(skip)
+        newest_first = events[::-1][skip : skip + take]
+        total = len(events) if skip + take >= len(events) else skip + take + 1  # as the API counts
+        route.fulfill(json={"items": newest_first[::-1], "total": total})
+
+    log_route = re.compile(r"/deployments/[^/]+/log\?")
+    page.route(log_route, answer)
+    page.reload()
+
+    # THEN the newest page shows, and older pages come in on request until there are no more
+    log = page.get_by_role("log", name="Event log")
+    expect(log).to_contain_text("line 119")
+    expect(log).not_to_contain_text("line 069")
+    older = page.get_by_role("button", name="Load older events")
+    older.click()
+    expect(log).to_contain_text("line 020")
+    expect(log).not_to_contain_text("line 019")
+    older.click()
+    expect(log).to_contain_text("line 000")
+    expect(older).to_be_hidden()
+    assert [skip for skip in asked if skip] == [50, 100]
+    expect(log.locator("li")).to_have_count(120)
+    page.unroute(log_route)
+
+
 def test_nodes_are_made_edited_and_deleted_and_a_taken_name_shows_at_its_field(console: Console, page):
     # GIVEN Nora with a team and no nodes
     slug = unique_slug("edge")
@@ -246,6 +291,8 @@ def test_deployments_are_made_edited_copied_and_deleted_and_a_taken_prefix_shows
     expect(page.get_by_role("log", name="Event log")).to_contain_text("No events yet")
     expect(page.locator(".page-head")).to_contain_text("preparing")
 
+    older_events_paged_in(page)
+    page.reload()
     deploying_refused_and_a_taken_prefix(page)
     note_and_environment_edited(page)
     instance_overrides_kept(page)

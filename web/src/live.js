@@ -93,8 +93,9 @@ async function open() {
     waiting = null;
     queue = [];
     for (const follower of followers) report(follower, { state: 'reconnecting' });
-    // A handshake refused outright (no open) waits like a lost connection: the token may have ended,
-    // which the next API call tells the session (api.js), or the platform may be briefly unreachable.
+    // A refused handshake looks like a lost connection to a browser (no status): after the second in
+    // a row, one API call tells whether the session ended (api.js then ends it: a 401 signs out).
+    if (!opened && attempts === 1) api.post('/api/users/me').catch(() => {});
     if (followers.size > 0) scheduleRetry();
   };
 }
