@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import Field
+
 from chalicelib import settings
 from chalicelib.adapters.aws import is_outage
 from chalicelib.api.routing import RequestContext, Router
@@ -28,7 +30,10 @@ log = logging.getLogger(__name__)
 
 
 class SocketResponse(ResponseModel):
-    url: str
+    url: str = Field(
+        description="Where to connect. The token goes in the handshake's `Authorization: Bearer <token>` header or, "
+        "from a browser, as the subprotocols `bearer`, `<token>` (the answer selects `bearer`); never in the URL."
+    )
 
 
 @route.get(

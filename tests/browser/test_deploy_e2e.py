@@ -79,7 +79,11 @@ def add_node_and_install_its_agent(console: Console, page, agent_data) -> None:
     page.get_by_role("button", name="Make install command").click()
     installer = page.get_by_label("Install command", exact=True)
     expect(installer).to_be_visible()
-    command = installer.input_value()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy Install command").click()
+    expect(page.get_by_role("button", name="Copied Install command")).to_be_visible()
+    command = page.evaluate("navigator.clipboard.readText()")  # what she pastes on the host
+    assert command == installer.input_value()
     assert command.startswith("curl ") and command.endswith("| sh -")
     expect(page.get_by_text("Live", exact=True)).to_be_visible()  # the node's status is followed
     run_install_command(command, agent_data)

@@ -100,7 +100,7 @@ def deploying_refused_and_a_taken_prefix(page) -> None:
     page.get_by_role("link", name="Deployments", exact=True).first.click()
     prefix = page.get_by_label("Prefix")
     expect(prefix).to_have_value("shop")
-    page.get_by_role("button", name="Create deployment").click()
+    prefix.press("Enter")  # from the keyboard
     expect(page.get_by_text("Prefix taken for the node.")).to_be_visible()
     expect(prefix).to_be_focused()
     row = page.get_by_role("table", name="Deployments").get_by_role("row").filter(has_text="edge")

@@ -65,7 +65,12 @@ async function open() {
   } finally {
     opening = false;
   }
-  if (socket || followers.size === 0 || !url) return;
+  if (!url) {
+    for (const follower of followers) report(follower, { state: 'refused', error: 'This platform has no live updates: reload to see changes.' });
+    address = null; // asked again by the next screen that follows something
+    return;
+  }
+  if (socket || followers.size === 0) return;
   opened = false;
   const ws = new WebSocket(url, [SUBPROTOCOL, token]);
   socket = ws;
