@@ -31,7 +31,7 @@ from chalice import Chalice, Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from chalicelib import ids
-from chalicelib.adapters import aws
+from chalicelib.adapters import aws, observability
 from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 
 if TYPE_CHECKING:
@@ -157,6 +157,7 @@ class RequestContext:
 
         self.team = access.member_of_slug(team_slug, self.user, role)
         self.audit_team_id = self.team.team_id
+        observability.bind(team_id=self.team.team_id)
         return self.team
 
 
@@ -243,8 +244,10 @@ def _authenticate(ctx: RequestContext, auth: str | None) -> None:
     if auth in ("user", "user-or-deploy"):
         # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
         ctx.identity = identity.authenticate(authorization, allow_deploy_token=auth == "user-or-deploy")
+        observability.bind(user_id=ctx.identity.user_id)
     elif auth is not None:  # "agent" or "agent-install": a node's agent calling
         ctx.agent = agents.authenticate(authorization, auth)
+        observability.bind(node_id=ctx.agent.node_id, team_id=ctx.agent.team_id)
 
 
 def _authorize(ctx: RequestContext, path_params: dict[str, str], role: str | None) -> None:

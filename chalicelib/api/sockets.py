@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from chalicelib import settings
+from chalicelib.adapters import observability
 from chalicelib.adapters.aws import is_outage
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.errors import AppError
@@ -36,13 +37,17 @@ def get_socket(ctx: RequestContext):
 # Lambda entry points only when they are declared on the app, not on a blueprint.
 def connect(event: Any) -> dict[str, Any]:
     try:
-        sockets.connect(event.connection_id, _header(event.to_dict(), "authorization"))
+        opened = sockets.connect(event.connection_id, _header(event.to_dict(), "authorization"))
     except AppError as error:
+        log.info("connection refused: %d", error.status, extra={"status": error.status})
         return {"statusCode": error.status}
     except Exception as error:
         if is_outage(error):
+            log.warning("connection refused: AWS unavailable (%s)", type(error).__name__)
             return {"statusCode": 503}
         raise
+    observability.bind(node_id=opened.node_id)
+    log.info("%s connected", opened.kind, extra={"kind": opened.kind})
     return {"statusCode": 200}
 
 
@@ -52,6 +57,7 @@ def message(event: Any) -> None:
 
 def disconnect(event: Any) -> None:
     sockets.disconnect(event.connection_id)
+    log.info("disconnected")
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
