@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -
 OUT    := out
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run test test-fast lint fuzz package lint-infra clean
+.PHONY: venv web run test test-fast lint fuzz package lint-infra clean
 
 venv: $(STAMP)
 
@@ -19,15 +19,29 @@ $(STAMP): $(REQS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## run: the API on http://127.0.0.1:8000/api with an embedded moto and the event pump
-run: venv
+## web: the console's bundle in web/dist: `npm ci` from the lockfile when it changed (stamp keyed on its
+## content, like the venv's), then esbuild when a source is newer than the bundle; a no-op run costs nothing
+WEB_DEPS := web/node_modules/.installed-$(shell cat web/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+WEB_SRC  := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/build.mjs
+
+web: web/dist/index.html
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: $(WEB_SRC) $(WEB_DEPS)
+	node web/build.mjs
+
+## run: the console on http://127.0.0.1:8000/ and the API on /api, with an embedded moto and the event pump
+run: venv web
 	$(BIN)/python -m infra.local
 
 ## test: the whole suite (pytest exits non-zero when no test ran), whole files spread over TEST_WORKERS
 ## pytest-xdist workers (docs/testing.md); TEST_WORKERS=0 runs it in this one process, in order
 TEST_WORKERS ?= 2
 PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
-test: venv
+test: venv web
 	$(BIN)/python -m pytest -q $(PARALLEL) tests/
 
 ## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop), on the same workers
@@ -57,4 +71,4 @@ lint-infra: package
 	$(BIN)/cfn-lint infra/resources.json $(OUT)/sam.json
 
 clean:
-	rm -rf $(OUT) .pytest_cache
+	rm -rf $(OUT) .pytest_cache web/dist

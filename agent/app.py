@@ -23,6 +23,7 @@ import threading
 import zipfile
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import TypeVar
 
@@ -251,6 +252,8 @@ class Agent:
             self.runtime.delete_container(command.prefix, command.name)
         elif isinstance(command, contract.DeletePrefix):
             self.runtime.delete_prefix(command.prefix)
+        elif isinstance(command, (contract.ReadContainerLog, contract.InspectContainer)):
+            return self._read_container(command)
         elif isinstance(command, contract.UpdateAgent):
             self._replace_program(command.url)
         elif isinstance(command, contract.Deploy):
@@ -259,6 +262,17 @@ class Agent:
             log.info("shutdown requested: %s", command.reason)
             self.stopped.set()
         return contract.CommandResult(ok=True)
+
+    def _read_container(self, command: contract.ReadContainerLog | contract.InspectContainer) -> contract.CommandResult:
+        """A container's log or inspection: bounded, secret values masked by the runtime."""
+        if isinstance(command, contract.ReadContainerLog):
+            tail = min(max(command.tail, 1), contract.LOG_TAIL_MAX)  # whatever a platform asked, still bounded
+            since = command.since
+            if since is not None and since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)  # a bare time is UTC
+            log_ = self.runtime.container_log(command.prefix, command.name, tail, since)
+            return contract.CommandResult(ok=True, log=log_)
+        return contract.CommandResult(ok=True, inspection=self.runtime.inspect_container(command.prefix, command.name))
 
     def _deploy(self, command: contract.Deploy) -> contract.CommandResult:
         report = BufferedReport(

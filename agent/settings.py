@@ -73,6 +73,10 @@ class DockerSettings:
 class KubernetesSettings:
     root_domain: str | None = None
     rclone_image: str = DEFAULT_RCLONE_IMAGE
+    # How often a rollout is looked at: first after `poll_seconds`, then twice as long each time, up to
+    # `poll_max_seconds` (not read from the environment; tests shorten them).
+    poll_seconds: float = 0.5
+    poll_max_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> KubernetesSettings:

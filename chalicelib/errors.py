@@ -97,3 +97,10 @@ def found_or_404(item: T | None, entity: str) -> T:
 def taken(entity: str, property: str = "name", value: Any = None) -> ConflictError:
     """409 for a uniqueness guard that already exists."""
     return ConflictError(f"{entity.capitalize()} {property} taken.", property=property, value=value)
+
+
+def limit_reached(message: str, property: str, value: Any) -> ConflictError:
+    """409 for a write refused because it would pass one of the caps that keep every list a route
+    embeds within one read (`settings`: users per team, teams per user, ...); `value` is the cap or
+    the value it concerns."""
+    return ConflictError(message, property=property, value=value)

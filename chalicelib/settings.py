@@ -14,8 +14,10 @@ VERSION = "0.1.0"
 # Bumped whenever the item layout in chalicelib/db changes incompatibly.
 SCHEMA_VERSION = "2026-11-22.1"
 
+# Team slugs that would collide with a route: the literal segments under /api (`/api/teams`…), and
+# `api` itself, since the web console's team screens live at `/<slug>/…` beside `/api`.
 RESERVED_SLUGS = frozenset(
-    {"teams", "tokens", "users", "templates", "health", "auth", "agent", "docs", "openapi.json", "socket"}
+    {"teams", "tokens", "users", "templates", "health", "auth", "agent", "docs", "openapi.json", "socket", "api"}
 )
 
 
@@ -108,6 +110,34 @@ def invitations_per_day() -> int:
 def reinvite_cooldown_minutes() -> int:
     """How long after an invitation mail the same person can be sent another."""
     return int(_env("REINVITE_COOLDOWN_MINUTES", "10"))
+
+
+def users_per_team() -> int:
+    """How many users one team may hold, members and invitations together (what team details lists):
+    an invitation beyond it is a 409 until one is removed."""
+    return int(_env("USERS_PER_TEAM", "100"))
+
+
+def teams_per_user() -> int:
+    """How many teams one user may be a member of: creating or joining one more is a 409."""
+    return int(_env("TEAMS_PER_USER", "100"))
+
+
+def open_invitations_per_user() -> int:
+    """How many invitations one user may hold that they have not answered (pending or expired; a declined
+    one no longer counts): inviting them to one more team is a 409 for the inviter."""
+    return int(_env("OPEN_INVITATIONS_PER_USER", "100"))
+
+
+def versions_per_project() -> int:
+    """How many versions one project may hold: creating or increasing one more is a 409."""
+    return int(_env("VERSIONS_PER_PROJECT", "100"))
+
+
+def version_details_deployments() -> int:
+    """How many of a version's deployments its details show, newest first (the paged deployment list
+    has them all)."""
+    return int(_env("VERSION_DETAILS_DEPLOYMENTS", "100"))
 
 
 def invitation_days() -> int:

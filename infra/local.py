@@ -3,8 +3,9 @@
 Starts an embedded moto server (a child process, `infra/moto_server.py`) unless AWS_ENDPOINT_URL
 already names an emulator (e.g. LocalStack), creates the resources from the template AWS gets (`infra/resources.json`),
 publishes the stack Outputs as environment variables, then serves the Chalice app with
-Chalice's own local server and runs the event pump for its SQS and schedule handlers, and, when
-the app has websocket handlers, the local WebSocket API (`infra/ws_gateway.py`).
+Chalice's own local server (and the web console's files outside /api: `infra/web_static.py`) and
+runs the event pump for its SQS and schedule handlers, and, when the app has websocket handlers,
+the local WebSocket API (`infra/ws_gateway.py`).
 Ctrl-C or SIGTERM stops everything and exits 0.
 
 Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (free port), AWS_ENDPOINT_URL,
@@ -193,6 +194,8 @@ def load_app() -> tuple[Any, Any]:
 def _serve(app: Any, config: Any) -> Any:
     from chalice.local import ChaliceRequestHandler, create_local_server
 
+    from infra import web_static
+
     class NoDelayHandler(ChaliceRequestHandler):
         # Chalice writes headers and body separately; on a kept connection (a browser, a client's
         # session) Nagle's algorithm held the body back for the client's delayed ACK: 40 ms a request.
@@ -202,6 +205,25 @@ def _serve(app: Any, config: Any) -> Any:
             # The app logs each request itself (observability: route, status, time, ids); this is only
             # the stand-in for API Gateway, whose access log is off too.
             log.debug("http: " + format, *args)
+
+        # The web console's files beside the API: GET and HEAD outside /api (infra/web_static.py).
+        def do_GET(self) -> None:
+            self._console_or_api(send_body=True)
+
+        def do_HEAD(self) -> None:
+            self._console_or_api(send_body=False)
+
+        def _console_or_api(self, send_body: bool) -> None:
+            if web_static.is_api(self.path):
+                self._generic_handle()
+                return
+            reply = web_static.reply_for(self.path)
+            self.send_response(reply.status)
+            for name, value in {**reply.headers, "Content-Length": str(len(reply.body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if send_body:
+                self.wfile.write(reply.body)
 
     host = os.environ.get("HOST", "127.0.0.1")
     local = create_local_server(app, config, host, int(os.environ.get("PORT") or 8000))
@@ -253,7 +275,7 @@ def _banner(server: Any, outputs: dict[str, str], gateway: Any = None) -> None:
     base = f"http://{host}:{port}"
     websocket = f"  WebSocket {gateway.url} (@connections {gateway.management_url})\n" if gateway else ""
     print(
-        f"\n  API       {base}/api\n  API docs  {base}/api/docs\n{websocket}"
+        f"\n  Console   {base}/\n  API       {base}/api\n  API docs  {base}/api/docs\n{websocket}"
         f"  AWS       {os.environ['AWS_ENDPOINT_URL']} (table {outputs.get('TableName')}, "
         f"queues {outputs.get('DeployQueueName')}, {outputs.get('EventsQueueName')})\n"
         "  Ctrl-C to stop\n",

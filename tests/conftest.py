@@ -43,7 +43,7 @@ def free_port() -> int:
 # The directories whose files take longest, longest first (docs/testing.md): `make test` hands whole
 # files to its workers in collection order (pytest-xdist, `--dist loadfile --no-loadscope-reorder`),
 # so these start first and the many short files fill the gaps at the end.
-SLOW_FIRST = ("fuzz", "integration", "security", "infra", "agent")
+SLOW_FIRST = ("fuzz", "integration", "security", "browser", "infra", "agent")
 
 
 def _slowness_rank(item: pytest.Item) -> int:

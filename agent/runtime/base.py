@@ -3,15 +3,16 @@
 Containers are addressed by prefix and name: on Docker the container `<prefix>-<name>`
 labelled `org.dyrectorio.container.prefix=<prefix>`; on Kubernetes the Deployment `<name>`
 in the namespace `<prefix>`. Every operation is idempotent: commands are delivered at least
-once, so a repeated start, stop or delete must be harmless.
+once, so a repeated start, stop or delete must be harmless (reading a log or inspecting is).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
-from chalicelib.contracts.agent import ContainerInfo, Deploy, DeploymentEvent
+from chalicelib.contracts.agent import ContainerInfo, ContainerInspection, ContainerLog, Deploy, DeploymentEvent
 
 PREFIX_LABEL = "org.dyrectorio.container.prefix"
 NAME_LABEL = "org.dyrectorio.container.name"
@@ -35,6 +36,12 @@ class Runtime(Protocol):
     def delete_container(self, prefix: str, name: str) -> None: ...
 
     def delete_prefix(self, prefix: str) -> None: ...
+
+    def container_log(self, prefix: str, name: str, tail: int, since: datetime | None) -> ContainerLog:
+        """The newest `tail` lines (since `since`), bounded and with secret values masked (`container_logs`)."""
+
+    def inspect_container(self, prefix: str, name: str) -> ContainerInspection:
+        """State, image, ports, labels, mounts, restarts, health and environment, secret values masked."""
 
     def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
         """Deploys every workload in order, reporting as it goes; True when all reached their expected state."""

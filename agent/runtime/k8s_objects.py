@@ -9,7 +9,9 @@ ServiceMonitor. Before the container, the pod runs its init containers in crane'
 `import` (`storage_sync`'s rclone sync into the volume `storage.path` names, a private storage's
 keys in the Secret `<name>-import`), then the config's own. The manifests are complete: they
 are server-side applied, so what a config no longer sets is removed from the cluster.
-`NOT_APPLICABLE` names the config fields Kubernetes has no use for, and why
+The Deployment's `progressDeadlineSeconds` is the expected state's timeout (default 120 s): the
+time the runtime gives the rollout (`k8s_rollout`), and the one the cluster itself (`kubectl rollout
+status`) then holds it to. `NOT_APPLICABLE` names the config fields Kubernetes has no use for, and why
 (tests/unit/test_config_coverage.py holds the two to the model).
 """
 
@@ -30,6 +32,7 @@ from chalicelib.contracts.containers import (
     Argument,
     ConfigContainer,
     ContainerConfig,
+    ContainerState,
     DeploymentStrategy,
     Expose,
     HealthCheckConfig,
@@ -47,6 +50,9 @@ DEFAULT_LIMITS = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
 DEFAULT_VOLUME_SIZE = "1Gi"
 DEFAULT_METRICS_PATH = "/metrics"
+# How long a workload's pod may take to become available when its expected state names no timeout
+# (dyrector's default for expected states, as on Docker).
+DEFAULT_ROLLOUT_TIMEOUT = 120
 ACCESS = {VolumeType.ro: "ReadOnlyMany", VolumeType.rwo: "ReadWriteOnce", VolumeType.rwx: "ReadWriteMany"}
 RESTARTED_AT = "crane.dyrector.io/restartedAt"
 SERVICE_MONITOR_API = "monitoring.coreos.com/v1"
@@ -71,13 +77,27 @@ NOT_APPLICABLE = {
     "networks": "pods use the cluster network (§7)",
     "docker_labels": "Docker labels (Kubernetes objects take labels and annotations)",
     "log_config": "the cluster decides how container logs are kept (§7)",
-    "expected_state": "a Deployment is expected to run (§7)",
 }
 
 
 def _check_name(kind: str, value: str) -> None:
     if not DNS_LABEL.fullmatch(value or "") or len(value) > 63:
         raise ValueError(f"the {kind} {value!r} is not a DNS-1123 label")
+
+
+def rollout_timeout(config: ContainerConfig) -> int:
+    """The seconds the workload's pod has to become available: the expected state's timeout, else
+    DEFAULT_ROLLOUT_TIMEOUT. A Deployment's pod runs until it is replaced (a container that exits is
+    restarted), so `running` is the only state it can be expected to reach."""
+    expected = config.expected_state
+    if expected is None:
+        return DEFAULT_ROLLOUT_TIMEOUT
+    if expected.state != ContainerState.running:
+        raise ValueError(
+            f"expectedState {expected.state.value} cannot be met on Kubernetes: a Deployment restarts a container "
+            "that exits (run a job to completion as an init container, or expect running)"
+        )
+    return expected.timeout or DEFAULT_ROLLOUT_TIMEOUT
 
 
 def _kv(entries: list[UniqueKeyValue] | None) -> dict[str, str]:
@@ -293,7 +313,8 @@ def _command_line(command: list[Argument] | None, args: list[Argument] | None) -
 def _deployment(
     prefix: str, name: str, config: ContainerConfig, pod_spec: Manifest, markers: _Markers, now: datetime
 ) -> Manifest:
-    """One replica; the pod template's restartedAt annotation makes every deploy roll the pods."""
+    """One replica; the pod template's restartedAt annotation makes every deploy roll the pods (and tells
+    this deploy's pods from the previous ones); the rollout must finish within the expected state's timeout."""
     strategy = "Recreate" if config.deployment_strategy == DeploymentStrategy.recreate else "RollingUpdate"
     selector = {"app": name}
     template_meta = {
@@ -306,6 +327,7 @@ def _deployment(
         "metadata": _meta(name, prefix, markers.labels, markers.annotations or None),
         "spec": {
             "replicas": 1,
+            "progressDeadlineSeconds": rollout_timeout(config),
             "strategy": {"type": strategy},
             "selector": {"matchLabels": selector},
             "template": {"metadata": template_meta, "spec": pod_spec},

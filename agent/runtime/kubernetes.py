@@ -3,16 +3,23 @@
 A "container" is a Deployment in the namespace named by the prefix (dyrector §5.6, §7):
 start/stop scale it to 1/0, restart bumps a pod-template annotation, deleting one removes
 its Deployment, Service, ConfigMap, Secrets (its own, the pull Secret and the storage import's)
-and Ingress (PVCs are kept: they hold data), and deleting a prefix deletes the namespace.
+and Ingress (PVCs are kept: they hold data), and deleting a prefix deletes the namespace. A
+container's log and inspection come from its Deployment's current pod (`k8s_inspect.current_pod`: the
+newest of the current pod template, a ready one first, so not the previous deploy's pod that serves
+until the new one is ready); the values of the variables its Secrets give it are masked in both.
 Objects are server-side applied under one field manager (as crane does), so a re-deploy removes
 the labels, annotations, variables, ports and init containers (a storage import, a config
 loader) the config dropped; a Service, Ingress, Secret or ServiceMonitor it no longer needs is
-deleted. PVCs are only created: their spec is immutable.
+deleted. PVCs are only created: their spec is immutable. A deploy then waits for each workload's
+rollout (`k8s_rollout`): its pod available, or the reason it will not be, in the deployment's log.
 """
 
 from __future__ import annotations
 
+import base64
+import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,16 +33,28 @@ from kubernetes.client import (
 )
 from kubernetes.client.exceptions import ApiException
 
-from agent.runtime import k8s_objects
+from agent.runtime import inspection, k8s_inspect, k8s_objects, k8s_rollout
 from agent.runtime.base import PREFIX_LABEL, ContainerNotFound, OpenSealed, Report, split_image
+from agent.runtime.container_logs import LineReader, render
 from agent.settings import KubernetesSettings
-from chalicelib.contracts.agent import ContainerInfo, ContainerPort, Deploy, DeploymentEvent
+from chalicelib.contracts.agent import (
+    ContainerInfo,
+    ContainerInspection,
+    ContainerLog,
+    ContainerPort,
+    ContainerStateName,
+    Deploy,
+    DeploymentEvent,
+    EnvironmentVariable,
+    Workload,
+)
 
 Manifest = dict[str, Any]
 # The client's generated methods take models, but serialise a plain dict body as it is.
 ApiMethod = Callable[..., object]
 FIELD_MANAGER = "crane-dyrector-io"
 APPLY_PATCH = "application/apply-patch+yaml"
+READ_TIMEOUT = 20  # seconds for one read of a pod's log (the platform waits for the answer)
 MONITORS = "servicemonitors"
 SERVICE_MONITOR_CRD = f"{MONITORS}.monitoring.coreos.com"
 
@@ -48,6 +67,9 @@ class KubernetesRuntime:
         self.custom = CustomObjectsApi(api_client)
         self.extensions = ApiextensionsV1Api(api_client)
         self.settings = settings or KubernetesSettings()
+        self.rollout = k8s_rollout.Rollout(
+            self.core, self.apps, self.settings.poll_seconds, self.settings.poll_max_seconds
+        )
 
     # -- applying objects ---------------------------------------------------------------
     def apply(self, objects: list[Manifest]) -> None:
@@ -157,32 +179,154 @@ class KubernetesRuntime:
             if error.status != 404:
                 raise
 
+    def container_log(self, prefix: str, name: str, tail: int, since: datetime | None) -> ContainerLog:
+        deployment = self._deployment(prefix, name)
+        pod = self._current_pod(deployment)
+        if pod is None or (since is not None and _aware(since) > datetime.now(UTC)):
+            return ContainerLog()
+        container = deployment.spec.template.spec.containers[0]
+        reader = LineReader(tail)
+        try:
+            output: Any = self.core.read_namespaced_pod_log(
+                pod.metadata.name,
+                prefix,
+                container=container.name,
+                tail_lines=tail,
+                timestamps=True,
+                since_seconds=_seconds_since(since),
+                _preload_content=False,  # read as it comes: never the whole log in memory
+                _request_timeout=READ_TIMEOUT,
+            )
+        except ApiException as error:
+            if error.status in (400, 404):  # not started yet, or the pod went meanwhile: nothing written
+                return ContainerLog()
+            raise
+        try:
+            for chunk in output.stream(65536):
+                reader.feed(chunk)
+        finally:
+            output.release_conn()
+        _, secrets = self._environment(prefix, container)
+        return render([reader], tail, secrets, since)
+
+    def inspect_container(self, prefix: str, name: str) -> ContainerInspection:
+        deployment = self._deployment(prefix, name)
+        environment, _ = self._environment(prefix, deployment.spec.template.spec.containers[0])
+        state = _state(deployment.spec.replicas, deployment.status)
+        return k8s_inspect.build(deployment, self._current_pod(deployment), state, environment)
+
+    def _deployment(self, prefix: str, name: str) -> Any:
+        try:
+            return self.apps.read_namespaced_deployment(name, prefix)
+        except ApiException as error:
+            if error.status == 404:
+                raise ContainerNotFound(f"deployment {prefix}/{name} not found") from None
+            raise
+
+    def _current_pod(self, deployment: Any) -> Any:
+        """The pod the container's log and inspection come from (`k8s_inspect.current_pod`; None without one)."""
+        selector = ",".join(f"{k}={v}" for k, v in (deployment.spec.selector.match_labels or {}).items())
+        pods: list[Any] = self.core.list_namespaced_pod(deployment.metadata.namespace, label_selector=selector).items
+        return k8s_inspect.current_pod(deployment, pods)
+
+    def _environment(self, prefix: str, container: Any) -> tuple[list[EnvironmentVariable], list[str]]:
+        """The container's variables (those from a Secret masked) and the secret values (to mask in its log)."""
+        found = _Environment()
+        for source in container.env_from or []:
+            data = self._data(prefix, source)
+            found.add(
+                {(source.prefix or "") + key: value for key, value in data.items()}, source.secret_ref is not None
+            )
+        for variable in container.env or []:
+            found.add(*self._variable(prefix, variable))
+        return inspection.environment(found.pairs, found.secret_keys), [v for v in found.secrets if v]
+
+    def _variable(self, prefix: str, variable: Any) -> tuple[dict[str, str], bool]:
+        """One `env` entry as {name: value} and whether it comes from a Secret."""
+        reference = variable.value_from.secret_key_ref if variable.value_from else None
+        if reference is None:
+            return {variable.name: variable.value or ""}, False
+        return {variable.name: self._secret(prefix, reference.name).get(reference.key, "")}, True
+
+    def _data(self, prefix: str, source: Any) -> dict[str, str]:
+        if source.secret_ref is not None:
+            return self._secret(prefix, source.secret_ref.name)
+        if source.config_map_ref is not None:
+            try:
+                return dict(self.core.read_namespaced_config_map(source.config_map_ref.name, prefix).data or {})
+            except ApiException as error:
+                if error.status != 404:
+                    raise
+        return {}
+
+    def _secret(self, prefix: str, name: str) -> dict[str, str]:
+        """A Secret's values, decoded (kept in memory only, to mask them)."""
+        try:
+            data = self.core.read_namespaced_secret(name, prefix).data or {}
+        except ApiException as error:
+            if error.status == 404:
+                return {}
+            raise
+        return {key: base64.b64decode(value).decode("utf-8", "replace") for key, value in data.items()}
+
     def deploy(self, request: Deploy, report: Report, open_sealed: OpenSealed) -> bool:
+        """Applies each workload, then waits for its rollout (`k8s_rollout`); the first that fails ends the deploy."""
         for workload in request.workloads:
             try:
-                objects = k8s_objects.workload_objects(
-                    request.prefix,
-                    workload,
-                    open_sealed,
-                    self.settings.root_domain,
-                    rclone_image=self.settings.rclone_image,
-                )
-                skipped = self._without_missing_kinds(objects)
-                self.apply(objects)
-                self._remove_dropped(request.prefix, workload.name, objects)
+                target = self._apply_workload(request.prefix, workload, open_sealed, report)
+                failure = self.rollout.wait(target)
             except (ValueError, ApiException) as error:
                 reason = getattr(error, "reason", None) or str(error)
                 report([log(f"{workload.name}: {reason}", level="error")])
                 return False
+            if failure:
+                report(
+                    [
+                        log(f"{workload.name}: {failure.reason}", *failure.output, level="error"),
+                        DeploymentEvent(
+                            type="container-state",
+                            instance_id=workload.instance_id,
+                            state=failure.state,
+                            reason=failure.reason[:200],
+                        ),
+                    ]
+                )
+                return False
             report(
                 [
-                    DeploymentEvent(
-                        type="log", log=[f"{workload.name}: applied to namespace {request.prefix}", *skipped]
-                    ),
-                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="waiting"),
+                    log(f"{workload.name}: rolled out, its pod is available"),
+                    DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="running"),
                 ]
             )
         return True
+
+    def _apply_workload(
+        self, prefix: str, workload: Workload, open_sealed: OpenSealed, report: Report
+    ) -> k8s_rollout.Target:
+        """Applies the workload's objects and removes those its config dropped; says what its rollout must reach."""
+        objects = k8s_objects.workload_objects(
+            prefix, workload, open_sealed, self.settings.root_domain, rclone_image=self.settings.rclone_image
+        )
+        skipped = self._without_missing_kinds(objects)
+        self.apply(objects)
+        self._remove_dropped(prefix, workload.name, objects)
+        spec = next(obj for obj in objects if obj["kind"] == "Deployment")["spec"]
+        target = k8s_rollout.Target(
+            namespace=prefix,
+            name=workload.name,
+            stamp=spec["template"]["metadata"]["annotations"][k8s_objects.RESTARTED_AT],
+            timeout=spec["progressDeadlineSeconds"],
+        )
+        report(
+            [
+                log(
+                    f"{workload.name}: applied to namespace {prefix}; waiting up to {target.timeout} s for its pod",
+                    *skipped,
+                ),
+                DeploymentEvent(type="container-state", instance_id=workload.instance_id, state="waiting"),
+            ]
+        )
+        return target
 
     def _without_missing_kinds(self, objects: list[Manifest]) -> list[str]:
         """Leaves out a ServiceMonitor where the cluster has no such kind; says so for the log."""
@@ -225,11 +369,37 @@ def _applied(method: ApiMethod, *args: object) -> object:
     return method(*args, field_manager=FIELD_MANAGER, force=True, field_validation="Strict", _content_type=APPLY_PATCH)
 
 
+@dataclass
+class _Environment:
+    """A container's variables as they are gathered: the keys and values of its Secrets are kept apart."""
+
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    secret_keys: set[str] = field(default_factory=set)
+    secrets: list[str] = field(default_factory=list)
+
+    def add(self, variables: dict[str, str], secret: bool) -> None:
+        self.pairs += variables.items()
+        if secret:
+            self.secret_keys.update(variables)
+            self.secrets += variables.values()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seconds_since(since: datetime | None) -> int | None:
+    """`since` as the API's sinceSeconds (whole seconds, rounded up: `render` drops the earlier lines)."""
+    if since is None:
+        return None
+    return max(1, math.ceil((datetime.now(UTC) - _aware(since)).total_seconds()))
+
+
 def log(*lines: str, level: str = "info") -> DeploymentEvent:
     return DeploymentEvent(type="log", log=list(lines), level=level)
 
 
-def _state(replicas: int | None, status: Any) -> str:
+def _state(replicas: int | None, status: Any) -> ContainerStateName:
     """Scaled to 0 is `exited` (stopped); otherwise `running` once a replica is available."""
     desired = replicas if replicas is not None else 1
     if desired == 0:

@@ -1,4 +1,8 @@
-"""Nodes (`/api/{teamSlug}/nodes`): CRUD, install scripts, tokens, updates, audit, containers."""
+"""Nodes (`/api/{teamSlug}/nodes`): CRUD, install scripts, tokens, updates, audit, containers.
+
+Beyond the documented container routes, ours: a container's `log` and `inspect` (GET, with and
+without a prefix like the others), answered by the node's agent.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from chalice import Response
 
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.nodes import (
+    ContainerInspectionResponse,
+    ContainerLogQuery,
+    ContainerLogResponse,
     ContainerResponse,
     ContainersQuery,
     CreateNodeRequest,
@@ -165,6 +172,45 @@ def _operation(operation: str, with_prefix: bool):
 for _op in ("start", "stop", "restart"):
     for _with_prefix in (True, False):
         _operation(_op, _with_prefix)
+
+
+def _reads(with_prefix: bool) -> None:
+    """`GET …/containers/{name}/log` and `…/inspect`, of a prefix or without one."""
+    path = NODE + ("/{prefix}/containers/{name}" if with_prefix else "/containers/{name}")
+    whose, suffix = (" of a prefix", "_of_prefix") if with_prefix else (" without a prefix", "")
+
+    def read_log(
+        ctx: RequestContext,
+        team_slug: str,
+        node_id: str,
+        name: str,
+        query: ContainerLogQuery,
+        prefix: str = nodes.NO_PREFIX,
+    ):
+        return nodes.container_log(ctx.team, node_id, prefix, name, query.tail, query.since)
+
+    def inspect(ctx: RequestContext, team_slug: str, node_id: str, name: str, prefix: str = nodes.NO_PREFIX):
+        found = nodes.inspect_container(ctx.team, node_id, prefix, name)
+        return {**found.model_dump(), "id": {"prefix": found.prefix, "name": found.name}}
+
+    read_log.__name__, inspect.__name__ = f"container_log{suffix}", f"inspect_container{suffix}"
+    route.get(
+        path + "/log",
+        summary=f"The newest lines of a container's log{whose} (bounded; secret values masked)",
+        query=ContainerLogQuery,
+        response=ContainerLogResponse,
+        errors=(412,),
+    )(read_log)
+    route.get(
+        path + "/inspect",
+        summary=f"A container's state, image, ports, mounts, health and environment{whose} (secrets masked)",
+        response=ContainerInspectionResponse,
+        errors=(412,),
+    )(inspect)
+
+
+for _with_prefix in (True, False):
+    _reads(_with_prefix)
 
 
 @route.delete(NODE + "/{prefix}/containers", summary="Delete every container of a prefix", status=204, errors=(412,))

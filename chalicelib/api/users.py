@@ -20,7 +20,7 @@ def get_me(ctx: RequestContext) -> UserMetaResponse:
     )
 
 
-@route.post("/api/users/me/invitations/{teamId}", summary="Accept an invitation", status=204, errors=(404, 412))
+@route.post("/api/users/me/invitations/{teamId}", summary="Accept an invitation", status=204, errors=(404, 409, 412))
 def accept_invitation(ctx: RequestContext, team_id: str) -> None:
     teams.accept_invitation(ctx.user, team_id)
     ctx.audit_team_id = team_id

@@ -49,7 +49,7 @@ def get_version(ctx: RequestContext, team_slug: str, project_id: str, version_id
         "deletable": found.deletion_blocker is None,
         "auto_copy_deployments": bool(found.version.auto_copy_deployments),
         "images": [shapes.image(item, details.registries) for item in details.images],
-        "deployments": shapes.version_deployments(found.deployments, details.nodes),
+        "deployments": shapes.version_deployments(details.deployments, details.nodes),
     }
 
 

@@ -20,7 +20,10 @@ from chalicelib.contracts.containers import ContainerConfig
 # their storage (imported by the agent before the container starts); Docker agents route exposed
 # containers through Traefik. The wire shape is 0.2's, so 0.2 agents still deploy, except what they
 # would run without its storage import or route (domain/nodes.py unsupported_features).
-AGENT_VERSION = "0.3.1"
+# 0.4: a container's log and inspection (`container-log`, `container-inspect`); older agents would not
+# read such a command, so the platform does not send it to them (domain/nodes.py container_reads_error).
+# Also 0.4: Kubernetes storage imports and config containers, and reports that name their positions.
+AGENT_VERSION = "0.4.0"
 NodeType = Literal["docker", "k8s"]
 ContainerStateName = Literal["running", "waiting", "exited", "removed"]
 
@@ -107,6 +110,32 @@ class DeletePrefix(_Command):
     prefix: str
 
 
+# A container's log as the API answers it: the newest `tail` lines (default 100, at most 1000), at most
+# LOG_MAX_BYTES of them as JSON text (the agent reports through a 1 MiB request and the result is kept in a
+# 400 KB table item until read). Secret values never appear: the agent masks them where a line holds one.
+LOG_TAIL_DEFAULT = 100
+LOG_TAIL_MAX = 1000
+LOG_MAX_BYTES = 256 * 1024
+# Every string of an inspection is cut to fit INSPECT_MAX_BYTES as JSON (an environment or labels that
+# large are rare; the answer says `truncated`).
+INSPECT_MAX_BYTES = 128 * 1024
+MASKED = "******"  # the value shown for a secret variable, and in place of a secret value in a log line
+
+
+class ReadContainerLog(_Command):
+    kind: Literal["container-log"] = "container-log"
+    prefix: str
+    name: str
+    tail: int = LOG_TAIL_DEFAULT
+    since: datetime | None = None  # only lines written at or after it
+
+
+class InspectContainer(_Command):
+    kind: Literal["container-inspect"] = "container-inspect"
+    prefix: str
+    name: str
+
+
 class UpdateAgent(_Command):
     """Replace the agent program with the one at `url` and restart it."""
 
@@ -164,7 +193,15 @@ class Deploy(_Command):
 
 
 Command = Annotated[
-    ListContainers | ContainerCommand | DeleteContainer | DeletePrefix | UpdateAgent | Shutdown | Deploy,
+    ListContainers
+    | ContainerCommand
+    | DeleteContainer
+    | DeletePrefix
+    | ReadContainerLog
+    | InspectContainer
+    | UpdateAgent
+    | Shutdown
+    | Deploy,
     Field(discriminator="kind"),
 ]
 COMMAND = TypeAdapter(Command, config=ConfigDict(defer_build=True))  # one fetched by reference
@@ -183,11 +220,62 @@ def read_command(data: Any) -> Command:
     return command
 
 
+class LogLine(Message):
+    time: datetime | None = None  # when the engine received it
+    stream: Literal["stdout", "stderr"] | None = None  # None where the engine does not tell (Kubernetes); a TTY: stdout
+    text: str  # decoded as UTF-8 (invalid bytes replaced), without its line break
+
+
+class ContainerLog(Message):
+    lines: list[LogLine] = Field(default_factory=list)  # oldest first
+    # Older lines were left out, or a line was cut, to keep within LOG_MAX_BYTES (or 16 KiB a line).
+    truncated: bool = False
+
+
+class ContainerMount(Message):
+    type: str  # Docker: bind, volume, tmpfs; Kubernetes: the volume's source (persistentVolumeClaim, emptyDir...)
+    source: str = ""  # the host path, volume name or claim name
+    destination: str
+    read_only: bool = False
+
+
+class EnvironmentVariable(Message):
+    key: str
+    value: str  # MASKED for a secret
+    secret: bool = False
+
+
+class ContainerInspection(Message):
+    """What a user reads about one container: curated, never the engine's raw dump (which holds secret
+    values in clear)."""
+
+    prefix: str
+    name: str
+    state: ContainerStateName
+    status: str = ""  # the engine's own word: running, exited, CrashLoopBackOff, scaled to 0...
+    exit_code: int | None = None
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    image: str = ""
+    image_id: str = ""
+    created_at: datetime | None = None
+    restart_count: int = 0
+    health: Literal["starting", "healthy", "unhealthy"] | None = None  # None: no health check
+    ports: list[ContainerPort] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    mounts: list[ContainerMount] = Field(default_factory=list)
+    environment: list[EnvironmentVariable] = Field(default_factory=list)
+    truncated: bool = False  # a list or a value was cut to keep within INSPECT_MAX_BYTES
+
+
 class CommandResult(Message):
     ok: bool
     error: str | None = None
     not_found: bool = False  # the addressed container does not exist (→ 404 for the waiting caller)
     containers: list[ContainerInfo] | None = None
+    log: ContainerLog | None = None
+    inspection: ContainerInspection | None = None
 
 
 class DeploymentEvent(Message):
@@ -205,6 +293,6 @@ class DeploymentEvent(Message):
 class DeploymentReport(Message):
     attempt: int
     # Position of the first event within the try: a resent report whose events were stored already
-    # (the reply was lost) is not stored twice. Agents before 0.3.1 send none: stored as sent.
+    # (the reply was lost) is not stored twice. Agents before 0.4 send none: stored as sent.
     seq: int | None = Field(default=None, ge=0)
     events: list[DeploymentEvent]

@@ -2,8 +2,11 @@
 the items themselves: how a table written before they existed is upgraded (`python -m infra.backfill`).
 
 Idempotent: every value is SET from a fresh recount, never added to, so running it again changes
-nothing (or repairs what a write racing the previous run left). It reads each team's partitions once;
-finding the teams is the code base's one Scan, for this maintenance run only, never on a request path.
+nothing (or repairs what a write racing the previous run left). It reads each team's partitions once,
+and each user's memberships and invitations once; finding the teams and the users are the code base's
+only Scans, for this maintenance run only, never on a request path. It also brings the keys that keep
+embedded lists bounded up to date: a declined invitation leaves its invitee's index, and each version's
+deployments are keyed by status class (which a version's first read would do too).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib import ids, settings
-from chalicelib.db import keys
+from chalicelib.db import deployments, keys
 from chalicelib.db.conditions import conditional
 from chalicelib.db.items import (
     AuditDayItem,
@@ -27,6 +30,7 @@ from chalicelib.db.items import (
     NodeItem,
     ProjectItem,
     TeamItem,
+    UserItem,
     VersionItem,
 )
 from chalicelib.domain import audit_days
@@ -36,8 +40,8 @@ from chalicelib.domain import audit_days
 class Tally:
     """What one team's partition holds, counted."""
 
-    members: int = 0
-    invitations: int = 0
+    members: list[MemberItem] = field(default_factory=list)
+    invitations: list[InvitationItem] = field(default_factory=list)
     failed: int = 0
     projects: list[ProjectItem] = field(default_factory=list)
     versions: list[VersionItem] = field(default_factory=list)
@@ -58,8 +62,10 @@ class Tally:
         kinds: dict[type, list[Any]] = {ProjectItem: self.projects, VersionItem: self.versions, NodeItem: self.nodes}
         if type(item) in kinds:
             kinds[type(item)].append(item)
-        self.members += isinstance(item, MemberItem)
-        self.invitations += isinstance(item, InvitationItem)
+        if isinstance(item, MemberItem):
+            self.members.append(item)
+        elif isinstance(item, InvitationItem):
+            self.invitations.append(item)
 
 
 def team_ids() -> list[str]:
@@ -76,6 +82,9 @@ def backfill_team(team_id: str, now: datetime | None = None) -> dict[str, int]:
     _set_team(team_id, tally)
     _set_projects(tally)
     _set_nodes(tally)
+    _declined_out_of_index(tally)
+    for version in tally.versions:
+        deployments.key_by_status(version)
     counts = {getattr(TeamItem, name).attr_name: value for name, value in _team_counts(tally).items()}
     return {**counts, "auditEntries": _backfill_audit(team_id, now or ids.utcnow())}
 
@@ -84,8 +93,9 @@ def _team_counts(tally: Tally) -> dict[str, int]:
     """The team item's counters, by attribute (versions of a project that is gone are not counted)."""
     projects = {p.id for p in tally.projects}
     return {
-        "member_count": tally.members,
-        "invitation_count": tally.invitations,
+        "member_count": len(tally.members),
+        "invitation_count": len(tally.invitations),
+        "user_count": len(tally.members) + len(tally.invitations),
         "project_count": len(projects),
         "version_count": sum(1 for v in tally.versions if v.project_id in projects),
         "node_count": len(tally.nodes),
@@ -138,6 +148,51 @@ def _set_nodes(tally: Tally) -> None:
     targeted = Counter(d.node_id for d in tally.deployments)
     for node in tally.nodes:
         _update(node, [NodeItem.deployment_count.set(targeted[node.id])])
+
+
+def _declined_out_of_index(tally: Tally) -> None:
+    """A declined invitation leaves its invitee's index (the team still lists it)."""
+    actions = [InvitationItem.GSI1PK.remove(), InvitationItem.GSI1SK.remove()]
+    for invite in tally.invitations:
+        if invite.status == "declined" and invite.GSI1PK:
+            conditional(lambda i=invite: i.update(actions=actions, condition=InvitationItem.status == "declined"))
+
+
+def user_ids(team_ids: list[str] | None = None) -> list[str]:
+    """The members and invitees of the given teams; without teams, every user (a Scan: maintenance only)."""
+    if team_ids is None:
+        return [user.id for user in UserItem.scan(UserItem.SK == keys.PROFILE)]
+    held = (
+        item
+        for team_id in team_ids
+        for prefix in (keys.MEMBER_PREFIX, keys.INVITE_PREFIX)
+        for item in BaseItem.query(keys.team(team_id), BaseItem.SK.startswith(prefix))
+    )
+    return sorted({item.user_id for item in held if isinstance(item, MemberItem | InvitationItem)})
+
+
+def backfill_user(user_id: str) -> dict[str, int]:
+    """Sets the user's counts of teams and of unanswered invitations (of teams still there); returns them
+    by stored attribute name."""
+    held = _held_by(user_id)
+    counts = {
+        "team_count": sum(isinstance(item, MemberItem) for item in held),
+        "invitation_count": sum(isinstance(item, InvitationItem) for item in held),
+    }
+    _update(UserItem(keys.user(user_id), keys.PROFILE), [getattr(UserItem, n).set(v) for n, v in counts.items()])
+    return {getattr(UserItem, name).attr_name: value for name, value in counts.items()}
+
+
+def _held_by(user_id: str) -> list[MemberItem | InvitationItem]:
+    """The user's memberships and unanswered invitations of teams that are still there."""
+    held = [
+        item
+        for item in BaseItem.gsi1.query(keys.user(user_id))
+        if isinstance(item, MemberItem) or (isinstance(item, InvitationItem) and item.status != "declined")
+    ]
+    teams = TeamItem.batch_get([(keys.team(tid), keys.TEAM) for tid in {item.team_id for item in held}])
+    there = {team.id for team in teams}
+    return [item for item in held if item.team_id in there]
 
 
 def _update(item: BaseItem, actions: list[Any]) -> None:

@@ -82,3 +82,8 @@ def finish(item: CommandItem, ok: bool, result: dict[str, Any]) -> None:
         ],
         condition=CommandItem.PK.exists(),
     )
+
+
+def discard(item: CommandItem) -> None:
+    """Deletes a finished command with its result (one whose result the caller has read)."""
+    item.delete()

@@ -10,6 +10,11 @@ Events (the deployment's log, `DEPLOYEVENT#<did>`) expire after `EVENT_RETENTION
 Each create, delete and status move also changes, in the same transaction, the counts it affects
 (`db/stats.py`): the team's deployments and failed deployments, the node's deployments and the
 project's deployments in progress.
+
+Under its version (GSI1) a deployment is keyed by whether its status touched the version (ran: not
+preparing nor failed) and by creation time (`keys.version_deployment`), rewritten by every status move.
+So whether a version may still change is one `Limit=1` read, and its details read the newest few, whatever
+it holds. A version from before these keys (no `deploymentsKeyed`) gets them on its first such read.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from chalicelib.db.items import (
 from chalicelib.db.retention import event_ttl
 from chalicelib.db.transactions import Transaction, commit_units
 from chalicelib.domain.deployments import IN_PROGRESS, failed_delta
+from chalicelib.domain.versions import touches_version
 from chalicelib.errors import ConflictError, PreconditionFailedError
 from chalicelib.models.paging import Page
 
@@ -70,7 +76,7 @@ def new_item(
         keys.team(team_id),
         keys.deployment(deployment_id),
         GSI1PK=keys.version_ref(version_id),
-        GSI1SK=keys.deployment(deployment_id),
+        GSI1SK=keys.version_deployment(False, ids.iso(now), deployment_id),  # preparing: untouched
         id=deployment_id,
         project_id=project_id,
         version_id=version_id,
@@ -187,6 +193,7 @@ def context_of(team_id: str, deployments: list[DeploymentItem]) -> dict[str, dic
 
 
 def of_version(version_id: str) -> list[DeploymentItem]:
+    """Every deployment of the version (for writes that act on each: copies, deletes, obsoleting)."""
     return [
         item
         for item in BaseItem.gsi1.query(
@@ -194,6 +201,51 @@ def of_version(version_id: str) -> list[DeploymentItem]:
         )
         if isinstance(item, DeploymentItem)
     ]
+
+
+def _status(deployment: DeploymentItem, status: str) -> list[Any]:
+    """A status move: the status, and the deployment's key under its version (by status class)."""
+    key = keys.version_deployment(touches_version(status), ids.iso(deployment.created_at), deployment.id)
+    return [DeploymentItem.status.set(status), DeploymentItem.GSI1SK.set(key)]
+
+
+def _newest_of_version(version_id: str, touched: bool, take: int) -> list[DeploymentItem]:
+    found = BaseItem.gsi1.query(
+        keys.version_ref(version_id),
+        BaseItem.GSI1SK.startswith(keys.version_deployments(touched)),
+        scan_index_forward=False,
+        limit=take,
+        page_size=take,
+    )
+    return [item for item in found if isinstance(item, DeploymentItem)]
+
+
+def newest_of_version(version: VersionItem, take: int) -> tuple[list[DeploymentItem], list[DeploymentItem]]:
+    """The version's newest `take` deployments, and its newest that ran (empty when none did): the
+    newest of each status class, two bounded Queries."""
+    key_by_status(version)
+    ran = _newest_of_version(version.id, True, take)
+    newest = ran + _newest_of_version(version.id, False, take)
+    return sorted(newest, key=lambda d: (ids.iso(d.created_at), d.id), reverse=True)[:take], ran[:1]
+
+
+def ran_of_version(version: VersionItem) -> list[DeploymentItem]:
+    """One deployment of the version that ran, if any did: all a version's rules need (one item read)."""
+    key_by_status(version)
+    return _newest_of_version(version.id, True, 1)
+
+
+def key_by_status(version: VersionItem) -> None:
+    """Keys the deployments of a version from before status keys by status class, then marks the version
+    (once: a status move made meanwhile has keyed its deployment already, and later ones are born keyed)."""
+    if version.deployments_keyed:
+        return
+    for deployment in of_version(version.id):
+        if not (deployment.GSI1SK or "").startswith(keys.version_deployments(touches_version(deployment.status))):
+            moves = _status(deployment, deployment.status)
+            conditional(lambda d=deployment, m=moves: d.update(actions=m, condition=DeploymentItem.status == d.status))
+    mark = [VersionItem.deployments_keyed.set(True)]
+    conditional(lambda: version.update(actions=mark, condition=VersionItem.PK.exists()))
 
 
 def instances(team_id: str, deployment_id: str) -> list[InstanceItem]:
@@ -415,7 +467,7 @@ def start(team_id: str, deployment: DeploymentItem, version_kind: str, by: str |
     tx.update(
         deployment,
         [
-            DeploymentItem.status.set("in-progress"),
+            *_status(deployment, IN_PROGRESS),
             DeploymentItem.tries.set(attempt),
             DeploymentItem.started_at.set(now),
             DeploymentItem.updated_at.set(now),
@@ -478,7 +530,7 @@ def _finishing(
     tx = Transaction()
     tx.update(
         deployment,
-        _final(status, now),
+        _final(deployment, status, now),
         (DeploymentItem.status == IN_PROGRESS) & (DeploymentItem.tries == attempt),
         ConditionFailed("already final"),
     )
@@ -488,10 +540,10 @@ def _finishing(
     return stats.on_team(tx, team_id, {"failed_deployment_count": failed_delta(IN_PROGRESS, status)})
 
 
-def _final(status: str, now: datetime) -> list[Any]:
+def _final(deployment: DeploymentItem, status: str, now: datetime) -> list[Any]:
     """A final status: the deployment leaves the in-progress index."""
     return [
-        DeploymentItem.status.set(status),
+        *_status(deployment, status),
         DeploymentItem.updated_at.set(now),
         DeploymentItem.GSI2PK.remove(),
         DeploymentItem.GSI2SK.remove(),
@@ -509,7 +561,7 @@ def set_status(
             return
         tx = Transaction().update(
             current,
-            [DeploymentItem.status.set(status), DeploymentItem.updated_at.set(now)],
+            [*_status(current, status), DeploymentItem.updated_at.set(now)],
             DeploymentItem.status == current.status,
             _StatusMoved(),
         )
@@ -552,7 +604,7 @@ def _fail_group(tx: Transaction, group: list[Stuck], now: datetime) -> None:
             & (DeploymentItem.tries == int(deployment.tries or 0))
             & unchanged(DeploymentItem.followed_until, deployment.followed_until)
         )
-        tx.update(deployment, _final("failed", now), as_read)
+        tx.update(deployment, _final(deployment, "failed", now), as_read)
         tx.delete(named.guard(team_id, keys.in_flight(deployment.node_id, deployment.prefix), deployment.id))
         for event in events:
             tx.put(event)

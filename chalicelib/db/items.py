@@ -20,6 +20,12 @@ from pynamodb.attributes import (
 from chalicelib.db.table import BaseItem
 
 
+def _counter(attr_name: str) -> NumberAttribute:
+    """A count kept in the item it describes (`db/stats.py`): 0 on new items, absent (None) on items
+    written before it existed until `python -m infra.backfill` sets it."""
+    return NumberAttribute(attr_name=attr_name, null=True, default_for_new=0)
+
+
 class GuardItem(BaseItem, discriminator="guard"):
     """Holds a unique value (e-mail, slug, name); `ref` is the id of the owner."""
 
@@ -41,6 +47,10 @@ class UserItem(BaseItem, discriminator="user"):
     disabled = BooleanAttribute(null=True)
     # Session tokens carry the version they were issued under; a password change bumps it.
     session_version = NumberAttribute(attr_name="sessionVersion", null=True)
+    # The teams the user is a member of, and the invitations they hold unanswered (pending or expired:
+    # a declined one leaves their index): capped, so `POST /api/users/me` reads one page of each.
+    team_count = _counter("teamCount")
+    invitation_count = _counter("invitationCount")
 
     @property
     def name(self) -> str:
@@ -89,12 +99,6 @@ class TokenItem(BaseItem, discriminator="token"):
     expires_at = UTCDateTimeAttribute(attr_name="expiresAt", null=True)
 
 
-def _counter(attr_name: str) -> NumberAttribute:
-    """A count kept in the item it describes (`db/stats.py`): 0 on new items, absent (None) on items
-    written before it existed until `python -m infra.backfill` sets it."""
-    return NumberAttribute(attr_name=attr_name, null=True, default_for_new=0)
-
-
 class TeamItem(BaseItem, discriminator="team"):
     """A team, with its statistics and the dashboard's onboarding thread kept on it (`db/stats.py`)."""
 
@@ -107,6 +111,8 @@ class TeamItem(BaseItem, discriminator="team"):
     updated_by = UnicodeAttribute(attr_name="updatedBy")
     member_count = _counter("memberCount")
     invitation_count = _counter("invitationCount")
+    # Members and invitations together, the users team details lists: capped at `USERS_PER_TEAM`.
+    user_count = _counter("userCount")
     project_count = _counter("projectCount")
     version_count = _counter("versionCount")
     node_count = _counter("nodeCount")
@@ -196,6 +202,9 @@ class VersionItem(BaseItem, discriminator="version"):
     auto_copy_deployments = BooleanAttribute(attr_name="autoCopyDeployments", default=False)
     parent_id = UnicodeAttribute(attr_name="parentId", null=True)
     child_id = UnicodeAttribute(attr_name="childId", null=True)
+    # True when every deployment of the version is in GSI1 by status class and time
+    # (`keys.version_deployment`): set on new versions, by the backfill on older ones.
+    deployments_keyed = BooleanAttribute(attr_name="deploymentsKeyed", null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     created_by = UnicodeAttribute(attr_name="createdBy")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")

@@ -36,6 +36,9 @@ as the entity with `attribute_not_exists(PK)`.
 | configs using a storage (inUse)       | GSI2          | GSI2PK=STORAGE#<sid> (image and instance items, and |
 |                                       |               | a deployment's PK=TEAM#<tid>, SK=STORAGEREF#<did>) |
 | deployments of a version              | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK begins_with DEPLOYMENT# |
+| a version's deployments that ran, or   | GSI1          | GSI1PK=VERSION#<vid>, GSI1SK begins_with       |
+| did not, newest first                 |               | DEPLOYMENT#TOUCHED# / DEPLOYMENT#UNTOUCHED#    |
+|                                       |               | (then <created iso>#<did>), descending, Limit  |
 | registries / storages / notifications | table         | PK=TEAM#<tid>, SK begins_with <KIND>#           |
 | their names unique per team           | table         | PK=TEAM#<tid>, SK=<KIND>NAME#<lower> (the kinds above) |
 | nodes of a team / node name unique    | table         | PK=TEAM#<tid>, SK begins_with NODE# / SK=NODENAME#<lower> |
@@ -181,6 +184,18 @@ def image_ref(image_id: str) -> str:
 
 def deployment(deployment_id: str) -> str:
     return f"{DEPLOYMENT_PREFIX}{deployment_id}"
+
+
+def version_deployments(touched: bool) -> str:
+    """GSI1 sort key prefix of a version's deployments whose status touched it (ran: not preparing nor
+    failed), or did not. A deployment from before these keys has `DEPLOYMENT#<did>` until its version is
+    keyed (`db/deployments.py`)."""
+    return f"{DEPLOYMENT_PREFIX}{'TOUCHED' if touched else 'UNTOUCHED'}#"
+
+
+def version_deployment(touched: bool, created_iso: str, deployment_id: str) -> str:
+    """A deployment's GSI1 sort key under its version: by status class, then by creation time."""
+    return f"{version_deployments(touched)}{created_iso}#{deployment_id}"
 
 
 def registry(registry_id: str) -> str:

@@ -46,8 +46,11 @@ def get(team_id: str, registry_id: str) -> RegistryItem | None:
     return named.get(RegistryItem, team_id, keys.registry(registry_id))
 
 
-def list_for_team(team_id: str) -> list[RegistryItem]:
-    return sorted(named.query(RegistryItem, team_id, keys.REGISTRY_PREFIX), key=lambda r: r.created_at)
+def ids_by_name(team_id: str, names: list[str]) -> dict[str, str]:
+    """The ids of the team's registries with these names (any case), from their name guards in one
+    BatchGetItem; names without a registry are left out."""
+    guards = named.batch(team_id, [keys.registry_name(name) for name in names])
+    return {name: guards[keys.registry_name(name)].ref for name in names if keys.registry_name(name) in guards}
 
 
 def page_for_team(team_id: str, query: PageQuery) -> Page[RegistryItem]:

@@ -4,21 +4,32 @@ The project's default is the project item's `defaultVersionId`, so "one default 
 project" holds by construction. Incremental versions form a chain: a child is linked by
 setting the parent's `childId` on condition it has none, in the child's own transaction.
 GSI1 (`VERSION#<vid>` / `VERSION`) finds a version by id alone, for deployments. A version is
-counted on its project and on its team in its own create/delete transaction (`db/stats.py`).
+counted on its project and on its team in its own create/delete transaction (`db/stats.py`); the
+project's count is capped at `VERSIONS_PER_PROJECT`, so a project's versions are one Query page.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib import settings
 from chalicelib.db import keys, named, stats
 from chalicelib.db.items import BaseItem, ImageItem, ProjectItem, VersionItem
 from chalicelib.db.transactions import Transaction
-from chalicelib.errors import ConflictError, PreconditionFailedError, not_found, taken
+from chalicelib.errors import ConflictError, PreconditionFailedError, limit_reached, not_found, taken
 from chalicelib.models.paging import Page, PageQuery
 
 # DynamoDB allows 100 items per transaction; the version, its guard and links use a few.
 _IMAGES_PER_TRANSACTION = 90
+
+
+class _ProjectRefused(Exception):
+    """The project's count update was refused: the project is full, or gone (told apart by reading it)."""
+
+
+def versions_full() -> ConflictError:
+    cap = settings.versions_per_project()
+    return limit_reached(f"A project may hold at most {cap} versions; delete one first.", "versions", cap)
 
 
 def new_item(
@@ -57,7 +68,12 @@ def get(team_id: str, project_id: str, version_id: str) -> VersionItem | None:
 
 
 def list_for_project(team_id: str, project_id: str) -> list[VersionItem]:
-    return sorted(named.query(VersionItem, team_id, keys.versions_of(project_id)), key=lambda v: v.created_at)
+    """Every version of the project, oldest first: one Query page, as `VERSIONS_PER_PROJECT` caps them (a
+    project from before the cap holding more costs more pages, never fewer versions)."""
+    page = settings.versions_per_project() + 1
+    return sorted(
+        named.query(VersionItem, team_id, keys.versions_of(project_id), page_size=page), key=lambda v: v.created_at
+    )
 
 
 def with_project(team_id: str, project_id: str, version_id: str) -> tuple[ProjectItem | None, VersionItem | None]:
@@ -98,7 +114,8 @@ def create(
     team_id: str, version: VersionItem, project: ProjectItem, images: list[ImageItem], parent: VersionItem | None = None
 ) -> None:
     """The version, its guard, its images, the project default if none is set, its counts, and the
-    link from its parent (which must still have no child) in one transaction."""
+    link from its parent (which must still have no child) in one transaction; 409 when the project holds
+    `VERSIONS_PER_PROJECT` versions already."""
     tx = add_to(Transaction(), team_id, version)
     tx.update(
         project,
@@ -106,8 +123,8 @@ def create(
             ProjectItem.default_version_id.set(ProjectItem.default_version_id | version.id),
             ProjectItem.version_count.add(1),
         ],
-        ProjectItem.PK.exists(),
-        not_found("project"),
+        stats.within(ProjectItem, ("version_count", settings.versions_per_project())),
+        _ProjectRefused(),
     )
     first = {"images_project_id": version.project_id, "images_version_id": version.id} if images else None
     stats.on_team(tx, team_id, {"version_count": 1}, first)
@@ -120,7 +137,10 @@ def create(
         )
     for image in images[:_IMAGES_PER_TRANSACTION]:
         tx.create(image)
-    tx.commit()
+    try:
+        tx.commit()
+    except _ProjectRefused:
+        raise not_found("project") if named.get(ProjectItem, team_id, project.SK) is None else versions_full() from None
     _put_all(images[_IMAGES_PER_TRANSACTION:])
 
 

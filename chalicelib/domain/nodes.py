@@ -15,12 +15,14 @@ UPDATE_WINDOW = timedelta(minutes=5)
 MIN_AGENT_VERSION = (0, 2, 0)  # 0.2: commands pushed over a WebSocket (0.1 long-polled)
 # Since which agent version each feature a deployment may need takes effect, per node type: an older
 # agent would skip that part silently and report the deployment successful, so it is refused instead.
-# Kubernetes agents made Ingresses before 0.3; they import storages and load configs since 0.3.1.
+# Kubernetes agents made Ingresses before 0.3; they import storages and load configs since 0.4.
 FEATURES_SINCE = {
-    "storage imports": {"docker": (0, 3, 0), "k8s": (0, 3, 1)},
+    "storage imports": {"docker": (0, 3, 0), "k8s": (0, 4, 0)},
     "routing exposed containers": {"docker": (0, 3, 0)},
-    "config containers": {"k8s": (0, 3, 1)},
+    "config containers": {"k8s": (0, 4, 0)},
 }
+# Agents before 0.4 know no `container-log` or `container-inspect` command: they are not sent one.
+CONTAINER_READS_SINCE = (0, 4, 0)
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 
@@ -56,6 +58,17 @@ def unsupported_features(
     return (
         f"The node's agent ({version or 'unknown version'}) does not support {' or '.join(needed)}: "
         "update it (the node's update action) and start the deployment again."
+    )
+
+
+def container_reads_error(version: str | None) -> str | None:
+    """Why the node's agent cannot read a container's log or inspect it; None when it can."""
+    parsed = parse_version(version)
+    if parsed is not None and parsed >= CONTAINER_READS_SINCE:
+        return None
+    return (
+        f"The node's agent ({version or 'unknown version'}) cannot read container logs or inspect containers: "
+        "update it (the node's update action) first."
     )
 
 

@@ -16,6 +16,11 @@ VERSIONED = "versioned"
 UNTOUCHED_STATUSES = frozenset({"preparing", "failed"})
 
 
+def touches_version(deployment_status: str) -> bool:
+    """Did a deployment in this status change what its version may do (it ran: not preparing nor failed)?"""
+    return deployment_status not in UNTOUCHED_STATUSES
+
+
 def is_mutable(version_type: str, has_child: bool, deployment_statuses: Iterable[str]) -> bool:
     """May the name, changelog, images and image configs change?"""
     if version_type == ROLLING:

@@ -1,10 +1,11 @@
 """Nodes (`/api/{teamSlug}/nodes`), their install scripts, audit log and containers."""
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
+from chalicelib.contracts.agent import LOG_TAIL_DEFAULT, LOG_TAIL_MAX, MASKED
 from chalicelib.models.base import Name, RequestModel, ResponseModel, Skip, UtcDateTime
 
 Description = Annotated[str, StringConstraints(max_length=2000)]
@@ -126,3 +127,56 @@ class ContainerResponse(ResponseModel):
     image_name: str
     image_tag: str
     ports: list[ContainerPortResponse]
+
+
+class ContainerLogQuery(RequestModel):
+    tail: int = Field(
+        LOG_TAIL_DEFAULT, ge=1, le=LOG_TAIL_MAX, description="How many of the newest lines (default 100, at most 1000)"
+    )
+    since: UtcDateTime | None = Field(None, description="Only lines written at or after this time (ISO 8601)")
+
+
+class ContainerLogLine(ResponseModel):
+    time: UtcDateTime | None = Field(description="When the engine received the line")
+    stream: Literal["stdout", "stderr"] | None = Field(description="The stream that wrote it, where the engine tells")
+    text: str = Field(description="The line, decoded as UTF-8 (invalid bytes replaced), secret values masked")
+
+
+class ContainerLogResponse(ResponseModel):
+    lines: list[ContainerLogLine] = Field(description="Oldest first")
+    truncated: bool = Field(
+        description="Older lines were left out, or a line cut at 16 KiB, to keep the answer within 256 KiB"
+    )
+
+
+class ContainerMountResponse(ResponseModel):
+    type: str
+    source: str
+    destination: str
+    read_only: bool
+
+
+class EnvironmentVariableResponse(ResponseModel):
+    key: str
+    value: str = Field(description=f"`{MASKED}` for a secret")
+    secret: bool
+
+
+class ContainerInspectionResponse(ResponseModel):
+    id: ContainerId
+    state: str
+    status: str = Field(description="The engine's own word for the state (running, exited, CrashLoopBackOff...)")
+    exit_code: int | None
+    error: str | None
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
+    image: str
+    image_id: str
+    created_at: UtcDateTime | None
+    restart_count: int
+    health: Literal["starting", "healthy", "unhealthy"] | None = Field(description="None: no health check")
+    ports: list[ContainerPortResponse]
+    labels: dict[str, str]
+    mounts: list[ContainerMountResponse]
+    environment: list[EnvironmentVariableResponse]
+    truncated: bool = Field(description="A list or a value was cut to keep the answer within 128 KiB")

@@ -146,7 +146,7 @@ def _store_events(team_id: str, deployment: DeploymentItem, report: DeploymentRe
         for position, event in enumerate(report.events, report.seq or 0)
         if event.type in ("log", "container-state")
     ]
-    if report.seq is None:  # an agent before 0.3.1: no positions to tell a resent report by
+    if report.seq is None:  # an agent before 0.4: no positions to tell a resent report by
         return deployment_repo.add_events(deployment.id, [event[1:] for event in stored], report.attempt)
     span = (report.seq, report.seq + len(report.events))
     return deployment_repo.add_reported_events(team_id, deployment, report.attempt, span, stored)

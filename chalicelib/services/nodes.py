@@ -2,21 +2,23 @@
 container operations that the node's agent executes on its engine.
 
 Container calls become agent commands. Start/stop/restart answer at once (the agent acts
-within a poll); listing and deleting wait for the agent's answer, up to
-`settings.agent_reply_seconds()`, since the caller needs its outcome.
+within a poll); listing, deleting, reading a log and inspecting wait for the agent's answer, up
+to `settings.agent_reply_seconds()`, since the caller needs its outcome. A log or an inspection
+is deleted from the table once read: it stays only as long as the caller waits for it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import ids, settings
 from chalicelib.adapters import connections, s3
 from chalicelib.contracts import agent as contract
 from chalicelib.contracts.events import NodeAdded
+from chalicelib.contracts.naming import SECRET_KEYS_LABEL
 from chalicelib.db import commands as command_repo
 from chalicelib.db import node_events, stats
 from chalicelib.db import nodes as node_repo
@@ -244,6 +246,44 @@ def delete_prefix(team: TeamAccess, identity: Identity, node_id: str, prefix: st
     )
 
 
+def container_log(
+    team: TeamAccess, node_id: str, prefix: str, name: str, tail: int, since: datetime | None
+) -> contract.ContainerLog:
+    """The newest lines of a container's log, as the agent bounded and masked them."""
+    node = _reading(team, node_id)
+    since = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since  # a bare time is UTC
+    command = contract.ReadContainerLog(prefix=_prefix(prefix), name=name, tail=tail, since=since)
+    result = _ask(team, node, command, forget=True)
+    return contract.ContainerLog.model_validate(result.get("log") or {})
+
+
+def inspect_container(team: TeamAccess, node_id: str, prefix: str, name: str) -> contract.ContainerInspection:
+    """A container's curated inspection; secret values were masked by the agent (and are, again, here)."""
+    node = _reading(team, node_id)
+    result = _ask(team, node, contract.InspectContainer(prefix=_prefix(prefix), name=name), forget=True)
+    if not result.get("inspection"):
+        raise PreconditionFailedError("The node's agent did not describe the container.", property="name", value=name)
+    return _masked(contract.ContainerInspection.model_validate(result["inspection"]))
+
+
+def _reading(team: TeamAccess, node_id: str) -> NodeItem:
+    """A connected node whose agent knows how to read a container."""
+    node = _connected(team, node_id)
+    problem = rules.container_reads_error(node.version)
+    if problem:
+        raise PreconditionFailedError(problem, property="nodeId", value=node.version)
+    return node
+
+
+def _masked(inspection: contract.ContainerInspection) -> contract.ContainerInspection:
+    """Defence in depth: a variable the secret-keys label names is shown masked whatever the agent sent."""
+    keys = {key for key in inspection.labels.get(SECRET_KEYS_LABEL, "").split(",") if key}
+    for variable in inspection.environment:
+        if variable.key in keys or variable.secret:
+            variable.value, variable.secret = contract.MASKED, True
+    return inspection
+
+
 def _prefix(prefix: str) -> str:
     if prefix == NO_PREFIX:
         return ""
@@ -271,9 +311,10 @@ def _send(team: TeamAccess, node: NodeItem, command: contract.Message) -> Comman
     return item
 
 
-def _ask(team: TeamAccess, node: NodeItem, command: contract.Message) -> dict[str, Any]:
+def _ask(team: TeamAccess, node: NodeItem, command: contract.Message, forget: bool = False) -> dict[str, Any]:
     """Sends a command and waits for the agent's result, checking with growing pauses (0.05 s
-    doubling to 2 s), so a quick answer is seen at once and a slow one costs few reads."""
+    doubling to 2 s), so a quick answer is seen at once and a slow one costs few reads.
+    `forget`: the command and its result are deleted once read (a container's log or inspection)."""
     item = _send(team, node, command)
     deadline, pause = time.monotonic() + settings.agent_reply_seconds(), 0.05
     while (left := deadline - time.monotonic()) > 0:
@@ -281,10 +322,17 @@ def _ask(team: TeamAccess, node: NodeItem, command: contract.Message) -> dict[st
         pause = min(pause * 2, 2.0)
         current = command_repo.get(node.id, item.id)
         if current is not None and current.status in ("done", "failed"):
-            result = current.result or {}
-            if current.status == "failed":
-                if result.get("notFound"):
-                    raise NotFoundError(result.get("error") or "Container not found.", property="name")
-                raise PreconditionFailedError(f"The agent could not do it: {result.get('error') or 'unknown error'}")
-            return result
+            if forget:
+                command_repo.discard(current)
+            return _outcome(current, getattr(command, "name", None))
     raise ServiceUnavailableError("The node's agent did not answer in time; try again.")
+
+
+def _outcome(item: CommandItem, name: str | None) -> dict[str, Any]:
+    """A finished command's result; a failure as the error the caller gets (404 for a missing container)."""
+    result = item.result or {}
+    if item.status == "failed":
+        if result.get("notFound"):
+            raise NotFoundError("Container not found.", property="name", value=name)
+        raise PreconditionFailedError(f"The agent could not do it: {result.get('error') or 'unknown error'}")
+    return dict(result)

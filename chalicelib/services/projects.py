@@ -84,9 +84,9 @@ def update_project(team: TeamAccess, identity: Identity, project_id: str, reques
                 "Only a versionless project has a project-level changelog; change the changelog of a version instead.",
                 property="changelog",
             )
-        rolling = version_repo.list_for_project(team.team_id, project.id)
+        rolling = version_repo.get(team.team_id, project.id, project.default_version_id or "")
         if rolling:
-            version_repo.set_changelog(rolling[0], request.changelog, identity.user_id, now)
+            version_repo.set_changelog(rolling, request.changelog, identity.user_id, now)
     project_repo.update(team.team_id, project, request.name, request.description, identity.user_id, now)
 
 

@@ -4,6 +4,10 @@ Rules (dyrector §2.3-2.4): anyone may create a team and becomes its owner; rena
 inviting and managing members needs admin (which includes owner); deleting needs owner;
 the owner can be neither re-roled nor removed. Invitations expire after
 `settings.invitation_days()` days and are mailed through the events queue.
+
+Every list these routes embed is capped, so each is one Query page whatever the platform holds: a team's
+users (members and invitations, `USERS_PER_TEAM`), a user's teams (`TEAMS_PER_USER`) and their unanswered
+invitations (`OPEN_INVITATIONS_PER_USER`). A write past a cap is a 409 that changes nothing.
 """
 
 from __future__ import annotations
@@ -266,7 +270,7 @@ def accept_invitation(identity: Identity, team_id: str) -> None:
     status = invitation_status(invite)
     if status == "expired":
         if invite.status != "expired":
-            team_repo.set_invitation_status(invite, "expired")
+            team_repo.expire_invitation(invite)
         raise PreconditionFailedError("The invitation has expired, ask for a new one.", property="teamId")
     if status != "pending":
         raise PreconditionFailedError(f"The invitation was {status}.", property="teamId")
@@ -277,4 +281,4 @@ def decline_invitation(identity: Identity, team_id: str) -> None:
     invite = team_repo.invitation(team_id, identity.user_id)
     if invite is None or invitation_status(invite) != "pending":
         raise not_found("invitation")
-    team_repo.set_invitation_status(invite, "declined")
+    team_repo.decline_invitation(invite)

@@ -122,10 +122,10 @@ def create_project(team: TeamAccess, identity: Identity, template_id: str, reque
 
 
 def _ensure_registries(team: TeamAccess, identity: Identity, template: Template) -> dict[str, str]:
-    existing = {r.name.strip().lower(): r.id for r in registry_repo.list_for_team(team.team_id)}
+    existing = registry_repo.ids_by_name(team.team_id, [wanted.name for wanted in template.registries])
     result = {}
     for wanted in template.registries:
-        registry_id = existing.get(wanted.name.strip().lower())
+        registry_id = existing.get(wanted.name)
         if registry_id is None:
             item = registry_repo.new_item(
                 team.team_id,

@@ -1,13 +1,17 @@
 """Versions: creation (copying the default version's images), the chain of incremental
 releases (`increase`), the default flag, and what each state allows (rules in
 `chalicelib.domain.versions`). New versions are announced as `version-created` events.
+
+What a version allows depends on whether any of its deployments ran, read as one item (its deployments
+are keyed by status class, `db/deployments.py`); its details show the newest
+`VERSION_DETAILS_DEPLOYMENTS` of them (all are in the paged deployment list).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib import ids
+from chalicelib import ids, settings
 from chalicelib.contracts.events import VersionCreated
 from chalicelib.db import deployments as deployment_repo
 from chalicelib.db import images as image_repo
@@ -30,7 +34,8 @@ class VersionView:
 
     version: VersionItem
     project: ProjectItem
-    deployments: list[DeploymentItem] = field(default_factory=list)
+    # Of its deployments, those the rules need: one that ran (not preparing nor failed), if any did.
+    ran: list[DeploymentItem] = field(default_factory=list)
 
     @property
     def default(self) -> bool:
@@ -50,7 +55,7 @@ class VersionView:
 
     @property
     def _statuses(self) -> list[str]:
-        return [d.status for d in self.deployments]
+        return [d.status for d in self.ran]
 
 
 def find(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
@@ -62,9 +67,9 @@ def find(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
 
 
 def view(team: TeamAccess, project_id: str, version_id: str) -> VersionView:
-    """The version with its deployments, which decide whether it is mutable and deletable."""
+    """The version with whether a deployment of it ran, which decides whether it is mutable and deletable."""
     found = find(team, project_id, version_id)
-    found.deployments = deployment_repo.of_version(found.version.id)
+    found.ran = deployment_repo.ran_of_version(found.version)
     return found
 
 
@@ -74,21 +79,25 @@ class VersionDetails:
 
     found: VersionView
     images: list[ImageItem]
+    deployments: list[DeploymentItem]
     registries: dict[str, RegistryItem]
     nodes: dict[str, NodeItem]
 
 
 def details(team: TeamAccess, project_id: str, version_id: str) -> VersionDetails:
-    """The version, its deployments and images, and the registries and nodes they name (one batch)."""
-    found = view(team, project_id, version_id)
+    """The version, its newest deployments and its images, and the registries and nodes they name (one
+    batch)."""
+    found = find(team, project_id, version_id)
+    deployments, found.ran = deployment_repo.newest_of_version(found.version, settings.version_details_deployments())
     images = image_repo.list_for_version(team.team_id, found.version.id)
     related = named.batch(
         team.team_id,
-        [keys.registry(i.registry_id) for i in images] + [keys.node(d.node_id) for d in found.deployments],
+        [keys.registry(i.registry_id) for i in images] + [keys.node(d.node_id) for d in deployments],
     ).values()
     return VersionDetails(
         found,
         images,
+        deployments,
         {item.id: item for item in related if isinstance(item, RegistryItem)},
         {item.id: item for item in related if isinstance(item, NodeItem)},
     )
@@ -176,13 +185,13 @@ def delete_version(team: TeamAccess, project_id: str, version_id: str) -> None:
     blocker = found.deletion_blocker
     if blocker:
         raise PreconditionFailedError(blocker, property="versionId")
-    for deployment in found.deployments:  # only preparing/failed ones are left: they go with it
+    for deployment in deployment_repo.of_version(found.version.id):  # only preparing/failed ones: they go too
         deployment_repo.delete(team.team_id, deployment, found.version.kind)
     version_repo.delete(team.team_id, found.version, found.project)
 
 
 def set_default_version(team: TeamAccess, project_id: str, version_id: str) -> None:
-    found = view(team, project_id, version_id)
+    found = find(team, project_id, version_id)
     version_repo.set_default(found.project, found.version.id)
 
 
@@ -190,7 +199,7 @@ def increase_version(
     team: TeamAccess, identity: Identity, project_id: str, version_id: str, request: IncreaseVersionRequest
 ) -> VersionView:
     """A child release of an incremental version, with copies of its images and configs."""
-    parent = view(team, project_id, version_id)
+    parent = find(team, project_id, version_id)
     if parent.version.kind != rules.INCREMENTAL or parent.project.kind == rules.VERSIONLESS:
         raise PreconditionFailedError(
             "Only incremental versions of a versioned project can be increased.", property="versionId"

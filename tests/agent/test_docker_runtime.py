@@ -61,3 +61,73 @@ def test_delete_prefix_removes_every_container_of_it_and_is_idempotent(docker_cl
     runtime.delete_prefix(prefix)
     assert runtime.list_containers(prefix) == []
     runtime.delete_prefix(prefix)
+
+
+def test_the_log_has_both_streams_timed_in_order_tail_and_since(docker_client, busybox_image, prefix):
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    runtime = DockerRuntime(docker_client)
+    script = (
+        "for i in 1 2 3; do echo out$i; sleep 0.1; echo err$i >&2; sleep 0.1; done; "
+        "printf 'caf\\303\\251 \\377\\n'; sleep 600"
+    )
+    run_prefixed(docker_client, busybox_image, prefix, "talk", command=["sh", "-c", script])
+    deadline = time.monotonic() + 20
+    while "caf" not in docker_client.containers.get(f"{prefix}-talk").logs().decode("utf-8", "replace"):
+        assert time.monotonic() < deadline, "the container wrote nothing"
+        time.sleep(0.1)
+    log = runtime.container_log(prefix, "talk", 100, None)
+    assert [(line.stream, line.text) for line in log.lines] == [
+        ("stdout", "out1"),
+        ("stderr", "err1"),
+        ("stdout", "out2"),
+        ("stderr", "err2"),
+        ("stdout", "out3"),
+        ("stderr", "err3"),
+        ("stdout", "café \ufffd"),
+    ]
+    assert all(line.time for line in log.lines) and not log.truncated
+    assert [line.text for line in runtime.container_log(prefix, "talk", 2, None).lines] == ["err3", "café \ufffd"]
+    assert runtime.container_log(prefix, "talk", 100, datetime.now(UTC) + timedelta(minutes=5)).lines == []
+    with pytest.raises(ContainerNotFound):
+        runtime.container_log(prefix, "silent", 100, None)
+
+
+def test_inspect_and_log_mask_the_values_of_the_labelled_secret_keys(docker_client, busybox_image, prefix):
+    from chalicelib.contracts.naming import SECRET_KEYS_LABEL
+
+    runtime = DockerRuntime(docker_client)
+    secret = "pw-never-shown-42"
+    docker_client.containers.run(
+        busybox_image,
+        ["sh", "-c", 'echo "connecting with $DB_PASSWORD as $DB_USER"; sleep 600'],
+        name=f"{prefix}-db",
+        detach=True,
+        environment={"DB_PASSWORD": secret, "DB_USER": "app"},
+        labels={"org.dyrectorio.container.prefix": prefix, "org.dyrectorio.container.name": "db"}
+        | {SECRET_KEYS_LABEL: "DB_PASSWORD"},
+        volumes={f"{prefix}-data": {"bind": "/data", "mode": "rw"}},
+    )
+    try:
+        found = runtime.inspect_container(prefix, "db")
+        env = {v.key: (v.value, v.secret) for v in found.environment}
+        assert env["DB_PASSWORD"] == ("******", True) and env["DB_USER"] == ("app", False)
+        assert (found.state, found.status, found.restart_count, found.health) == ("running", "running", 0, None)
+        assert found.image == busybox_image and found.image_id.startswith("sha256:") and found.started_at
+        assert [(m.type, m.source, m.destination) for m in found.mounts] == [("volume", f"{prefix}-data", "/data")]
+        assert secret not in found.model_dump_json()
+        import time
+
+        deadline = time.monotonic() + 20
+        while not runtime.container_log(prefix, "db", 10, None).lines:
+            assert time.monotonic() < deadline, "the container wrote nothing"
+            time.sleep(0.1)
+        [line] = runtime.container_log(prefix, "db", 10, None).lines
+        assert line.text == "connecting with ****** as app"
+        docker_client.containers.get(f"{prefix}-db").stop(timeout=1)
+        stopped = runtime.inspect_container(prefix, "db")
+        assert (stopped.state, stopped.exit_code is not None, stopped.finished_at is not None) == ("exited", True, True)
+    finally:
+        runtime.delete_prefix(prefix)
+        docker_client.volumes.get(f"{prefix}-data").remove(force=True)

@@ -368,3 +368,15 @@ def test_a_workload_naming_a_storage_the_command_does_not_carry_is_refused():
     workload.storage = None
     with pytest.raises(ValueError, match="carries no storage"):
         k8s_objects.workload_objects("shop", workload, str)
+
+
+@pytest.mark.parametrize(("expected", "deadline"), [(None, 120), ({"state": "running", "timeout": 30}, 30)])
+def test_the_deployments_progress_deadline_is_the_expected_states_timeout(expected, deadline):
+    [deployment] = by_kind(build_objects("shop", "web", "img:1", {"expectedState": expected}, {}))["Deployment"]
+    assert deployment["spec"]["progressDeadlineSeconds"] == deadline
+
+
+@pytest.mark.parametrize("state", ["exited", "waiting"])
+def test_a_deployment_cannot_be_expected_to_reach_another_state_than_running(state):
+    with pytest.raises(ValueError, match=f"expectedState {state} cannot be met on Kubernetes"):
+        build_objects("shop", "web", "img:1", {"expectedState": {"state": state}}, {})

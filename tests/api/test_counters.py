@@ -171,12 +171,13 @@ def snapshot(api, w: dict) -> dict:
 def forget_counters(team_id: str) -> None:
     """Makes the team look written before the counters: no counter, pointer, day count nor entry TTL."""
     from chalicelib.db import keys
-    from chalicelib.db.items import AuditItem, BaseItem, NodeItem, ProjectItem, TeamItem
+    from chalicelib.db.items import AuditItem, BaseItem, MemberItem, NodeItem, ProjectItem, TeamItem, UserItem
 
     removed = {
         TeamItem: [
             "memberCount",
             "invitationCount",
+            "userCount",
             "projectCount",
             "versionCount",
             "nodeCount",
@@ -191,6 +192,9 @@ def forget_counters(team_id: str) -> None:
         ProjectItem: ["versionCount", "deploymentsInProgress"],
         NodeItem: ["deploymentCount"],
     }
+    users = [item.user_id for item in BaseItem.query(keys.team(team_id)) if isinstance(item, MemberItem)]
+    for user in UserItem.batch_get([(keys.user(user_id), keys.PROFILE) for user_id in users]):
+        user.update(actions=[UserItem.team_count.remove(), UserItem.invitation_count.remove()])
     for item in BaseItem.query(keys.team(team_id)):
         for name in removed.get(type(item), []):
             attribute = next(a for a in type(item).get_attributes().values() if a.attr_name == name)
@@ -204,6 +208,7 @@ def forget_counters(team_id: str) -> None:
 def test_the_backfill_brings_data_written_before_the_counters_to_the_same_answers(api, registry_item, capsys):
     from chalicelib.db import audit as audit_repo
     from chalicelib.db import backfill, keys
+    from chalicelib.db import users as user_repo
     from chalicelib.db.items import AuditItem
     from infra import backfill as command
     from tests.api.test_dashboard import fail
@@ -232,8 +237,13 @@ def test_the_backfill_brings_data_written_before_the_counters_to_the_same_answer
         assert command.main(["--team", tid]) == 0
         # THEN every answer is what the counters gave
         assert snapshot(api, w) == before
-    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    report = [line for line in lines if line.get("team") == tid][-1]
     assert (report["team"], report["projectCount"], report["failedDeploymentCount"]) == (tid, 3, 1)
+    assert (report["memberCount"], report["invitationCount"], report["userCount"]) == (1, 3, 4)
+    owner = [line for line in lines if line.get("user") == w["owner"].id][-1]
+    assert (owner["teamCount"], owner["invitationCount"]) == (3, 0)  # every team of the owner, not only this one
+    assert int(user_repo.get(w["owner"].id).team_count) == 3
     assert report["auditEntries"] == before["audit"]["total"]
     assert all(entry.ttl for entry in AuditItem.query(keys.audit(tid)))
     assert "/api/old" not in {entry.event for entry in AuditItem.query(keys.audit(tid))}  # past its retention

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -251,3 +253,137 @@ def test_node_added_event_is_published(api, team, events_queue):
         "nodeName": "announced",
         "actorName": "Ada Lovelace",
     } in bodies
+
+
+@contextmanager
+def agent_answering(api, token: str, socket: AgentSocket, answer):
+    """While the block runs, the node's agent acknowledges every command pushed to it and reports
+    `answer(command)` as its result; the commands it got are collected in the yielded list."""
+    got: list[dict] = []
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                command = socket.pushed(timeout=0.2).get("command") or {}
+            except TimeoutError:
+                continue
+            got.append(command)
+            api.post(f"/api/agent/commands/{command['id']}/ack", headers=agent_headers(token))
+            api.post(f"/api/agent/commands/{command['id']}/result", headers=agent_headers(token), body=answer(command))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield got
+    finally:
+        done.set()
+        thread.join()
+
+
+def container_reads_answer(command: dict) -> dict:
+    """What an agent reports for a container's log or inspection (`missing` is no container)."""
+    if command["name"] == "missing":
+        return {"ok": False, "notFound": True, "error": f"container {command['name']} not found"}
+    if command["kind"] == "container-log":
+        lines = [
+            {"time": "2024-05-01T10:00:00.123456Z", "stream": "stdout", "text": "hello"},
+            {"time": "2024-05-01T10:00:01Z", "stream": "stderr", "text": "pw ******"},
+        ]
+        return {"ok": True, "log": {"lines": lines, "truncated": False}}
+    return {
+        "ok": True,
+        "inspection": {
+            "prefix": command["prefix"],
+            "name": command["name"],
+            "state": "running",
+            "status": "running",
+            "image": "acme/web:1.0",
+            "restartCount": 1,
+            "health": "healthy",
+            "ports": [{"internal": 80, "external": 8080}],
+            "labels": {"org.dyrectorio.secret.keys": "DB_PASSWORD"},
+            "mounts": [{"type": "volume", "source": "web-data", "destination": "/data", "readOnly": False}],
+            # An agent that failed to mask: the platform masks what the label names anyway.
+            "environment": [{"key": "MODE", "value": "prod"}, {"key": "DB_PASSWORD", "value": "leaked"}],
+        },
+    }
+
+
+def test_container_log_and_inspect_are_answered_by_the_agent(api, connected):
+    owner, team_, node, token, socket = connected
+    base = f"/api/{team_['slug']}/nodes/{node['id']}"
+    with agent_answering(api, token, socket, container_reads_answer) as got:
+        # WHEN a container's log is read, of a prefix and without one
+        log = api.get(f"{base}/web/containers/api/log?tail=5&since=2024-05-01T09:00:00Z", owner)
+        assert log.status_code == 200, log.body
+        assert log.json == {
+            "lines": [
+                {"time": "2024-05-01T10:00:00.123Z", "stream": "stdout", "text": "hello"},
+                {"time": "2024-05-01T10:00:01.000Z", "stream": "stderr", "text": "pw ******"},
+            ],
+            "truncated": False,
+        }
+        assert api.get(f"{base}/containers/solo/log", owner).status_code == 200
+        # AND inspected
+        inspected = api.get(f"{base}/web/containers/api/inspect", owner)
+        assert inspected.status_code == 200, inspected.body
+        body = inspected.json
+        assert (body["id"], body["state"], body["restartCount"], body["health"]) == (
+            {"prefix": "web", "name": "api"},
+            "running",
+            1,
+            "healthy",
+        )
+        assert body["environment"] == [
+            {"key": "MODE", "value": "prod", "secret": False},
+            {"key": "DB_PASSWORD", "value": "******", "secret": True},
+        ]
+        assert "leaked" not in inspected.body
+        assert api.get(f"{base}/containers/solo/inspect", owner).json["id"] == {"prefix": "", "name": "solo"}
+        # AND an unknown container is a 404 naming it
+        for path in (f"{base}/web/containers/missing/log", f"{base}/containers/missing/inspect"):
+            missing = api.get(path, owner)
+            assert missing.status_code == 404
+            assert missing.json == {"message": "Container not found.", "property": "name", "value": "missing"}
+    # THEN the agent was asked exactly that
+    assert [(c["kind"], c["prefix"], c["name"]) for c in got] == [
+        ("container-log", "web", "api"),
+        ("container-log", "", "solo"),
+        ("container-inspect", "web", "api"),
+        ("container-inspect", "", "solo"),
+        ("container-log", "web", "missing"),
+        ("container-inspect", "", "missing"),
+    ]
+    assert (got[0]["tail"], got[0]["since"], got[1]["tail"], got[1]["since"]) == (5, "2024-05-01T09:00:00Z", 100, None)
+    # AND a log or inspection is not kept once read
+    for command in got:
+        assert api.get(f"/api/agent/commands/{command['id']}", headers=agent_headers(token)).status_code == 404
+    # AND reading is not a write: nothing in the node's audit
+    events = [e["event"] for e in api.get(f"{base}/audit?take=10", owner).json["items"]]
+    assert "containerCommand" not in events
+
+
+def test_container_log_refuses_bad_queries_and_nodes_that_cannot_answer(api, connected, team):
+    owner, team_, node, token, _ = connected
+    base = f"/api/{team_['slug']}/nodes/{node['id']}"
+    for query in ("tail=0", "tail=1001", "tail=x", "since=yesterday"):
+        refused = api.get(f"{base}/web/containers/api/log?{query}", owner)
+        assert refused.status_code == 400 and refused.json["property"] == query.split("=")[0], (query, refused.body)
+    assert api.get(f"{base}/Not_A_Prefix/containers/api/log", owner).status_code == 400
+    # An agent before 0.4 does not know the commands: refused, with what to do
+    beat = api.post("/api/agent/heartbeat", headers=agent_headers(token), body={"version": "0.3.0"})
+    assert beat.status_code == 200
+    for path in (f"{base}/web/containers/api/log", f"{base}/containers/api/inspect"):
+        old = api.get(path, owner)
+        assert old.status_code == 412 and "update it" in old.json["message"], old.body
+        assert (old.json["property"], old.json["value"]) == ("nodeId", "0.3.0")
+    assert api.get("/api/agent/commands", headers=agent_headers(token)).json == []  # nothing was sent
+    # A node without a connected agent: the 412 every container call gives
+    other = create_node(api, owner, team_, "edge-off")
+    offline = api.get(f"/api/{team_['slug']}/nodes/{other['id']}/containers/api/log", owner)
+    assert offline.status_code == 412 and offline.json["property"] == "nodeId"
+    # Another team's member learns nothing
+    stranger = api.signup()
+    api.create_team(stranger)
+    assert api.get(f"{base}/containers/api/inspect", stranger).status_code in (403, 404)

@@ -44,7 +44,7 @@ def test_taken_team_name_or_slug_returns_409(api, field):
     assert response.json["property"] == field
 
 
-@pytest.mark.parametrize("slug", ["teams", "tokens", "users", "templates", "health", "auth", "agent"])
+@pytest.mark.parametrize("slug", ["teams", "tokens", "users", "templates", "health", "auth", "agent", "api"])
 def test_slugs_that_collide_with_routes_are_refused(api, module_user, slug):
     owner = module_user
     response = api.post("/api/teams", owner, {"name": f"Reserved {unique()}", "slug": slug})

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+
+from tests.conftest import unique
 
 VERSION_KEYS = {"type", "audit", "changelog", "default", "increasable", "id", "name"}
 DETAILS_KEYS = VERSION_KEYS | {"mutable", "deletable", "autoCopyDeployments", "images", "deployments"}
@@ -173,3 +176,87 @@ def test_unknown_version_ids_get_404(api, project):
     assert api.delete(path, owner).status_code == 404
     assert api.put(f"{path}/default", owner).status_code == 404
     assert api.post(f"{path}/increase", owner, {"name": "x"}).status_code == 404
+
+
+def deployments_of(api, owner, team: dict, version: dict, n: int, registry: str) -> list[str]:
+    """`n` deployments of the version (given an image), oldest first, each on a node of its own."""
+    images = f"/api/{team['slug']}/projects/{version['projectId']}/versions/{version['id']}/images"
+    assert api.post(images, owner, [{"registryId": registry, "images": ["acme/web:1"]}]).status_code == 201
+    made = []
+    for i in range(n):
+        node = api.post(f"/api/{team['slug']}/nodes", owner, {"name": unique("node ")}).json
+        body = {"versionId": version["id"], "nodeId": node["id"], "prefix": f"p{i}"}
+        created = api.post(f"/api/{team['slug']}/deployments", owner, body)
+        assert created.status_code == 201, created.body
+        made.append(created.json["id"])
+        time.sleep(0.002)  # creation times a millisecond apart: "newest" is well defined
+    return made
+
+
+def ran(team: dict, deployment_id: str) -> None:
+    """The deployment as a start leaves it (in progress: it ran), without an agent."""
+    from chalicelib import ids
+    from chalicelib.db import deployments as deployment_repo
+
+    item = deployment_repo.get(team["id"], deployment_id, consistent=True)
+    deployment_repo.start(team["id"], item, "incremental", None, ids.utcnow())
+
+
+def test_version_details_show_the_newest_deployments_and_rules_see_them_all(api, project, monkeypatch, registry_item):
+    monkeypatch.setenv("VERSION_DETAILS_DEPLOYMENTS", "2")
+    owner, team, proj, base = project
+    version = {**api.create_version(owner, team["slug"], proj["id"]), "projectId": proj["id"]}
+    # GIVEN an incremental version whose oldest deployment ran, and two newer ones preparing
+    oldest, older, newest = deployments_of(api, owner, team, version, 3, registry_item(team))
+    ran(team, oldest)
+    # WHEN its details are read
+    details = api.get(f"{base}/{version['id']}", owner).json
+    # THEN they show the newest two, and the one that ran (not shown) still freezes the version
+    assert [d["id"] for d in details["deployments"]] == [newest, older]
+    assert (details["mutable"], details["deletable"]) == (False, False)
+    assert api.put(f"{base}/{version['id']}", owner, {"name": "renamed"}).status_code == 412
+    # AND the team's deployment list has them all
+    listed = {d["id"] for d in api.get(f"/api/{team['slug']}/deployments", owner).json}
+    assert {oldest, older, newest} <= listed
+
+
+def test_a_version_from_before_status_keys_is_keyed_on_its_first_read(api, project, registry_item):
+    from chalicelib.db import keys
+    from chalicelib.db import versions as version_repo
+    from chalicelib.db.items import DeploymentItem, VersionItem
+    from infra import backfill as command
+
+    owner, team, proj, base = project
+    versions = [{**api.create_version(owner, team["slug"], proj["id"]), "projectId": proj["id"]} for _ in range(2)]
+    made, registry = {}, registry_item(team)
+    for version in versions:
+        made[version["id"]] = deployments_of(api, owner, team, version, 2, registry)
+        ran(team, made[version["id"]][0])
+
+    def legacy(version: dict) -> None:
+        """As an older release wrote them: deployments keyed by id under the version, no mark."""
+        for deployment_id in made[version["id"]]:
+            item = DeploymentItem(keys.team(team["id"]), keys.deployment(deployment_id))
+            item.update(actions=[DeploymentItem.GSI1SK.set(keys.deployment(deployment_id))])
+        item = VersionItem(keys.team(team["id"]), keys.version(proj["id"], version["id"]))
+        item.update(actions=[VersionItem.deployments_keyed.remove()])
+
+    def keyed(version: dict) -> bool:
+        item = version_repo.get(team["id"], proj["id"], version["id"])
+        under = {d.GSI1SK.split("#")[1] for d in DeploymentItem.query(keys.team(team["id"])) if d.version_id == item.id}
+        return bool(item.deployments_keyed) and under == {"TOUCHED", "UNTOUCHED"}
+
+    # GIVEN two versions as an older release left them, each with a deployment that ran
+    for version in versions:
+        legacy(version)
+        assert not keyed(version)
+    # WHEN the first one's details are read, THEN they are right, and the version is keyed from then on
+    details = api.get(f"{base}/{versions[0]['id']}", owner).json
+    assert sorted(d["id"] for d in details["deployments"]) == sorted(made[versions[0]["id"]])
+    assert (details["mutable"], details["deletable"]) == (False, False)
+    assert keyed(versions[0])
+    assert api.get(f"{base}/{versions[0]['id']}", owner).json == details
+    # AND the backfill keys the other
+    assert command.main(["--team", team["id"]]) == 0
+    assert keyed(versions[1])
+    assert api.get(f"{base}/{versions[1]['id']}", owner).json["mutable"] is False

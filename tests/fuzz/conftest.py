@@ -326,8 +326,19 @@ class StandInAgent(threading.Thread):
             with contextlib.suppress(queue.Full):
                 self.first_command.put_nowait(command["id"])
             self._call("POST", f"/api/agent/commands/{command['id']}/ack")
-            result = {"ok": True, "containers": [] if command.get("kind") == "list-containers" else None}
+            result = self._result(command)
             self._call("POST", f"/api/agent/commands/{command['id']}/result", result)
+
+    @staticmethod
+    def _result(command: dict) -> dict:
+        """What an agent would report: no containers listed; a named one runs and has a one-line log."""
+        kind = command.get("kind")
+        if kind == "container-log":
+            return {"ok": True, "log": {"lines": [{"text": "hello", "stream": "stdout"}]}}
+        if kind == "container-inspect":
+            inspection = {"prefix": command.get("prefix", ""), "name": command.get("name", ""), "state": "running"}
+            return {"ok": True, "inspection": inspection}
+        return {"ok": True, "containers": [] if kind == "list-containers" else None}
 
 
 @pytest.fixture(scope="session")

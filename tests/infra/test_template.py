@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import settings
 from chalicelib.adapters import observability
-from infra import monitoring, package, stack
+from infra import monitoring, package, stack, web_hosting
 from tests.infra.conftest import unique_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -380,3 +380,44 @@ def test_packaged_dashboard_graphs_every_platform_metric_and_resolves_every_name
     # No two widgets overlap on the grid.
     cells = [(w["x"], w["y"]) for w in widgets]
     assert len(cells) == len(set(cells))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_console_shares_one_origin_with_the_api(packaged):
+    # GIVEN the packaged template's web console resources
+    sam = json.loads((packaged / "sam.json").read_text())
+    resources = sam["Resources"]
+    config = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+
+    # THEN the console's files come from the private bucket through an origin access control
+    assert all(resources["WebBucket"]["Properties"]["PublicAccessBlockConfiguration"].values())
+    assert origins["console"]["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert origins["console"]["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    (grant,) = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"} and grant["Action"] == "s3:GetObject"
+    assert "${WebDistribution}" in grant["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    default = config["DefaultCacheBehavior"]
+    assert default["TargetOriginId"] == "console" and default["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert default["FunctionAssociations"][0]["EventType"] == "viewer-request"
+
+    # AND /api/* goes to the REST API's stage, uncached, with every method and header but Host
+    (api,) = config["CacheBehaviors"]
+    assert api["PathPattern"] == "/api/*" and api["TargetOriginId"] == "api"
+    assert origins["api"]["DomainName"]["Fn::Sub"].startswith("${RestAPI}.execute-api.")
+    assert origins["api"]["OriginPath"] == "/api"  # Chalice's stage: /api/teams is /api/api/teams there
+    assert api["CachePolicyId"] == web_hosting.CACHING_DISABLED
+    assert api["OriginRequestPolicyId"] == web_hosting.ALL_VIEWER_EXCEPT_HOST_HEADER
+    assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= set(api["AllowedMethods"])
+
+    # AND the page may talk to this origin and the WebSocket API only; nothing may frame it
+    headers = resources["WebResponseHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    policy = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "connect-src 'self' wss://${WebsocketAPI}.execute-api." in policy
+    assert sam["Outputs"]["ConsoleUrl"]["Value"] == {"Fn::Sub": "https://${WebDistribution.DomainName}"}
+
+    # AND the functions get no access to the console's bucket
+    (role_policy,) = resources["DefaultRole"]["Properties"]["Policies"]
+    assert "WebBucket" not in json.dumps(role_policy)

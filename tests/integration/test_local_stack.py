@@ -44,8 +44,9 @@ def test_a_kept_connection_is_answered_without_delay(local_stack):
     assert min(times) < 0.035, times
 
 
-def test_banner_tells_where_the_api_and_its_docs_are(local_stack_process):
+def test_banner_tells_where_the_console_the_api_and_its_docs_are(local_stack_process):
     log = local_stack_process.log()
+    assert f"Console   {local_stack_process.url}/\n" in log
     assert f"{local_stack_process.url}/api\n" in log
     assert f"{local_stack_process.url}/api/docs" in log
     assert local_stack_process.aws_endpoint in log

@@ -175,7 +175,8 @@ def create_deployment(api: RecordingApi, team: str, registry: dict, node: dict, 
                 "environment": [{"key": "MODE", "value": "batch"}],
                 "secrets": [{"key": "DB_PASSWORD", "required": True}],
                 "commands": [{"key": "sh"}, {"key": "-c"}],
-                "args": [{"key": "sleep 600"}],
+                # It prints its secret: the container's log, read through the node, must still not show it.
+                "args": [{"key": 'echo "connecting with $DB_PASSWORD"; exec sleep 600'}],
             }
         },
         expect=204,
@@ -230,6 +231,8 @@ def read_everything(api: RecordingApi, team: str, path: str, node_path: str, ids
         node_path,
         f"{node_path}/audit?take=100",
         f"{node_path}/containers?prefix={ids['prefix']}",
+        f"{node_path}/{ids['prefix']}/containers/worker/log",
+        f"{node_path}/{ids['prefix']}/containers/worker/inspect",
         f"{team}/registries",
         f"{team}/registries/{ids['registry']}",
         f"{team}/storages",
@@ -293,6 +296,12 @@ def recorded(hygiene_stack, local_registry, docker_client, tmp_path_factory) -> 
             if status == "successful"
             else {}
         )
+        if status == "successful":  # the worker has printed its secret before the user reads its log
+            wait_for(
+                lambda: b"connecting with" in docker_client.containers.get(f"{prefix}-worker").logs(),
+                20,
+                "the worker printed nothing",
+            )
         # AND the user looks at everything there is to see
         read_everything(
             api,
@@ -338,6 +347,11 @@ def recorded(hygiene_stack, local_registry, docker_client, tmp_path_factory) -> 
 def test_the_sealed_secret_reaches_its_container(recorded):
     assert recorded.status == "successful", recorded.api.get(f"{recorded.path}/log?take=100")
     assert recorded.worker_env["DB_PASSWORD"] == DB_PASSWORD  # the secret did arrive where it belongs
+    # The worker printed it; its log and inspection, read through the node, show it masked.
+    [log] = [r for r in recorded.api.replies if r.path.endswith("/containers/worker/log")]
+    assert "connecting with ******" in log.text, log.text
+    [inspected] = [r for r in recorded.api.replies if r.path.endswith("/containers/worker/inspect")]
+    assert {"key": "DB_PASSWORD", "value": "******", "secret": True} in json.loads(inspected.text)["environment"]
 
 
 def handed_out(recorded: Session) -> dict[str, tuple[str, object]]:

@@ -67,6 +67,8 @@ def test_the_blocker_really_hides_the_package():
     [
         ("docker", "agent.runtime.kubernetes"),
         ("docker", "agent.runtime.k8s_objects"),
+        ("docker", "agent.runtime.k8s_rollout"),
+        ("docker", "agent.runtime.k8s_inspect"),
         ("kubernetes", "agent.runtime.docker"),
         ("kubernetes", "agent.runtime.docker_deploy"),
     ],

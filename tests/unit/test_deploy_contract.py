@@ -43,6 +43,8 @@ def test_an_agent_ignores_config_fields_a_newer_platform_adds():
 
 
 def test_agents_of_the_previous_minor_version_still_get_commands():
-    # The wire shape is unchanged, so 0.2 agents stay supported (they apply no Docker health checks or limits).
-    assert contract.AGENT_VERSION == "0.3.1"
-    assert supported("0.2.0", contract.AGENT_VERSION) and supported(contract.AGENT_VERSION, contract.AGENT_VERSION)
+    # The wire shape is unchanged, so 0.2 and 0.3 agents stay supported (0.2 applies no Docker health checks
+    # or limits; neither is sent the container log and inspect commands of 0.4).
+    assert contract.AGENT_VERSION == "0.4.0"
+    assert supported("0.2.0", contract.AGENT_VERSION) and supported("0.3.0", contract.AGENT_VERSION)
+    assert supported(contract.AGENT_VERSION, contract.AGENT_VERSION)

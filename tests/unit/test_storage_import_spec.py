@@ -160,8 +160,8 @@ def test_a_bad_setting_names_its_variable(env, named):
         ("k8s", "0.2.0", True, False, "storage imports"),
         ("docker", "0.2.0", False, False, None),  # everything else still deploys on a 0.2 agent
         ("docker", "0.3.0", True, True, None),
-        ("k8s", "0.3.0", True, True, "storage imports"),  # Kubernetes agents import storages since 0.3.1
-        ("k8s", "0.3.1", True, True, None),
+        ("k8s", "0.3.0", True, True, "storage imports"),  # Kubernetes agents import storages since 0.4
+        ("k8s", "0.4.0", True, True, None),
         ("docker", "1.0.0-abc (2026-01-01)", True, True, None),
     ],
 )
@@ -179,7 +179,7 @@ def test_an_agent_that_would_skip_a_storage_import_or_a_route_gets_a_reason_inst
 
 @pytest.mark.parametrize(
     ("node_type", "version", "refused"),
-    [("k8s", "0.3.0", True), ("k8s", "0.3.1", False), ("docker", "0.2.0", False)],  # dyrector: N/A on Docker
+    [("k8s", "0.3.0", True), ("k8s", "0.4.0", False), ("docker", "0.2.0", False)],  # dyrector: N/A on Docker
 )
 def test_a_kubernetes_agent_that_would_skip_a_config_container_gets_a_reason_instead(node_type, version, refused):
     from chalicelib.domain.nodes import unsupported_features
