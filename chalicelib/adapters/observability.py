@@ -81,6 +81,7 @@ _METRIC_PROPERTIES = (
 # What a console line shows of the keys (the rest is in the JSON lines).
 _CONSOLE_KEYS = ("team", "deployment_id", "node_id", "command_id")
 
+_MAX_ID = 128
 _state = {"cold": True, "configured": False}
 
 
@@ -216,7 +217,8 @@ def _request_keys(request: Any) -> dict[str, Any]:
     return {
         "route": f"{request.method} {request.path}",
         "request_id": (request.context or {}).get("requestId"),
-        **{_PATH_KEYS[name]: value for name, value in params.items() if name in _PATH_KEYS},
+        # A caller writes the path: its ids are cut short, so no request can make its log lines long.
+        **{_PATH_KEYS[name]: str(value)[:_MAX_ID] for name, value in params.items() if name in _PATH_KEYS},
     }
 
 

@@ -230,6 +230,15 @@ def test_api_errors_are_counted_by_route(tiny_app, metrics_env):
     assert [emf["deployment_id"] for emf in captured.metrics()] == ["missing", "down"]
 
 
+def test_an_id_from_the_path_is_cut_short(tiny_app):
+    from chalice.test import Client
+
+    app, seen = tiny_app
+    with Client(app) as client:
+        client.http.get(f"/api/acme/deployments/{'x' * 5000}")
+    assert seen["http"]["deployment_id"] == "x" * 128
+
+
 def sqs_event(*bodies: tuple[str, int]) -> dict:
     """An SQS batch as Lambda hands it over: (body, receive count) per record."""
     return {
