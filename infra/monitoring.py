@@ -46,6 +46,9 @@ ENVIRONMENT = {
     "SERVICE_NAME": {"Ref": "Prefix"},
     "TRACING": "on",
 }
+# Functions left untraced: the WebSocket message handler mostly answers idle agents' keepalive pings, whose
+# traces would be most of X-Ray's bill at fleet scale (docs/scale.md) and say nothing.
+UNTRACED_FUNCTIONS = frozenset({"WebsocketMessage"})
 PERIOD = 300
 _ACTIONS = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
 

@@ -90,6 +90,8 @@ def build_merge_template(resources: dict[str, Any], chalice_sam: dict[str, Any])
             continue
         functions.append(logical_id)
         properties: dict[str, Any] = {"Environment": {"Variables": environment}, "Tracing": "Active"}
+        if logical_id in monitoring.UNTRACED_FUNCTIONS:  # the idle fleet's pings: traces would cost more than they tell
+            properties = {"Environment": {"Variables": {**environment, "TRACING": "off"}}, "Tracing": "PassThrough"}
         for event_id, event in resource["Properties"].get("Events", {}).items():
             if event["Type"] != "SQS":
                 continue
