@@ -72,7 +72,9 @@ export function Form({ initial, derive, onSubmit, submitLabel, busyLabel, childr
 
 /**
  * One input with its label, hint and error. `type` is any input type, or `select` with `options`
- * (`[{value, label}]`), or `textarea`. `autofocus` focuses it when it appears. Other props (required, autocomplete, minLength…) pass through.
+ * (`[{value, label}]`), or `textarea`, or `checkbox` (a boolean value), or `checkboxes` (a list of
+ * the checked `options`' values, in their order; `option.hint` is shown beside its label).
+ * `autofocus` focuses it when it appears. Other props (required, autocomplete, minLength…) pass through.
  */
 export function Field({ name, label, hint, type = 'text', options, autofocus, ...rest }) {
   const form = useContext(FormContext);
@@ -99,6 +101,9 @@ export function Field({ name, label, hint, type = 'text', options, autofocus, ..
     const raw = event.currentTarget.value;
     form.setValue(name, type === 'number' && raw !== '' ? Number(raw) : raw);
   };
+  if (type === 'checkbox' || type === 'checkboxes') {
+    return html`<${Checks} ...${{ form, name, label, hint, type, options, id, common, error }} />`;
+  }
   let control;
   if (type === 'select') {
     control = html`<select ...${common} value=${value} onChange=${onInput}>
@@ -115,4 +120,44 @@ export function Field({ name, label, hint, type = 'text', options, autofocus, ..
     ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
     ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
   </div>`;
+}
+
+/** A checkbox, or a group of them under one legend (the group's first box takes the focus of an error). */
+function Checks({ form, name, label, hint, type, options, id, common, error }) {
+  const notes = html`${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
+    ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}`;
+  if (type === 'checkbox') {
+    return html`<div class=${`field field-check${error ? ' field-invalid' : ''}`}>
+      <div class="check">
+        <input ...${common} type="checkbox" checked=${Boolean(form.values[name])} onChange=${(e) => form.setValue(name, e.currentTarget.checked)} />
+        <label for=${id}>${label}</label>
+      </div>
+      ${notes}
+    </div>`;
+  }
+  const checked = new Set(form.values[name] || []);
+  const toggle = (value, on) => {
+    const next = new Set(checked);
+    if (on) next.add(value);
+    else next.delete(value);
+    form.setValue(name, options.filter((o) => next.has(o.value)).map((o) => o.value));
+  };
+  return html`<fieldset class=${`field field-checks${error ? ' field-invalid' : ''}`} aria-describedby=${common['aria-describedby']}>
+    <legend>${label}</legend>
+    ${options.map(
+      (o, i) => html`<div class="check">
+        <input
+          type="checkbox"
+          id=${`${id}-${i}`}
+          name=${name}
+          value=${o.value}
+          ref=${i === 0 ? common.ref : undefined}
+          checked=${checked.has(o.value)}
+          onChange=${(e) => toggle(o.value, e.currentTarget.checked)}
+        />
+        <label for=${`${id}-${i}`}>${o.label}${o.hint && html` <span class="hint">${o.hint}</span>`}</label>
+      </div>`,
+    )}
+    ${notes}
+  </fieldset>`;
 }
