@@ -212,9 +212,11 @@ def _visible(text: str) -> str:
     )
 
 
-def validation_error(exc: ValidationError) -> BadRequestError:
+def validation_error(exc: ValidationError, tagged: bool = False) -> BadRequestError:
+    """The first problem as `{message, property, value}`. `tagged`: the body is a union told apart by
+    a field (`type`), whose value pydantic puts first in the location; it names no request property."""
     first = exc.errors(include_url=False)[0]
-    loc = [str(part) for part in first.get("loc", ())]
+    loc = [str(part) for part in first.get("loc", ())][1 if tagged else 0 :]
     prop = ".".join(loc) or None
     if first.get("type") == "json_invalid":
         return BadRequestError("Malformed JSON body.")
@@ -401,7 +403,14 @@ class Router:
             raise PayloadTooLargeError(f"Request body exceeds {MAX_BODY_BYTES} bytes.")
         if not raw.strip():
             raise BadRequestError("Request body is required.")
-        return adapter.validate_json(raw, strict=True)
+        try:
+            return adapter.validate_json(raw, strict=True)
+        except ValidationError as exc:
+            tagged = adapter.core_schema["type"] == "tagged-union"
+            first = exc.errors(include_url=False)[0]
+            if not tagged or first.get("type") in ("union_tag_invalid", "union_tag_not_found", "json_invalid"):
+                raise
+            raise validation_error(exc, tagged=True) from None
 
     @staticmethod
     def _shape(result: Any, adapter: TypeAdapter | None, status: int, request: Any) -> Response:
