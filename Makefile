@@ -44,9 +44,10 @@ PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile 
 test: venv web
 	$(BIN)/python -m pytest -q $(PARALLEL) tests/
 
-## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop), on the same workers
+## test-fast: everything that needs no Docker engine nor the `make run` stack (the inner loop), on the same workers;
+## the files with the longest tests first, so neither worker is left with one at the end
 test-fast: venv
-	$(BIN)/python -m pytest -q $(PARALLEL) tests/unit tests/api tests/infra -m "not agent and not docker"
+	$(BIN)/python -m pytest -q $(PARALLEL) tests/infra tests/api tests/unit -m "not agent and not docker"
 
 ## lint: ruff (lint + format check), import-linter layers, mypy --strict on the typed core, complexity ceiling
 lint: venv

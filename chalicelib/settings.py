@@ -222,3 +222,41 @@ def audit_filter_max_scan() -> int:
     """How many of the newest entries in the asked range an audit-log `filter=` search reads, at most:
     matches among older ones are neither returned nor counted in `total`."""
     return int(_env("AUDIT_FILTER_MAX_SCAN", "1000"))
+
+
+# --- Operations (docs/operations.md): logs, metrics, traces ---------------------------------------
+
+
+def service_name() -> str:
+    """Names this deployment in every log line, metric and trace (the stack's Prefix on AWS)."""
+    return _env("SERVICE_NAME", "dyrector")
+
+
+def log_format() -> str:
+    """`json` (default; what AWS gets: one JSON object per line) or `console` (readable; `make run`)."""
+    return "console" if _env("LOG_FORMAT", "json").strip().lower() == "console" else "json"
+
+
+def log_level() -> str:
+    return _env("LOG_LEVEL", "INFO").strip().upper()
+
+
+def metrics_namespace() -> str:
+    """The CloudWatch namespace of the platform's metrics (the template's `MetricsNamespace`)."""
+    return _env("METRICS_NAMESPACE", "dyrector")
+
+
+def tracing() -> bool:
+    """X-Ray tracing of every function (on in the AWS template; off locally unless `TRACING=on`)."""
+    return _env("TRACING", "off").strip().lower() in {"on", "1", "true", "yes"}
+
+
+def on_lambda() -> bool:
+    """Running in AWS Lambda (not under `make run` or a test client)."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def max_receive_count() -> int:
+    """Receives after which SQS moves a failing message to its dead-letter queue: the `maxReceiveCount`
+    of the queues in infra/resources.json (tests/infra/test_template.py holds them equal)."""
+    return int(_env("MAX_RECEIVE_COUNT", "5"))

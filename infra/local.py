@@ -10,7 +10,9 @@ Ctrl-C or SIGTERM stops everything and exits 0.
 
 Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (free port), AWS_ENDPOINT_URL,
 CHALICE_STAGE (dev), LOCAL_SCHEDULE_SECONDS (fire every schedule this often),
-LOCAL_VISIBILITY_TIMEOUT (SQS redelivery delay, seconds), LOG_LEVEL (INFO); for websocket
+LOCAL_VISIBILITY_TIMEOUT (SQS redelivery delay, seconds), LOG_LEVEL (INFO), LOG_FORMAT (`console`:
+readable lines; `json`: one JSON object per line and the metrics as EMF objects, as on AWS),
+METRICS_NAMESPACE, TRACING (`on`: X-Ray segments to a daemon at AWS_XRAY_DAEMON_ADDRESS); for websocket
 handlers WS_PORT (8001), WS_MANAGEMENT_PORT (free port) and the limits WS_MAX_MESSAGE_BYTES,
 WS_MAX_FRAME_BYTES, WS_IDLE_SECONDS, WS_MAX_CONNECTION_SECONDS, WS_MAX_CONNECTIONS;
 OUTBOUND_ALLOWED_NETWORKS (LOCAL_OUTBOUND_NETWORKS unless set: registries and webhook receivers on
@@ -76,11 +78,11 @@ def main() -> int:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        stream=sys.stdout,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    """The app's format (chalicelib/adapters/observability.py), readable unless LOG_FORMAT says `json`."""
+    from chalicelib.adapters import observability
+
+    os.environ.setdefault("LOG_FORMAT", "console")
+    observability.configure_logging(sys.stdout)
     for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's request lines, SDK chatter
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -198,6 +200,11 @@ def _serve(app: Any, config: Any) -> Any:
         # Chalice writes headers and body separately; on a kept connection (a browser, a client's
         # session) Nagle's algorithm held the body back for the client's delayed ACK: 40 ms a request.
         disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            # The app logs each request itself (observability: route, status, time, ids); this is only
+            # the stand-in for API Gateway, whose access log is off too.
+            log.debug("http: " + format, *args)
 
         # The web console's files beside the API: GET and HEAD outside /api (infra/web_static.py).
         def do_GET(self) -> None:

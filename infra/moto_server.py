@@ -146,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-fd", type=int, required=True)
     parser.add_argument("--parent", type=int, required=True, help="stop when this process is gone")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from chalicelib.adapters import observability
+
+    observability.configure_logging(sys.stdout, logging.WARNING)  # the stack's LOG_FORMAT, warnings only
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches us too; the stack stops us after
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

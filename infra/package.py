@@ -14,7 +14,10 @@ their SQS event sources; from it and resources.json this module derives a merge 
   which may post to and close the WebSocket API's connections (`execute-api:ManageConnections`);
 - binds SQS event sources to the template's queues, with ReportBatchItemFailures;
 - adds the web console's bucket and the CloudFront distribution that serves it and `/api/*` on one
-  origin (`infra/web_hosting.py`; the functions get no access to that bucket).
+  origin (`infra/web_hosting.py`; the functions get no access to that bucket);
+- makes it operable (docs/operations.md): JSON logs, EMF metrics in the `MetricsNamespace` parameter's
+  namespace and X-Ray tracing (`Tracing: Active`, the REST API's stage too) on every function, and the
+  alarms and dashboard of `infra/monitoring.py`, notifying the `AlarmTopicArn` parameter's SNS topic.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from infra import web_hosting
+from infra import monitoring, web_hosting
 from infra.stack import env_name, template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,34 +78,30 @@ def build_merge_template(resources: dict[str, Any], chalice_sam: dict[str, Any])
     merged_resources: dict[str, Any] = dict(resources["Resources"])
     environment = {env_name(key): output["Value"] for key, output in resources["Outputs"].items()}
     environment.update(EXTRA_ENVIRONMENT)
+    environment.update(monitoring.ENVIRONMENT)
     websocket = "WebsocketAPI" in chalice_sam["Resources"]
     if websocket:
         environment.update(SOCKET_ENVIRONMENT)
     queues = _queue_ids_by_name(resources)
+    functions, consumers = [], {}
 
     for logical_id, resource in chalice_sam["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
-        properties: dict[str, Any] = {"Environment": {"Variables": environment}}
+        functions.append(logical_id)
+        properties: dict[str, Any] = {"Environment": {"Variables": environment}, "Tracing": "Active"}
+        if logical_id in monitoring.UNTRACED_FUNCTIONS:  # the idle fleet's pings: traces would cost more than they tell
+            properties = {"Environment": {"Variables": {**environment, "TRACING": "off"}}, "Tracing": "PassThrough"}
         for event_id, event in resource["Properties"].get("Events", {}).items():
             if event["Type"] != "SQS":
                 continue
-            queue_name = _arn_tail(event["Properties"]["Queue"])
-            if queue_name not in queues:
-                raise PackageError(
-                    f"{logical_id} listens to queue {queue_name!r}, which resources.json "
-                    f"does not define (known: {sorted(queues)})"
-                )
-            queue = resources["Resources"][queues[queue_name]]["Properties"]
-            visibility = int(_default(resources, queue.get("VisibilityTimeout", 30)))
-            timeout = int(resource["Properties"].get("Timeout", 3))
-            if visibility < timeout:  # CloudFormation would refuse the event source mapping
-                raise PackageError(f"{logical_id} timeout {timeout}s exceeds {queue_name} visibility {visibility}s")
+            queue_id = _checked_queue(resources, queues, logical_id, resource, _arn_tail(event["Properties"]["Queue"]))
+            consumers[queue_id] = logical_id
             properties.setdefault("Events", {})[event_id] = {
                 "Properties": {
                     # Fn::Sub on purpose: the deep merge replaces Chalice's Fn::Sub value, and a
                     # GetAtt key would sit beside it in the same dict.
-                    "Queue": {"Fn::Sub": f"${{{queues[queue_name]}.Arn}}"},
+                    "Queue": {"Fn::Sub": f"${{{queue_id}.Arn}}"},
                     "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 }
             }
@@ -116,9 +115,11 @@ def build_merge_template(resources: dict[str, Any], chalice_sam: dict[str, Any])
                 ]
             }
         }
+    merged_resources.update(_monitoring(resources, chalice_sam, functions, consumers))
     console = _console(chalice_sam, websocket)
     return {
-        "Parameters": {**resources.get("Parameters", {}), **EXTRA_PARAMETERS},
+        "Parameters": {**resources.get("Parameters", {}), **EXTRA_PARAMETERS, **monitoring.PARAMETERS},
+        "Conditions": {**resources.get("Conditions", {}), **monitoring.CONDITIONS},
         "Resources": {**merged_resources, **console["Resources"]},
         "Outputs": {**resources.get("Outputs", {}), **console["Outputs"]},
     }
@@ -129,6 +130,38 @@ def _console(chalice_sam: dict[str, Any], websocket: bool) -> dict[str, Any]:
     if web_hosting.REST_API not in chalice_sam["Resources"]:
         return {"Resources": {}, "Outputs": {}}
     return web_hosting.resources(websocket)
+
+
+def _checked_queue(
+    resources: dict[str, Any], queues: dict[str, str], logical_id: str, function: dict[str, Any], queue_name: str
+) -> str:
+    """The logical id of the queue a function listens to; refuses one resources.json does not define, or
+    whose visibility timeout is shorter than the function's timeout."""
+    if queue_name not in queues:
+        raise PackageError(
+            f"{logical_id} listens to queue {queue_name!r}, which resources.json "
+            f"does not define (known: {sorted(queues)})"
+        )
+    queue = resources["Resources"][queues[queue_name]]["Properties"]
+    visibility = int(_default(resources, queue.get("VisibilityTimeout", 30)))
+    timeout = int(function["Properties"].get("Timeout", 3))
+    if visibility < timeout:  # CloudFormation would refuse the event source mapping
+        raise PackageError(f"{logical_id} timeout {timeout}s exceeds {queue_name} visibility {visibility}s")
+    return queues[queue_name]
+
+
+def _monitoring(
+    resources: dict[str, Any], chalice_sam: dict[str, Any], functions: list[str], consumers: dict[str, str]
+) -> dict[str, Any]:
+    """The alarms and dashboard, and the REST API named after the stack (the alarms' `ApiName`) and traced."""
+    merged: dict[str, Any] = {}
+    stage = "api"
+    if "RestAPI" in chalice_sam["Resources"]:
+        stage = chalice_sam["Resources"]["RestAPI"]["Properties"].get("StageName", stage)
+        merged["RestAPI"] = {"Properties": {"Name": {"Ref": "Prefix"}, "TracingEnabled": True}}
+    deploy_queue = next((q for q, short in monitoring.work_queues(resources).items() if short == "deploy"), None)
+    merged.update(monitoring.resources(resources, functions, consumers.get(deploy_queue or ""), stage))
+    return merged
 
 
 def least_privilege_policy(resources: dict[str, Any], websocket: bool = False) -> dict[str, Any]:
@@ -193,6 +226,13 @@ def least_privilege_policy(resources: dict[str, Any], websocket: bool = False) -
                 "Effect": "Allow",
                 "Resource": arns("AWS::KMS::Key"),
                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            },
+            {
+                # X-Ray takes no resource-level permissions: what Lambda's active tracing needs, nothing more.
+                "Sid": "Traces",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
             },
             {
                 "Sid": "Mail",

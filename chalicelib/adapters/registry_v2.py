@@ -26,6 +26,10 @@ MANIFEST_TYPES = ", ".join(
     )
 )
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# Lists (catalog, tags) are read a page at a time, following `Link: <…>; rel="next"`, this far at most.
+PAGE_SIZE = 100
+MAX_PAGES = 10
 
 
 class RegistryError(Exception):
@@ -42,6 +46,10 @@ class Unauthorized(RegistryError):
 
 class NotFound(RegistryError):
     pass
+
+
+class NotListed(RegistryError):
+    """The registry has no catalog for these credentials (Docker Hub, GHCR, GitLab...)."""
 
 
 def base_url(url: str) -> str:
@@ -77,6 +85,45 @@ class RegistryClient:
             missing=f"{repository}:{reference}",
         )
         return _object(reply, f"The registry's answer for {repository}:{reference} is not a manifest.")
+
+    def catalog(self) -> list[str]:
+        """The repositories the registry lists (`/v2/_catalog`); registries without a catalog, or that
+        keep it from these credentials, raise `NotListed`."""
+        try:
+            return self._list(f"/v2/_catalog?n={PAGE_SIZE}", "registry:catalog:*", "repositories", None)
+        except (Unauthorized, NotFound):
+            raise NotListed("The registry does not list its images.") from None
+
+    def tags(self, repository: str) -> list[str]:
+        """The tags of one repository (`/v2/<repository>/tags/list`); NotFound when it has none."""
+        return self._list(
+            f"/v2/{repository}/tags/list?n={PAGE_SIZE}", f"repository:{repository}:pull", "tags", repository
+        )
+
+    def _list(self, path: str, scope: str, field: str, missing: str | None) -> list[str]:
+        found: list[str] = []
+        next_path: str | None = path
+        for _ in range(MAX_PAGES):
+            if next_path is None:
+                break
+            reply = self._get(next_path, scope=scope, missing=missing or next_path)
+            entries = _object(reply, "The registry's answer is not a list.").get(field) or []
+            if not isinstance(entries, list):
+                raise RegistryError("The registry's answer is not a list.")
+            found.extend(entry for entry in entries if isinstance(entry, str))
+            next_path = self._next_page(reply)
+        return found
+
+    def _next_page(self, reply: outbound.Reply) -> str | None:
+        """The path of the page after this one (`Link: <…>; rel="next"`); None on the last page, or
+        when the next page is on another host: the credentials stay with this one."""
+        link = _NEXT_LINK.search(reply.headers.get("link", ""))
+        if link is None:
+            return None
+        following = urlsplit(link.group(1))
+        if following.netloc and following.netloc != urlsplit(self.base).netloc:
+            return None
+        return following.path + (f"?{following.query}" if following.query else "")
 
     def labels(self, repository: str, reference: str) -> dict[str, str]:
         """The image config's labels (empty for multi-platform indexes)."""

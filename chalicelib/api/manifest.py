@@ -104,6 +104,10 @@ ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
         ("GET", "/api/{teamSlug}/registries/{registryId}"),
         ("PUT", "/api/{teamSlug}/registries/{registryId}"),
         ("DELETE", "/api/{teamSlug}/registries/{registryId}"),
+        ("POST", "/api/{teamSlug}/registries/check"),
+        ("POST", "/api/{teamSlug}/registries/{registryId}/check"),
+        ("GET", "/api/{teamSlug}/registries/{registryId}/images"),
+        ("GET", "/api/{teamSlug}/registries/{registryId}/tags"),
     ),
     "sockets": (("GET", "/api/socket"),),
     "storages": (

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.models.paging import PageQuery
-from chalicelib.models.registries import RegistryListItem, RegistryRequest, RegistryResponse
+from chalicelib.models.registries import (
+    FoundImage,
+    ImageSearchQuery,
+    ImageTags,
+    RegistryCheckResponse,
+    RegistryListItem,
+    RegistryRequest,
+    RegistryResponse,
+    TagQuery,
+)
 from chalicelib.services import registries
 
 if TYPE_CHECKING:
@@ -77,3 +86,46 @@ def update_registry(ctx: RequestContext, team_slug: str, registry_id: str, body:
 @route.delete(BASE + "/{registryId}", summary="Delete a registry no image uses", status=204, errors=(412,))
 def delete_registry(ctx: RequestContext, team_slug: str, registry_id: str) -> None:
     registries.delete_registry(ctx.team, registry_id)
+
+
+@route.post(
+    BASE + "/check",
+    summary="Check a registry's details and credentials live, as creating it would, without saving",
+    body=RegistryRequest,
+    response=RegistryCheckResponse,
+)
+def check_new_registry(ctx: RequestContext, team_slug: str, body: Any):
+    return registries.check_registry(ctx.team, body)
+
+
+@route.post(
+    BASE + "/{registryId}/check",
+    summary="Check a registry live: as stored, or with changes (the stored token kept as an update keeps it)",
+    body=RegistryRequest,
+    body_optional=True,
+    response=RegistryCheckResponse,
+)
+def check_registry(ctx: RequestContext, team_slug: str, registry_id: str, body: Any = None):
+    return registries.check_registry(ctx.team, body, registry_id)
+
+
+@route.get(
+    BASE + "/{registryId}/images",
+    summary="Image names in the registry's catalog containing `q` (registries that list their images)",
+    query=ImageSearchQuery,
+    response=list[FoundImage],
+)
+def find_images(ctx: RequestContext, team_slug: str, registry_id: str, query: ImageSearchQuery):
+    return [{"name": name} for name in registries.find_images(ctx.team, registry_id, query.q)]
+
+
+@route.get(
+    BASE + "/{registryId}/tags",
+    summary="The tags of an image in the registry (`image` as added to a version, without the prefix)",
+    query=TagQuery,
+    response=ImageTags,
+    errors=(404,),
+)
+def list_tags(ctx: RequestContext, team_slug: str, registry_id: str, query: TagQuery):
+    tags = registries.list_tags(ctx.team, registry_id, query.image)
+    return {"name": query.image, "tags": tags}

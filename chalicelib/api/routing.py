@@ -31,7 +31,7 @@ from chalice import Chalice, Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from chalicelib import ids
-from chalicelib.adapters import aws
+from chalicelib.adapters import aws, observability
 from chalicelib.errors import AppError, BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 
 if TYPE_CHECKING:
@@ -157,6 +157,7 @@ class RequestContext:
 
         self.team = access.member_of_slug(team_slug, self.user, role)
         self.audit_team_id = self.team.team_id
+        observability.bind(team_id=self.team.team_id)
         return self.team
 
 
@@ -211,9 +212,11 @@ def _visible(text: str) -> str:
     )
 
 
-def validation_error(exc: ValidationError) -> BadRequestError:
+def validation_error(exc: ValidationError, tagged: bool = False) -> BadRequestError:
+    """The first problem as `{message, property, value}`. `tagged`: the body is a union told apart by
+    a field (`type`), whose value pydantic puts first in the location; it names no request property."""
     first = exc.errors(include_url=False)[0]
-    loc = [str(part) for part in first.get("loc", ())]
+    loc = [str(part) for part in first.get("loc", ())][1 if tagged else 0 :]
     prop = ".".join(loc) or None
     if first.get("type") == "json_invalid":
         return BadRequestError("Malformed JSON body.")
@@ -243,8 +246,10 @@ def _authenticate(ctx: RequestContext, auth: str | None) -> None:
     if auth in ("user", "user-or-deploy"):
         # "user-or-deploy": a CI deployment token is accepted too (deployment start only).
         ctx.identity = identity.authenticate(authorization, allow_deploy_token=auth == "user-or-deploy")
+        observability.bind(user_id=ctx.identity.user_id)
     elif auth is not None:  # "agent" or "agent-install": a node's agent calling
         ctx.agent = agents.authenticate(authorization, auth)
+        observability.bind(node_id=ctx.agent.node_id, team_id=ctx.agent.team_id)
 
 
 def _authorize(ctx: RequestContext, path_params: dict[str, str], role: str | None) -> None:
@@ -398,7 +403,14 @@ class Router:
             raise PayloadTooLargeError(f"Request body exceeds {MAX_BODY_BYTES} bytes.")
         if not raw.strip():
             raise BadRequestError("Request body is required.")
-        return adapter.validate_json(raw, strict=True)
+        try:
+            return adapter.validate_json(raw, strict=True)
+        except ValidationError as exc:
+            tagged = adapter.core_schema["type"] == "tagged-union"
+            first = exc.errors(include_url=False)[0]
+            if not tagged or first.get("type") in ("union_tag_invalid", "union_tag_not_found", "json_invalid"):
+                raise
+            raise validation_error(exc, tagged=True) from None
 
     @staticmethod
     def _shape(result: Any, adapter: TypeAdapter | None, status: int, request: Any) -> Response:

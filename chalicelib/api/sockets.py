@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from chalicelib import settings
+from chalicelib.adapters import observability
 from chalicelib.adapters.aws import is_outage
 from chalicelib.api.routing import RequestContext, Router
 from chalicelib.contracts.push import BEARER_SUBPROTOCOL
@@ -51,21 +52,27 @@ def connect(event: Any) -> dict[str, Any]:
     try:
         token = bearer_subprotocol(_subprotocols(raw))
     except ValueError:
+        log.info("connection refused: 400 (subprotocols)", extra={"status": 400})
         return {"statusCode": 400}
     accepted: dict[str, Any] = {"statusCode": 200}
     if token is not None:
         if authorization:  # one token, one place (RFC 6750 §2)
+            log.info("connection refused: 400 (a token in two places)", extra={"status": 400})
             return {"statusCode": 400}
         authorization = f"Bearer {token}"
         accepted["headers"] = {"Sec-WebSocket-Protocol": BEARER_SUBPROTOCOL}
     try:
-        sockets.connect(event.connection_id, authorization)
+        opened = sockets.connect(event.connection_id, authorization)
     except AppError as error:
+        log.info("connection refused: %d", error.status, extra={"status": error.status})
         return {"statusCode": error.status}
     except Exception as error:
         if is_outage(error):
+            log.warning("connection refused: AWS unavailable (%s)", type(error).__name__)
             return {"statusCode": 503}
         raise
+    observability.bind(node_id=opened.node_id)
+    log.info("%s connected", opened.kind, extra={"kind": opened.kind})
     return accepted
 
 
@@ -75,6 +82,7 @@ def message(event: Any) -> None:
 
 def disconnect(event: Any) -> None:
     sockets.disconnect(event.connection_id)
+    log.info("disconnected")
 
 
 def bearer_subprotocol(offered: list[str]) -> str | None:

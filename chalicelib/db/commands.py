@@ -60,15 +60,15 @@ def get(node_id: str, command_id: str) -> CommandItem | None:
         return None
 
 
-def acknowledge(item: CommandItem) -> None:
-    """Idempotent: a repeated ack of the same command changes nothing."""
+def acknowledge(item: CommandItem) -> bool:
+    """Idempotent: a repeated ack of the same command changes nothing (and is False)."""
     actions = [
         CommandItem.status.set("acknowledged"),
         CommandItem.acknowledged_at.set(ids.utcnow()),
         CommandItem.GSI2PK.remove(),
         CommandItem.GSI2SK.remove(),
     ]
-    conditional(lambda: item.update(actions=actions, condition=CommandItem.status == "pending"))
+    return conditional(lambda: item.update(actions=actions, condition=CommandItem.status == "pending"))
 
 
 def finish(item: CommandItem, ok: bool, result: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ token) is accepted, never returned: response details are built from the stored, 
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, SecretStr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.models.base import Name, RequestModel, ResponseModel, UtcDateTime
@@ -165,3 +165,47 @@ class RegistryResponse(ResponseModel):
     in_use: bool
     created_at: UtcDateTime
     updated_at: UtcDateTime
+
+
+class RegistryCheckResponse(ResponseModel):
+    """A live check's answer: `checked` false when the type is not checked (unchecked, public Docker
+    Hub), with why; a failed check is a 400 at the field at fault instead."""
+
+    checked: bool
+    message: str
+
+
+class ImageSearchQuery(RequestModel):
+    """`?q=`: part of an image's name (empty: every name the catalog lists)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: Annotated[str, StringConstraints(max_length=255)] = ""
+
+
+class TagQuery(RequestModel):
+    """`?image=`: required, but checked after the registry is found (a foreign registry is a 404 first)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    image: (
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True,
+                min_length=1,
+                max_length=255,
+                pattern=r"^[a-z0-9]+(?:(?:[._]|__|-+|/)[a-z0-9]+)*$",
+            ),
+        ]
+        | None
+    ) = None
+
+
+class FoundImage(ResponseModel):
+    name: str
+
+
+class ImageTags(ResponseModel):
+    name: str
+    tags: list[str]

@@ -10,10 +10,12 @@ the API call that waits on it. Nothing here waits: every call answers at once.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import ids, settings
+from chalicelib.adapters import observability
 from chalicelib.contracts.agent import (
     AGENT_VERSION,
     AgentSettings,
@@ -34,6 +36,8 @@ from chalicelib.security import jwts
 from chalicelib.security.agent_tokens import CONNECTION, INSTALL, issue_connection_token
 from chalicelib.services import deployment_lifecycle, push
 from chalicelib.services.identity import bearer_token
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,15 @@ def command(agent: AgentIdentity, command_id: str) -> dict[str, Any]:
 
 
 def acknowledge(agent: AgentIdentity, command_id: str) -> None:
-    command_repo.acknowledge(_command(agent, command_id))
+    """Marks the command taken; its first acknowledgement measures how long it took to reach the agent."""
+    item = _command(agent, command_id)
+    if not command_repo.acknowledge(item):
+        return
+    latency = round(max(0.0, (ids.utcnow() - item.created_at).total_seconds()) * 1000, 1)
+    deployment_id = (item.body or {}).get("deploymentId") if item.kind == "deploy" else None
+    keys = {"command_id": item.id, "deployment_id": deployment_id}
+    log.info("command %s (%s) acknowledged after %.0f ms", item.id, item.kind, latency, extra=keys)
+    observability.metric(observability.COMMAND_DELIVERY_LATENCY, latency, observability.MILLISECONDS, **keys)
 
 
 def report(agent: AgentIdentity, command_id: str, result: CommandResult) -> None:

@@ -9,16 +9,21 @@ never call each other in a circle.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import ids, settings
+from chalicelib.adapters import observability
 from chalicelib.contracts.events import DeploymentStatusChanged
 from chalicelib.db import deployments as repo
 from chalicelib.db import keys
 from chalicelib.db import users as user_repo
 from chalicelib.db.items import DeploymentEventItem, DeploymentItem, UserItem
 from chalicelib.services import events, push
+
+_log = logging.getLogger(__name__)
+_FINAL_METRICS = {"successful": observability.DEPLOYMENTS_SUCCESSFUL, "failed": observability.DEPLOYMENTS_FAILED}
 
 
 def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, log: list[str] | None = None) -> bool:
@@ -36,6 +41,7 @@ def finish(team_id: str, deployment: DeploymentItem, attempt: int, status: str, 
         return False
     written.append(repo.add_event(deployment.id, "deployment-status", {"status": status}, attempt))
     push.deployment(deployment.id, written, status)
+    _record_end(team_id, deployment, attempt, status, now)
     if status == "successful":
         for other in repo.of_version(deployment.version_id):
             if other.id != deployment.id and other.node_id == deployment.node_id and other.prefix == deployment.prefix:
@@ -61,7 +67,22 @@ def fail_stuck(now: datetime | None = None) -> list[str]:
         _tell_followers(ended)
         _announce_all([deployment for deployment, _ in ended], "failed")
         failed += [deployment.id for deployment, _ in ended]
+    for deployment_id in failed:
+        _log.info("deployment %s timed out: failed", deployment_id, extra={"deployment_id": deployment_id})
+    if failed:
+        observability.metric(observability.DEPLOYMENTS_FAILED, len(failed), reason="timeout")
     return failed
+
+
+def _record_end(team_id: str, deployment: DeploymentItem, attempt: int, status: str, now: datetime) -> None:
+    """The final status in the log and the deployment metrics, with how long the try took."""
+    ids_ = {"deployment_id": deployment.id, "node_id": deployment.node_id, "team_id": team_id}
+    _log.info("deployment %s try %d: %s", deployment.id, attempt, status, extra={**ids_, "status": status})
+    if status in _FINAL_METRICS:
+        observability.metric(_FINAL_METRICS[status], **ids_)
+    if deployment.started_at is not None and deployment.tries and int(deployment.tries) == attempt:
+        seconds = max(0.0, (now - deployment.started_at).total_seconds())
+        observability.metric(observability.DEPLOYMENT_DURATION, round(seconds, 3), observability.SECONDS, **ids_)
 
 
 def _tell_followers(ended: list[tuple[DeploymentItem, list[DeploymentEventItem]]]) -> None:

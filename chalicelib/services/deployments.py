@@ -9,12 +9,13 @@ Secret values are only ever stored sealed to the node agent's public key.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from chalicelib import ids, settings
-from chalicelib.adapters import queues
+from chalicelib.adapters import observability, queues
 from chalicelib.contracts.deploy import DeployRequested
 from chalicelib.contracts.naming import SECRET_KEYS_LABEL
 from chalicelib.db import deployments as repo
@@ -48,6 +49,7 @@ from chalicelib.services.access import TeamAccess
 from chalicelib.services.identity import Identity
 
 DEPLOY_TOKEN = "deploy"
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -288,6 +290,9 @@ def start_deployment(
     event = repo.add_event(found.deployment.id, "deployment-status", {"status": "in-progress"}, attempt)
     push.deployment(found.deployment.id, [event], "in-progress")
     _queue(team, found.deployment, attempt, [i.id for i in instances] if instance_ids else None)
+    ids_ = {"deployment_id": found.deployment.id, "node_id": found.node.id, "team_id": team.team_id}
+    _log.info("deployment %s try %d started", found.deployment.id, attempt, extra={**ids_, "attempt": attempt})
+    observability.metric(observability.DEPLOYMENTS_STARTED, **ids_)
     return attempt
 
 

@@ -55,6 +55,14 @@ def dispatch(team_id: str, deployment_id: str, attempt: int, instance_ids: list[
     if not repo.dispatch(deployment, attempt, item, event):
         return "duplicate"
     faults.point("dispatch.after-command")
+    log.info(
+        "deployment %s try %d: command %s for node %s",
+        deployment.id,
+        attempt,
+        item.id,
+        node.id,
+        extra={"deployment_id": deployment.id, "node_id": node.id, "command_id": item.id},
+    )
     push.command(team_id, node, item)  # at once; had no connection taken it, the agent fetches it on connect
     push.deployment(deployment.id, [event])
     return "dispatched"

@@ -96,7 +96,7 @@ def patch_image(team: TeamAccess, project_id: str, version_id: str, image_id: st
         if problem:
             raise BadRequestError(problem, property="tag", value=request.tag)
         registry = registries.get_registry(team.team_id, image.registry_id)
-        labels = registries.verify_image(team.team_id, registry, image.name, request.tag)
+        labels = registries.verify_image(team.team_id, registry, image.name, request.tag, field="tag")
         image.tag, image.labels = request.tag, labels or None
         image.config = _with_new_label_keys(image.config, rules.config_from_labels(labels))
     if request.config is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib import ids, settings
+from chalicelib.adapters import observability
 from chalicelib.db import keys, node_events
 from chalicelib.db import nodes as node_repo
 from chalicelib.db.items import NodeItem
@@ -41,6 +42,8 @@ def mark_unreachable(silent: list[NodeItem], cutoff: datetime) -> list[str]:
     for left in node_repo.mark_unreachable([(node, _left_event(node, now)) for node in silent], cutoff):
         push.nodes_left(left)
         marked += [node.id for node in left]
+    if marked:
+        observability.metric(observability.AGENTS_LOST, len(marked), reason="silent")
     return marked
 
 

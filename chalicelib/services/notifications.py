@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from chalicelib import ids
-from chalicelib.adapters import outbound, webhooks
+from chalicelib.adapters import observability, outbound, webhooks
 from chalicelib.contracts.events import NotificationDelivery
 from chalicelib.db import notifications as repo
 from chalicelib.db.items import NotificationItem
@@ -106,7 +106,13 @@ def deliver(delivery: NotificationDelivery) -> None:
     if item is None or not item.active:
         log.info("notification %s is gone or inactive; delivery dropped", delivery.notification_id)
         return
-    webhooks.post(item.url, messages.payload(item.kind, delivery.message, delivery.event_type, delivery.team_id))
+    by_kind = {"Kind": item.kind}
+    try:
+        webhooks.post(item.url, messages.payload(item.kind, delivery.message, delivery.event_type, delivery.team_id))
+    except Exception:
+        observability.metric(observability.NOTIFICATION_FAILURES, dimensions=by_kind)
+        raise
+    observability.metric(observability.NOTIFICATIONS_DELIVERED, dimensions=by_kind)
 
 
 def _check_address(url: str) -> None:

@@ -13,7 +13,7 @@ import logging
 import time
 from typing import Any, TypeVar
 
-from chalicelib.adapters import connections
+from chalicelib.adapters import connections, observability
 from chalicelib.contracts import push
 from chalicelib.contracts.events import NodeStatusChanged
 from chalicelib.db import keys, node_events
@@ -39,10 +39,13 @@ def command(team_id: str, node: NodeItem, item: CommandItem) -> bool:
             return False
         try:
             connections.send(connection_id, message)
-            return True
         except connections.Gone:
             node_left(team_id, node.id, connection_id, "connection gone")
+        else:
+            observability.metric(observability.COMMANDS_PUSHED, command_id=item.id, node_id=node.id)
+            return True
         current = node_repo.get(team_id, node.id)
+    log.info("command %s waits for node %s to connect", item.id, node.id, extra={"command_id": item.id})
     return False
 
 
@@ -54,6 +57,8 @@ def node_left(team_id: str, node_id: str, connection_id: str, reason: str) -> bo
         return False
     node_events.record(node_id, "left", {"reason": reason})
     publish_node(team_id, node_id, "unreachable", node.name)
+    log.info("node %s unreachable: %s", node_id, reason, extra={"node_id": node_id, "team_id": team_id})
+    observability.metric(observability.AGENTS_LOST, node_id=node_id, reason=reason)
     return True
 
 

@@ -9,6 +9,8 @@ for a check or a deployment.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +28,7 @@ from chalicelib.services.identity import Identity
 HUB_REGISTRY = "registry-1.docker.io"
 FIXED_HOSTS = {"github": "ghcr.io", "gitlab": "registry.gitlab.com"}
 IMAGE_CHECK_SECONDS = 20.0
+MAX_FOUND = 200  # image names or tags one lookup answers
 SEEDED_HUB = {"name": "Docker Hub Library", "details": {"imageNamePrefix": "library", "public": True}}
 
 
@@ -79,22 +82,16 @@ def create_registry(team: TeamAccess, identity: Identity, request: Any) -> Regis
 
 
 def update_registry(team: TeamAccess, identity: Identity, registry_id: str, request: Any) -> None:
-    """Re-checks the registry. Without a new token the stored one is kept only while it would go to
-    the same place (same type, URL and user): a stored secret never follows a changed address."""
+    """Re-checks the registry; without a new token the stored one is kept (`_token_to_keep`)."""
     registry = get_registry(team.team_id, registry_id)
     details, token = _split(request.details)
-    keep = not token and bool(registry.sealed_token) and bool(details.get("user"))
-    if keep and _moved(registry, request.type, details):
-        raise BadRequestError(
-            "The registry's type, URL or user changed: enter its token again.", property="token", value=None
-        )
-    if keep:
-        token = sealing.unseal(registry.sealed_token, _context(team.team_id, registry.id))
+    kept = _token_to_keep(team.team_id, registry, request.type, details, token)
+    token = token or kept
     if _needs_credentials(request.type, details) and not token:
         raise BadRequestError("A private registry needs a token.", property="details.token")
     _check(request.type, details, token)
     sealed = (
-        registry.sealed_token if keep else (sealing.seal(token, _context(team.team_id, registry.id)) if token else None)
+        registry.sealed_token if kept else (sealing.seal(token, _context(team.team_id, registry.id)) if token else None)
     )
     repo.update(
         team.team_id,
@@ -107,6 +104,115 @@ def update_registry(team: TeamAccess, identity: Identity, registry_id: str, requ
         sealed_token=sealed,
         by=identity.user_id,
         now=ids.utcnow(),
+    )
+
+
+def _token_to_keep(
+    team_id: str, registry: RegistryItem, kind: str, details: dict[str, Any], token: str | None
+) -> str | None:
+    """The stored token, decrypted, when a change gives none: kept only while it would go to the same
+    place (same type, URL and user), since a stored secret never follows a changed address."""
+    if token or not registry.sealed_token or not details.get("user"):
+        return None
+    if _moved(registry, kind, details):
+        raise BadRequestError(
+            "The registry's type, URL or user changed: enter its token again.", property="details.token", value=None
+        )
+    return sealing.unseal(registry.sealed_token, _context(team_id, registry.id))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    checked: bool
+    message: str
+
+
+def check_registry(team: TeamAccess, request: Any | None, registry_id: str | None = None) -> CheckResult:
+    """The live check create and update make, without saving: of `request`, of a change to a stored
+    registry (its token kept as an update keeps it), or of a stored registry as it is (no request)."""
+    registry = get_registry(team.team_id, registry_id) if registry_id else None
+    kind, details, token = _to_check(team.team_id, request, registry)
+    endpoint = _endpoint(kind, details)
+    if endpoint is None:
+        return CheckResult(False, _unchecked_reason(kind))
+    _check(kind, details, token)
+    who = "with these credentials" if token else "without credentials"
+    return CheckResult(True, f"The registry at {_host(endpoint)} answered {who}.")
+
+
+def _to_check(
+    team_id: str, request: Any | None, registry: RegistryItem | None
+) -> tuple[str, dict[str, Any], str | None]:
+    """Type, details and token of what a check is about (the token decrypted in memory only)."""
+    if request is None:
+        assert registry is not None, "a check without a request is of a stored registry"
+        found = credentials(team_id, registry)
+        return registry.kind, dict(registry.details or {}), found[1] if found else None
+    details, token = _split(request.details)
+    if registry is not None:
+        token = token or _token_to_keep(team_id, registry, request.type, details, token)
+    if _needs_credentials(request.type, details) and not token:
+        raise BadRequestError("A private registry needs a token.", property="details.token")
+    return request.type, details, token
+
+
+def _unchecked_reason(kind: str) -> str:
+    if kind == "unchecked":
+        return "Unchecked registries are not checked: agents pull their images as they are named."
+    return "Docker Hub's public images need no credentials: there is nothing to check."
+
+
+def find_images(team: TeamAccess, registry_id: str, text: str) -> list[str]:
+    """Names in the registry's catalog containing `text` (case-insensitive), relative to its image
+    name prefix, sorted; at most MAX_FOUND."""
+    registry = get_registry(team.team_id, registry_id)
+    prefix = (registry.details or {}).get("imageNamePrefix")
+    try:
+        names = _lookup_client(team.team_id, registry).catalog()
+    except registry_v2.NotListed:
+        raise BadRequestError(
+            f"Registry {registry.name} does not list its images: type the image's name.", property="q"
+        ) from None
+    except registry_v2.RegistryError as error:
+        raise BadRequestError(f"Registry {registry.name}: {error}", property="registryId") from None
+    if prefix:
+        names = [n.removeprefix(f"{prefix}/") for n in names if n.startswith(f"{prefix}/")]
+    needle = text.strip().lower()
+    return sorted(n for n in names if needle in n.lower())[:MAX_FOUND]
+
+
+def list_tags(team: TeamAccess, registry_id: str, image: str | None) -> list[str]:
+    """The image's tags, newest-looking first (`latest`, then versions in descending natural order)."""
+    registry = get_registry(team.team_id, registry_id)
+    if not image:
+        raise BadRequestError("image: Field required", property="image")
+    repository = _repository(registry.details or {}, image)
+    try:
+        tags = _lookup_client(team.team_id, registry).tags(repository)
+    except registry_v2.NotFound:
+        raise NotFoundError(f"Image {image} not found in registry {registry.name}.", property="image") from None
+    except registry_v2.RegistryError as error:
+        raise BadRequestError(f"Registry {registry.name}: {error}", property="registryId") from None
+    return sorted(set(tags), key=_natural, reverse=True)[:MAX_FOUND]
+
+
+def _natural(tag: str) -> tuple[int, list[tuple[int, str]]]:
+    parts = [(int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"(\d+)", tag) if p]
+    return (1 if tag == "latest" else 0, parts)
+
+
+def _lookup_client(team_id: str, registry: RegistryItem) -> registry_v2.RegistryClient:
+    """A client for looking images up: Docker Hub's public images too (anonymously), never an
+    unchecked registry (nothing is known about what it speaks)."""
+    details = registry.details or {}
+    endpoint = HUB_REGISTRY if registry.kind == "hub" else _endpoint(registry.kind, details)
+    if endpoint is None:
+        raise BadRequestError(
+            f"Registry {registry.name} is unchecked: type the image's name and tag.", property="registryId"
+        )
+    found = credentials(team_id, registry)
+    return registry_v2.RegistryClient(
+        endpoint, *(found or (None, None)), auth_hosts=auth_hosts(registry.kind, details), deadline=image_check_budget()
     )
 
 
@@ -154,9 +260,15 @@ def image_check_budget() -> outbound.Deadline:
 
 
 def verify_image(
-    team_id: str, registry: RegistryItem, name: str, tag: str | None, deadline: outbound.Deadline | None = None
+    team_id: str,
+    registry: RegistryItem,
+    name: str,
+    tag: str | None,
+    deadline: outbound.Deadline | None = None,
+    field: str = "images",
 ) -> dict[str, str]:
-    """Checks that `name:tag` exists in the registry; returns the image's labels."""
+    """Checks that `name:tag` exists in the registry; returns the image's labels. A missing image is
+    refused at `field`: the request property that named it (`images` when added, `tag` when changed)."""
     details = registry.details or {}
     endpoint = _endpoint(registry.kind, details)
     if endpoint is None:
@@ -171,7 +283,7 @@ def verify_image(
     except registry_v2.NotFound:
         raise BadRequestError(
             f"Image {name}:{tag or 'latest'} not found in registry {registry.name}.",
-            property="images",
+            property=field,
             value=f"{name}:{tag or 'latest'}",
         ) from None
     except registry_v2.RegistryError as error:

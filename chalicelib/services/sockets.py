@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from chalicelib import ids
+from chalicelib.adapters import observability
 from chalicelib.contracts import push as messages
 from chalicelib.db import deployments as deployment_repo
 from chalicelib.db import node_events
@@ -52,6 +53,7 @@ def _connect_agent(connection_id: str, authorization: str | None) -> Opened:
     was_connected = node.connection == "connected"
     socket = socket_repo.agent_socket(connection_id, agent.team_id, node.id, agent.token_id, now)
     socket_repo.open_agent(node, socket, node_repo.connect_actions(node, connection_id, now))
+    observability.metric(observability.AGENT_CONNECTIONS, node_id=node.id, team_id=agent.team_id)
     if not was_connected:
         node_events.record(node.id, "connected", {"version": node.version, "address": node.address})
         node.connection, node.last_seen = "connected", now

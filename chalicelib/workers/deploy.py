@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from chalicelib.adapters import observability
 from chalicelib.contracts.deploy import DeployRequested
 from chalicelib.services import dispatch
 
@@ -16,5 +17,6 @@ log = logging.getLogger(__name__)
 
 def handle(body: str) -> None:
     message = DeployRequested.model_validate_json(body)
+    observability.bind(team_id=message.team_id, deployment_id=message.deployment_id, attempt=message.attempt)
     outcome = dispatch.dispatch(message.team_id, message.deployment_id, message.attempt, message.instances)
     log.info("deployment %s try %s: %s", message.deployment_id, message.attempt, outcome)

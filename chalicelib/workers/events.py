@@ -7,7 +7,7 @@ maxReceiveCount, moves it to the dead-letter queue.
 
 from __future__ import annotations
 
-from chalicelib.adapters import mail
+from chalicelib.adapters import mail, observability
 from chalicelib.contracts import events
 from chalicelib.domain.mail_text import plain
 from chalicelib.services import notifications
@@ -31,6 +31,13 @@ def invitation_text(event: events.UserInvited) -> str:
 
 def handle(body: str) -> None:
     event = events.EVENT.validate_json(body)
+    observability.bind(
+        event=event.type,
+        team_id=getattr(event, "team_id", None),
+        deployment_id=getattr(event, "deployment_id", None),
+        node_id=getattr(event, "node_id", None),
+        notification_id=getattr(event, "notification_id", None),
+    )
     if isinstance(event, events.NotificationDelivery):
         notifications.deliver(event)
         return

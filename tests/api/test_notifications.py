@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -165,7 +166,7 @@ def test_events_fan_out_to_active_subscribed_notifications_and_deliver_each(api,
 
 
 def test_a_failing_delivery_is_reported_for_retry_without_repeating_the_others(
-    api, team, receiver, client, events_queue
+    api, team, receiver, client, events_queue, caplog
 ):
     owner, team_ = team
     events_queue()
@@ -177,11 +178,25 @@ def test_a_failing_delivery_is_reported_for_retry_without_repeating_the_others(
     run_worker(client, [added])
     deliveries = events_queue()
     assert len(deliveries) == 2
-    result = run_worker(client, deliveries)
+    with caplog.at_level(logging.INFO, logger="chalicelib.metrics"):
+        result = run_worker(client, deliveries)
     # Exactly the failed delivery goes back to SQS (→ retries, then the dead-letter queue).
     assert len(result["batchItemFailures"]) == 1
     assert len(receiver.bodies("/ok")) == 1 and len(receiver.bodies("/down")) == 1
     assert "added the node edge" in receiver.bodies("/ok")[0]["embeds"][0]["description"]
+    # AND the operator's metrics count one delivery, one failed delivery and one failed events message
+    counted = sorted(
+        (name, record.emf.get("Kind") or record.emf.get("Queue"))
+        for record in caplog.records
+        if hasattr(record, "emf")
+        for name in ("NotificationsDelivered", "NotificationFailures", "MessageFailures")
+        if name in record.emf
+    )
+    assert counted == [
+        ("MessageFailures", "events"),
+        ("NotificationFailures", "discord"),
+        ("NotificationsDelivered", "discord"),
+    ]
 
 
 def test_notifications_of_another_team_are_not_found(api, team, receiver):

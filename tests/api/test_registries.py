@@ -158,7 +158,7 @@ def test_update_that_moves_the_registry_needs_the_token_again(api, team, local_r
     body = {"type": change.get("type", "v2"), "name": "Kept", "details": details}
     # WHEN its type, URL or user changes without the token THEN the token is asked for (F4)
     response = api.put(f"/api/{slug}/registries/{created['id']}", owner, body)
-    assert response.status_code == 400 and response.json["property"] == "token", response.body
+    assert response.status_code == 400 and response.json["property"] == "details.token", response.body
     assert api.get(f"/api/{slug}/registries/{created['id']}", owner).json["details"]["url"] == local_registry.url
 
 
@@ -214,3 +214,68 @@ def test_another_teams_registry_is_not_found(api, team, local_registry):
     foreign = api.get(f"/api/{other['slug']}/registries", stranger).json[0]
     assert api.get(f"/api/{team_['slug']}/registries/{foreign['id']}", owner).status_code == 404
     assert api.delete(f"/api/{team_['slug']}/registries/{foreign['id']}", owner).status_code == 404
+
+
+def test_check_answers_whether_the_registry_takes_the_credentials_without_saving(api, team, local_registry):
+    # GIVEN a registry's details as a form would send them
+    owner, team_ = team
+    slug = team_["slug"]
+    # WHEN they are checked THEN the registry's answer comes back, and nothing is stored
+    checked = api.post(f"/api/{slug}/registries/check", owner, v2_body(local_registry, name="Probe"))
+    assert checked.status_code == 200, checked.body
+    assert checked.json == {
+        "checked": True,
+        "message": f"The registry at {local_registry.host} answered with these credentials.",
+    }
+    assert [r["type"] for r in api.get(f"/api/{slug}/registries", owner).json] == ["hub"]
+    # AND a wrong password is refused at `details`, a missing field at its own property (no type prefix)
+    wrong = api.post(f"/api/{slug}/registries/check", owner, v2_body(local_registry, password="wrong-password"))
+    assert wrong.status_code == 400 and wrong.json["property"] == "details" and "refused" in wrong.json["message"]
+    missing = api.post(f"/api/{slug}/registries/check", owner, {"type": "github", "name": "G", "details": {}})
+    assert missing.status_code == 400 and missing.json["property"] == "details.user", missing.body
+    # AND types that are not checked say why
+    unchecked = {"type": "unchecked", "name": "U", "details": {"url": "registry.local"}}
+    answer = api.post(f"/api/{slug}/registries/check", owner, unchecked).json
+    assert answer["checked"] is False and "not checked" in answer["message"]
+
+
+def test_a_stored_registry_is_checked_as_it_is_or_with_changes_keeping_its_token(api, team, local_registry):
+    owner, team_ = team
+    slug = team_["slug"]
+    created = api.post(f"/api/{slug}/registries", owner, v2_body(local_registry, name="Stored")).json
+    path = f"/api/{slug}/registries/{created['id']}/check"
+    # As stored: the sealed token is used
+    assert api.post(path, owner).json["checked"] is True
+    # With changes but no token: kept while it goes to the same place, asked for when it would move
+    same = {"type": "v2", "name": "Stored", "details": {"url": local_registry.url, "user": local_registry.user}}
+    assert api.post(path, owner, same).json["checked"] is True
+    moved = {**same, "details": {**same["details"], "user": "someone-else"}}
+    response = api.post(path, owner, moved)
+    assert response.status_code == 400 and response.json["property"] == "details.token"
+
+
+def test_images_and_tags_are_looked_up_in_the_registry(api, team, local_registry):
+    # GIVEN the test registry (acme/web 1.0 and 2.0, acme/worker latest) with and without a prefix
+    owner, team_ = team
+    slug = team_["slug"]
+    plain = api.post(f"/api/{slug}/registries", owner, v2_body(local_registry)).json
+    prefixed = api.post(f"/api/{slug}/registries", owner, v2_body(local_registry, imageNamePrefix="acme")).json
+    base = f"/api/{slug}/registries"
+    # WHEN its catalog is searched THEN matching names come back, relative to the prefix
+    assert api.get(f"{base}/{plain['id']}/images?q=WEB", owner).json == [{"name": "acme/web"}]
+    assert api.get(f"{base}/{plain['id']}/images", owner).json == [{"name": "acme/web"}, {"name": "acme/worker"}]
+    assert api.get(f"{base}/{prefixed['id']}/images?q=w", owner).json == [{"name": "web"}, {"name": "worker"}]
+    # AND an image's tags come back newest-looking first
+    assert api.get(f"{base}/{plain['id']}/tags?image=acme/web", owner).json == {
+        "name": "acme/web",
+        "tags": ["2.0", "1.0"],
+    }
+    assert api.get(f"{base}/{prefixed['id']}/tags?image=worker", owner).json["tags"] == ["latest"]
+    # AND an image it does not hold is a 404 at `image`; an unchecked registry cannot be searched
+    missing = api.get(f"{base}/{plain['id']}/tags?image=acme/nothing", owner)
+    assert missing.status_code == 404 and missing.json["property"] == "image"
+    assert api.get(f"{base}/{plain['id']}/tags?image=Not%20A%20Name", owner).status_code == 400
+    unchecked = api.post(base, owner, {"type": "unchecked", "name": "U", "details": {"url": "registry.local"}}).json
+    refused = api.get(f"{base}/{unchecked['id']}/images?q=a", owner)
+    assert refused.status_code == 400 and refused.json["property"] == "registryId"
+    assert api.get(f"{base}/{plain['id']}/tags", owner).json["property"] == "image"

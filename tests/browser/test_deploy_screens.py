@@ -100,6 +100,7 @@ def deploying_refused_and_a_taken_prefix(page) -> None:
     page.get_by_role("link", name="Deployments", exact=True).first.click()
     prefix = page.get_by_label("Prefix")
     expect(prefix).to_have_value("shop")
+    expect(page.get_by_label("Version")).to_contain_text("rolling (default)")
     prefix.press("Enter")  # from the keyboard
     expect(page.get_by_text("Prefix taken for the node.")).to_be_visible()
     expect(prefix).to_be_focused()
@@ -117,22 +118,26 @@ def note_and_environment_edited(page) -> None:
     expect(page.get_by_text("Deployment saved.")).to_be_visible()
     expect(page.locator(".page-head")).to_contain_text("first try")
     environment = page.get_by_role("form", name="Deployment environment")
-    environment.get_by_role("button", name="Add a variable").click()
-    expect(environment.get_by_label("Name 1")).to_be_focused()  # the new row, ready for typing
-    page.keyboard.type("LOG_LEVEL")
-    environment.get_by_label("Value 1").fill("debug")
-    environment.get_by_role("button", name="Add a variable").click()
-    environment.get_by_label("Name 2").fill("BAD KEY")
+    names = environment.get_by_label("Name", exact=True)
+    environment.get_by_role("button", name="Add variable").click()
+    names.nth(0).focus()
+    page.keyboard.type("LOG_LEVEL")  # from the keyboard: the row's name, then its value
+    page.keyboard.press("Tab")
+    page.keyboard.type("debug")
+    environment.get_by_role("button", name="Add variable").click()
+    names.nth(1).fill("BAD KEY")
 
     # AND a refused row shows the API's message at that row
     environment.get_by_role("button", name="Save environment").click()
     expect(environment.get_by_text("environment.1.key: String should match pattern")).to_be_visible()
-    expect(environment.get_by_label("Name 2")).to_be_focused()
-    environment.get_by_role("button", name="Remove row 2 of Variables for every container").click()
+    expect(names.nth(1)).to_be_focused()
+    environment.get_by_role("button", name="Remove variable 2").click()
     environment.get_by_role("button", name="Save environment").click()
     expect(page.get_by_text("Environment saved")).to_be_visible()
     page.reload()
-    expect(page.get_by_role("form", name="Deployment environment").get_by_label("Name 1")).to_have_value("LOG_LEVEL")
+    saved = page.get_by_role("form", name="Deployment environment")
+    expect(saved.get_by_label("Name", exact=True)).to_have_value("LOG_LEVEL")
+    expect(saved.get_by_label("Value")).to_have_value("debug")
 
 
 def instance_overrides_kept(page) -> None:
@@ -141,11 +146,13 @@ def instance_overrides_kept(page) -> None:
     expect(page.get_by_role("heading", name="web in shop")).to_be_visible()
     expect(page.get_by_text("edge's agent has not connected yet")).to_be_visible()
     expect(page.get_by_role("table", name="Secrets")).to_contain_text("not set")
+    page.get_by_text("The image's config", exact=True).click()
+    expect(page.locator(".config-json")).to_contain_text('"MODE"')
     overrides = page.get_by_role("form", name="Instance overrides")
-    expect(overrides).to_contain_text("From the image: MODE=demo")
-    overrides.get_by_role("button", name="Add a port").click()
-    overrides.get_by_label("Container port 1").fill("8080")
-    overrides.get_by_label("Host port 1").fill("18080")
+    expect(overrides.get_by_role("group", name="Secrets")).to_have_count(0)  # the section above's
+    overrides.get_by_role("button", name="Add port").click()
+    overrides.get_by_label("Container port", exact=True).fill("8080")
+    overrides.get_by_label("Published port", exact=True).fill("18080")
     overrides.get_by_label("Restart policy").select_option("always")
     overrides.get_by_role("button", name="Save overrides").click()
     expect(page.get_by_text("Overrides saved")).to_be_visible()

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from infra import package, stack, web_hosting
+from chalicelib import settings
+from chalicelib.adapters import observability
+from infra import monitoring, package, stack, web_hosting
 from tests.infra.conftest import unique_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,8 +198,9 @@ def test_packaged_role_is_least_privilege(packaged):
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     for sid, statement in statements.items():
         assert not any(action.endswith(":*") for action in statement["Action"]), sid
-        if sid != "Logs":
+        if sid not in ("Logs", "Traces"):  # X-Ray takes no resource-level permissions
             assert statement["Resource"] != "*", sid
+    assert statements["Traces"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     assert statements["Table"]["Resource"] == [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/*"}]
     assert {r["Fn::GetAtt"][0] for r in statements["Queues"]["Resource"]} == {"DeployQueue", "EventsQueue"}
     assert set(statements["Key"]["Action"]) == {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
@@ -266,6 +269,120 @@ def test_merge_template_refuses_a_timeout_longer_than_the_queue_visibility():
     }
     with pytest.raises(package.PackageError, match="visibility"):
         package.build_merge_template(stack.template(), chalice_sam)
+
+
+def test_the_dead_letter_redrive_count_is_the_one_the_workers_count_poison_messages_by():
+    # batch.process counts a failure on the last receive as a poison message: that receive is the queues' own.
+    queues = monitoring.work_queues(stack.template())
+    assert set(queues.values()) == {"deploy", "events"}
+    for queue_id in queues:
+        redrive = stack.template()["Resources"][queue_id]["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == settings.max_receive_count()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_functions_log_json_emit_metrics_and_are_traced(packaged):
+    sam = json.loads((packaged / "sam.json").read_text())
+    functions = {k: r for k, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    assert "WebsocketMessage" in functions
+    for logical_id, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        # The idle agents' pings are not traced: at fleet scale their traces would be most of X-Ray's bill.
+        traced = logical_id != "WebsocketMessage"
+        assert (variables["LOG_FORMAT"], variables["TRACING"]) == ("json", "on" if traced else "off"), logical_id
+        assert variables["METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
+        assert variables["SERVICE_NAME"] == {"Ref": "Prefix"}  # the metrics' `service` dimension
+        assert function["Properties"]["Tracing"] == ("Active" if traced else "PassThrough"), logical_id
+    assert sam["Parameters"]["MetricsNamespace"]["Default"] == "dyrector"
+    # The REST API is named after the stack (the API alarm's ApiName) and traced too.
+    assert sam["Resources"]["RestAPI"]["Properties"]["Name"] == {"Ref": "Prefix"}
+    assert sam["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+def _alarms(sam: dict) -> dict[str, dict]:
+    return {
+        r["Properties"]["AlarmName"]["Fn::Sub"].removeprefix("${Prefix}-"): r["Properties"]
+        for r in sam["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def _metric_names(alarm: dict) -> set[tuple[str, str]]:
+    stats = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+    named = [(json.dumps(m["Namespace"]), m["MetricName"]) for m in stats]
+    if "MetricName" in alarm:
+        named.append((json.dumps(alarm["Namespace"]), alarm["MetricName"]))
+    return set(named)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_alarms_watch_the_dead_letter_queues_api_5xx_deploy_worker_and_failed_deployments(packaged):
+    sam = json.loads((packaged / "sam.json").read_text())
+    alarms = _alarms(sam)
+    assert set(alarms) == {
+        "deploy-dlq-not-empty",
+        "events-dlq-not-empty",
+        "api-5xx-rate",
+        "deploy-worker-errors",
+        "failed-deployments",
+    }
+    ours = json.dumps({"Ref": "MetricsNamespace"})
+    # Each dead-letter queue: any message in it.
+    for short, queue in (("deploy", "DeployDeadLetterQueue"), ("events", "EventsDeadLetterQueue")):
+        dlq = alarms[f"{short}-dlq-not-empty"]
+        assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+        assert (dlq["MetricName"], dlq["Threshold"], dlq["ComparisonOperator"]) == (
+            "ApproximateNumberOfMessagesVisible",
+            0,
+            "GreaterThanThreshold",
+        )
+    # The API's 5xx share, from API Gateway's own counts of the stack's API.
+    assert _metric_names(alarms["api-5xx-rate"]) == {('"AWS/ApiGateway"', "Count"), ('"AWS/ApiGateway"', "5XXError")}
+    api_dimensions = alarms["api-5xx-rate"]["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"]
+    assert api_dimensions == [{"Name": "ApiName", "Value": {"Ref": "Prefix"}}, {"Name": "Stage", "Value": "api"}]
+    # The deploy worker: its Lambda errors plus the deploy messages it handed back.
+    assert _metric_names(alarms["deploy-worker-errors"]) == {('"AWS/Lambda"', "Errors"), (ours, "MessageFailures")}
+    crashes = alarms["deploy-worker-errors"]["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"]
+    assert crashes == [{"Name": "FunctionName", "Value": {"Ref": "OnDeploy"}}]
+    assert sam["Resources"]["OnDeploy"]["Properties"]["Handler"] == "app.on_deploy"
+    # The failed share of the deployments that ended.
+    assert _metric_names(alarms["failed-deployments"]) == {
+        (ours, observability.DEPLOYMENTS_SUCCESSFUL),
+        (ours, observability.DEPLOYMENTS_FAILED),
+    }
+    # Each notifies the SNS topic given as a parameter (and nobody when it is empty).
+    condition = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == alarm["OKActions"] == condition, name
+        assert "docs/operations.md" in alarm["AlarmDescription"], name
+    assert sam["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert "HasAlarmTopic" in sam["Conditions"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_packaged_dashboard_graphs_every_platform_metric_and_resolves_every_name(packaged):
+    import re
+
+    sam = json.loads((packaged / "sam.json").read_text())
+    body = sam["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    metrics = {value for name, value in vars(observability).items() if name.isupper() and isinstance(value, str)}
+    metrics -= {observability.COUNT, observability.SECONDS, observability.MILLISECONDS}
+    assert {"DeploymentsStarted", "CommandDeliveryLatency", "Api5xx"} <= metrics
+    assert [m for m in sorted(metrics) if not re.search(rf"\b{m}\b", body)] == []
+    # Every ${...} the body names is a parameter, a resource (or its attribute) or a pseudo parameter.
+    known = set(sam["Parameters"]) | set(sam["Resources"])
+    names = set(re.findall(r"\$\{([^}]+)\}", body))
+    assert {n.split(".")[0] for n in names if not n.startswith("AWS::")} <= known
+    assert {"Alarms", "Deployments", "API errors by route", "Dead-letter queues (messages)"} <= {
+        w["properties"]["title"] for w in widgets
+    }
+    # No two widgets overlap on the grid.
+    cells = [(w["x"], w["y"]) for w in widgets]
+    assert len(cells) == len(set(cells))
 
 
 @pytest.mark.slow

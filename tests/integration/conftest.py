@@ -20,6 +20,20 @@ def local_stack_process() -> Iterator[LocalStack]:
         assert code == 0, f"local stack exited with {code} on SIGINT; log:\n{running.log()}"
 
 
+# What AWS gets: one JSON object per log line and the metrics as EMF objects, in a namespace of its own.
+JSON_STACK_ENV = {"LOG_FORMAT": "json", "METRICS_NAMESPACE": "dyrector-it"}
+
+
+@pytest.fixture(scope="session")
+def json_stack_process() -> Iterator[LocalStack]:
+    """A local stack that logs as on AWS (LOG_FORMAT=json): the observability and secrets-hygiene tests read
+    its log. Ctrl-C must stop it cleanly too."""
+    with running_local_stack(env=JSON_STACK_ENV) as running:
+        yield running
+        code = running.stop()
+        assert code == 0, f"local stack exited with {code} on SIGINT; log:\n{running.log()}"
+
+
 @pytest.fixture(scope="session")
 def local_stack(local_stack_process: LocalStack) -> str:
     """Base URL of the running local stack, e.g. http://127.0.0.1:PORT."""

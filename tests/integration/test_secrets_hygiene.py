@@ -3,6 +3,10 @@ keys, sealed instance secrets and every kind of token, then a search for each se
 everything the platform said or wrote: every API response of the session (lists, details, logs,
 audit logs, errors), the local stack's process log, the agent's log, the CLI's output, and the
 table at rest. A token may appear only in the one response that hands it out.
+
+The stack logs as on AWS (LOG_FORMAT=json: one JSON object per line, the metrics as EMF objects with
+the invocation's ids), and each line is searched decoded as well as raw, so an escape in the JSON
+cannot hide a value.
 """
 
 from __future__ import annotations
@@ -58,10 +62,11 @@ class RecordingApi(HttpApi):
 
 
 @pytest.fixture(scope="module")
-def hygiene_stack(local_stack_process):
-    """The session's stack (`make run`'s defaults): every value searched for is unique to this module, so
-    what other modules did on it cannot match, and its log and table hold this module's part as well."""
-    return local_stack_process
+def hygiene_stack(json_stack_process):
+    """The session's stack that logs as on AWS (LOG_FORMAT=json): every value searched for is unique to this
+    module, so what other modules did on it cannot match, and its log and table hold this module's part as
+    well."""
+    return json_stack_process
 
 
 @dataclass
@@ -450,3 +455,36 @@ def _table_dump(running) -> str:
         session.client("dynamodb", endpoint_url=running.aws_endpoint).get_paginator("scan").paginate(TableName=table)
     )
     return json.dumps([item for page in pages for item in page["Items"]], default=lambda b: b.decode("latin-1"))
+
+
+def _strings(value) -> list[str]:
+    """Every string inside a decoded JSON value, keys included."""
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (key, *_strings(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.timeout(400)
+def test_the_stack_log_is_json_lines_whose_decoded_values_hold_no_secret(recorded):
+    # GIVEN the stack's log of the session, as AWS would get it: JSON log records and EMF metrics
+    decoded = [json.loads(line) for line in recorded.logs["local stack log"].splitlines() if line.startswith("{")]
+    records = [line for line in decoded if "_aws" not in line]
+    metrics = [line for line in decoded if "_aws" in line]
+    # (this module's calls really were logged with their ids, and its deployment's metrics written)
+    deployment_id = recorded.path.rsplit("/", 1)[1]
+    assert len([r for r in records if r.get("deployment_id") == deployment_id and r.get("request_id")]) >= 5
+    assert [m for m in metrics if m.get("deployment_id") == deployment_id and "DeploymentsSuccessful" in m]
+    # THEN no secret, token or password is in any decoded value of any line
+    secrets = {name: value for name, (value, _) in handed_out(recorded).items()} | {
+        "storage access key": STORAGE_ACCESS
+    }
+    leaks = [
+        f"{name} in a {'metric' if '_aws' in line else 'log record'}: {line.get('message') or line.get('route')}"
+        for line in decoded
+        for text in _strings(line)
+        for name, value in secrets.items()
+        if value in text
+    ]
+    assert not leaks, "\n".join(leaks)

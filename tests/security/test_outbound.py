@@ -267,7 +267,7 @@ def test_the_stored_token_is_not_sent_to_a_changed_url(local, listeners):
         registry_body(f"http://localhost:{registry.port}/elsewhere", token=None, name=created["name"]),
         {**registry_body(attacker.url, token=None, name=created["name"]), "type": "unchecked"},
     ):
-        assert_clear_400(api.call("PUT", path, moved), "token")
+        assert_clear_400(api.call("PUT", path, moved), "details.token")
     assert attacker.seen == []
     assert all(seen.path.startswith("/v2/") for seen in registry.seen)
     # AND with the same URL and user the stored token is still kept

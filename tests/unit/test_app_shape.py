@@ -10,10 +10,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_importing_app_loads_no_agent_sdk_and_makes_no_aws_client():
-    # A fresh interpreter with no AWS endpoint: importing must neither reach AWS nor load agent SDKs.
+def test_importing_app_loads_no_agent_sdk_nor_powertools_and_makes_no_aws_client():
+    # A fresh interpreter with no AWS endpoint: importing must neither reach AWS nor load agent SDKs, and
+    # Powertools (with the X-Ray SDK) loads on a function's first invocation, not with the cold start's import.
     code = (
-        "import sys, app; bad = [m for m in ('docker', 'kubernetes') if m in sys.modules]; "
+        "import sys, app; bad = [m for m in ('docker', 'kubernetes', 'aws_lambda_powertools', 'aws_xray_sdk') "
+        "if m in sys.modules]; "
         "from chalicelib.adapters import aws; assert aws._client.cache_info().currsize == 0; print(bad)"
     )
     result = subprocess.run(

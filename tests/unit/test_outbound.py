@@ -160,3 +160,19 @@ def test_realm_credentials_go_only_to_the_registry_or_its_documented_auth_host()
 )
 def test_auth_hosts_per_registry_type(kind, details, hosts):
     assert auth_hosts(kind, details) == hosts
+
+
+@pytest.mark.parametrize(
+    ("link", "following"),
+    [
+        ('</v2/_catalog?last=acme%2Fweb&n=100>; rel="next"', "/v2/_catalog?last=acme%2Fweb&n=100"),
+        ("<https://registry.example.com/v2/acme/web/tags/list?last=9>; rel=next", "/v2/acme/web/tags/list?last=9"),
+        ('<https://elsewhere.example/v2/_catalog?last=x>; rel="next"', None),  # credentials stay with the registry
+        ('</v2/_catalog?last=x>; rel="prev"', None),
+        ("", None),
+    ],
+)
+def test_registry_lists_follow_next_links_on_the_registry_only(link, following):
+    client = RegistryClient("https://registry.example.com", "u", "p")
+    reply = outbound.Reply(200, {"link": link} if link else {}, b"{}", "https://registry.example.com/v2/_catalog")
+    assert client._next_page(reply) == following

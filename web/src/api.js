@@ -113,4 +113,16 @@ export const api = {
     const reply = await request('GET', path, { query: { ...query, take, cursor }, signal });
     return { items: reply.data || [], next: reply.headers.get('x-next-cursor') };
   },
+
+  /** Every item of a paged list (for a choice among them: a registry to add images from), `max` at most. */
+  async all(path, { max = 1000, query, signal } = {}) {
+    const items = [];
+    let cursor = null;
+    do {
+      const page = await api.page(path, { take: 100, cursor, query, signal });
+      items.push(...page.items);
+      cursor = page.next;
+    } while (cursor && items.length < max);
+    return items;
+  },
 };

@@ -2,7 +2,8 @@
 // as this deployment runs it. Its secrets are typed here and sealed in this browser for the node
 // agent's public key (lib/seal.js: a libsodium sealed box, as `python -m cli set-secret` makes), so
 // the platform only ever stores what the agent alone can open. Its overrides (environment, ports,
-// restart policy) win over the deployment's and the image's config at the next deploy.
+// restart policy, exposure, limits…: the image config's form) win over the deployment's and the
+// image's config at the next deploy.
 
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
@@ -12,8 +13,8 @@ import { ConfirmButton } from '../ui/dialog.js';
 import { ErrorState, Loading, toast, useResource } from '../ui/feedback.js';
 import { Field, Form } from '../ui/form.js';
 import { Page, Section } from '../ui/layout.js';
-import { ListField, listValue } from '../ui/list-field.js';
 import { Table } from '../ui/table.js';
+import { ConfigFields, clean, configPatch } from './projects/config.js';
 
 /** The container an instance becomes (without the prefix): its own name, the image config's, or the image's. */
 export function containerName(instance) {
@@ -118,66 +119,39 @@ function Secrets({ team, details, instance, onSaved }) {
         </p>`}`;
 }
 
-const RESTART = [
-  { value: '', label: 'As the image says' },
-  { value: 'always', label: 'Always' },
-  { value: 'unlessStopped', label: 'Unless stopped' },
-  { value: 'onFailure', label: 'On failure' },
-  { value: 'no', label: 'Never' },
-];
-
-const ENV_COLUMNS = [
-  { prop: 'key', label: 'Name', autocomplete: 'off', spellcheck: false },
-  { prop: 'value', label: 'Value', autocomplete: 'off', spellcheck: false },
-];
-const PORT_COLUMNS = [
-  { prop: 'internal', label: 'Container port', type: 'number', min: 0, max: 65535 },
-  { prop: 'external', label: 'Host port', type: 'number', min: 0, max: 65535, placeholder: 'none' },
-];
-
-const describe = (list, show) => (list?.length ? list.map(show).join(', ') : 'nothing');
-
+/** The instance's own config (the secrets are the section above's), edited with the image config's
+ * form: what is left empty here comes from the deployment and the image. */
 function Overrides({ team, details, instance, onSaved }) {
   const path = `/api/${team.slug}/deployments/${details.id}/instances/${instance.id}`;
-  const config = instance.config || {};
-  const image = instance.image.config || {};
+  const { secrets: _sealed, ...own } = instance.config || {};
+  const saved = clean(own) || {};
   const submit = async (values) => {
-    await api.patch(path, {
-      config: {
-        environment: listValue(values['config.environment'], 'key'),
-        ports: listValue(values['config.ports'], 'internal', ['external']),
-        restartPolicy: values['config.restartPolicy'] || null,
-      },
-    });
+    const { secrets: _ignored, ...patch } = configPatch(saved, clean(values.config) || {});
+    if (!Object.keys(patch).length) {
+      toast('Nothing changed.', { kind: 'info' });
+      return;
+    }
+    await api.patch(path, { config: patch });
     toast('Overrides saved: they apply at the next deploy.');
     onSaved();
   };
-  const initial = {
-    'config.environment': (config.environment || []).map((e) => ({ ...e })),
-    'config.ports': (config.ports || []).map((p) => ({ ...p, external: p.external ?? '' })),
-    'config.restartPolicy': config.restartPolicy || '',
-  };
-  return html`<${Form} key=${instance.updatedAt} label="Instance overrides" initial=${initial} submitLabel="Save overrides" onSubmit=${submit}>
-    <${ListField}
-      name="config.environment"
-      label="Environment"
-      hint=${`From the image: ${describe(image.environment, (e) => `${e.key}=${e.value}`)}. A variable here replaces the image's and the deployment's of that name.`}
-      columns=${ENV_COLUMNS}
-      blank=${{ key: '', value: '' }}
-      addLabel="Add a variable"
-      empty="No variables of its own."
-    />
-    <${ListField}
-      name="config.ports"
-      label="Ports"
-      hint=${`From the image: ${describe(image.ports, (p) => (p.external ? `${p.external}→${p.internal}` : `${p.internal}`))}.`}
-      columns=${PORT_COLUMNS}
-      blank=${{ internal: '', external: '' }}
-      addLabel="Add a port"
-      empty="No ports of its own."
-    />
-    <${Field} name="config.restartPolicy" label="Restart policy" type="select" options=${RESTART} hint=${`The image says: ${image.restartPolicy || 'nothing (Docker: never)'}.`} />
-  <//>`;
+  return html`<p class="hint">Every field is optional: what is empty here, the deployment's environment and the image's config give.</p>
+    <details class="labels">
+      <summary>The image's config</summary>
+      <pre class="config-json">${JSON.stringify(clean(instance.image.config) || {}, null, 2)}</pre>
+    </details>
+    <div class="config-editor">
+      <${Form}
+        key=${instance.updatedAt}
+        label="Instance overrides"
+        marksOptional=${false}
+        initial=${{ config: own }}
+        submitLabel="Save overrides"
+        onSubmit=${submit}
+      >
+        <${ConfigFields} secrets=${false} />
+      <//>
+    </div>`;
 }
 
 export function InstanceScreen({ team, params }) {

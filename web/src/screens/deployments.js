@@ -12,13 +12,13 @@ import { navigate } from '../router.js';
 import { CopyField } from '../ui/copy.js';
 import { ConfirmButton } from '../ui/dialog.js';
 import { Empty, ErrorState, Loading, formatDateTime, toast, useResource } from '../ui/feedback.js';
-import { Field, Form, useForm } from '../ui/form.js';
+import { Field, Form, ListField, newId, useForm } from '../ui/form.js';
 import { Page, Section } from '../ui/layout.js';
-import { ListField, listValue } from '../ui/list-field.js';
 import { LogView } from '../ui/log.js';
 import { LiveBadge, StatusBadge } from '../ui/status.js';
 import { PagedTable, Table } from '../ui/table.js';
 import { InstanceScreen, containerName, secretStates } from './deployment-instance.js';
+import { clean } from './projects/config.js';
 import { slugify } from './teams.js';
 
 export const nav = { path: 'deployments', label: 'Deployments', icon: 'deployments', order: 40 };
@@ -33,8 +33,6 @@ function DeploymentStatus({ team, deployment }) {
   return html`<${StatusBadge} status=${live.status || deployment.status} />`;
 }
 
-/** The first 100 of a paged list: enough for a choice in a form. */
-const firstPage = (path, signal) => api.page(path, { take: 100, signal }).then((page) => page.items);
 
 /** The version select of the create form: the chosen project's versions, its default preselected. */
 function VersionField({ team }) {
@@ -111,7 +109,7 @@ function CreateDeploymentForm({ team, projects, nodes, nodeId }) {
 function NewDeployment({ team, query }) {
   const { data, error, reload } = useResource(
     (signal) =>
-      Promise.all([firstPage(`/api/${team.slug}/projects`, signal), firstPage(`/api/${team.slug}/nodes`, signal)]),
+      Promise.all([api.all(`/api/${team.slug}/projects`, { signal }), api.all(`/api/${team.slug}/nodes`, { signal })]),
     [team.slug],
   );
   if (error) return html`<${ErrorState} error=${error} retry=${reload} />`;
@@ -296,14 +294,9 @@ function DeploymentSettings({ team, details, onSaved }) {
   <//>`;
 }
 
-const KEY_VALUE = [
-  { prop: 'key', label: 'Name', autocomplete: 'off', spellcheck: false },
-  { prop: 'value', label: 'Value', autocomplete: 'off', spellcheck: false },
-];
-
 function DeploymentEnvironment({ team, details, onSaved }) {
   const submit = async (values) => {
-    await api.patch(deploymentPath(team, details.id), { environment: listValue(values.environment, 'key') || [] });
+    await api.patch(deploymentPath(team, details.id), { environment: clean(values.environment) || [] });
     toast('Environment saved: it applies at the next deploy.');
     onSaved();
   };
@@ -316,12 +309,14 @@ function DeploymentEnvironment({ team, details, onSaved }) {
   >
     <${ListField}
       name="environment"
-      label="Variables for every container"
+      legend="Variables for every container"
       hint="An instance's own variables win over these; these win over the image's."
-      columns=${KEY_VALUE}
-      blank=${{ key: '', value: '' }}
-      addLabel="Add a variable"
-      empty="No variables for the whole deployment."
+      itemLabel="variable"
+      columns=${[
+        { key: 'key', label: 'Name', required: true },
+        { key: 'value', label: 'Value' },
+      ]}
+      blank=${() => ({ id: newId(), key: '', value: '' })}
     />
   <//>`;
 }
@@ -376,7 +371,7 @@ function DeploymentToken({ team, details, onChanged }) {
 }
 
 function CopyDeployment({ team, details }) {
-  const { data: nodes } = useResource((signal) => firstPage(`/api/${team.slug}/nodes`, signal), [team.slug]);
+  const { data: nodes } = useResource((signal) => api.all(`/api/${team.slug}/nodes`, { signal }), [team.slug]);
   if (!nodes) return html`<${Loading} />`;
   const submit = async ({ nodeId, prefix, note }) => {
     const copy = await api.post(`${deploymentPath(team, details.id)}/copy`, { nodeId, prefix, note: note.trim() || undefined });

@@ -203,7 +203,7 @@ function ContainerLog({ path }) {
           ${TAILS.map((n) => html`<option value=${n}>${n} newest</option>`)}
         </select>
       </label>
-      <label class="check"><input type="checkbox" checked=${following} onChange=${(e) => setFollowing(e.currentTarget.checked)} /> Follow</label>
+      <label class="log-follow"><input type="checkbox" checked=${following} onChange=${(e) => setFollowing(e.currentTarget.checked)} /> Follow</label>
       <button type="button" class="button button-small" onClick=${() => read()}>Refresh log</button>
     </div>
     ${error && html`<p class="form-error" role="alert">${error.message}</p>`}

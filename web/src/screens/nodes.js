@@ -94,7 +94,8 @@ function InstallCommand({ team, node, status, onChanged }) {
   const generate = async (values) => {
     const body = { type: values.type, scriptType: values.scriptType };
     if (values.rootPath.trim()) body.rootPath = values.rootPath.trim();
-    if (values['dagentTraefik.acmeEmail'].trim()) body.dagentTraefik = { acmeEmail: values['dagentTraefik.acmeEmail'].trim() };
+    const acmeEmail = values.dagentTraefik?.acmeEmail?.trim();
+    if (acmeEmail) body.dagentTraefik = { acmeEmail };
     // The platform hands out the same unexpired command again: a new one replaces it.
     if (install) await api.del(`${nodePath(team, node.id)}/script`);
     await api.post(`${nodePath(team, node.id)}/script`, body);
@@ -106,7 +107,7 @@ function InstallCommand({ team, node, status, onChanged }) {
     toast('The install command was discarded.');
     onChanged();
   };
-  const initial = { type: node.type || 'docker', scriptType: 'shell', rootPath: '', 'dagentTraefik.acmeEmail': '' };
+  const initial = { type: node.type || 'docker', scriptType: 'shell', rootPath: '', dagentTraefik: { acmeEmail: '' } };
   return html`${install &&
     html`<div class="install">
       <${CopyField}
