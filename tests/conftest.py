@@ -64,14 +64,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def moto_server():
-    """A moto server with the stack created in it; sets AWS_ENDPOINT_URL for the session."""
-    from moto.server import ThreadedMotoServer
-
+    """A moto server with the stack created in it; sets AWS_ENDPOINT_URL for the session. The same
+    server `make run` embeds (cached dispatch, kept-alive connections), here in a thread of the test
+    process: tests reach its backends directly."""
     from infra import emulator
+    from infra.moto_server import EmbeddedMotoServer
 
     emulator.adapt_dynamodb()  # atomic requests and partition-sized Queries, as in DynamoDB (see infra/emulator.py)
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = EmbeddedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint
