@@ -1,28 +1,41 @@
 """The deploy path in the console, end to end with real parts only: `make run`'s stack, headless
 Chromium, an agent installed on this machine by the install command copied from the node's screen,
-the real Docker engine and a v2 registry (htpasswd) holding a busybox image built offline.
+and the real Docker engine.
 
-Sign-up → team → (a project with that image, through the API: another family's screens) → a node
-made in the console, its install command run here, the node turning connected live → a deployment
-made in the console with a secret typed in the browser and sealed there for the node's agent →
-deploy, followed live over the WebSocket API until `successful` → the container runs with the
-secret in its environment, and the node's containers screen shows it with its log (secret masked)
-→ a restart, the agent's update and its token's revocation from the console.
+Sign-up → team → a project made in the console from the Redis template (its `library/redis:7` from
+Docker Hub, which is out of reach here: a busybox stand-in built offline under that name, with a
+`redis-server` script, which the agent uses as a local image) → a node made in the console, its
+install command run here, the node turning connected live → a deployment made in the console with
+the template's secret typed in the browser and sealed there for the node's agent → deploy, followed
+live over the WebSocket API until `successful` → the container runs with the secret in its
+environment, and the node's containers screen shows it with its log (secret masked) → a restart,
+the agent's update and its token's revocation from the console.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import Console, unique_email, unique_slug
+from tests.browser.conftest import ROOT, Console, unique_email, unique_slug
+from tests.fixtures.docker_engine import build_busybox
 from tests.fixtures.local_stack import agent_log, alive, run_install_command, stop_agent
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
-SCRIPT = "echo \"hello from web, DB_PASSWORD=$DB_PASSWORD\"; trap 'exit 0' TERM; sleep 600 & wait"
+TEMPLATE = json.loads(Path(ROOT, "chalicelib", "templates", "redis.json").read_text())
+STAND_IN_LABEL = "org.dyrectorio.test.stand-in"
+# What the template's command runs (`exec redis-server --appendonly yes --requirepass "$REDIS_PASSWORD"`)
+REDIS_SERVER = """#!/bin/sh
+echo "redis-server stand-in: $*"
+trap 'exit 0' TERM
+sleep 600 & wait
+"""
 
 
 def expect(target):
@@ -42,31 +55,53 @@ def agent_data(tmp_path):
 
 
 @pytest.fixture()
-def prefix(docker_client):
-    """The deployment's prefix; every container carrying it is removed afterwards."""
+def template_image(docker_client):
+    """The template's image as the agent asks the engine for it (`library/redis:7`: no registry host, so
+    a local image is used as it is), built offline from busybox; removed afterwards."""
+    import docker.errors
+
+    [registry] = TEMPLATE["registries"]
+    [image] = TEMPLATE["images"]
+    assert registry["type"] == "hub" and image["registryName"] == registry["name"]
+    reference = f"{registry['details']['imageNamePrefix']}/{image['name']}:{image['tag']}"
+    try:
+        present = docker_client.images.get(reference)
+        if STAND_IN_LABEL not in (present.labels or {}):
+            pytest.fail(f"{reference} is on the engine and is not this test's stand-in: not replacing it")
+    except docker.errors.ImageNotFound:
+        pass
+    scripts = {"/bin/redis-server": REDIS_SERVER}
+    build_busybox(docker_client, reference=reference, labels={STAND_IN_LABEL: "1"}, scripts=scripts)
+    yield reference
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        docker_client.images.remove(reference)
+
+
+@pytest.fixture()
+def prefix(docker_client, template_image):
+    """The deployment's prefix; every container and volume carrying it is removed afterwards (before the
+    template's image)."""
     value = f"e2e{uuid.uuid4().hex[:8]}"
     yield value
-    for container in docker_client.containers.list(
-        all=True, filters={"label": f"org.dyrectorio.container.prefix={value}"}
-    ):
+    label = f"org.dyrectorio.container.prefix={value}"
+    for container in docker_client.containers.list(all=True, filters={"label": label}):
         container.remove(force=True)
+    for volume in docker_client.volumes.list(filters={"label": label}):
+        volume.remove(force=True)
 
 
-def registry_and_project(console: Console, page, slug: str, local_registry) -> None:
-    """The test registry as the team's v2 registry and a project holding its busybox `acme/web:1.0`."""
-    registry = {
-        "type": "v2",
-        "name": "CI registry",
-        "details": {"url": local_registry.url, "user": local_registry.user, "token": local_registry.password},
-    }
-    web = {
-        "name": "web",
-        "environment": [{"key": "MODE", "value": "demo"}],
-        "secrets": [{"key": "DB_PASSWORD", "required": True}],
-        "commands": [{"key": "sh"}, {"key": "-c"}],
-        "args": [{"key": SCRIPT}],
-    }
-    console.project_with_image(page, slug, registry, "acme/web:1.0", web)
+def project_from_the_template(console: Console, page) -> None:
+    # WHEN she makes a project from the Redis template in the gallery
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Templates").click()
+    page.get_by_role("button", name=f"Create a project from {TEMPLATE['name']}", exact=True).click()
+    dialog = page.get_by_role("dialog", name=f"A project from {TEMPLATE['name']}")
+    dialog.get_by_label("Project name").fill("shop")
+    dialog.get_by_role("button", name="Create project").click()
+
+    # THEN the project opens with the template's image
+    expect(page.get_by_text(f"Project shop created from {TEMPLATE['name']}.")).to_be_visible()
+    expect(page.get_by_role("heading", name="shop", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Config of redis:7")).to_be_visible()
 
 
 def add_node_and_install_its_agent(console: Console, page, agent_data) -> None:
@@ -104,15 +139,15 @@ def create_deployment_with_a_secret(console: Console, page, slug: str, prefix: s
     page.get_by_role("button", name="Create deployment").click()
     expect(page.get_by_role("heading", name="shop on this-host")).to_be_visible()
     instances = page.get_by_role("table", name="Instances")
-    expect(instances).to_contain_text("DB_PASSWORD to set")
+    expect(instances).to_contain_text("REDIS_PASSWORD to set")
 
     # AND types the secret on the instance's screen (sealed in the browser for the node's agent)
     instances.get_by_role("link", name="Configure").click()
-    expect(page.get_by_role("heading", name=f"web in {prefix}")).to_be_visible()
-    expect(page.get_by_label("Secret name")).to_have_value("DB_PASSWORD")
+    expect(page.get_by_role("heading", name=f"redis in {prefix}")).to_be_visible()
+    expect(page.get_by_label("Secret name")).to_have_value("REDIS_PASSWORD")
     page.get_by_label("Secret value").fill(secret)
     page.get_by_role("button", name="Seal and save").click()
-    expect(page.get_by_text("DB_PASSWORD sealed for this-host's agent and saved.")).to_be_visible()
+    expect(page.get_by_text("REDIS_PASSWORD sealed for this-host's agent and saved.")).to_be_visible()
     expect(page.get_by_role("table", name="Secrets")).to_contain_text("set (sealed for the node)")
 
     # THEN the platform holds a sealed box for the node's key, never the value
@@ -133,26 +168,28 @@ def deploy_and_follow_it(console: Console, page, secret: str) -> None:
     log = page.get_by_role("log", name="Event log")
     expect(log).to_contain_text("Deployment in-progress")
     expect(log).to_contain_text("Deployment successful")
-    expect(log).to_contain_text("Container web: running")
+    expect(log).to_contain_text("Container redis: running")
     assert secret not in page.content()
     console.shot(page, "deployment-successful", docs="deployment-details")
 
 
-def container_on_the_nodes_screen(console: Console, page, prefix: str, image_host: str, secret: str) -> None:
+def container_on_the_nodes_screen(console: Console, page, prefix: str, image: str, secret: str) -> None:
     # WHEN she opens the node's containers THEN the container shows, with its log (the secret masked by the agent)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Nodes").click()
     page.get_by_role("table", name="Nodes").get_by_role("link", name="this-host").click()
     page.get_by_role("link", name="Containers", exact=True).click()
     page.get_by_label("Prefix", exact=True).fill(prefix)
     page.get_by_role("button", name="Show").click()
-    row = page.get_by_role("table", name="Containers").get_by_role("row").filter(has_text="web")
+    row = page.get_by_role("table", name="Containers").get_by_role("row").filter(has_text="redis")
     expect(row).to_contain_text("running")
-    expect(row).to_contain_text(f"{image_host}/acme/web")
+    expect(row).to_contain_text(image)
     console.shot(page, "node-containers")
-    row.get_by_role("link", name="web").click()
-    expect(page.get_by_role("log", name="Container log")).to_contain_text("hello from web, DB_PASSWORD=******")
+    row.get_by_role("link", name="redis").click()
+    expect(page.get_by_role("log", name="Container log")).to_contain_text(
+        "redis-server stand-in: --appendonly yes --requirepass ******"
+    )
     environment = page.get_by_role("table", name="Environment")
-    expect(environment.get_by_role("row").filter(has_text="DB_PASSWORD")).to_contain_text("secret, not shown")
+    expect(environment.get_by_role("row").filter(has_text="REDIS_PASSWORD")).to_contain_text("secret, not shown")
     assert secret not in page.content()
     console.shot(page, "container-log")
 
@@ -176,32 +213,33 @@ def update_and_revoke_the_agent(page, agent_data) -> None:
 
 @pytest.mark.timeout(420)
 def test_deploy_from_the_console_with_a_secret_typed_in_the_browser(
-    console: Console, page, local_registry, docker_client, agent_data, prefix
+    console: Console, page, docker_client, template_image, agent_data, prefix
 ):
-    # GIVEN Ada, signed up in the console with a team, whose project holds an image of the test registry
+    # GIVEN Ada, signed up in the console with a team
     slug, secret = unique_slug("ship"), f"pw-{uuid.uuid4().hex}"
     sockets: list = []
     page.on("websocket", lambda socket: sockets.append(socket))
     console.sign_up(page, unique_email("ada"), "Ada")
     console.create_team(page, "Shipping", slug)
-    registry_and_project(console, page, slug, local_registry)
+    project_from_the_template(console, page)
 
     add_node_and_install_its_agent(console, page, agent_data)
     create_deployment_with_a_secret(console, page, slug, prefix, secret)
     deploy_and_follow_it(console, page, secret)
 
     # AND the container runs on the engine with the secret's value in its environment
-    container = docker_client.containers.get(f"{prefix}-web")
+    container = docker_client.containers.get(f"{prefix}-redis")
     assert container.status == "running", agent_log(agent_data)
+    assert container.attrs["Config"]["Image"] == template_image
     env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
-    assert env["DB_PASSWORD"] == secret and env["MODE"] == "demo"
+    assert env["REDIS_PASSWORD"] == secret
 
-    container_on_the_nodes_screen(console, page, prefix, local_registry.host, secret)
+    container_on_the_nodes_screen(console, page, prefix, template_image, secret)
 
     # WHEN she restarts it from the console THEN it restarts on the engine
     started = container.attrs["State"]["StartedAt"]
     page.get_by_role("button", name="Restart").click()
-    expect(page.get_by_text(f"{prefix}-web: restart sent to the agent.")).to_be_visible()
+    expect(page.get_by_text(f"{prefix}-redis: restart sent to the agent.")).to_be_visible()
 
     def restarted() -> bool:
         container.reload()
